@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Both create .venv on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first, pinned: the local CPU wheel (an unpinned torch downloads gigabytes)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -r requirements.txt
+	touch $(STAMP)
+
+run: venv
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py collectstatic --no-input -v0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py ensure_admin
+	$(PY) -m webapp.embedded
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: venv
+	$(PY) bench/store.py
+
+clean:
+	rm -rf var/test

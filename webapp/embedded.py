@@ -1,0 +1,61 @@
+"""`make run`: the embedded setup of DESIGN.md in one terminal. Starts the web server (uvicorn), the
+default+index worker with the scheduler inside it, and the gpu worker; Ctrl-C (or any child dying)
+stops them all."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from webapp.env import env_int
+
+CELERY = [sys.executable, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO"]
+
+
+def commands(port: int, var_dir: str) -> dict[str, list[str]]:
+    return {
+        "web": [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1",
+                "--port", str(port), "--no-access-log"],
+        "worker": CELERY + ["-Q", "default,index", "-n", "default@%h", "--concurrency", "2", "-B",
+                            "-s", os.path.join(var_dir, "celerybeat-schedule")],
+        "gpu": CELERY + ["-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "--prefetch-multiplier", "1"],
+    }
+
+
+def main() -> int:
+    port = env_int("PORT", 8000, minimum=1, maximum=65535)
+    var_dir = os.environ.get("VAR_DIR", os.path.join(os.getcwd(), "var"))
+    os.makedirs(var_dir, exist_ok=True)
+    children = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands(port, var_dir).items()}
+    print(f"\n  Polyglot Feedback is running at http://127.0.0.1:{port}/   (Ctrl-C stops everything)\n", flush=True)
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"{name} exited with {child.returncode}; stopping the rest", file=sys.stderr)
+                code, stopping = child.returncode or 1, True
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.time() + 20
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+    return code
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""One error family with a user-facing message, and the DRF handler that turns it into a 4xx."""
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A request that cannot be done as asked; `message` tells the user what to fix."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class NotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = DRFValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, PermissionDenied):
+        return Response({"detail": str(exc) or "You do not have permission to do this."}, status=403)
+    return exception_handler(exc, context)

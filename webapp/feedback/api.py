@@ -1,0 +1,511 @@
+"""REST API of the feedback store (/api/v1/). Views validate input, call one service, serialize."""
+
+from django.http import FileResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response as Reply
+
+from webapp.errors import ApplicationError
+from webapp.feedback import selectors
+from webapp.feedback.models import (
+    Annotation,
+    Campaign,
+    Language,
+    Outcome,
+    PreferenceRecord,
+    Prompt,
+    Response,
+    Task,
+    TransferJob,
+    TransferKind,
+)
+from webapp.feedback.roles import is_reviewer, is_staff
+from webapp.feedback.services import assignment, catalog, transfers
+from webapp.jobs.services import job_request_cancel
+
+
+class IsStaff(permissions.BasePermission):
+    message = "Only staff can do this."
+
+    def has_permission(self, request, view):
+        return is_staff(request.user)
+
+
+class StaffWrites(permissions.BasePermission):
+    """Everyone signed in reads (what their role lets them see); staff write."""
+
+    message = "Only staff can change this."
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        return request.method in permissions.SAFE_METHODS or is_staff(request.user)
+
+
+def _content_field(**kwargs):
+    return serializers.JSONField(help_text="A string, or a list of {role, content} chat messages", **kwargs)
+
+
+# --- Languages -----------------------------------------------------------------------------------
+class LanguageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Language
+        fields = ["code", "name", "direction"]
+
+
+class LanguageViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Language.objects.all()
+    serializer_class = LanguageSerializer
+    pagination_class = None
+
+
+# --- Campaigns -----------------------------------------------------------------------------------
+class CampaignOutput(serializers.ModelSerializer):
+    languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "guidelines", "languages", "overlap", "is_active", "created_at"]
+
+
+class CampaignInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    guidelines = serializers.CharField(required=False, allow_blank=True, default="")
+    languages = serializers.ListField(child=serializers.CharField(max_length=35), min_length=1)
+    overlap = serializers.IntegerField(min_value=1, max_value=50, default=2)
+
+
+class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                      viewsets.GenericViewSet):
+    serializer_class = CampaignOutput
+    permission_classes = [StaffWrites]
+
+    def get_queryset(self):
+        return selectors.campaigns_for_user(self.request.user).order_by("name")
+
+    @extend_schema(request=CampaignInput, responses={201: CampaignOutput})
+    def create(self, request):
+        data = _valid(CampaignInput, request.data)
+        campaign = catalog.campaign_create(**data)
+        return Reply(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        catalog.campaign_delete(campaign=instance)
+
+
+# --- Prompts and responses -----------------------------------------------------------------------
+class PromptOutput(serializers.ModelSerializer):
+    content = _content_field()
+    language = serializers.CharField(source="language_id")
+
+    class Meta:
+        model = Prompt
+        fields = ["id", "content", "text", "language", "group", "source", "external_id", "metadata", "version",
+                  "previous", "created_at"]
+
+
+class PromptInput(serializers.Serializer):
+    content = _content_field()
+    language = serializers.CharField(max_length=35)
+    group = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    source = serializers.CharField(max_length=50, required=False, default="api")
+    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    metadata = serializers.DictField(required=False, default=dict)
+
+
+class TextEditInput(serializers.Serializer):
+    content = _content_field()
+
+
+class PromptFilter(filters.FilterSet):
+    language = filters.CharFilter(field_name="language_id")
+    source = filters.CharFilter()
+    group = filters.CharFilter()
+    campaign = filters.NumberFilter(field_name="tasks__campaign_id", distinct=True)
+
+    class Meta:
+        model = Prompt
+        fields = ["language", "source", "group", "campaign"]
+
+
+class PromptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                    viewsets.GenericViewSet):
+    serializer_class = PromptOutput
+    permission_classes = [StaffWrites]
+    filterset_class = PromptFilter
+
+    def get_queryset(self):
+        return selectors.prompts_for_user(self.request.user).order_by("id")
+
+    @extend_schema(request=PromptInput, responses={201: PromptOutput})
+    def create(self, request):
+        prompt = catalog.prompt_create(**_valid(PromptInput, request.data))
+        return Reply(PromptOutput(prompt).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TextEditInput, responses={200: PromptOutput})
+    def partial_update(self, request, pk=None):
+        """Edit the text: in place while unjudged, else a new version (its id is returned)."""
+        prompt = catalog.prompt_edit(prompt=self.get_object(), **_valid(TextEditInput, request.data))
+        return Reply(PromptOutput(prompt).data)
+
+    def perform_destroy(self, instance):
+        catalog.prompt_delete(prompt=instance)
+
+
+class ResponseOutput(serializers.ModelSerializer):
+    content = _content_field()
+
+    class Meta:
+        model = Response
+        fields = ["id", "prompt", "content", "text", "model_name", "metadata", "version", "previous", "created_at"]
+
+
+class ResponseInput(serializers.Serializer):
+    prompt = serializers.IntegerField(min_value=1)
+    content = _content_field()
+    model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    metadata = serializers.DictField(required=False, default=dict)
+
+
+class ResponseFilter(filters.FilterSet):
+    language = filters.CharFilter(field_name="prompt__language_id")
+    prompt = filters.NumberFilter(field_name="prompt_id")
+    group = filters.CharFilter(field_name="prompt__group")
+    source = filters.CharFilter(field_name="prompt__source")
+
+    class Meta:
+        model = Response
+        fields = ["language", "prompt", "group", "source"]
+
+
+class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                      viewsets.GenericViewSet):
+    serializer_class = ResponseOutput
+    permission_classes = [StaffWrites]
+    filterset_class = ResponseFilter
+
+    def get_queryset(self):
+        return selectors.responses_for_user(self.request.user).order_by("id")
+
+    @extend_schema(request=ResponseInput, responses={201: ResponseOutput})
+    def create(self, request):
+        data = _valid(ResponseInput, request.data)
+        prompt = _get(Prompt.objects.alive(), data.pop("prompt"), "prompt")
+        response = catalog.response_create(prompt=prompt, **data)
+        return Reply(ResponseOutput(response).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TextEditInput, responses={200: ResponseOutput})
+    def partial_update(self, request, pk=None):
+        response = catalog.response_edit(response=self.get_object(), **_valid(TextEditInput, request.data))
+        return Reply(ResponseOutput(response).data)
+
+    def perform_destroy(self, instance):
+        catalog.response_delete(response=instance)
+
+
+# --- Tasks ---------------------------------------------------------------------------------------
+class TaskItemOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    id = serializers.IntegerField(source="response.id")
+    content = _content_field(source="response.content")
+    text = serializers.CharField(source="response.text")
+
+
+class TaskItemReviewOutput(TaskItemOutput):
+    model_name = serializers.CharField(source="response.model_name")
+
+
+class TaskOutput(serializers.ModelSerializer):
+    language = serializers.CharField(source="language_id")
+    direction = serializers.CharField(source="language.direction")
+    campaign = serializers.IntegerField(source="campaign_id")
+    prompt = PromptOutput()
+    responses = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = ["id", "external_id", "campaign", "language", "direction", "prompt", "responses",
+                  "annotation_count", "created_at"]
+
+    @extend_schema(responses=TaskItemReviewOutput(many=True))
+    def get_responses(self, task) -> list[dict]:
+        # Annotators rank blind: model names are for reviewers and staff only.
+        reviewer = is_reviewer(self.context["request"].user) if "request" in self.context else False
+        serializer = TaskItemReviewOutput if reviewer else TaskItemOutput
+        return serializer(task.items.all(), many=True).data
+
+
+class TaskInput(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1)
+    prompt = serializers.IntegerField(min_value=1)
+    responses = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=2, max_length=9)
+    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class NextInput(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class AssignmentOutput(serializers.Serializer):
+    task = TaskOutput(allow_null=True)
+    lease_expires_at = serializers.DateTimeField(allow_null=True)
+    detail = serializers.CharField(required=False)
+
+
+class AnnotationInput(serializers.Serializer):
+    ranking = serializers.JSONField(help_text="Positions in stored order, best first: [[0], [2, 1]] ties 2 and 1")
+    display_order = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=8), required=False,
+                                          default=list, max_length=9)
+    flags = serializers.ListField(child=serializers.CharField(max_length=30), required=False, default=list,
+                                  max_length=3)
+    rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000,
+                                      trim_whitespace=False)
+    seconds = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0, max_value=86_400)
+
+
+class AnnotationOutput(serializers.ModelSerializer):
+    annotator = serializers.CharField(source="annotator.username")
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "task", "annotator", "ranking", "display_order", "flags", "rationale", "seconds", "created_at"]
+
+
+class TaskFilter(filters.FilterSet):
+    language = filters.CharFilter(field_name="language_id")
+    campaign = filters.NumberFilter(field_name="campaign_id")
+    group = filters.CharFilter(field_name="prompt__group")
+    source = filters.CharFilter(field_name="prompt__source")
+
+    class Meta:
+        model = Task
+        fields = ["language", "campaign", "group", "source"]
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                  viewsets.GenericViewSet):
+    serializer_class = TaskOutput
+    permission_classes = [StaffWrites]
+    filterset_class = TaskFilter
+
+    def get_queryset(self):
+        return selectors.tasks_for_user(self.request.user).order_by("id")
+
+    @extend_schema(request=TaskInput, responses={201: TaskOutput})
+    def create(self, request):
+        data = _valid(TaskInput, request.data)
+        campaign = _get(Campaign.objects.alive(), data["campaign"], "campaign")
+        prompt = _get(Prompt.objects.alive(), data["prompt"], "prompt")
+        by_id = Response.objects.alive().in_bulk(data["responses"])
+        missing = [pk for pk in data["responses"] if pk not in by_id]
+        if missing:
+            raise ApplicationError(f"No such response(s): {missing}")
+        task = catalog.task_create(campaign=campaign, prompt=prompt, responses=[by_id[pk] for pk in data["responses"]],
+                                   external_id=data["external_id"])
+        return Reply(self.get_serializer(selectors.tasks_for_user(request.user).get(pk=task.pk)).data,
+                     status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        catalog.task_delete(task=instance)
+
+    @extend_schema(request=NextInput, responses={200: AssignmentOutput})
+    @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def next(self, request):
+        """Lease the next task in your languages that still needs annotators."""
+        data = _valid(NextInput, request.data)
+        got = assignment.tasks_next(user=request.user, campaign_id=data["campaign"])
+        if got is None:
+            return Reply({"task": None, "lease_expires_at": None,
+                          "detail": "No task needs you right now in your languages. Thank you!"})
+        task = selectors.tasks_for_user(request.user).get(pk=got.task.pk)
+        return Reply({"task": self.get_serializer(task).data, "lease_expires_at": got.lease_expires_at})
+
+    @extend_schema(request=None, responses={200: AssignmentOutput})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def lease(self, request, pk=None):
+        """Renew your lease while you work on the task."""
+        got = assignment.lease_renew(user=request.user, task_id=_pk(pk))
+        task = selectors.tasks_for_user(request.user).get(pk=got.task.pk)
+        return Reply({"task": self.get_serializer(task).data, "lease_expires_at": got.lease_expires_at})
+
+    @extend_schema(request=AnnotationInput, responses={200: AnnotationOutput(many=True), 201: AnnotationOutput})
+    @action(detail=True, methods=["get", "post"], permission_classes=[permissions.IsAuthenticated])
+    def annotations(self, request, pk=None):
+        """POST: submit your ranking (repeating it is harmless). GET: your annotation of this task
+        (reviewers: everyone's)."""
+        if request.method == "GET":
+            self.get_object()
+            rows = selectors.annotations_for_user(request.user).filter(task_id=_pk(pk)).order_by("id")
+            return Reply(AnnotationOutput(rows, many=True).data)
+        data = _valid(AnnotationInput, request.data)
+        annotation, created = assignment.annotation_submit(user=request.user, task_id=_pk(pk), **data)
+        return Reply(AnnotationOutput(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={201: OpenApiResponse(description="Skipped")})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def skip(self, request, pk=None):
+        assignment.task_skip(user=request.user, task_id=_pk(pk))
+        return Reply({"detail": "Skipped."}, status=status.HTTP_201_CREATED)
+
+
+class AnnotationFilter(filters.FilterSet):
+    language = filters.CharFilter(field_name="task__language_id")
+    campaign = filters.NumberFilter(field_name="task__campaign_id")
+    task = filters.NumberFilter(field_name="task_id")
+    group = filters.CharFilter(field_name="task__prompt__group")
+
+    class Meta:
+        model = Annotation
+        fields = ["language", "campaign", "task", "group"]
+
+
+class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Annotations are created through POST /tasks/{id}/annotations/ only."""
+
+    serializer_class = AnnotationOutput
+    filterset_class = AnnotationFilter
+
+    def get_queryset(self):
+        return selectors.annotations_for_user(self.request.user).order_by("id")
+
+
+# --- Preference records --------------------------------------------------------------------------
+class PreferenceOutput(serializers.ModelSerializer):
+    language = serializers.CharField(source="language_id")
+    prompt = _content_field()
+    response_a = _content_field()
+    response_b = _content_field()
+
+    class Meta:
+        model = PreferenceRecord
+        fields = ["id", "external_id", "prompt", "response_a", "response_b", "outcome", "source", "language", "group",
+                  "model_a", "model_b", "agreement", "metadata", "created_at"]
+
+
+class PreferenceInput(serializers.Serializer):
+    prompt = _content_field()
+    response_a = _content_field()
+    response_b = _content_field()
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    language = serializers.CharField(max_length=35)
+    group = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    model_a = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    model_b = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    metadata = serializers.DictField(required=False, default=dict)
+
+
+class PreferenceFilter(filters.FilterSet):
+    language = filters.CharFilter(field_name="language_id")
+    source = filters.CharFilter()
+    group = filters.CharFilter()
+    outcome = filters.CharFilter()
+
+    class Meta:
+        model = PreferenceRecord
+        fields = ["language", "source", "group", "outcome"]
+
+
+class PreferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                        viewsets.GenericViewSet):
+    serializer_class = PreferenceOutput
+    permission_classes = [StaffWrites]
+    filterset_class = PreferenceFilter
+
+    def get_queryset(self):
+        return selectors.preferences_for_user(self.request.user).order_by("id")
+
+    @extend_schema(request=PreferenceInput, responses={201: PreferenceOutput})
+    def create(self, request):
+        record = catalog.preference_create(**_valid(PreferenceInput, request.data), source="import",
+                                           annotator=request.user)
+        return Reply(PreferenceOutput(record).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        catalog.preference_delete(record=instance)
+
+
+# --- Imports and exports -------------------------------------------------------------------------
+class TransferOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TransferJob
+        fields = ["id", "kind", "status", "progress_done", "progress_total", "params", "result", "error",
+                  "created_at", "started_at", "finished_at"]
+
+
+class ImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="pairs and/or rankings JSON Lines")
+    skip_invalid = serializers.BooleanField(default=False)
+
+
+class ExportInput(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["pairs", "dpo", "sft", "rankings"], default="pairs")
+    languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=["annotation", "arena", "import"]),
+                                    required=False, default=list)
+    campaigns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+    pairs = serializers.ChoiceField(choices=["best_vs_rest", "all", "best_vs_worst"], default="best_vs_rest")
+    min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)
+    min_annotators = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    include_flagged = serializers.BooleanField(default=False)
+
+
+class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Imports and exports run by workers; poll a job for progress, counts and bad lines."""
+
+    serializer_class = TransferOutput
+    permission_classes = [IsStaff]
+    queryset = TransferJob.objects.all()
+
+    @extend_schema(request={"multipart/form-data": ImportInput}, responses={202: TransferOutput})
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], url_path="import")
+    def import_file(self, request):
+        data = _valid(ImportInput, request.data)
+        path = transfers.upload_store(data["file"])
+        job = transfers.transfer_import_create(path=path, skip_invalid=data["skip_invalid"], user=request.user)
+        return Reply(TransferOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ExportInput, responses={202: TransferOutput})
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser], url_path="export")
+    def export(self, request):
+        job = transfers.transfer_export_create(params=_valid(ExportInput, request.data), user=request.user)
+        return Reply(TransferOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: OpenApiResponse(description="The JSON Lines file")})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        path = transfers.transfer_output(self.get_object())
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
+                            content_type="application/jsonl")
+
+    @extend_schema(request=None, responses={200: TransferOutput})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        job_request_cancel(job)
+        job.refresh_from_db()
+        return Reply(TransferOutput(job).data)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _pk(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApplicationError("The id in the URL must be a number.") from None
+
+
+def _get(queryset, pk: int, name: str):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ApplicationError(f"No such {name}: {pk}")
+    return obj

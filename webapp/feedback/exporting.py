@@ -1,0 +1,187 @@
+"""export_feedback: stream the store as JSON Lines in the four formats of DESIGN.md.
+
+Rows are produced by generators over `.iterator()` querysets, so memory stays flat whatever the size,
+and the file is written under a temporary name and renamed when complete (a crash leaves no
+half-written export)."""
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from webapp.errors import ApplicationError
+from webapp.feedback import selectors
+from webapp.feedback.content import as_messages
+from webapp.feedback.languages import canonical_tag
+from webapp.feedback.pairs import PairPolicy, derive_pairs, pair_id
+
+FORMATS = ("pairs", "dpo", "sft", "rankings")
+SOURCES = ("annotation", "arena", "import")
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    format: str = "pairs"
+    languages: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    policy: PairPolicy = PairPolicy()
+
+    def __post_init__(self):
+        if self.format not in FORMATS:
+            raise ApplicationError(f"format must be one of {', '.join(FORMATS)}")
+        unknown = set(self.sources) - set(SOURCES)
+        if unknown:
+            raise ApplicationError(f"unknown source(s) {sorted(unknown)}; use {', '.join(SOURCES)}")
+
+    @classmethod
+    def from_params(cls, params: dict) -> "ExportSpec":
+        """From the flags of export_feedback or the body of the export API (validated here)."""
+        try:
+            policy = PairPolicy(
+                min_agreement=float(params.get("min_agreement", 0.5)),
+                min_annotators=int(params.get("min_annotators", 1)),
+                expansion=params.get("pairs", "best_vs_rest"),
+                include_flagged=bool(params.get("include_flagged", False)),
+            )
+        except (TypeError, ValueError):
+            raise ApplicationError("min_agreement must be a number and min_annotators an integer") from None
+        return cls(
+            format=params.get("format", "pairs"),
+            languages=tuple(canonical_tag(code) for code in params.get("languages") or ()),
+            sources=tuple(params.get("sources") or ()),
+            campaigns=tuple(params.get("campaigns") or ()),
+            policy=policy,
+        )
+
+    def wants(self, source: str) -> bool:
+        return not self.sources or source in self.sources
+
+
+def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[[int], None] | None = None) -> int:
+    """Write the export to `out` and return the number of rows."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in export_rows(spec):
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+            if on_progress and count % 1000 == 0:
+                on_progress(count)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(out)
+    return count
+
+
+def export_rows(spec: ExportSpec) -> Iterator[dict]:
+    if spec.format == "rankings":
+        yield from _ranking_rows(spec)
+        return
+    if spec.wants("annotation"):
+        yield from _derived_rows(spec)
+    record_sources = [s for s in ("arena", "import") if spec.wants(s)]
+    if record_sources and not spec.campaigns:
+        yield from _record_rows(spec, record_sources)
+
+
+def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
+    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns))
+    for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
+        if spec.format == "sft":
+            if result.best_response is not None:
+                task = result.task
+                yield _sft_row(task.prompt.content, result.best_response.content, task.language_id,
+                               pair_id(task.pk, result.best_response.pk))
+            continue
+        for p in result.pairs:
+            if spec.format == "pairs":
+                row = {"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected, "language": p.language,
+                       "id": p.id, "source": "annotation", "agreement": p.agreement,
+                       "metadata": {"task_id": p.task_external_id or str(p.task_id), "campaign": p.campaign, "n": p.n}}
+                if p.group:
+                    row["group"] = p.group
+                yield row
+            else:
+                yield _dpo_row(p.prompt, p.chosen, p.rejected, p.language, p.id, "annotation", p.agreement, p.group)
+
+
+def _record_rows(spec: ExportSpec, sources: list[str]) -> Iterator[dict]:
+    records = selectors.preference_records(languages=list(spec.languages), sources=sources)
+    for r in records.iterator(chunk_size=2000):
+        if r.outcome not in ("a", "b"):
+            continue  # ties and both-bad count in ratings, never as pairs
+        chosen, rejected = (r.response_a, r.response_b) if r.outcome == "a" else (r.response_b, r.response_a)
+        source = r.origin or r.source
+        if spec.format == "pairs":
+            yield _pairs_row(r, chosen, rejected, source)
+        elif spec.format == "dpo":
+            agreement = 1.0 if r.agreement is None else r.agreement
+            yield _dpo_row(r.prompt, chosen, rejected, r.language_id, r.external_id, source, agreement, r.group)
+        else:
+            yield _sft_row(r.prompt, chosen, r.language_id, r.external_id)
+
+
+def _pairs_row(r, chosen, rejected, source: str) -> dict:
+    """The interchange form, written back exactly as imported: optional keys only when present."""
+    row = {"prompt": r.prompt, "chosen": chosen, "rejected": rejected, "language": r.language_id, "id": r.external_id}
+    optional = {"group": r.group, "source": source, "prompt_id": r.prompt_external_id, "metadata": r.metadata}
+    row.update({k: v for k, v in optional.items() if v})
+    if r.agreement is not None:
+        row["agreement"] = r.agreement
+    return row
+
+
+def _dpo_row(prompt, chosen, rejected, language, id_, source, agreement, group) -> dict:
+    return {
+        "prompt": as_messages(prompt, "user"),
+        "chosen": as_messages(chosen, "assistant"),
+        "rejected": as_messages(rejected, "assistant"),
+        "language": language,
+        "id": id_,
+        "source": source,
+        "agreement": agreement,
+        "group": group,
+    }
+
+
+def _sft_row(prompt, completion, language, id_) -> dict:
+    return {"prompt": as_messages(prompt, "user"), "completion": as_messages(completion, "assistant"),
+            "language": language, "id": id_}
+
+
+def _ranking_rows(spec: ExportSpec) -> Iterator[dict]:
+    if spec.sources and "annotation" not in spec.sources:
+        return
+    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns))
+    for task in tasks.iterator(chunk_size=selectors.STREAM_CHUNK):
+        row = {"id": task.external_id or f"task-{task.pk}", "prompt": task.prompt.content,
+               "language": task.language_id}
+        if task.prompt.group:
+            row["group"] = task.prompt.group
+        row["campaign"] = task.campaign.name
+        row["responses"] = [_response_entry(item.response) for item in task.items.all()]
+        row["rankings"] = [_ranking_entry(a) for a in task.annotations.all()]
+        yield row
+
+
+def _response_entry(response) -> dict:
+    entry = {"text": response.text}
+    if response.model_name:
+        entry["model"] = response.model_name
+    if response.metadata.get("id"):
+        entry["id"] = response.metadata["id"]
+    return entry
+
+
+def _ranking_entry(annotation) -> dict:
+    name = annotation.annotator.username
+    entry = {"annotator": name.removeprefix("import:"), "ranking": annotation.ranking}
+    if annotation.flags:
+        entry["flags"] = annotation.flags
+    if annotation.rationale:
+        entry["rationale"] = annotation.rationale
+    return entry

@@ -1,0 +1,252 @@
+"""import_feedback: pair and ranking JSON Lines into the store, atomically.
+
+One pass over the file: each line is parsed and checked, good lines are written in batches inside one
+transaction, and every bad line is collected with its number. Any bad line rolls the whole file back
+(unless `skip_invalid`), so a failed import leaves nothing behind."""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+
+from webapp.errors import ApplicationError
+from webapp.feedback.content import content_hash, plain_text
+from webapp.feedback.formats import DEFAULT_CAMPAIGN, PairLine, RankingLine, parse_line
+from webapp.feedback.languages import language_get_or_create
+from webapp.feedback.models import (
+    Annotation,
+    AnnotatorProfile,
+    Campaign,
+    Language,
+    PreferenceRecord,
+    PreferenceSource,
+    Prompt,
+    Response,
+    Task,
+    TaskResponse,
+)
+from webapp.feedback.roles import ANNOTATOR, role_group
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+MAX_REPORTED_ERRORS = 10_000
+
+
+@dataclass
+class ImportReport:
+    lines: int = 0
+    pairs_created: int = 0
+    pairs_unchanged: int = 0
+    tasks_created: int = 0
+    tasks_unchanged: int = 0
+    annotations_created: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    invalid: int = 0
+
+    def add_error(self, line_no: int, message: str) -> None:
+        self.invalid += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append((line_no, message))
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "errors"} | {
+            "errors": [{"line": n, "error": m} for n, m in self.errors]
+        }
+
+
+class ImportRejected(ApplicationError):
+    """The file had bad lines and nothing was imported."""
+
+    def __init__(self, report: ImportReport):
+        shown = "\n".join(f"  line {n}: {m}" for n, m in report.errors[:50])
+        more = f"\n  ... and {report.invalid - 50} more" if report.invalid > 50 else ""
+        super().__init__(
+            f"{report.invalid} invalid line(s); nothing was imported (use --skip-invalid to import the rest):\n{shown}{more}",
+            extra={"errors": [{"line": n, "error": m} for n, m in report.errors]},
+        )
+        self.report = report
+
+
+def feedback_import(
+    *, path: str | Path, skip_invalid: bool = False, on_progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    path = Path(path)
+    if not path.is_file():
+        raise ApplicationError(f"{path}: no such file")
+    total = path.stat().st_size
+    report = ImportReport()
+    with transaction.atomic():
+        writer = _Writer(report)
+        with path.open("rb") as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                report.lines = line_no
+                _read_line(raw, line_no, writer, report)
+                if line_no % BATCH == 0:
+                    if not report.invalid or skip_invalid:
+                        writer.flush()
+                    if on_progress:
+                        on_progress(handle.tell(), total)
+        if not report.invalid or skip_invalid:
+            writer.flush()
+        if report.invalid and not skip_invalid:
+            transaction.set_rollback(True)
+            raise ImportRejected(report)
+    return report
+
+
+def _read_line(raw: bytes, line_no: int, writer: "_Writer", report: ImportReport) -> None:
+    try:
+        record = parse_line(raw.rstrip(b"\r\n"), line_no)
+    except ApplicationError as exc:
+        report.add_error(line_no, exc.message)
+        return
+    if record is not None:
+        writer.add(record)
+
+
+class _Writer:
+    """Buffers parsed lines and writes them in bulk; checks ids against the file and the store."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        self.pairs: list[PairLine] = []
+        self.rankings: list[RankingLine] = []
+        self.seen: dict[str, tuple[str, int]] = {}  # id -> (content hash, first line), within the file
+        self.languages: dict[str, Language] = {}
+        self.campaigns: dict[str, Campaign] = {}
+        self.annotators: dict[str, User] = {}
+
+    def add(self, record: PairLine | RankingLine) -> None:
+        key = ("task:" if isinstance(record, RankingLine) else "pair:") + record.id
+        earlier = self.seen.get(key)
+        if earlier and earlier[0] != record.content_hash:
+            self.report.add_error(record.line_no, f"id {record.id!r} was used on line {earlier[1]} with different content")
+            return
+        if earlier:
+            self._unchanged(record)
+            return
+        self.seen[key] = (record.content_hash, record.line_no)
+        (self.rankings if isinstance(record, RankingLine) else self.pairs).append(record)
+
+    def _unchanged(self, record) -> None:
+        if isinstance(record, RankingLine):
+            self.report.tasks_unchanged += 1
+        else:
+            self.report.pairs_unchanged += 1
+
+    def flush(self) -> None:
+        self._write_pairs(self.pairs)
+        self._write_rankings(self.rankings)
+        self.pairs, self.rankings = [], []
+
+    def language(self, code: str) -> Language:
+        if code not in self.languages:
+            self.languages[code] = language_get_or_create(code)
+        return self.languages[code]
+
+    def _known(self, model, records: Iterable, hash_field: str) -> list:
+        """Drop records whose id is already stored: unchanged when the content matches, else an error."""
+        records = list(records)
+        stored = dict(
+            model.objects.filter(external_id__in=[r.id for r in records]).values_list("external_id", hash_field)
+        )
+        fresh = []
+        for record in records:
+            if record.id not in stored:
+                fresh.append(record)
+            elif stored[record.id] == record.content_hash:
+                self._unchanged(record)
+            else:
+                self.report.add_error(record.line_no, f"id {record.id!r} is already stored with different content")
+        return fresh
+
+    def _write_pairs(self, records: list[PairLine]) -> None:
+        fresh = self._known(PreferenceRecord, records, "content_hash")
+        PreferenceRecord.objects.bulk_create(
+            [
+                PreferenceRecord(
+                    external_id=r.id,
+                    content_hash=r.content_hash,
+                    prompt=r.prompt,
+                    response_a=r.chosen,
+                    response_b=r.rejected,
+                    prompt_text=plain_text(r.prompt),
+                    outcome="a",
+                    source=PreferenceSource.IMPORT,
+                    origin=r.source,
+                    language=self.language(r.language),
+                    group=r.group,
+                    prompt_external_id=r.prompt_id,
+                    agreement=r.agreement,
+                    metadata=r.metadata,
+                )
+                for r in fresh
+            ],
+            batch_size=BATCH,
+        )
+        self.report.pairs_created += len(fresh)
+
+    def _write_rankings(self, records: list[RankingLine]) -> None:
+        for record in self._known(Task, records, "import_hash"):
+            self._write_task(record)
+            self.report.tasks_created += 1
+
+    def _write_task(self, r: RankingLine) -> None:
+        language = self.language(r.language)
+        campaign = self._campaign(r.campaign or DEFAULT_CAMPAIGN, language)
+        prompt = Prompt.objects.create(
+            content=r.prompt, text=plain_text(r.prompt), content_hash=content_hash(r.prompt),
+            language=language, group=r.group, source="import", metadata=r.metadata,
+        )
+        responses = Response.objects.bulk_create(
+            [
+                Response(
+                    prompt=prompt, content=item["text"], text=item["text"], content_hash=content_hash(item["text"]),
+                    model_name=item["model"], metadata={"id": item["id"]} if item["id"] else {},
+                )
+                for item in r.responses
+            ]
+        )
+        task = Task.objects.create(
+            campaign=campaign, prompt=prompt, language=language, external_id=r.id, import_hash=r.content_hash
+        )
+        TaskResponse.objects.bulk_create(
+            [TaskResponse(task=task, response=resp, position=i) for i, resp in enumerate(responses)]
+        )
+        Annotation.objects.bulk_create(
+            [
+                Annotation(
+                    task=task, annotator=self._annotator(item["annotator"], language), ranking=item["ranking"],
+                    flags=item["flags"], rationale=item["rationale"],
+                )
+                for item in r.rankings
+            ]
+        )
+        Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + len(r.rankings))
+        self.report.annotations_created += len(r.rankings)
+
+    def _campaign(self, name: str, language: Language) -> Campaign:
+        if name not in self.campaigns:
+            self.campaigns[name], _ = Campaign.objects.get_or_create(
+                name=name, defaults={"guidelines": "Imported tasks.", "overlap": 1}
+            )
+        self.campaigns[name].languages.add(language)
+        return self.campaigns[name]
+
+    def _annotator(self, name: str, language: Language) -> User:
+        """Imported annotators become inactive external accounts named import:NAME."""
+        if name not in self.annotators:
+            username = f"import:{name}"[:150]
+            user, created = User.objects.get_or_create(username=username, defaults={"is_active": False})
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                user.groups.add(role_group(ANNOTATOR))
+            AnnotatorProfile.objects.get_or_create(user=user, defaults={"is_external": True})
+            self.annotators[name] = user
+        self.annotators[name].profile.languages.add(language)
+        return self.annotators[name]

@@ -1,0 +1,251 @@
+"""The feedback store: languages, campaigns, texts, ranking tasks, annotations and preference
+records (DESIGN.md, "Preferences"). Content fields keep the imported form exactly: a string stays a
+string, a list of chat messages stays a list."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from webapp.jobs.models import Job
+
+MAX_RESPONSES = 9
+MIN_RESPONSES = 2
+
+
+class Direction(models.TextChoices):
+    LTR = "ltr"
+    RTL = "rtl"
+
+
+class Language(models.Model):
+    code = models.CharField(max_length=35, primary_key=True, help_text="BCP-47 tag, e.g. en, zh-Hans, ar")
+    name = models.CharField(max_length=100)
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.LTR)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown")
+    languages = models.ManyToManyField(Language, related_name="campaigns", blank=True)
+    overlap = models.PositiveSmallIntegerField(default=2, help_text="Distinct annotators per task")
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="campaigns", blank=True,
+        help_text="The annotator pool; empty means every annotator with a matching language",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AnnotatorProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    languages = models.ManyToManyField(Language, related_name="annotators", blank=True)
+    is_external = models.BooleanField(default=False, help_text="Created by an import (import:NAME)")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class Text(models.Model):
+    """What prompts and responses share: content in its original form, a plain text rendering for
+    display and search, a hash for deduplication, and versioning (texts are immutable once judged)."""
+
+    content = models.JSONField(help_text="A string, or a list of chat messages")
+    text = models.TextField(help_text="Plain text rendering of content")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Prompt(Text):
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="prompts")
+    group = models.CharField(max_length=200, blank=True, db_index=True, help_text="Translation group")
+    source = models.CharField(max_length=50, default="api")
+    external_id = models.CharField(max_length=200, blank=True)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_version"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["language", "source"], name="prompt_lang_source")]
+
+    def __str__(self) -> str:
+        return f"prompt {self.pk} [{self.language_id}]"
+
+
+class Response(Text):
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="responses")
+    model_name = models.CharField(max_length=200, blank=True, help_text="Producing model (variant or external)")
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_version"
+    )
+
+    def __str__(self) -> str:
+        return f"response {self.pk} to prompt {self.prompt_id}"
+
+
+class Task(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks")
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="tasks")
+    # Denormalised for the next-task query: the prompt's language, and the number of annotations.
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="tasks")
+    external_id = models.CharField(max_length=200, blank=True)
+    import_hash = models.CharField(max_length=64, blank=True)
+    annotation_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="task_external_id_unique")
+        ]
+        indexes = [
+            # next task for an annotator: open tasks of a campaign in a language, least annotated first
+            models.Index(fields=["campaign", "language", "annotation_count", "id"], name="task_next"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.pk}"
+
+
+class TaskResponse(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="items")
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="task_items")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["task", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "position"], name="task_position_unique"),
+            models.UniqueConstraint(fields=["task", "response"], name="task_response_unique"),
+        ]
+
+
+class Lease(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="leases")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "annotator"], name="lease_unique")]
+
+
+class Flag(models.TextChoices):
+    WRONG_LANGUAGE = "wrong_language"
+    UNSAFE = "unsafe"
+    ALL_BAD = "all_bad"
+
+
+class Annotation(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    ranking = models.JSONField(help_text="Positions in stored order, best first; an inner list of several is a tie")
+    display_order = models.JSONField(default=list, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    rationale = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "annotator"], name="annotation_unique")]
+        indexes = [models.Index(fields=["annotator", "created_at"], name="annotation_by_annotator")]
+
+
+class Skip(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="skips")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skips")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "annotator"], name="skip_unique")]
+
+
+class Outcome(models.TextChoices):
+    A = "a"
+    B = "b"
+    TIE = "tie"
+    BOTH_BAD = "both_bad"
+
+
+class PreferenceSource(models.TextChoices):
+    ARENA = "arena"
+    IMPORT = "import"
+
+
+class PreferenceRecord(models.Model):
+    """One comparison from outside the ranking flow: an arena vote or an imported pair."""
+
+    external_id = models.CharField(max_length=200, unique=True)
+    content_hash = models.CharField(max_length=64)
+    prompt = models.JSONField()
+    response_a = models.JSONField()
+    response_b = models.JSONField()
+    prompt_text = models.TextField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    source = models.CharField(max_length=20, choices=PreferenceSource.choices, default=PreferenceSource.IMPORT)
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="preferences")
+    group = models.CharField(max_length=200, blank=True, db_index=True)
+    prompt_external_id = models.CharField(max_length=200, blank=True)
+    origin = models.CharField(max_length=200, blank=True, help_text="The 'source' an imported line named")
+    model_a = models.CharField(max_length=200, blank=True)
+    model_b = models.CharField(max_length=200, blank=True)
+    agreement = models.FloatField(null=True, blank=True)
+    client_hash = models.CharField(max_length=64, blank=True)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="preferences"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "language", "id"], name="preference_export")]
+
+
+class TransferKind(models.TextChoices):
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+class TransferJob(Job):
+    """An import or export run as a Celery task, with counts and the list of bad lines."""
+
+    task_name = "workers.tasks.transfers.run_transfer"
+
+    kind = models.CharField(max_length=10, choices=TransferKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    path = models.CharField(max_length=500, help_text="Input file (import) or output file (export)")
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]

@@ -1,0 +1,96 @@
+"""Reads of the feedback store: what each role may see, and the querysets exports stream."""
+
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, Q, QuerySet
+
+from webapp.feedback.models import (
+    Annotation,
+    Campaign,
+    PreferenceRecord,
+    Prompt,
+    Response,
+    Task,
+    TaskResponse,
+)
+from webapp.feedback.roles import is_reviewer, is_staff
+
+STREAM_CHUNK = 500
+
+
+def user_language_codes(user: User) -> list[str]:
+    profile = getattr(user, "profile", None)
+    return list(profile.languages.values_list("code", flat=True)) if profile else []
+
+
+def campaigns_for_user(user: User) -> QuerySet[Campaign]:
+    campaigns = Campaign.objects.alive().prefetch_related("languages")
+    if is_reviewer(user):
+        return campaigns
+    return campaigns.filter(languages__code__in=user_language_codes(user)).distinct()
+
+
+def tasks_for_user(user: User) -> QuerySet[Task]:
+    """Reviewers and staff see every task; an annotator only those in their languages and in
+    campaigns whose pool is open or includes them."""
+    tasks = Task.objects.alive().select_related("prompt", "campaign", "language").prefetch_related(
+        Prefetch("items", queryset=TaskResponse.objects.select_related("response"))
+    )
+    if is_reviewer(user):
+        return tasks
+    return tasks.filter(language__code__in=user_language_codes(user), campaign__deleted_at__isnull=True).filter(
+        campaign__in=open_campaigns_for(user)
+    )
+
+
+def open_campaigns_for(user: User) -> QuerySet[Campaign]:
+    return Campaign.objects.alive().filter(is_active=True).filter(Q(annotators=None) | Q(annotators=user)).distinct()
+
+
+def annotations_for_user(user: User) -> QuerySet[Annotation]:
+    annotations = Annotation.objects.select_related("task", "annotator").filter(task__deleted_at__isnull=True)
+    return annotations if is_reviewer(user) else annotations.filter(annotator=user)
+
+
+def prompts_for_user(user: User) -> QuerySet[Prompt]:
+    prompts = Prompt.objects.alive().select_related("language")
+    return prompts if is_reviewer(user) else prompts.filter(language__code__in=user_language_codes(user))
+
+
+def responses_for_user(user: User) -> QuerySet[Response]:
+    responses = Response.objects.alive().select_related("prompt")
+    if is_reviewer(user):
+        return responses
+    return responses.filter(prompt__language__code__in=user_language_codes(user))
+
+
+def preferences_for_user(user: User) -> QuerySet[PreferenceRecord]:
+    records = PreferenceRecord.objects.alive().select_related("language")
+    return records if is_staff(user) or is_reviewer(user) else records.none()
+
+
+def tasks_for_pairs(*, languages: list[str] | None = None, campaigns: list[str] | None = None) -> QuerySet[Task]:
+    """Tasks with everything pair derivation reads, for streaming with .iterator()."""
+    tasks = (
+        Task.objects.alive()
+        .filter(annotation_count__gt=0)
+        .select_related("prompt", "campaign")
+        .prefetch_related(
+            Prefetch("items", queryset=TaskResponse.objects.select_related("response").order_by("position")),
+            Prefetch("annotations", queryset=Annotation.objects.select_related("annotator").order_by("id")),
+        )
+        .order_by("id")
+    )
+    if languages:
+        tasks = tasks.filter(language_id__in=languages)
+    if campaigns:
+        tasks = tasks.filter(campaign__name__in=campaigns)
+    return tasks
+
+
+def preference_records(*, languages: list[str] | None = None, sources: list[str] | None = None) -> QuerySet[PreferenceRecord]:
+    records = PreferenceRecord.objects.alive().order_by("id")
+    if languages:
+        records = records.filter(language_id__in=languages)
+    if sources:
+        records = records.filter(source__in=sources)
+    return records

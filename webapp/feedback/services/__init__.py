@@ -1,0 +1,1 @@
+"""Writes and business rules of the feedback store, one module per subdomain."""

@@ -1,0 +1,182 @@
+"""Handing out tasks and taking annotations back.
+
+A task has `campaign.overlap` slots. A slot is taken by an annotation or by a live lease. Every
+change to a task's slots happens while holding that task's row lock (SELECT ... FOR UPDATE), so two
+annotators racing for the last slot cannot both get it; `tasks_next` uses SKIP LOCKED so racers move
+on to other tasks instead of queueing. (On SQLite the lock is the database's single writer lock,
+taken at BEGIN by the IMMEDIATE transaction mode.)"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from webapp.errors import ApplicationError, Conflict, NotFound
+from webapp.feedback import selectors
+from webapp.feedback.formats import FLAGS, LineError, check_ranking
+from webapp.feedback.models import Annotation, Lease, Skip, Task
+
+CANDIDATES = 25
+
+
+@dataclass(frozen=True)
+class Assignment:
+    task: Task
+    lease_expires_at: object
+
+
+def _lease_deadline():
+    return timezone.now() + timedelta(seconds=settings.TASK_LEASE_SECONDS)
+
+
+def _others_live_leases(task: Task, user: User) -> int:
+    return Lease.objects.filter(task=task, expires_at__gt=timezone.now()).exclude(annotator=user).count()
+
+
+def _has_free_slot(task: Task, user: User) -> bool:
+    return task.annotation_count + _others_live_leases(task, user) < task.campaign.overlap
+
+
+def _candidates(user: User, campaign_id: int | None):
+    now = timezone.now()
+    tasks = (
+        selectors.tasks_for_user(user)
+        .exclude(annotations__annotator=user)
+        .exclude(skips__annotator=user)
+        .annotate(live=Count("leases", filter=Q(leases__expires_at__gt=now) & ~Q(leases__annotator=user)))
+        .filter(annotation_count__lt=F("campaign__overlap") - F("live"))
+    )
+    if campaign_id is not None:
+        tasks = tasks.filter(campaign_id=campaign_id)
+    return tasks.order_by("-annotation_count", "id")
+
+
+def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | None:
+    """The next task for this annotator, leased to them; their own live lease comes back first, so a
+    reload of the page resumes the same task. Tasks closest to complete go first, so finished
+    overlap (and so agreement) accumulates early."""
+    held = (
+        Lease.objects.filter(annotator=user, expires_at__gt=timezone.now(), task__deleted_at__isnull=True)
+        .exclude(task__annotations__annotator=user)
+        .select_related("task")
+        .order_by("expires_at")
+    )
+    if campaign_id is not None:
+        held = held.filter(task__campaign_id=campaign_id)
+    lease = held.first()
+    if lease:
+        return Assignment(task=lease.task, lease_expires_at=lease.expires_at)
+    ids = list(_candidates(user, campaign_id).values_list("id", flat=True)[:CANDIDATES])
+    for task_id in ids:
+        assignment = _try_lease(user, task_id)
+        if assignment:
+            return assignment
+    return None
+
+
+def _try_lease(user: User, task_id: int) -> Assignment | None:
+    with transaction.atomic():
+        task = (
+            Task.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("campaign")
+            .filter(pk=task_id, deleted_at__isnull=True)
+            .first()
+        )
+        if task is None or not _has_free_slot(task, user):
+            return None
+        expires = _lease_deadline()
+        Lease.objects.update_or_create(task=task, annotator=user, defaults={"expires_at": expires})
+        return Assignment(task=task, lease_expires_at=expires)
+
+
+def _visible_task(user: User, task_id: int) -> Task:
+    task = selectors.tasks_for_user(user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("No such task, or it is not in your languages.")
+    return task
+
+
+def _locked(task_id: int) -> Task:
+    return Task.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=task_id)
+
+
+def lease_renew(*, user: User, task_id: int) -> Assignment:
+    _visible_task(user, task_id)
+    with transaction.atomic():
+        task = _locked(task_id)
+        if Annotation.objects.filter(task=task, annotator=user).exists():
+            raise Conflict("You have already annotated this task.")
+        if not Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists():
+            if not _has_free_slot(task, user):
+                raise Conflict("Your lease expired and other annotators have filled this task. Take the next one.")
+        expires = _lease_deadline()
+        Lease.objects.update_or_create(task=task, annotator=user, defaults={"expires_at": expires})
+    return Assignment(task=task, lease_expires_at=expires)
+
+
+def annotation_submit(
+    *,
+    user: User,
+    task_id: int,
+    ranking: list,
+    display_order: list | None = None,
+    flags: list | None = None,
+    rationale: str = "",
+    seconds: float | None = None,
+) -> tuple[Annotation, bool]:
+    """Store one complete ranking. Returns (annotation, created). Repeating the same submission is
+    harmless; a different ranking for a task already annotated is refused."""
+    task = _visible_task(user, task_id)
+    n = task.items.count()
+    ranking, display_order, flags = _validated(ranking, display_order or [], flags or [], n)
+    if "\x00" in rationale:
+        raise ApplicationError("rationale contains a NUL character (\\u0000), which cannot be stored")
+    with transaction.atomic():
+        task = _locked(task_id)
+        existing = Annotation.objects.filter(task=task, annotator=user).first()
+        if existing:
+            if existing.ranking == ranking:
+                return existing, False
+            raise Conflict("You have already submitted a different ranking for this task.")
+        if Skip.objects.filter(task=task, annotator=user).exists():
+            raise Conflict("You skipped this task; skipped tasks cannot be annotated.")
+        holds_lease = Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists()
+        if not holds_lease and not _has_free_slot(task, user):
+            raise Conflict("Your lease expired and other annotators have filled this task; your ranking was not stored.")
+        try:
+            with transaction.atomic():
+                annotation = Annotation.objects.create(
+                    task=task, annotator=user, ranking=ranking, display_order=display_order,
+                    flags=flags, rationale=rationale, seconds=seconds,
+                )
+        except IntegrityError:  # the same annotator's other tab won the race
+            return Annotation.objects.get(task=task, annotator=user), False
+        Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + 1)
+        Lease.objects.filter(task=task, annotator=user).delete()
+    return annotation, True
+
+
+def _validated(ranking, display_order, flags, n: int):
+    try:
+        ranking = check_ranking(ranking, n)
+    except LineError as exc:
+        raise ApplicationError(exc.message) from None
+    if display_order and (not isinstance(display_order, list) or sorted(display_order) != list(range(n))):
+        raise ApplicationError(f"display_order must list each response position 0..{n - 1} once")
+    if not isinstance(flags, list) or not set(flags) <= FLAGS:
+        raise ApplicationError(f"flags must be a list drawn from {sorted(FLAGS)}")
+    return ranking, display_order, sorted(set(flags))
+
+
+def task_skip(*, user: User, task_id: int) -> Skip:
+    task = _visible_task(user, task_id)
+    with transaction.atomic():
+        if Annotation.objects.filter(task=task, annotator=user).exists():
+            raise Conflict("You have already annotated this task; it cannot be skipped.")
+        skip, _ = Skip.objects.get_or_create(task=task, annotator=user)
+        Lease.objects.filter(task=task, annotator=user).delete()
+    return skip

@@ -1,0 +1,178 @@
+"""Creating, editing and deleting campaigns, texts and tasks.
+
+Texts are immutable once judged: editing a prompt or response that an annotation or a task already
+uses creates a new version linked to the old one. Deletion is soft and cascades: a deleted prompt
+takes its responses and tasks with it, a deleted response the tasks that show it, a deleted
+campaign its tasks."""
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.errors import ApplicationError
+from webapp.feedback.content import content_hash, plain_text, validate_content
+from webapp.feedback.languages import language_get_or_create
+from webapp.feedback.models import (
+    MAX_RESPONSES,
+    MIN_RESPONSES,
+    AnnotatorProfile,
+    Campaign,
+    PreferenceRecord,
+    Prompt,
+    Response,
+    Task,
+    TaskResponse,
+)
+
+
+@transaction.atomic
+def campaign_create(*, name: str, guidelines: str = "", languages: list[str], overlap: int = 2,
+                    annotators: list[User] | None = None) -> Campaign:
+    if Campaign.objects.filter(name=name).exists():
+        raise ApplicationError(f"A campaign named {name!r} already exists.")
+    if not 1 <= overlap <= 50:
+        raise ApplicationError("overlap must be between 1 and 50 annotators per task")
+    campaign = Campaign.objects.create(name=name, guidelines=guidelines, overlap=overlap)
+    campaign.languages.set([language_get_or_create(code) for code in languages])
+    if annotators:
+        campaign.annotators.set(annotators)
+    return campaign
+
+
+@transaction.atomic
+def annotator_set_languages(*, user: User, languages: list[str]) -> AnnotatorProfile:
+    profile, _ = AnnotatorProfile.objects.get_or_create(user=user)
+    profile.languages.set([language_get_or_create(code) for code in languages])
+    return profile
+
+
+@transaction.atomic
+def prompt_create(*, content, language: str, group: str = "", source: str = "api", metadata: dict | None = None,
+                  external_id: str = "") -> Prompt:
+    content = validate_content(content, "content")
+    return Prompt.objects.create(
+        content=content, text=plain_text(content), content_hash=content_hash(content),
+        language=language_get_or_create(language), group=group, source=source,
+        metadata=metadata or {}, external_id=external_id,
+    )
+
+
+@transaction.atomic
+def response_create(*, prompt: Prompt, content, model_name: str = "", metadata: dict | None = None) -> Response:
+    if prompt.deleted_at:
+        raise ApplicationError("That prompt was deleted.")
+    content = validate_content(content, "content")
+    return Response.objects.create(
+        prompt=prompt, content=content, text=plain_text(content), content_hash=content_hash(content),
+        model_name=model_name, metadata=metadata or {},
+    )
+
+
+@transaction.atomic
+def task_create(*, campaign: Campaign, prompt: Prompt, responses: list[Response], external_id: str = "") -> Task:
+    if not MIN_RESPONSES <= len(responses) <= MAX_RESPONSES:
+        raise ApplicationError(f"A task needs {MIN_RESPONSES} to {MAX_RESPONSES} responses.")
+    if len({r.pk for r in responses}) != len(responses):
+        raise ApplicationError("A task cannot show the same response twice.")
+    if any(r.prompt_id != prompt.pk for r in responses):
+        raise ApplicationError("Every response must answer the task's prompt.")
+    if any(r.deleted_at for r in responses) or prompt.deleted_at or campaign.deleted_at:
+        raise ApplicationError("A deleted prompt, response or campaign cannot be used in a new task.")
+    if external_id and Task.objects.filter(external_id=external_id).exists():
+        raise ApplicationError(f"A task with id {external_id!r} already exists.")
+    task = Task.objects.create(campaign=campaign, prompt=prompt, language=prompt.language, external_id=external_id)
+    TaskResponse.objects.bulk_create([TaskResponse(task=task, response=r, position=i) for i, r in enumerate(responses)])
+    campaign.languages.add(prompt.language)
+    return task
+
+
+def _is_judged_prompt(prompt: Prompt) -> bool:
+    return prompt.tasks.exists()
+
+
+def _is_judged_response(response: Response) -> bool:
+    return response.task_items.exists()
+
+
+@transaction.atomic
+def prompt_edit(*, prompt: Prompt, content) -> Prompt:
+    """Edit in place while no task uses the prompt; afterwards, a new version."""
+    content = validate_content(content, "content")
+    fields = {"content": content, "text": plain_text(content), "content_hash": content_hash(content)}
+    if not _is_judged_prompt(prompt):
+        Prompt.objects.filter(pk=prompt.pk).update(**fields)
+        prompt.refresh_from_db()
+        return prompt
+    return Prompt.objects.create(
+        **fields, language=prompt.language, group=prompt.group, source=prompt.source,
+        metadata=prompt.metadata, version=prompt.version + 1, previous=prompt,
+    )
+
+
+@transaction.atomic
+def response_edit(*, response: Response, content) -> Response:
+    content = validate_content(content, "content")
+    fields = {"content": content, "text": plain_text(content), "content_hash": content_hash(content)}
+    if not _is_judged_response(response):
+        Response.objects.filter(pk=response.pk).update(**fields)
+        response.refresh_from_db()
+        return response
+    return Response.objects.create(
+        **fields, prompt=response.prompt, model_name=response.model_name, metadata=response.metadata,
+        version=response.version + 1, previous=response,
+    )
+
+
+@transaction.atomic
+def prompt_delete(*, prompt: Prompt) -> None:
+    now = timezone.now()
+    Prompt.objects.filter(pk=prompt.pk).update(deleted_at=now)
+    Response.objects.alive().filter(prompt=prompt).update(deleted_at=now)
+    Task.objects.alive().filter(prompt=prompt).update(deleted_at=now)
+
+
+@transaction.atomic
+def response_delete(*, response: Response) -> None:
+    now = timezone.now()
+    Response.objects.filter(pk=response.pk).update(deleted_at=now)
+    Task.objects.alive().filter(items__response=response).update(deleted_at=now)
+
+
+@transaction.atomic
+def task_delete(*, task: Task) -> None:
+    Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now())
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(deleted_at=now, is_active=False)
+    Task.objects.alive().filter(campaign=campaign).update(deleted_at=now)
+
+
+def preference_delete(*, record: PreferenceRecord) -> None:
+    PreferenceRecord.objects.filter(pk=record.pk).update(deleted_at=timezone.now())
+
+
+@transaction.atomic
+def preference_create(*, prompt, response_a, response_b, outcome: str, language: str, source: str = "import",
+                      group: str = "", model_a: str = "", model_b: str = "", external_id: str = "",
+                      client_hash: str = "", annotator: User | None = None, metadata: dict | None = None) -> PreferenceRecord:
+    prompt = validate_content(prompt, "prompt")
+    response_a = validate_content(response_a, "response_a")
+    response_b = validate_content(response_b, "response_b")
+    if response_a == response_b:
+        raise ApplicationError("response_a and response_b are the same text")
+    lang = language_get_or_create(language)
+    digest = content_hash(prompt, response_a, response_b, lang.code)
+    external_id = external_id or f"{source}:{digest}:{outcome}"
+    existing = PreferenceRecord.objects.filter(external_id=external_id).first()
+    if existing:
+        if existing.content_hash != digest or existing.outcome != outcome:
+            raise ApplicationError(f"id {external_id!r} is already stored with different content")
+        return existing
+    return PreferenceRecord.objects.create(
+        external_id=external_id, content_hash=digest, prompt=prompt, response_a=response_a, response_b=response_b,
+        prompt_text=plain_text(prompt), outcome=outcome, source=source, language=lang, group=group,
+        model_a=model_a, model_b=model_b, client_hash=client_hash, annotator=annotator, metadata=metadata or {},
+    )

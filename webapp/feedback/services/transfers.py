@@ -1,0 +1,87 @@
+"""Imports and exports as background jobs: the request stores the upload (or the export's settings)
+and a TransferJob row; a worker runs it and writes counts and the bad-line list on the row."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from webapp.errors import ApplicationError
+from webapp.feedback.exporting import ExportSpec, feedback_export
+from webapp.feedback.importing import ImportRejected, feedback_import
+from webapp.feedback.models import TransferJob, TransferKind
+from webapp.jobs.services import JobRun, job_enqueue, job_running
+
+CHUNK = 1024 * 1024
+
+
+def upload_store(upload) -> Path:
+    """Copy an uploaded file to var/imports in chunks (never whole into memory)."""
+    folder = settings.VAR_DIR / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.jsonl"
+    with path.open("wb") as handle:
+        for chunk in upload.chunks(CHUNK):
+            handle.write(chunk)
+    return path
+
+
+@transaction.atomic
+def transfer_import_create(*, path: Path, skip_invalid: bool, user: User | None) -> TransferJob:
+    job = TransferJob.objects.create(
+        kind=TransferKind.IMPORT, path=str(path), params={"skip_invalid": skip_invalid}, created_by=user
+    )
+    job_enqueue(job)
+    return job
+
+
+@transaction.atomic
+def transfer_export_create(*, params: dict, user: User | None) -> TransferJob:
+    ExportSpec.from_params(params)  # refuse bad settings now, not in the worker
+    job = TransferJob.objects.create(kind=TransferKind.EXPORT, params=params, path="", created_by=user)
+    job.path = str(settings.VAR_DIR / "exports" / f"export-{job.pk}.jsonl")
+    job.save(update_fields=["path"])
+    job_enqueue(job)
+    return job
+
+
+def transfer_run(job_id: int) -> None:
+    """Run one transfer job (called by the worker task). Imports are one transaction, so a run that
+    dies leaves nothing and the recovered run starts over; exports write a temp file and rename."""
+    with job_running(TransferJob, job_id) as run:
+        if run is None:
+            return
+        job = run.job()
+        if job.kind == TransferKind.IMPORT:
+            _run_import(run, job)
+        else:
+            _run_export(run, job)
+
+
+def _run_import(run: JobRun, job: TransferJob) -> None:
+    try:
+        report = feedback_import(
+            path=job.path, skip_invalid=job.params.get("skip_invalid", False),
+            on_progress=lambda done, total: run.progress(done, total),
+        )
+    except ImportRejected as exc:
+        run.save(result=exc.report.as_dict())
+        raise
+    run.save(result=report.as_dict(), progress_done=report.lines, progress_total=report.lines)
+
+
+def _run_export(run: JobRun, job: TransferJob) -> None:
+    spec = ExportSpec.from_params(job.params)
+    count = feedback_export(spec=spec, out=job.path, on_progress=lambda n: run.progress(n))
+    run.save(result={"rows": count, "path": job.path}, progress_done=count, progress_total=count)
+
+
+def transfer_output(job: TransferJob) -> Path:
+    if job.kind != TransferKind.EXPORT or job.status != "succeeded":
+        raise ApplicationError("This export has not finished.")
+    path = Path(job.path)
+    if not path.is_file():
+        raise ApplicationError("The export file is gone; run the export again.")
+    return path

@@ -1,0 +1,15 @@
+from rest_framework.routers import DefaultRouter
+
+from webapp.feedback import api
+
+router = DefaultRouter()
+router.register("languages", api.LanguageViewSet, basename="language")
+router.register("campaigns", api.CampaignViewSet, basename="campaign")
+router.register("prompts", api.PromptViewSet, basename="prompt")
+router.register("responses", api.ResponseViewSet, basename="response")
+router.register("tasks", api.TaskViewSet, basename="task")
+router.register("annotations", api.AnnotationViewSet, basename="annotation")
+router.register("preferences", api.PreferenceViewSet, basename="preference")
+router.register("transfers", api.TransferViewSet, basename="transfer")
+
+urlpatterns = router.urls

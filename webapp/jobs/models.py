@@ -1,0 +1,55 @@
+"""The job row: the one source of truth about long work, whatever the broker did with its message.
+
+Concrete job models (imports and exports here, training and indexing later) subclass `Job` and name
+the Celery task that runs them."""
+
+from django.conf import settings
+from django.db import models
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class Job(models.Model):
+    task_name: str = ""  # the Celery task that runs this kind of job
+    queue: str = "default"
+
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    # Bumped by every claim and every recovery; a write carrying an older value is from a stale
+    # worker and is refused, so two deliveries of one job can never both run or overwrite.
+    attempt = models.PositiveIntegerField(default=0)
+    recoveries = models.PositiveIntegerField(default=0)
+    enqueue_count = models.PositiveIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="%(app_label)s_%(class)s_sweep")]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def progress(self) -> float:
+        return self.progress_done / self.progress_total if self.progress_total else 0.0

@@ -1,0 +1,184 @@
+"""Job rows: enqueue after commit, claim by conditional UPDATE, heartbeat from claim to finish, and
+the sweep that recovers jobs whose message or worker was lost. The broker is never trusted to
+remember a job: the row is (DESIGN.md, "Job recovery never depends on the broker")."""
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from webapp.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+
+class JobLost(Exception):
+    """This worker's claim is no longer valid: the job was recovered or cancelled elsewhere."""
+
+
+class JobCancelled(Exception):
+    """Staff asked the job to stop; the runner stops at its next check."""
+
+
+def job_models() -> list[type[Job]]:
+    return [m for m in apps.get_models() if issubclass(m, Job)]
+
+
+def job_enqueue(job: Job) -> None:
+    """Send the job's task once the surrounding transaction commits (a worker must see the row)."""
+    model, pk = type(job), job.pk
+    model.objects.filter(pk=pk).update(
+        enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1
+    )
+
+    def send():
+        from workers.celery import app
+
+        app.send_task(model.task_name, args=[pk], queue=model.queue)
+
+    transaction.on_commit(send)
+
+
+def job_request_cancel(job: Job) -> None:
+    model = type(job)
+    model.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+    )
+    model.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
+
+
+def job_claim(model: type[Job], job_id: int) -> int | None:
+    """Take a queued job. Returns the new attempt token, or None when another delivery (or a
+    cancel) got there first: zero rows updated means someone else has it."""
+    row = model.objects.filter(pk=job_id).values("attempt", "status").first()
+    if row is None or row["status"] != JobStatus.QUEUED:
+        return None
+    now = timezone.now()
+    claimed = model.objects.filter(pk=job_id, status=JobStatus.QUEUED, attempt=row["attempt"]).update(
+        status=JobStatus.RUNNING, attempt=row["attempt"] + 1, heartbeat_at=now, started_at=now
+    )
+    return row["attempt"] + 1 if claimed else None
+
+
+def _guarded(model: type[Job], job_id: int, token: int):
+    return model.objects.filter(pk=job_id, attempt=token, status=JobStatus.RUNNING)
+
+
+class JobRun:
+    """What a runner sees of its job: progress reports, log lines, the cancel flag. Every write is
+    conditional on the attempt token."""
+
+    def __init__(self, model: type[Job], job_id: int, token: int):
+        self.model, self.job_id, self.token = model, job_id, token
+
+    def job(self) -> Job:
+        return self.model.objects.get(pk=self.job_id)
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        fields = {"progress_done": done, "heartbeat_at": timezone.now()}
+        if total is not None:
+            fields["progress_total"] = total
+        self.save(**fields)
+        if self.model.objects.filter(pk=self.job_id, cancel_requested=True).exists():
+            raise JobCancelled()
+
+    def log(self, line: str) -> None:
+        job = self.job()
+        tail = (job.log + line.rstrip() + "\n")[-20_000:]
+        self.save(log=tail)
+
+    def save(self, **fields) -> None:
+        """Write fields on the row, only while this attempt still owns it."""
+        if not _guarded(self.model, self.job_id, self.token).update(**fields):
+            raise JobLost(f"{self.model.__name__} {self.job_id}: attempt {self.token} is no longer current")
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, model: type[Job], job_id: int, token: int):
+        super().__init__(daemon=True, name=f"heartbeat-{model.__name__}-{job_id}")
+        self.model, self.job_id, self.token = model, job_id, token
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                _guarded(self.model, self.job_id, self.token).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+
+@contextmanager
+def job_running(model: type[Job], job_id: int) -> Iterator[JobRun | None]:
+    """Claim the job and keep its heartbeat going until the block ends. Yields None when the job is
+    not ours to run (already claimed, finished or cancelled). The block's outcome finishes the row:
+    success, cancel, or failure with the error message."""
+    close_old_connections()
+    token = job_claim(model, job_id)
+    if token is None:
+        log.info("%s %s: not claimed (another delivery has it, or it is finished)", model.__name__, job_id)
+        yield None
+        return
+    heartbeat = _Heartbeat(model, job_id, token)
+    heartbeat.start()
+    run = JobRun(model, job_id, token)
+    try:
+        yield run
+    except JobLost:
+        log.warning("%s %s: lost its claim; stopping without writing", model.__name__, job_id)
+    except JobCancelled:
+        _guarded(model, job_id, token).update(status=JobStatus.CANCELLED, finished_at=timezone.now())
+    except Exception as exc:
+        log.exception("%s %s failed", model.__name__, job_id)
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        _guarded(model, job_id, token).update(
+            status=JobStatus.FAILED, error=message, finished_at=timezone.now()
+        )
+    else:
+        _guarded(model, job_id, token).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+
+
+def jobs_sweep() -> dict[str, int]:
+    """Recover lost work: running jobs with a stale heartbeat go back to the queue (or fail after
+    too many recoveries); queued jobs whose message may have been lost are sent again, with a
+    doubling delay so a job waiting behind a long one is not flooded with copies."""
+    counts = {"recovered": 0, "failed": 0, "requeued": 0}
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    for model in job_models():
+        for job in model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before):
+            counts[_recover(model, job, now)] += 1
+        for job in model.objects.filter(status=JobStatus.QUEUED, enqueued_at__isnull=False):
+            wait = settings.JOB_REQUEUE_SECONDS * 2 ** min(job.enqueue_count - 1, 8)
+            if job.enqueued_at < now - timedelta(seconds=wait):
+                with transaction.atomic():
+                    job_enqueue(job)
+                counts["requeued"] += 1
+    return counts
+
+
+def _recover(model: type[Job], job: Job, now) -> str:
+    # Bumping the attempt makes any still-alive old worker's writes fail (JobLost).
+    stale = model.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
+    if job.recoveries >= settings.JOB_MAX_RECOVERIES:
+        stale.update(
+            status=JobStatus.FAILED,
+            attempt=job.attempt + 1,
+            finished_at=now,
+            error=f"The worker stopped answering {job.recoveries + 1} times; giving up.",
+        )
+        return "failed"
+    with transaction.atomic():
+        if stale.update(status=JobStatus.QUEUED, attempt=job.attempt + 1, recoveries=job.recoveries + 1):
+            log.warning("%s %s: heartbeat stale since %s; re-queued", model.__name__, job.pk, job.heartbeat_at)
+            job_enqueue(job)
+    return "recovered"

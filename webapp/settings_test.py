@@ -1,0 +1,11 @@
+"""Settings for the test suite: the same as production's reader, with test files under var/test/ so a
+running `make run` and a test run never share a database file or a broker folder."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+
+from webapp.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

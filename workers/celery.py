@@ -1,0 +1,46 @@
+"""The Celery app, configured from Django settings (CELERY_* names), with the three queues of
+DESIGN.md and the beat schedule of the job sweep."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_ready
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+app = Celery("polyglot")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_configure.connect
+def _make_broker_folders(sender, **kwargs):
+    """The filesystem broker (embedded default) needs its folders before the first message."""
+    for key in ("data_folder_in", "processed_folder"):
+        folder = (sender.conf.broker_transport_options or {}).get(key)
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu")]
+app.conf.include = ["workers.tasks.jobs", "workers.tasks.transfers"]
+app.conf.task_routes = {
+    "workers.tasks.transfers.*": {"queue": "default"},
+    "workers.tasks.jobs.*": {"queue": "default"},
+}
+
+
+@app.on_after_finalize.connect
+def _schedule_sweep(sender, **kwargs):
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        float(settings.JOB_SWEEP_SECONDS), sender.signature("workers.tasks.jobs.sweep_jobs"), name="sweep jobs"
+    )
+
+
+@worker_ready.connect
+def _sweep_on_start(sender, **kwargs):
+    """A worker that starts after a crash picks up what the crash left behind."""
+    sender.app.send_task("workers.tasks.jobs.sweep_jobs", queue="default")
