@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,27 +72,41 @@ def _guarded(model: type[Job], job_id: int, token: int):
 
 
 class JobRun:
-    """What a runner sees of its job: progress reports, log lines, the cancel flag. Every write is
-    conditional on the attempt token."""
+    """What a runner sees of its job: progress reports, log lines, the cancel flag.
+
+    Progress is kept in memory and written by the heartbeat thread on its own connection: a runner
+    inside a long transaction (an atomic import) must not hold the job row locked, and on SQLite no
+    other write could happen until it commits anyway. Every write is conditional on the attempt token."""
 
     def __init__(self, model: type[Job], job_id: int, token: int):
         self.model, self.job_id, self.token = model, job_id, token
+        self.cancelled = threading.Event()
+        self.lost = threading.Event()
+        self._progress: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def job(self) -> Job:
         return self.model.objects.get(pk=self.job_id)
 
     def progress(self, done: int, total: int | None = None) -> None:
-        fields = {"progress_done": done, "heartbeat_at": timezone.now()}
-        if total is not None:
-            fields["progress_total"] = total
-        self.save(**fields)
-        if self.model.objects.filter(pk=self.job_id, cancel_requested=True).exists():
+        """Report progress; raises JobCancelled or JobLost at this safe point when due."""
+        with self._lock:
+            self._progress["progress_done"] = done
+            if total is not None:
+                self._progress["progress_total"] = total
+        if self.lost.is_set():
+            raise JobLost(f"{self.model.__name__} {self.job_id}: attempt {self.token} is no longer current")
+        if self.cancelled.is_set():
             raise JobCancelled()
+
+    def pending_progress(self) -> dict[str, int]:
+        with self._lock:
+            pending, self._progress = self._progress, {}
+        return pending
 
     def log(self, line: str) -> None:
         job = self.job()
-        tail = (job.log + line.rstrip() + "\n")[-20_000:]
-        self.save(log=tail)
+        self.save(log=(job.log + line.rstrip() + "\n")[-20_000:])
 
     def save(self, **fields) -> None:
         """Write fields on the row, only while this attempt still owns it."""
@@ -101,17 +115,29 @@ class JobRun:
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, model: type[Job], job_id: int, token: int):
-        super().__init__(daemon=True, name=f"heartbeat-{model.__name__}-{job_id}")
-        self.model, self.job_id, self.token = model, job_id, token
+    def __init__(self, run: JobRun):
+        super().__init__(daemon=True, name=f"heartbeat-{run.model.__name__}-{run.job_id}")
+        self.run_ = run
         self.stopped = threading.Event()
 
     def run(self) -> None:
         try:
             while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
-                _guarded(self.model, self.job_id, self.token).update(heartbeat_at=timezone.now())
+                self.beat()
         finally:
             connection.close()
+
+    def beat(self) -> None:
+        run = self.run_
+        try:
+            rows = _guarded(run.model, run.job_id, run.token)
+            if not rows.update(heartbeat_at=timezone.now(), **run.pending_progress()):
+                run.lost.set()
+            elif rows.filter(cancel_requested=True).exists():
+                run.cancelled.set()
+        except DatabaseError:
+            # SQLite: the runner's own long write transaction holds the database lock; try again.
+            log.warning("heartbeat of %s %s could not be written; retrying", run.model.__name__, run.job_id)
 
 
 @contextmanager
@@ -125,9 +151,9 @@ def job_running(model: type[Job], job_id: int) -> Iterator[JobRun | None]:
         log.info("%s %s: not claimed (another delivery has it, or it is finished)", model.__name__, job_id)
         yield None
         return
-    heartbeat = _Heartbeat(model, job_id, token)
-    heartbeat.start()
     run = JobRun(model, job_id, token)
+    heartbeat = _Heartbeat(run)
+    heartbeat.start()
     try:
         yield run
     except JobLost:
@@ -141,7 +167,9 @@ def job_running(model: type[Job], job_id: int) -> Iterator[JobRun | None]:
             status=JobStatus.FAILED, error=message, finished_at=timezone.now()
         )
     else:
-        _guarded(model, job_id, token).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+        _guarded(model, job_id, token).update(
+            status=JobStatus.SUCCEEDED, finished_at=timezone.now(), **run.pending_progress()
+        )
     finally:
         heartbeat.stopped.set()
         heartbeat.join()

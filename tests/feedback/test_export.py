@@ -1,0 +1,128 @@
+"""export_feedback: round trips, the four formats, filters, and TRL loading the dpo export as is."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.feedback.factories import campaign_with_tasks
+from webapp.feedback.exporting import ExportSpec, export_rows, feedback_export
+from webapp.feedback.importing import feedback_import
+from webapp.feedback.pairs import PairPolicy, pair_id
+from webapp.feedback.services.assignment import annotation_submit
+
+pytestmark = pytest.mark.django_db
+
+PAIRS = [
+    {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5", "language": "en", "id": "p-1"},
+    {"prompt": [{"role": "system", "content": "Sé breve."}, {"role": "user", "content": "¿Capital de Perú?"}],
+     "chosen": [{"role": "assistant", "content": "Lima."}], "rejected": [{"role": "assistant", "content": "Cusco."}],
+     "language": "es", "id": "p-2", "group": "capitals", "source": "vendor-x", "prompt_id": "q-9",
+     "agreement": 0.8, "metadata": {"batch": 3}},
+    {"prompt": "اكتب تحية", "chosen": "السلام عليكم 👋", "rejected": "hello", "language": "ar", "group": "greet"},
+    {"prompt": "日本の首都は？", "chosen": "東京です。", "rejected": "大阪です。", "language": "ja"},
+]
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_pairs_round_trip_exactly(tmp_path):
+    feedback_import(path=write_jsonl(tmp_path / "in.jsonl", PAIRS))
+    out = tmp_path / "out.jsonl"
+    call_command("export_feedback", "--format", "pairs", "--out", str(out))
+    exported = read_jsonl(out)
+    assert len(exported) == len(PAIRS)
+    for original, back in zip(PAIRS, exported, strict=True):
+        for key in ("prompt", "chosen", "rejected", "language", "group", "prompt_id", "agreement", "metadata"):
+            assert back.get(key) == original.get(key), key
+        assert back["source"] == original.get("source", "import")
+        if "id" in original:
+            assert back["id"] == original["id"]
+    # ... and importing the export again changes nothing.
+    again = feedback_import(path=out)
+    assert again.pairs_created == 0 and again.pairs_unchanged == len(PAIRS)
+
+
+def test_rankings_round_trip(tmp_path):
+    line = {"id": "t-1", "prompt": "Bonjour ?", "language": "fr", "group": "hello", "campaign": "Imported",
+            "responses": [{"text": "Salut !"}, {"text": "Hi", "model": "m-2", "id": "r-2"}],
+            "rankings": [{"annotator": "ana", "ranking": [[0], [1]], "rationale": "français"},
+                         {"annotator": "bo", "ranking": [[0, 1]], "flags": ["all_bad"]}]}
+    feedback_import(path=write_jsonl(tmp_path / "in.jsonl", [line]))
+    out = tmp_path / "out.jsonl"
+    feedback_export(spec=ExportSpec(format="rankings"), out=out)
+    assert read_jsonl(out) == [line]
+    assert feedback_import(path=out).tasks_unchanged == 1
+
+
+def annotate(task, users_rankings):
+    for user, ranking in users_rankings:
+        annotation_submit(user=user, task_id=task.pk, ranking=ranking)
+
+
+def test_derived_pairs_use_stable_ids_and_the_dpo_and_sft_forms(annotator, annotator2):
+    _, [task] = campaign_with_tasks(n_tasks=1, overlap=2)
+    annotate(task, [(annotator, [[1], [0], [2]]), (annotator2, [[1], [0, 2]])])
+    responses = [item.response for item in task.items.all()]
+    rows = list(export_rows(ExportSpec(format="dpo", sources=("annotation",))))
+    assert [r["id"] for r in rows] == [pair_id(task.pk, responses[1].pk, responses[k].pk) for k in (0, 2)]
+    assert rows[0]["prompt"] == [{"role": "user", "content": "Question 0 in en"}]
+    assert rows[0]["chosen"] == [{"role": "assistant", "content": responses[1].text}]
+    assert rows[0]["agreement"] == 1.0
+    sft = list(export_rows(ExportSpec(format="sft", sources=("annotation",))))
+    assert [r["completion"][0]["content"] for r in sft] == [responses[1].text]
+    all_pairs = list(export_rows(ExportSpec(format="pairs", policy=PairPolicy(expansion="all"))))
+    assert {(r["chosen"], r["rejected"]) for r in all_pairs} >= {(responses[0].text, responses[2].text)}
+
+
+def test_filters_by_language_and_source(tmp_path, annotator):
+    feedback_import(path=write_jsonl(tmp_path / "in.jsonl", PAIRS))
+    _, [task] = campaign_with_tasks(n_tasks=1)
+    annotate(task, [(annotator, [[0], [1], [2]])])
+    assert {r["language"] for r in export_rows(ExportSpec(languages=("es", "ja")))} == {"es", "ja"}
+    assert {r["source"] for r in export_rows(ExportSpec(sources=("annotation",)))} == {"annotation"}
+    assert len(list(export_rows(ExportSpec(sources=("import",))))) == len(PAIRS)
+
+
+def test_export_refuses_bad_flags_with_a_message(tmp_path):
+    with pytest.raises(CommandError, match="min_agreement"):
+        call_command("export_feedback", "--out", str(tmp_path / "x.jsonl"), "--min-agreement", "0.2")
+    with pytest.raises(CommandError, match="BCP-47"):
+        call_command("export_feedback", "--out", str(tmp_path / "x.jsonl"), "--language", "??")
+
+
+@pytest.mark.slow
+def test_the_dpo_export_trains_in_trl_as_it_is(tmp_path, annotator, annotator2):
+    """datasets.load_dataset("json") + DPOTrainer on the file, unchanged, for two steps."""
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+
+    from tests.tiny_lm import build_tiny_lm
+
+    feedback_import(path=write_jsonl(tmp_path / "in.jsonl", PAIRS))
+    _, tasks = campaign_with_tasks(n_tasks=2)
+    for task in tasks:
+        annotate(task, [(annotator, [[0], [1], [2]]), (annotator2, [[0], [2], [1]])])
+    out = tmp_path / "dpo.jsonl"
+    count = feedback_export(spec=ExportSpec(format="dpo"), out=out)
+    dataset = load_dataset("json", data_files=str(out), split="train")
+    assert len(dataset) == count >= 6
+    corpus = [json.dumps(row, ensure_ascii=False) for row in read_jsonl(out)]
+    folder = build_tiny_lm(tmp_path / "tiny", corpus)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    args = DPOConfig(output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=2, report_to=[],
+                     bf16=False, gradient_checkpointing=False, logging_steps=1, save_strategy="no",
+                     use_cpu=True, max_length=128)
+    trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    result = trainer.train()
+    assert result.global_step == 2
+    assert any("rewards/accuracies" in entry for entry in trainer.state.log_history)
