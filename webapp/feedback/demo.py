@@ -78,8 +78,11 @@ class DemoAnnotation:
     rationale: str = ""
 
 
+MODEL_PREFIX = "demo-model-"
+
+
 def model_name(letter: str) -> str:
-    return f"demo-model-{letter}"
+    return MODEL_PREFIX + letter
 
 
 # English answers, reused as wrong-language answers to some translations.
@@ -493,8 +496,8 @@ def _python_answer(intro: str, name: str, comments: tuple[str, str, str], advice
         "```python",
         f"{name} = [1, 2, 3, 4]",
         "",
-        f"print({name}[::-1])  # [4, 3, 2, 1] {new}",
-        f"print(list(reversed({name})))  # [4, 3, 2, 1] {iterator}",
+        f"print({name}[::-1])  # [4, 3, 2, 1] – {new}",
+        f"print(list(reversed({name})))  # [4, 3, 2, 1] – {iterator}",
         f"{name}.reverse()  # {in_place}",
         f"print({name})  # [4, 3, 2, 1]",
         "```",
@@ -507,7 +510,7 @@ PYTHON = [
     DemoPrompt("demo-g5", "en", "How do I reverse a list in Python?", (
         ("a", _python_answer(
             "There are three common ways:", "numbers",
-            ("– a new list", "– from an iterator", "changes the list itself and returns None"),
+            ("a new list", "from an iterator", "changes the list itself and returns None"),
             "Use `reverse()` to change the list itself, and `[::-1]` or `reversed()` to keep the original.",
         )),
         ("b", "Write `numbers = numbers.reverse()`."),
@@ -517,7 +520,7 @@ PYTHON = [
         ("c", "Mit `zahlen[::-1]`."),
         ("a", _python_answer(
             "Es gibt drei übliche Wege:", "zahlen",
-            ("– eine neue Liste", "– über einen Iterator", "ändert die Liste selbst und gibt None zurück"),
+            ("eine neue Liste", "über einen Iterator", "ändert die Liste selbst und gibt None zurück"),
             "Nimm `reverse()`, wenn die Liste selbst geändert werden soll, und `[::-1]` oder `reversed()`,"
             " wenn das Original erhalten bleiben muss.",
         )),
@@ -528,7 +531,7 @@ PYTHON = [
         ("c", "Avec `nombres[::-1]`."),
         ("a", _python_answer(
             "Il y a trois façons courantes :", "nombres",
-            ("– une nouvelle liste", "– à partir d'un itérateur", "modifie la liste elle-même et renvoie None"),
+            ("une nouvelle liste", "à partir d'un itérateur", "modifie la liste elle-même et renvoie None"),
             "Utilisez `reverse()` pour modifier la liste elle-même, et `[::-1]` ou `reversed()` pour conserver"
             " l'originale.",
         )),
@@ -536,7 +539,7 @@ PYTHON = [
     DemoPrompt("demo-g5", "es", "¿Cómo invierto una lista en Python?", (
         ("a", _python_answer(
             "Hay tres formas habituales:", "numeros",
-            ("– una lista nueva", "– a partir de un iterador", "modifica la propia lista y devuelve None"),
+            ("una lista nueva", "a partir de un iterador", "modifica la propia lista y devuelve None"),
             "Usa `reverse()` si quieres cambiar la lista original, y `[::-1]` o `reversed()` si necesitas"
             " conservarla.",
         )),
@@ -548,7 +551,7 @@ PYTHON = [
         ("b", "写 `numbers = numbers.reverse()` 就可以了。"),
         ("a", _python_answer(
             "常用的方法有三种：", "numbers",
-            ("，生成新列表", "，通过迭代器", "原地反转，返回 None"),
+            ("生成新列表", "通过迭代器", "原地反转，返回 None"),
             "想直接修改原列表就用 `reverse()`；需要保留原列表时用 `[::-1]` 或 `reversed()`。",
         )),
     )),
@@ -556,7 +559,7 @@ PYTHON = [
         ("b", "`numbers = numbers.reverse()` と書けばできます。"),
         ("a", _python_answer(
             "よく使われる方法は3つあります。", "numbers",
-            ("（新しいリスト）", "（イテレータから作成）", "リスト自体を書き換え、None を返す"),
+            ("新しいリスト", "イテレータから作成", "リスト自体を書き換え、None を返す"),
             "元のリストを書き換えたいときは `reverse()`、元のリストを残したいときは `[::-1]` か"
             " `reversed()` を使います。",
         )),
@@ -680,18 +683,19 @@ def demo_seed() -> dict:
 
 
 def _counts(*, already_seeded: bool) -> dict:
-    created = not already_seeded
-    return {
-        "already_seeded": already_seeded,
-        "campaigns": int(created),
-        "prompts": len(PROMPTS) * created,
-        "languages": len({p.language for p in PROMPTS}) * created,
-        "groups": len({p.group for p in PROMPTS if p.group}) * created,
-        "responses": sum(len(p.responses) for p in PROMPTS) * created,
-        "tasks": len(PROMPTS) * created,
-        "annotators": len(ANNOTATORS) * created,
-        "annotations": len(ANNOTATIONS) * created,
+    counts = {
+        "campaigns": 1,
+        "prompts": len(PROMPTS),
+        "languages": len({p.language for p in PROMPTS}),
+        "groups": len({p.group for p in PROMPTS if p.group}),
+        "responses": sum(len(p.responses) for p in PROMPTS),
+        "tasks": len(PROMPTS),
+        "annotators": len(ANNOTATORS),
+        "annotations": len(ANNOTATIONS),
     }
+    if already_seeded:
+        counts = dict.fromkeys(counts, 0)
+    return {"already_seeded": already_seeded, **counts}
 
 
 def _prompt_with_task(campaign: Campaign, demo: DemoPrompt) -> Task:
@@ -721,7 +725,7 @@ def ranking_positions(spec: str, letters: list[str]) -> list[list[int]]:
 
 
 def _submit(annotation: DemoAnnotation, task: Task, user: User) -> None:
-    letters = [item.response.model_name.removeprefix("demo-model-") for item in task.items.order_by("position")]
+    letters = [item.response.model_name.removeprefix(MODEL_PREFIX) for item in task.items.order_by("position")]
     annotation_submit(
         user=user, task_id=task.pk, ranking=ranking_positions(annotation.ranking, letters),
         flags=annotation.flags, rationale=annotation.rationale,
