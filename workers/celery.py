@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_postrun, task_prerun, worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
@@ -44,3 +44,12 @@ def _schedule_sweep(sender, **kwargs):
 def _sweep_on_start(sender, **kwargs):
     """A worker that starts after a crash picks up what the crash left behind."""
     sender.app.send_task("workers.tasks.jobs.sweep_jobs", queue="default")
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _fresh_connections(**kwargs):
+    """Like Django's request cycle: drop broken or expired database connections around each task."""
+    from django.db import close_old_connections
+
+    close_old_connections()

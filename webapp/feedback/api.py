@@ -45,6 +45,19 @@ class StaffWrites(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or is_staff(request.user)
 
 
+class RoleScoped:
+    """Lists and details show what the user's role may see (selectors); the schema generator, which
+    has no user, gets an empty queryset of the right model."""
+
+    model = None
+    selector = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return type(self).selector(self.request.user).order_by("id")
+
+
 def _content_field(**kwargs):
     return serializers.JSONField(help_text="A string, or a list of {role, content} chat messages", **kwargs)
 
@@ -78,13 +91,13 @@ class CampaignInput(serializers.Serializer):
     overlap = serializers.IntegerField(min_value=1, max_value=50, default=2)
 
 
-class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class CampaignViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                       viewsets.GenericViewSet):
     serializer_class = CampaignOutput
     permission_classes = [StaffWrites]
 
-    def get_queryset(self):
-        return selectors.campaigns_for_user(self.request.user).order_by("name")
+    model = Campaign
+    selector = staticmethod(selectors.campaigns_for_user)
 
     @extend_schema(request=CampaignInput, responses={201: CampaignOutput})
     def create(self, request):
@@ -131,14 +144,14 @@ class PromptFilter(filters.FilterSet):
         fields = ["language", "source", "group", "campaign"]
 
 
-class PromptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class PromptViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                     viewsets.GenericViewSet):
     serializer_class = PromptOutput
     permission_classes = [StaffWrites]
     filterset_class = PromptFilter
 
-    def get_queryset(self):
-        return selectors.prompts_for_user(self.request.user).order_by("id")
+    model = Prompt
+    selector = staticmethod(selectors.prompts_for_user)
 
     @extend_schema(request=PromptInput, responses={201: PromptOutput})
     def create(self, request):
@@ -181,14 +194,14 @@ class ResponseFilter(filters.FilterSet):
         fields = ["language", "prompt", "group", "source"]
 
 
-class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class ResponseViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                       viewsets.GenericViewSet):
     serializer_class = ResponseOutput
     permission_classes = [StaffWrites]
     filterset_class = ResponseFilter
 
-    def get_queryset(self):
-        return selectors.responses_for_user(self.request.user).order_by("id")
+    model = Response
+    selector = staticmethod(selectors.responses_for_user)
 
     @extend_schema(request=ResponseInput, responses={201: ResponseOutput})
     def create(self, request):
@@ -285,14 +298,14 @@ class TaskFilter(filters.FilterSet):
         fields = ["language", "campaign", "group", "source"]
 
 
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class TaskViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                   viewsets.GenericViewSet):
     serializer_class = TaskOutput
     permission_classes = [StaffWrites]
     filterset_class = TaskFilter
 
-    def get_queryset(self):
-        return selectors.tasks_for_user(self.request.user).order_by("id")
+    model = Task
+    selector = staticmethod(selectors.tasks_for_user)
 
     @extend_schema(request=TaskInput, responses={201: TaskOutput})
     def create(self, request):
@@ -362,14 +375,14 @@ class AnnotationFilter(filters.FilterSet):
         fields = ["language", "campaign", "task", "group"]
 
 
-class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
+class AnnotationViewSet(RoleScoped, viewsets.ReadOnlyModelViewSet):
     """Annotations are created through POST /tasks/{id}/annotations/ only."""
 
     serializer_class = AnnotationOutput
     filterset_class = AnnotationFilter
 
-    def get_queryset(self):
-        return selectors.annotations_for_user(self.request.user).order_by("id")
+    model = Annotation
+    selector = staticmethod(selectors.annotations_for_user)
 
 
 # --- Preference records --------------------------------------------------------------------------
@@ -409,14 +422,14 @@ class PreferenceFilter(filters.FilterSet):
         fields = ["language", "source", "group", "outcome"]
 
 
-class PreferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+class PreferenceViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                         viewsets.GenericViewSet):
     serializer_class = PreferenceOutput
     permission_classes = [StaffWrites]
     filterset_class = PreferenceFilter
 
-    def get_queryset(self):
-        return selectors.preferences_for_user(self.request.user).order_by("id")
+    model = PreferenceRecord
+    selector = staticmethod(selectors.preferences_for_user)
 
     @extend_schema(request=PreferenceInput, responses={201: PreferenceOutput})
     def create(self, request):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -145,7 +145,6 @@ def job_running(model: type[Job], job_id: int) -> Iterator[JobRun | None]:
     """Claim the job and keep its heartbeat going until the block ends. Yields None when the job is
     not ours to run (already claimed, finished or cancelled). The block's outcome finishes the row:
     success, cancel, or failure with the error message."""
-    close_old_connections()
     token = job_claim(model, job_id)
     if token is None:
         log.info("%s %s: not claimed (another delivery has it, or it is finished)", model.__name__, job_id)
