@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv chromium lint bench clean
 
 venv: $(STAMP)
 
@@ -24,8 +24,14 @@ run: venv
 	$(PY) manage.py ensure_admin
 	$(PY) -m webapp.embedded
 
-test: venv
+test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); install it when missing.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-cjk >/dev/null; } || \
+	  { echo "Browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-core fonts-noto-cjk"; exit 1; }
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -2,7 +2,6 @@
 DESIGN.md and the beat schedule of the job sweep."""
 
 import os
-from pathlib import Path
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_ready
@@ -12,15 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 app = Celery("polyglot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-
-
-@app.on_configure.connect
-def _make_broker_folders(sender, **kwargs):
-    """The filesystem broker (embedded default) needs its folders before the first message."""
-    for key in ("data_folder_in", "processed_folder"):
-        folder = (sender.conf.broker_transport_options or {}).get(key)
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
 
 
 app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu")]

@@ -58,6 +58,19 @@ class RoleScoped:
         return type(self).selector(self.request.user).order_by("id")
 
 
+# Ids are 64-bit. Django turns an out-of-range id in a plain `pk=` lookup into "no such row", but not in foreign-key
+# or `__in` lookups, where the database driver fails (SQLite: OverflowError) and the request would end in a 500.
+MAX_ID = 2**63 - 1
+
+
+def _id_field(**kwargs):
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _id_filter(field_name: str, **kwargs):
+    return filters.NumberFilter(field_name=field_name, min_value=1, max_value=MAX_ID, **kwargs)
+
+
 def _content_field(**kwargs):
     return serializers.JSONField(help_text="A string, or a list of {role, content} chat messages", **kwargs)
 
@@ -137,7 +150,7 @@ class PromptFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="language_id")
     source = filters.CharFilter()
     group = filters.CharFilter()
-    campaign = filters.NumberFilter(field_name="tasks__campaign_id", distinct=True)
+    campaign = _id_filter("tasks__campaign_id", distinct=True)
 
     class Meta:
         model = Prompt
@@ -177,7 +190,7 @@ class ResponseOutput(serializers.ModelSerializer):
 
 
 class ResponseInput(serializers.Serializer):
-    prompt = serializers.IntegerField(min_value=1)
+    prompt = _id_field()
     content = _content_field()
     model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     metadata = serializers.DictField(required=False, default=dict)
@@ -185,7 +198,7 @@ class ResponseInput(serializers.Serializer):
 
 class ResponseFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="prompt__language_id")
-    prompt = filters.NumberFilter(field_name="prompt_id")
+    prompt = _id_filter("prompt_id")
     group = filters.CharFilter(field_name="prompt__group")
     source = filters.CharFilter(field_name="prompt__source")
 
@@ -252,14 +265,14 @@ class TaskOutput(serializers.ModelSerializer):
 
 
 class TaskInput(serializers.Serializer):
-    campaign = serializers.IntegerField(min_value=1)
-    prompt = serializers.IntegerField(min_value=1)
-    responses = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=2, max_length=9)
+    campaign = _id_field()
+    prompt = _id_field()
+    responses = serializers.ListField(child=_id_field(), min_length=2, max_length=9)
     external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class NextInput(serializers.Serializer):
-    campaign = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    campaign = _id_field(required=False, allow_null=True, default=None)
 
 
 class AssignmentOutput(serializers.Serializer):
@@ -289,7 +302,7 @@ class AnnotationOutput(serializers.ModelSerializer):
 
 class TaskFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="language_id")
-    campaign = filters.NumberFilter(field_name="campaign_id")
+    campaign = _id_filter("campaign_id")
     group = filters.CharFilter(field_name="prompt__group")
     source = filters.CharFilter(field_name="prompt__source")
 
@@ -366,8 +379,8 @@ class TaskViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
 class AnnotationFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="task__language_id")
-    campaign = filters.NumberFilter(field_name="task__campaign_id")
-    task = filters.NumberFilter(field_name="task_id")
+    campaign = _id_filter("task__campaign_id")
+    task = _id_filter("task_id")
     group = filters.CharFilter(field_name="task__prompt__group")
 
     class Meta:
