@@ -36,11 +36,13 @@ SEEDED_LANGUAGES = ["en", "ar"]
 schema = schemathesis.openapi.from_wsgi(
     "/api/schema/",
     get_wsgi_application(),
-    config=schemathesis.Config.from_dict({
-        "seed": 20_240_601,
-        # Only the token the test sends authenticates: no generated (random) Authorization headers or cookies.
-        "generation": {"with-security-parameters": False},
-    }),
+    config=schemathesis.Config.from_dict(
+        {
+            "seed": 20_240_601,
+            # Only the token the test sends authenticates: no generated (random) Authorization headers or cookies.
+            "generation": {"with-security-parameters": False},
+        }
+    ),
 )
 
 
@@ -67,8 +69,9 @@ def seeded(transactional_db):
     campaign_with_tasks(n_tasks=3, language="en", name="Fuzz EN")
     campaign_with_tasks(n_tasks=2, language="ar", name="Fuzz AR")
     assignment.annotation_submit(user=make_annotator("seed-annotator", ["en"]), task_id=1, ranking=[[0], [1], [2]])
-    catalog.preference_create(prompt="Which is better?", response_a="This one.", response_b="That one.",
-                              outcome="a", language="en")
+    catalog.preference_create(
+        prompt="Which is better?", response_a="This one.", response_b="That one.", outcome="a", language="en"
+    )
     export = django_settings.VAR_DIR / "exports" / "export-fuzz.jsonl"
     export.parent.mkdir(parents=True, exist_ok=True)
     export.write_text('{"prompt": "Which is better?", "chosen": "This one.", "rejected": "That one."}\n')
@@ -90,8 +93,14 @@ def auth_headers(role, seeded) -> dict:
 @schema.parametrize()
 # All examples of one operation share the fixtures' rows on purpose (hence the suppressed health check): whatever
 # earlier requests left behind (a deleted prompt, a new version, a lease, a skip) must not cause a 5xx either.
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 def test_no_server_errors(case, role, auth_headers):
     response = case.call(headers=auth_headers)
     case.validate_response(response, checks=[not_a_server_error])

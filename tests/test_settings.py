@@ -32,9 +32,16 @@ def manage(*args, **env):
 
 
 def test_production_settings_pass_check_deploy_but_for_what_the_tls_proxy_decides(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="false",
-                    SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-0123456789",
-                    ALLOWED_HOSTS="feedback.example.org", VAR_DIR=str(tmp_path))
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-0123456789",
+        ALLOWED_HOSTS="feedback.example.org",
+        VAR_DIR=str(tmp_path),
+    )
     # Left to the TLS proxy: HTTPS redirect (W008) and HSTS (W004), which the proxy sets.
     remaining = [line for line in result.stderr.splitlines() if line.startswith("?: (")]
     assert all("W004" in line or "W008" in line for line in remaining), result.stderr

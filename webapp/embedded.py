@@ -15,10 +15,29 @@ CELERY = [sys.executable, "-m", "celery", "-A", "workers", "worker", "--loglevel
 
 def commands(port: int, var_dir: str) -> dict[str, list[str]]:
     return {
-        "web": [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1",
-                "--port", str(port), "--no-access-log"],
-        "worker": CELERY + ["-Q", "default,index", "-n", "default@%h", "--concurrency", "2", "-B",
-                            "-s", os.path.join(var_dir, "celerybeat-schedule")],
+        "web": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "webapp.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        "worker": CELERY
+        + [
+            "-Q",
+            "default,index",
+            "-n",
+            "default@%h",
+            "--concurrency",
+            "2",
+            "-B",
+            "-s",
+            os.path.join(var_dir, "celerybeat-schedule"),
+        ],
         "gpu": CELERY + ["-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "--prefetch-multiplier", "1"],
     }
 

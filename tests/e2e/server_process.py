@@ -14,8 +14,15 @@ from django.conf import settings
 from tests.e2e.worker_process import ROOT, test_database_url
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -28,12 +35,31 @@ class ServerProcess:
     def __init__(self, log_path: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings_test", "DATABASE_URL": test_database_url(),
-               "VAR_DIR": str(settings.VAR_DIR), "DEBUG": "true"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "webapp.settings_test",
+            "DATABASE_URL": test_database_url(),
+            "VAR_DIR": str(settings.VAR_DIR),
+            "DEBUG": "true",
+        }
         self.log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1", "--port",
-             str(self.port), "--no-access-log"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "webapp.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.wait_ready(log_path)
 
     def wait_ready(self, log_path: Path, timeout: float = 60) -> None:

@@ -27,8 +27,7 @@ def annotate_until_done(user, accepted: list, errors: list, barrier: threading.B
             task = got.json()["task"]
             if task is None:
                 return
-            reply = client.post(f"/api/v1/tasks/{task['id']}/annotations/", {"ranking": [[0], [1], [2]]},
-                                format="json")
+            reply = client.post(f"/api/v1/tasks/{task['id']}/annotations/", {"ranking": [[0], [1], [2]]}, format="json")
             if reply.status_code == 201:
                 accepted.append((user.pk, task["id"]))
             elif reply.status_code != 409:

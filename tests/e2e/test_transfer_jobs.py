@@ -16,8 +16,18 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def pairs_file(path, n: int, prefix: str = "p"):
     with path.open("w", encoding="utf-8") as handle:
         for i in range(n):
-            handle.write(json.dumps({"prompt": f"Frage {i}: wie geht es dir heute?", "chosen": f"Gut, danke! {i}",
-                                     "rejected": f"Nein. {i}", "language": "de", "id": f"{prefix}-{i}"}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "prompt": f"Frage {i}: wie geht es dir heute?",
+                        "chosen": f"Gut, danke! {i}",
+                        "rejected": f"Nein. {i}",
+                        "language": "de",
+                        "id": f"{prefix}-{i}",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -33,8 +43,13 @@ def test_import_and_export_run_on_a_worker_through_the_api(api, staff, tmp_path,
         reply = client.post("/api/v1/transfers/import/", {"file": handle}, format="multipart")
     assert reply.status_code == 202, reply.content
     job_id = reply.json()["id"]
-    done = wait_for(lambda: client.get(f"/api/v1/transfers/{job_id}/").json()["status"] in ("succeeded", "failed")
-                    and client.get(f"/api/v1/transfers/{job_id}/").json(), what="import job")
+    done = wait_for(
+        lambda: (
+            client.get(f"/api/v1/transfers/{job_id}/").json()["status"] in ("succeeded", "failed")
+            and client.get(f"/api/v1/transfers/{job_id}/").json()
+        ),
+        what="import job",
+    )
     assert done["status"] == "succeeded", done
     assert done["result"]["pairs_created"] == 2500 and PreferenceRecord.objects.count() == 2500
 

@@ -10,12 +10,19 @@ from webapp.feedback.models import PreferenceRecord
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def test_staff_import_a_file_in_the_browser_and_watch_it_finish(staff, tmp_path, live_app, browser_page,
-                                                                  start_worker):
+def test_staff_import_a_file_in_the_browser_and_watch_it_finish(staff, tmp_path, live_app, browser_page, start_worker):
     start_worker()
     good = tmp_path / "good.jsonl"
-    good.write_text("".join(json.dumps({"prompt": f"سؤال {i}", "chosen": f"جواب جيد {i}", "rejected": f"سيئ {i}",
-                                        "language": "ar"}, ensure_ascii=False) + "\n" for i in range(300)))
+    good.write_text(
+        "".join(
+            json.dumps(
+                {"prompt": f"سؤال {i}", "chosen": f"جواب جيد {i}", "rejected": f"سيئ {i}", "language": "ar"},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i in range(300)
+        )
+    )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a", "chosen": "b", "rejected": "b", "language": "en"}\nnot json\n')
     page = browser_page

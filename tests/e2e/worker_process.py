@@ -24,16 +24,37 @@ def test_database_url() -> str:
 class WorkerProcess:
     def __init__(self, log_path: Path, *, queues: str = "default,index", beat: bool = False, env: dict | None = None):
         self.log_path = log_path
-        cmd = [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", queues, "--concurrency", "1",
-               "--loglevel", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-               "--without-gossip", "--without-mingle"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers",
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         if beat:
             cmd += ["-B", "-s", str(log_path.with_suffix(".beat"))]
-        full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings_test",
-                    "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR), **(env or {})}
+        full_env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "webapp.settings_test",
+            "DATABASE_URL": test_database_url(),
+            "VAR_DIR": str(settings.VAR_DIR),
+            **(env or {}),
+        }
         self.log = log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.wait_ready()
 
     def output(self) -> str:

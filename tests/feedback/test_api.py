@@ -30,8 +30,9 @@ def test_next_task_is_leased_and_annotated_through_the_api(api, annotator):
     assert "model_name" not in task["responses"][0]  # annotators rank blind
     # Asking again before submitting gives the same task back (a reload resumes it).
     assert client.post("/api/v1/tasks/next/", {}, format="json").json()["task"]["id"] == task["id"]
-    reply = submit(client, task["id"], [[2], [0, 1]], flags=[], rationale="third is best", seconds=12.5,
-                   display_order=[2, 0, 1])
+    reply = submit(
+        client, task["id"], [[2], [0, 1]], flags=[], rationale="third is best", seconds=12.5, display_order=[2, 0, 1]
+    )
     assert reply.status_code == 201, reply.json()
     stored = Annotation.objects.get(task_id=task["id"], annotator=annotator)
     assert stored.ranking == [[2], [0, 1]] and stored.display_order == [2, 0, 1] and stored.seconds == 12.5
@@ -137,10 +138,13 @@ def test_staff_build_a_task_through_the_api(api, staff, annotator):
     campaign = client.post("/api/v1/campaigns/", {"name": "C", "languages": ["ar"], "overlap": 2}, format="json")
     assert campaign.status_code == 201
     prompt = client.post("/api/v1/prompts/", {"content": "ما هي عاصمة مصر؟", "language": "ar"}, format="json").json()
-    ids = [client.post("/api/v1/responses/", {"prompt": prompt["id"], "content": text}, format="json").json()["id"]
-           for text in ("القاهرة", "الإسكندرية")]
-    task = client.post("/api/v1/tasks/", {"campaign": campaign.json()["id"], "prompt": prompt["id"],
-                                          "responses": ids}, format="json")
+    ids = [
+        client.post("/api/v1/responses/", {"prompt": prompt["id"], "content": text}, format="json").json()["id"]
+        for text in ("القاهرة", "الإسكندرية")
+    ]
+    task = client.post(
+        "/api/v1/tasks/", {"campaign": campaign.json()["id"], "prompt": prompt["id"], "responses": ids}, format="json"
+    )
     assert task.status_code == 201 and task.json()["direction"] == "rtl"
     assert api(annotator).post("/api/v1/tasks/next/", {}, format="json").json()["task"]["id"] == task.json()["id"]
 
@@ -180,13 +184,16 @@ def test_bad_submissions_get_a_400_that_says_what_to_fix(api, annotator, body, n
     assert needle in str(reply.json())
 
 
-@pytest.mark.parametrize("body,needle", [
-    ({"content": "", "language": "en"}, "empty"),
-    ({"content": "x\u0000y", "language": "en"}, "NUL"),
-    ({"content": "hi", "language": "not a language"}, "BCP-47"),
-    ({"content": [{"role": "user"}], "language": "en"}, "content"),
-    ({"content": 42, "language": "en"}, "string or a list"),
-])
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ({"content": "", "language": "en"}, "empty"),
+        ({"content": "x\u0000y", "language": "en"}, "NUL"),
+        ({"content": "hi", "language": "not a language"}, "BCP-47"),
+        ({"content": [{"role": "user"}], "language": "en"}, "content"),
+        ({"content": 42, "language": "en"}, "string or a list"),
+    ],
+)
 def test_bad_prompts_get_a_400_that_says_what_to_fix(api, staff, body, needle):
     reply = api(staff).post("/api/v1/prompts/", body, format="json")
     assert reply.status_code == 400 and needle in str(reply.json())

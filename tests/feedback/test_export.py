@@ -15,10 +15,18 @@ pytestmark = pytest.mark.django_db
 
 PAIRS = [
     {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5", "language": "en", "id": "p-1"},
-    {"prompt": [{"role": "system", "content": "Sé breve."}, {"role": "user", "content": "¿Capital de Perú?"}],
-     "chosen": [{"role": "assistant", "content": "Lima."}], "rejected": [{"role": "assistant", "content": "Cusco."}],
-     "language": "es", "id": "p-2", "group": "capitals", "source": "vendor-x", "prompt_id": "q-9",
-     "agreement": 0.8, "metadata": {"batch": 3}},
+    {
+        "prompt": [{"role": "system", "content": "Sé breve."}, {"role": "user", "content": "¿Capital de Perú?"}],
+        "chosen": [{"role": "assistant", "content": "Lima."}],
+        "rejected": [{"role": "assistant", "content": "Cusco."}],
+        "language": "es",
+        "id": "p-2",
+        "group": "capitals",
+        "source": "vendor-x",
+        "prompt_id": "q-9",
+        "agreement": 0.8,
+        "metadata": {"batch": 3},
+    },
     {"prompt": "اكتب تحية", "chosen": "السلام عليكم 👋", "rejected": "hello", "language": "ar", "group": "greet"},
     {"prompt": "日本の首都は？", "chosen": "東京です。", "rejected": "大阪です。", "language": "ja"},
 ]
@@ -51,10 +59,18 @@ def test_pairs_round_trip_exactly(tmp_path):
 
 
 def test_rankings_round_trip(tmp_path):
-    line = {"id": "t-1", "prompt": "Bonjour ?", "language": "fr", "group": "hello", "campaign": "Imported",
-            "responses": [{"text": "Salut !"}, {"text": "Hi", "model": "m-2", "id": "r-2"}],
-            "rankings": [{"annotator": "ana", "ranking": [[0], [1]], "rationale": "français"},
-                         {"annotator": "bo", "ranking": [[0, 1]], "flags": ["all_bad"]}]}
+    line = {
+        "id": "t-1",
+        "prompt": "Bonjour ?",
+        "language": "fr",
+        "group": "hello",
+        "campaign": "Imported",
+        "responses": [{"text": "Salut !"}, {"text": "Hi", "model": "m-2", "id": "r-2"}],
+        "rankings": [
+            {"annotator": "ana", "ranking": [[0], [1]], "rationale": "français"},
+            {"annotator": "bo", "ranking": [[0, 1]], "flags": ["all_bad"]},
+        ],
+    }
     feedback_import(path=write_jsonl(tmp_path / "in.jsonl", [line]))
     out = tmp_path / "out.jsonl"
     feedback_export(spec=ExportSpec(format="rankings"), out=out)
@@ -119,9 +135,18 @@ def test_the_dpo_export_trains_in_trl_as_it_is(tmp_path, annotator, annotator2):
     folder = build_tiny_lm(tmp_path / "tiny", corpus)
     model = AutoModelForCausalLM.from_pretrained(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    args = DPOConfig(output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=2, report_to=[],
-                     bf16=False, gradient_checkpointing=False, logging_steps=1, save_strategy="no",
-                     use_cpu=True, max_length=128)
+    args = DPOConfig(
+        output_dir=str(tmp_path / "run"),
+        max_steps=2,
+        per_device_train_batch_size=2,
+        report_to=[],
+        bf16=False,
+        gradient_checkpointing=False,
+        logging_steps=1,
+        save_strategy="no",
+        use_cpu=True,
+        max_length=128,
+    )
     trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
     result = trainer.train()
     assert result.global_step == 2

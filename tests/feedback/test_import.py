@@ -12,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 GOOD_PAIR = {"prompt": "Hi", "chosen": "Hello! How can I help?", "rejected": "go away", "language": "en"}
 GOOD_RANKING = {
-    "id": "t1", "prompt": "你好", "language": "zh-Hans", "group": "g1",
+    "id": "t1",
+    "prompt": "你好",
+    "language": "zh-Hans",
+    "group": "g1",
     "responses": [{"text": "你好！"}, {"text": "hello"}, {"text": "…", "model": "m"}],
     "rankings": [{"annotator": "li", "ranking": [[0], [2, 1]], "rationale": "第一个最好"}],
 }
@@ -58,12 +61,30 @@ BAD_LINES = [
     ({"prompt": "Hi", "chosen": "a", "rejected": "b"}, "'language' is missing"),
     ({"prompt": "Hi\u0000", "chosen": "a", "rejected": "b", "language": "en"}, "NUL character"),
     ({"prompt": [{"role": "robot", "content": "x"}], "chosen": "a", "rejected": "b", "language": "en"}, "role"),
-    ({"id": "r1", "prompt": "p", "language": "en", "responses": [{"text": "a"}, {"text": "b"}],
-      "ranking": [[0]]}, "incomplete"),
-    ({"id": "r2", "prompt": "p", "language": "en", "responses": [{"text": "a"}, {"text": "b"}],
-      "ranking": [[0], [5]]}, "out of range"),
-    ({"id": "r3", "prompt": "p", "language": "en", "responses": [{"text": "a"}, {"text": "b"}],
-      "ranking": [[0], [0, 1]]}, "more than once"),
+    (
+        {"id": "r1", "prompt": "p", "language": "en", "responses": [{"text": "a"}, {"text": "b"}], "ranking": [[0]]},
+        "incomplete",
+    ),
+    (
+        {
+            "id": "r2",
+            "prompt": "p",
+            "language": "en",
+            "responses": [{"text": "a"}, {"text": "b"}],
+            "ranking": [[0], [5]],
+        },
+        "out of range",
+    ),
+    (
+        {
+            "id": "r3",
+            "prompt": "p",
+            "language": "en",
+            "responses": [{"text": "a"}, {"text": "b"}],
+            "ranking": [[0], [0, 1]],
+        },
+        "more than once",
+    ),
     ({"id": "r4", "prompt": "p", "language": "en", "responses": [{"text": "a"}]}, "2 to 9"),
     ({"prompt": "p", "language": "en", "responses": [{"text": "a"}, {"text": "b"}]}, "needs an 'id'"),
     ({"hello": "world"}, "neither a pair"),

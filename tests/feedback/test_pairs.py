@@ -93,8 +93,9 @@ def test_a_perfect_cycle_falls_back_to_the_stored_order():
     assert agg.best() == 0 and agg.worst() == 2
 
 
-@pytest.mark.parametrize("bad", [{"min_agreement": 0.4}, {"min_agreement": 1.0}, {"min_annotators": 0},
-                                 {"expansion": "some"}])
+@pytest.mark.parametrize(
+    "bad", [{"min_agreement": 0.4}, {"min_agreement": 1.0}, {"min_annotators": 0}, {"expansion": "some"}]
+)
 def test_a_bad_policy_is_refused_with_a_message(bad):
     with pytest.raises(ApplicationError):
         PairPolicy(**bad)

@@ -37,9 +37,7 @@ def test_seed_creates_multilingual_prompts():
 
 def test_translation_groups_span_languages():
     demo_seed()
-    groups = (
-        Prompt.objects.exclude(group="").values("group").annotate(languages=Count("language", distinct=True))
-    )
+    groups = Prompt.objects.exclude(group="").values("group").annotate(languages=Count("language", distinct=True))
     assert sum(1 for g in groups if g["languages"] >= 3) >= 3
     assert Prompt.objects.filter(group="").exists()
 

@@ -20,7 +20,6 @@ from webapp.feedback.models import (
     Response,
     Task,
     TransferJob,
-    TransferKind,
 )
 from webapp.feedback.roles import is_reviewer, is_staff
 from webapp.feedback.services import assignment, catalog, transfers
@@ -104,8 +103,9 @@ class CampaignInput(serializers.Serializer):
     overlap = serializers.IntegerField(min_value=1, max_value=50, default=2)
 
 
-class CampaignViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                      viewsets.GenericViewSet):
+class CampaignViewSet(
+    RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     serializer_class = CampaignOutput
     permission_classes = [StaffWrites]
 
@@ -129,8 +129,19 @@ class PromptOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Prompt
-        fields = ["id", "content", "text", "language", "group", "source", "external_id", "metadata", "version",
-                  "previous", "created_at"]
+        fields = [
+            "id",
+            "content",
+            "text",
+            "language",
+            "group",
+            "source",
+            "external_id",
+            "metadata",
+            "version",
+            "previous",
+            "created_at",
+        ]
 
 
 class PromptInput(serializers.Serializer):
@@ -157,8 +168,9 @@ class PromptFilter(filters.FilterSet):
         fields = ["language", "source", "group", "campaign"]
 
 
-class PromptViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                    viewsets.GenericViewSet):
+class PromptViewSet(
+    RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     serializer_class = PromptOutput
     permission_classes = [StaffWrites]
     filterset_class = PromptFilter
@@ -207,8 +219,9 @@ class ResponseFilter(filters.FilterSet):
         fields = ["language", "prompt", "group", "source"]
 
 
-class ResponseViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                      viewsets.GenericViewSet):
+class ResponseViewSet(
+    RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     serializer_class = ResponseOutput
     permission_classes = [StaffWrites]
     filterset_class = ResponseFilter
@@ -253,8 +266,17 @@ class TaskOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = ["id", "external_id", "campaign", "language", "direction", "prompt", "responses",
-                  "annotation_count", "created_at"]
+        fields = [
+            "id",
+            "external_id",
+            "campaign",
+            "language",
+            "direction",
+            "prompt",
+            "responses",
+            "annotation_count",
+            "created_at",
+        ]
 
     @extend_schema(responses=TaskItemReviewOutput(many=True))
     def get_responses(self, task) -> list[dict]:
@@ -283,12 +305,15 @@ class AssignmentOutput(serializers.Serializer):
 
 class AnnotationInput(serializers.Serializer):
     ranking = serializers.JSONField(help_text="Positions in stored order, best first: [[0], [2, 1]] ties 2 and 1")
-    display_order = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=8), required=False,
-                                          default=list, max_length=9)
-    flags = serializers.ListField(child=serializers.CharField(max_length=30), required=False, default=list,
-                                  max_length=3)
-    rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000,
-                                      trim_whitespace=False)
+    display_order = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=8), required=False, default=list, max_length=9
+    )
+    flags = serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, default=list, max_length=3
+    )
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20_000, trim_whitespace=False
+    )
     seconds = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0, max_value=86_400)
 
 
@@ -311,8 +336,9 @@ class TaskFilter(filters.FilterSet):
         fields = ["language", "campaign", "group", "source"]
 
 
-class TaskViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                  viewsets.GenericViewSet):
+class TaskViewSet(
+    RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     serializer_class = TaskOutput
     permission_classes = [StaffWrites]
     filterset_class = TaskFilter
@@ -329,10 +355,16 @@ class TaskViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         missing = [pk for pk in data["responses"] if pk not in by_id]
         if missing:
             raise ApplicationError(f"No such response(s): {missing}")
-        task = catalog.task_create(campaign=campaign, prompt=prompt, responses=[by_id[pk] for pk in data["responses"]],
-                                   external_id=data["external_id"])
-        return Reply(self.get_serializer(selectors.tasks_for_user(request.user).get(pk=task.pk)).data,
-                     status=status.HTTP_201_CREATED)
+        task = catalog.task_create(
+            campaign=campaign,
+            prompt=prompt,
+            responses=[by_id[pk] for pk in data["responses"]],
+            external_id=data["external_id"],
+        )
+        return Reply(
+            self.get_serializer(selectors.tasks_for_user(request.user).get(pk=task.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def perform_destroy(self, instance):
         catalog.task_delete(task=instance)
@@ -344,8 +376,13 @@ class TaskViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         data = _valid(NextInput, request.data)
         got = assignment.tasks_next(user=request.user, campaign_id=data["campaign"])
         if got is None:
-            return Reply({"task": None, "lease_expires_at": None,
-                          "detail": "No task needs you right now in your languages. Thank you!"})
+            return Reply(
+                {
+                    "task": None,
+                    "lease_expires_at": None,
+                    "detail": "No task needs you right now in your languages. Thank you!",
+                }
+            )
         task = selectors.tasks_for_user(request.user).get(pk=got.task.pk)
         return Reply({"task": self.get_serializer(task).data, "lease_expires_at": got.lease_expires_at})
 
@@ -368,7 +405,9 @@ class TaskViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             return Reply(AnnotationOutput(rows, many=True).data)
         data = _valid(AnnotationInput, request.data)
         annotation, created = assignment.annotation_submit(user=request.user, task_id=_pk(pk), **data)
-        return Reply(AnnotationOutput(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Reply(
+            AnnotationOutput(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
     @extend_schema(request=None, responses={201: OpenApiResponse(description="Skipped")})
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
@@ -407,8 +446,22 @@ class PreferenceOutput(serializers.ModelSerializer):
 
     class Meta:
         model = PreferenceRecord
-        fields = ["id", "external_id", "prompt", "response_a", "response_b", "outcome", "source", "language", "group",
-                  "model_a", "model_b", "agreement", "metadata", "created_at"]
+        fields = [
+            "id",
+            "external_id",
+            "prompt",
+            "response_a",
+            "response_b",
+            "outcome",
+            "source",
+            "language",
+            "group",
+            "model_a",
+            "model_b",
+            "agreement",
+            "metadata",
+            "created_at",
+        ]
 
 
 class PreferenceInput(serializers.Serializer):
@@ -435,8 +488,9 @@ class PreferenceFilter(filters.FilterSet):
         fields = ["language", "source", "group", "outcome"]
 
 
-class PreferenceViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                        viewsets.GenericViewSet):
+class PreferenceViewSet(
+    RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     serializer_class = PreferenceOutput
     permission_classes = [StaffWrites]
     filterset_class = PreferenceFilter
@@ -446,8 +500,9 @@ class PreferenceViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(request=PreferenceInput, responses={201: PreferenceOutput})
     def create(self, request):
-        record = catalog.preference_create(**_valid(PreferenceInput, request.data), source="import",
-                                           annotator=request.user)
+        record = catalog.preference_create(
+            **_valid(PreferenceInput, request.data), source="import", annotator=request.user
+        )
         return Reply(PreferenceOutput(record).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
@@ -458,8 +513,19 @@ class PreferenceViewSet(RoleScoped, mixins.ListModelMixin, mixins.RetrieveModelM
 class TransferOutput(serializers.ModelSerializer):
     class Meta:
         model = TransferJob
-        fields = ["id", "kind", "status", "progress_done", "progress_total", "params", "result", "error",
-                  "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress_done",
+            "progress_total",
+            "params",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class ImportInput(serializers.Serializer):
@@ -470,8 +536,9 @@ class ImportInput(serializers.Serializer):
 class ExportInput(serializers.Serializer):
     format = serializers.ChoiceField(choices=["pairs", "dpo", "sft", "rankings"], default="pairs")
     languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
-    sources = serializers.ListField(child=serializers.ChoiceField(choices=["annotation", "arena", "import"]),
-                                    required=False, default=list)
+    sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=["annotation", "arena", "import"]), required=False, default=list
+    )
     campaigns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
     pairs = serializers.ChoiceField(choices=["best_vs_rest", "all", "best_vs_worst"], default="best_vs_rest")
     min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)
@@ -504,8 +571,7 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         path = transfers.transfer_output(self.get_object())
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
-                            content_type="application/jsonl")
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/jsonl")
 
     @extend_schema(request=None, responses={200: TransferOutput})
     @action(detail=True, methods=["post"])

@@ -94,14 +94,25 @@ def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
         if spec.format == "sft":
             if result.best_response is not None:
                 task = result.task
-                yield _sft_row(task.prompt.content, result.best_response.content, task.language_id,
-                               pair_id(task.pk, result.best_response.pk))
+                yield _sft_row(
+                    task.prompt.content,
+                    result.best_response.content,
+                    task.language_id,
+                    pair_id(task.pk, result.best_response.pk),
+                )
             continue
         for p in result.pairs:
             if spec.format == "pairs":
-                row = {"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected, "language": p.language,
-                       "id": p.id, "source": "annotation", "agreement": p.agreement,
-                       "metadata": {"task_id": p.task_external_id or str(p.task_id), "campaign": p.campaign, "n": p.n}}
+                row = {
+                    "prompt": p.prompt,
+                    "chosen": p.chosen,
+                    "rejected": p.rejected,
+                    "language": p.language,
+                    "id": p.id,
+                    "source": "annotation",
+                    "agreement": p.agreement,
+                    "metadata": {"task_id": p.task_external_id or str(p.task_id), "campaign": p.campaign, "n": p.n},
+                }
                 if p.group:
                     row["group"] = p.group
                 yield row
@@ -149,8 +160,12 @@ def _dpo_row(prompt, chosen, rejected, language, id_, source, agreement, group) 
 
 
 def _sft_row(prompt, completion, language, id_) -> dict:
-    return {"prompt": as_messages(prompt, "user"), "completion": as_messages(completion, "assistant"),
-            "language": language, "id": id_}
+    return {
+        "prompt": as_messages(prompt, "user"),
+        "completion": as_messages(completion, "assistant"),
+        "language": language,
+        "id": id_,
+    }
 
 
 def _ranking_rows(spec: ExportSpec) -> Iterator[dict]:
@@ -158,8 +173,7 @@ def _ranking_rows(spec: ExportSpec) -> Iterator[dict]:
         return
     tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns))
     for task in tasks.iterator(chunk_size=selectors.STREAM_CHUNK):
-        row = {"id": task.external_id or f"task-{task.pk}", "prompt": task.prompt.content,
-               "language": task.language_id}
+        row = {"id": task.external_id or f"task-{task.pk}", "prompt": task.prompt.content, "language": task.language_id}
         if task.prompt.group:
             row["group"] = task.prompt.group
         row["campaign"] = task.campaign.name

@@ -82,7 +82,9 @@ def _pair(obj: dict, line_no: int) -> PairLine:
         raise LineError("'chosen' and 'rejected' are the same text")
     language = canonical_tag(_required_str(obj, "language"))
     agreement = obj.get("agreement")
-    if agreement is not None and (isinstance(agreement, bool) or not isinstance(agreement, int | float) or not 0 <= agreement <= 1):
+    if agreement is not None and (
+        isinstance(agreement, bool) or not isinstance(agreement, int | float) or not 0 <= agreement <= 1
+    ):
         raise LineError("'agreement' must be a number between 0 and 1")
     digest = content_hash(prompt, chosen, rejected, language)
     return PairLine(
@@ -121,8 +123,9 @@ def _ranking(obj: dict, line_no: int) -> RankingLine:
         metadata=_metadata(obj, RANKING_KEYS),
         # The campaign counts as named even when it was left to the default, so an exported file
         # (which names it) re-imports as the same content.
-        content_hash=content_hash(prompt, language, responses, rankings, obj.get("group") or "",
-                                  obj.get("campaign") or DEFAULT_CAMPAIGN),
+        content_hash=content_hash(
+            prompt, language, responses, rankings, obj.get("group") or "", obj.get("campaign") or DEFAULT_CAMPAIGN
+        ),
     )
 
 
@@ -140,8 +143,13 @@ def _responses(value: Any) -> list[dict]:
         if text in seen:
             raise LineError(f"'responses[{i}].text' repeats an earlier response")
         seen.add(text)
-        out.append({"text": text, "model": _optional_str(item, "model", f"responses[{i}].model"),
-                    "id": _optional_id(item, "id", f"responses[{i}].id")})
+        out.append(
+            {
+                "text": text,
+                "model": _optional_str(item, "model", f"responses[{i}].model"),
+                "id": _optional_id(item, "id", f"responses[{i}].id"),
+            }
+        )
     return out
 
 
@@ -172,8 +180,14 @@ def _rankings(obj: dict, n: int) -> list[dict]:
         rationale = item.get("rationale", "")
         if not isinstance(rationale, str) or "\x00" in rationale:
             raise LineError(f"'{where}.rationale' must be a string without NUL characters")
-        out.append({"annotator": annotator, "ranking": check_ranking(item.get("ranking"), n, where),
-                    "flags": sorted(set(flags)), "rationale": rationale})
+        out.append(
+            {
+                "annotator": annotator,
+                "ranking": check_ranking(item.get("ranking"), n, where),
+                "flags": sorted(set(flags)),
+                "rationale": rationale,
+            }
+        )
     return out
 
 

@@ -65,7 +65,8 @@ class ImportRejected(ApplicationError):
         shown = "\n".join(f"  line {n}: {m}" for n, m in report.errors[:50])
         more = f"\n  ... and {report.invalid - 50} more" if report.invalid > 50 else ""
         super().__init__(
-            f"{report.invalid} invalid line(s); nothing was imported (use --skip-invalid to import the rest):\n{shown}{more}",
+            f"{report.invalid} invalid line(s); nothing was imported "
+            f"(use --skip-invalid to import the rest):\n{shown}{more}",
             extra={"errors": [{"line": n, "error": m} for n, m in report.errors]},
         )
         self.report = report
@@ -124,7 +125,9 @@ class _Writer:
         key = ("task:" if isinstance(record, RankingLine) else "pair:") + record.id
         earlier = self.seen.get(key)
         if earlier and earlier[0] != record.content_hash:
-            self.report.add_error(record.line_no, f"id {record.id!r} was used on line {earlier[1]} with different content")
+            self.report.add_error(
+                record.line_no, f"id {record.id!r} was used on line {earlier[1]} with different content"
+            )
             return
         if earlier:
             self._unchanged(record)
@@ -199,14 +202,23 @@ class _Writer:
         language = self.language(r.language)
         campaign = self._campaign(r.campaign or DEFAULT_CAMPAIGN, language)
         prompt = Prompt.objects.create(
-            content=r.prompt, text=plain_text(r.prompt), content_hash=content_hash(r.prompt),
-            language=language, group=r.group, source="import", metadata=r.metadata,
+            content=r.prompt,
+            text=plain_text(r.prompt),
+            content_hash=content_hash(r.prompt),
+            language=language,
+            group=r.group,
+            source="import",
+            metadata=r.metadata,
         )
         responses = Response.objects.bulk_create(
             [
                 Response(
-                    prompt=prompt, content=item["text"], text=item["text"], content_hash=content_hash(item["text"]),
-                    model_name=item["model"], metadata={"id": item["id"]} if item["id"] else {},
+                    prompt=prompt,
+                    content=item["text"],
+                    text=item["text"],
+                    content_hash=content_hash(item["text"]),
+                    model_name=item["model"],
+                    metadata={"id": item["id"]} if item["id"] else {},
                 )
                 for item in r.responses
             ]
@@ -220,8 +232,11 @@ class _Writer:
         Annotation.objects.bulk_create(
             [
                 Annotation(
-                    task=task, annotator=self._annotator(item["annotator"], language), ranking=item["ranking"],
-                    flags=item["flags"], rationale=item["rationale"],
+                    task=task,
+                    annotator=self._annotator(item["annotator"], language),
+                    ranking=item["ranking"],
+                    flags=item["flags"],
+                    rationale=item["rationale"],
                 )
                 for item in r.rankings
             ]

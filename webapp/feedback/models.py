@@ -40,7 +40,9 @@ class Campaign(models.Model):
     languages = models.ManyToManyField(Language, related_name="campaigns", blank=True)
     overlap = models.PositiveSmallIntegerField(default=2, help_text="Distinct annotators per task")
     annotators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="campaigns", blank=True,
+        settings.AUTH_USER_MODEL,
+        related_name="campaigns",
+        blank=True,
         help_text="The annotator pool; empty means every annotator with a matching language",
     )
     is_active = models.BooleanField(default=True)
@@ -125,7 +127,9 @@ class Task(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="task_external_id_unique")
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="task_external_id_unique"
+            )
         ]
         indexes = [
             # next task for an annotator: open tasks of a campaign in a language, least annotated first
@@ -148,6 +152,9 @@ class TaskResponse(models.Model):
             models.UniqueConstraint(fields=["task", "response"], name="task_response_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"task {self.task_id} #{self.position}: response {self.response_id}"
+
 
 class Lease(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="leases")
@@ -156,6 +163,9 @@ class Lease(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "annotator"], name="lease_unique")]
+
+    def __str__(self) -> str:
+        return f"lease of task {self.task_id} to user {self.annotator_id} until {self.expires_at}"
 
 
 class Flag(models.TextChoices):
@@ -178,6 +188,9 @@ class Annotation(models.Model):
         constraints = [models.UniqueConstraint(fields=["task", "annotator"], name="annotation_unique")]
         indexes = [models.Index(fields=["annotator", "created_at"], name="annotation_by_annotator")]
 
+    def __str__(self) -> str:
+        return f"annotation of task {self.task_id} by user {self.annotator_id}"
+
 
 class Skip(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="skips")
@@ -186,6 +199,9 @@ class Skip(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "annotator"], name="skip_unique")]
+
+    def __str__(self) -> str:
+        return f"skip of task {self.task_id} by user {self.annotator_id}"
 
 
 class Outcome(models.TextChoices):
@@ -230,6 +246,9 @@ class PreferenceRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["source", "language", "id"], name="preference_export")]
+
+    def __str__(self) -> str:
+        return f"{self.source} preference {self.external_id}"
 
 
 class TransferKind(models.TextChoices):

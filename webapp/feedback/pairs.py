@@ -179,8 +179,7 @@ def derive_task(task, policy: PairPolicy) -> TaskResult:
     """`task` comes from selectors.tasks_for_pairs (items, responses, annotations prefetched)."""
     responses = [item.response for item in task.items.all()]
     votes = [
-        Vote(a.ranking, tuple(a.flags), policy.weight(a.annotator_id, task.language_id))
-        for a in task.annotations.all()
+        Vote(a.ranking, tuple(a.flags), policy.weight(a.annotator_id, task.language_id)) for a in task.annotations.all()
     ]
     agg = aggregate(len(responses), votes, include_flagged=policy.include_flagged)
     selected = select_pairs(agg, policy)

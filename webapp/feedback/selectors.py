@@ -32,8 +32,10 @@ def campaigns_for_user(user: User) -> QuerySet[Campaign]:
 def tasks_for_user(user: User) -> QuerySet[Task]:
     """Reviewers and staff see every task; an annotator only those in their languages and in
     campaigns whose pool is open or includes them."""
-    tasks = Task.objects.alive().select_related("prompt", "campaign", "language").prefetch_related(
-        Prefetch("items", queryset=TaskResponse.objects.select_related("response"))
+    tasks = (
+        Task.objects.alive()
+        .select_related("prompt", "campaign", "language")
+        .prefetch_related(Prefetch("items", queryset=TaskResponse.objects.select_related("response")))
     )
     if is_reviewer(user):
         return tasks
@@ -87,7 +89,9 @@ def tasks_for_pairs(*, languages: list[str] | None = None, campaigns: list[str] 
     return tasks
 
 
-def preference_records(*, languages: list[str] | None = None, sources: list[str] | None = None) -> QuerySet[PreferenceRecord]:
+def preference_records(
+    *, languages: list[str] | None = None, sources: list[str] | None = None
+) -> QuerySet[PreferenceRecord]:
     records = PreferenceRecord.objects.alive().order_by("id")
     if languages:
         records = records.filter(language_id__in=languages)

@@ -34,9 +34,7 @@ def job_models() -> list[type[Job]]:
 def job_enqueue(job: Job) -> None:
     """Send the job's task once the surrounding transaction commits (a worker must see the row)."""
     model, pk = type(job), job.pk
-    model.objects.filter(pk=pk).update(
-        enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1
-    )
+    model.objects.filter(pk=pk).update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
 
     def send():
         from workers.celery import app
@@ -162,9 +160,7 @@ def job_running(model: type[Job], job_id: int) -> Iterator[JobRun | None]:
     except Exception as exc:
         log.exception("%s %s failed", model.__name__, job_id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        _guarded(model, job_id, token).update(
-            status=JobStatus.FAILED, error=message, finished_at=timezone.now()
-        )
+        _guarded(model, job_id, token).update(status=JobStatus.FAILED, error=message, finished_at=timezone.now())
     else:
         _guarded(model, job_id, token).update(
             status=JobStatus.SUCCEEDED, finished_at=timezone.now(), **run.pending_progress()

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,233 +14,397 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Language',
+            name="Language",
             fields=[
-                ('code', models.CharField(help_text='BCP-47 tag, e.g. en, zh-Hans, ar', max_length=35, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('direction', models.CharField(choices=[('ltr', 'Ltr'), ('rtl', 'Rtl')], default='ltr', max_length=3)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="BCP-47 tag, e.g. en, zh-Hans, ar", max_length=35, primary_key=True, serialize=False
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("direction", models.CharField(choices=[("ltr", "Ltr"), ("rtl", "Rtl")], default="ltr", max_length=3)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('guidelines', models.TextField(blank=True, help_text='Markdown')),
-                ('overlap', models.PositiveSmallIntegerField(default=2, help_text='Distinct annotators per task')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('annotators', models.ManyToManyField(blank=True, help_text='The annotator pool; empty means every annotator with a matching language', related_name='campaigns', to=settings.AUTH_USER_MODEL)),
-                ('languages', models.ManyToManyField(blank=True, related_name='campaigns', to='feedback.language')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("guidelines", models.TextField(blank=True, help_text="Markdown")),
+                ("overlap", models.PositiveSmallIntegerField(default=2, help_text="Distinct annotators per task")),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "annotators",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The annotator pool; empty means every annotator with a matching language",
+                        related_name="campaigns",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("languages", models.ManyToManyField(blank=True, related_name="campaigns", to="feedback.language")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='AnnotatorProfile',
+            name="AnnotatorProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_external', models.BooleanField(default=False, help_text='Created by an import (import:NAME)')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL)),
-                ('languages', models.ManyToManyField(blank=True, related_name='annotators', to='feedback.language')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("is_external", models.BooleanField(default=False, help_text="Created by an import (import:NAME)")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="profile", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                ("languages", models.ManyToManyField(blank=True, related_name="annotators", to="feedback.language")),
             ],
         ),
         migrations.CreateModel(
-            name='Prompt',
+            name="Prompt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content', models.JSONField(help_text='A string, or a list of chat messages')),
-                ('text', models.TextField(help_text='Plain text rendering of content')),
-                ('content_hash', models.CharField(db_index=True, max_length=64)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('group', models.CharField(blank=True, db_index=True, help_text='Translation group', max_length=200)),
-                ('source', models.CharField(default='api', max_length=50)),
-                ('external_id', models.CharField(blank=True, max_length=200)),
-                ('language', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prompts', to='feedback.language')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='next_version', to='feedback.prompt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("content", models.JSONField(help_text="A string, or a list of chat messages")),
+                ("text", models.TextField(help_text="Plain text rendering of content")),
+                ("content_hash", models.CharField(db_index=True, max_length=64)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("group", models.CharField(blank=True, db_index=True, help_text="Translation group", max_length=200)),
+                ("source", models.CharField(default="api", max_length=50)),
+                ("external_id", models.CharField(blank=True, max_length=200)),
+                (
+                    "language",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="prompts", to="feedback.language"
+                    ),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="next_version",
+                        to="feedback.prompt",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content', models.JSONField(help_text='A string, or a list of chat messages')),
-                ('text', models.TextField(help_text='Plain text rendering of content')),
-                ('content_hash', models.CharField(db_index=True, max_length=64)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('model_name', models.CharField(blank=True, help_text='Producing model (variant or external)', max_length=200)),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='next_version', to='feedback.response')),
-                ('prompt', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='feedback.prompt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("content", models.JSONField(help_text="A string, or a list of chat messages")),
+                ("text", models.TextField(help_text="Plain text rendering of content")),
+                ("content_hash", models.CharField(db_index=True, max_length=64)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "model_name",
+                    models.CharField(blank=True, help_text="Producing model (variant or external)", max_length=200),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="next_version",
+                        to="feedback.response",
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="responses", to="feedback.prompt"
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, max_length=200)),
-                ('import_hash', models.CharField(blank=True, max_length=64)),
-                ('annotation_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='feedback.campaign')),
-                ('language', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='feedback.language')),
-                ('prompt', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='feedback.prompt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.CharField(blank=True, max_length=200)),
+                ("import_hash", models.CharField(blank=True, max_length=64)),
+                ("annotation_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tasks", to="feedback.campaign"
+                    ),
+                ),
+                (
+                    "language",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tasks", to="feedback.language"
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tasks", to="feedback.prompt"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Skip',
+            name="Skip",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('annotator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skips', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skips', to='feedback.task')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="skips", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="skips", to="feedback.task"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Lease',
+            name="Lease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('annotator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leases', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leases', to='feedback.task')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="leases", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="leases", to="feedback.task"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ranking', models.JSONField(help_text='Positions in stored order, best first; an inner list of several is a tie')),
-                ('display_order', models.JSONField(blank=True, default=list)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('rationale', models.TextField(blank=True)),
-                ('seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('annotator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotations', to='feedback.task')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "ranking",
+                    models.JSONField(
+                        help_text="Positions in stored order, best first; an inner list of several is a tie"
+                    ),
+                ),
+                ("display_order", models.JSONField(blank=True, default=list)),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("rationale", models.TextField(blank=True)),
+                ("seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annotations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="annotations", to="feedback.task"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TaskResponse',
+            name="TaskResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='task_items', to='feedback.response')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='feedback.task')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="task_items", to="feedback.response"
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="feedback.task"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['task', 'position'],
+                "ordering": ["task", "position"],
             },
         ),
         migrations.CreateModel(
-            name='TransferJob',
+            name="TransferJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=16)),
-                ('attempt', models.PositiveIntegerField(default=0)),
-                ('recoveries', models.PositiveIntegerField(default=0)),
-                ('enqueue_count', models.PositiveIntegerField(default=0)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('progress_done', models.PositiveBigIntegerField(default=0)),
-                ('progress_total', models.PositiveBigIntegerField(default=0)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('log', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('kind', models.CharField(choices=[('import', 'Import'), ('export', 'Export')], max_length=10)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('path', models.CharField(help_text='Input file (import) or output file (export)', max_length=500)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("attempt", models.PositiveIntegerField(default=0)),
+                ("recoveries", models.PositiveIntegerField(default=0)),
+                ("enqueue_count", models.PositiveIntegerField(default=0)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("progress_done", models.PositiveBigIntegerField(default=0)),
+                ("progress_total", models.PositiveBigIntegerField(default=0)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                ("log", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("kind", models.CharField(choices=[("import", "Import"), ("export", "Export")], max_length=10)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("path", models.CharField(help_text="Input file (import) or output file (export)", max_length=500)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
+                "ordering": ["-created_at"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PreferenceRecord',
+            name="PreferenceRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=200, unique=True)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('prompt', models.JSONField()),
-                ('response_a', models.JSONField()),
-                ('response_b', models.JSONField()),
-                ('prompt_text', models.TextField()),
-                ('outcome', models.CharField(choices=[('a', 'A'), ('b', 'B'), ('tie', 'Tie'), ('both_bad', 'Both Bad')], max_length=8)),
-                ('source', models.CharField(choices=[('arena', 'Arena'), ('import', 'Import')], default='import', max_length=20)),
-                ('group', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('prompt_external_id', models.CharField(blank=True, max_length=200)),
-                ('origin', models.CharField(blank=True, help_text="The 'source' an imported line named", max_length=200)),
-                ('model_a', models.CharField(blank=True, max_length=200)),
-                ('model_b', models.CharField(blank=True, max_length=200)),
-                ('agreement', models.FloatField(blank=True, null=True)),
-                ('client_hash', models.CharField(blank=True, max_length=64)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('annotator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='preferences', to=settings.AUTH_USER_MODEL)),
-                ('language', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='preferences', to='feedback.language')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.CharField(max_length=200, unique=True)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("prompt", models.JSONField()),
+                ("response_a", models.JSONField()),
+                ("response_b", models.JSONField()),
+                ("prompt_text", models.TextField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("a", "A"), ("b", "B"), ("tie", "Tie"), ("both_bad", "Both Bad")], max_length=8
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("arena", "Arena"), ("import", "Import")], default="import", max_length=20
+                    ),
+                ),
+                ("group", models.CharField(blank=True, db_index=True, max_length=200)),
+                ("prompt_external_id", models.CharField(blank=True, max_length=200)),
+                (
+                    "origin",
+                    models.CharField(blank=True, help_text="The 'source' an imported line named", max_length=200),
+                ),
+                ("model_a", models.CharField(blank=True, max_length=200)),
+                ("model_b", models.CharField(blank=True, max_length=200)),
+                ("agreement", models.FloatField(blank=True, null=True)),
+                ("client_hash", models.CharField(blank=True, max_length=64)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "annotator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="preferences",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "language",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="preferences", to="feedback.language"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['source', 'language', 'id'], name='preference_export')],
+                "indexes": [models.Index(fields=["source", "language", "id"], name="preference_export")],
             },
         ),
         migrations.AddIndex(
-            model_name='prompt',
-            index=models.Index(fields=['language', 'source'], name='prompt_lang_source'),
+            model_name="prompt",
+            index=models.Index(fields=["language", "source"], name="prompt_lang_source"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['campaign', 'language', 'annotation_count', 'id'], name='task_next'),
+            model_name="task",
+            index=models.Index(fields=["campaign", "language", "annotation_count", "id"], name="task_next"),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_id',), name='task_external_id_unique'),
+            model_name="task",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("external_id",),
+                name="task_external_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='skip',
-            constraint=models.UniqueConstraint(fields=('task', 'annotator'), name='skip_unique'),
+            model_name="skip",
+            constraint=models.UniqueConstraint(fields=("task", "annotator"), name="skip_unique"),
         ),
         migrations.AddConstraint(
-            model_name='lease',
-            constraint=models.UniqueConstraint(fields=('task', 'annotator'), name='lease_unique'),
+            model_name="lease",
+            constraint=models.UniqueConstraint(fields=("task", "annotator"), name="lease_unique"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['annotator', 'created_at'], name='annotation_by_annotator'),
+            model_name="annotation",
+            index=models.Index(fields=["annotator", "created_at"], name="annotation_by_annotator"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.UniqueConstraint(fields=('task', 'annotator'), name='annotation_unique'),
+            model_name="annotation",
+            constraint=models.UniqueConstraint(fields=("task", "annotator"), name="annotation_unique"),
         ),
         migrations.AddConstraint(
-            model_name='taskresponse',
-            constraint=models.UniqueConstraint(fields=('task', 'position'), name='task_position_unique'),
+            model_name="taskresponse",
+            constraint=models.UniqueConstraint(fields=("task", "position"), name="task_position_unique"),
         ),
         migrations.AddConstraint(
-            model_name='taskresponse',
-            constraint=models.UniqueConstraint(fields=('task', 'response'), name='task_response_unique'),
+            model_name="taskresponse",
+            constraint=models.UniqueConstraint(fields=("task", "response"), name="task_response_unique"),
         ),
         migrations.AddIndex(
-            model_name='transferjob',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='feedback_transferjob_sweep'),
+            model_name="transferjob",
+            index=models.Index(fields=["status", "heartbeat_at"], name="feedback_transferjob_sweep"),
         ),
     ]

@@ -146,12 +146,19 @@ def annotation_submit(
             raise Conflict("You skipped this task; skipped tasks cannot be annotated.")
         holds_lease = Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists()
         if not holds_lease and not _has_free_slot(task, user):
-            raise Conflict("Your lease expired and other annotators have filled this task; your ranking was not stored.")
+            raise Conflict(
+                "Your lease expired and other annotators have filled this task; your ranking was not stored."
+            )
         try:
             with transaction.atomic():
                 annotation = Annotation.objects.create(
-                    task=task, annotator=user, ranking=ranking, display_order=display_order,
-                    flags=flags, rationale=rationale, seconds=seconds,
+                    task=task,
+                    annotator=user,
+                    ranking=ranking,
+                    display_order=display_order,
+                    flags=flags,
+                    rationale=rationale,
+                    seconds=seconds,
                 )
         except IntegrityError:  # the same annotator's other tab won the race
             return Annotation.objects.get(task=task, annotator=user), False

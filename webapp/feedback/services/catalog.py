@@ -26,8 +26,9 @@ from webapp.feedback.models import (
 
 
 @transaction.atomic
-def campaign_create(*, name: str, guidelines: str = "", languages: list[str], overlap: int = 2,
-                    annotators: list[User] | None = None) -> Campaign:
+def campaign_create(
+    *, name: str, guidelines: str = "", languages: list[str], overlap: int = 2, annotators: list[User] | None = None
+) -> Campaign:
     if Campaign.objects.filter(name=name).exists():
         raise ApplicationError(f"A campaign named {name!r} already exists.")
     if not 1 <= overlap <= 50:
@@ -47,13 +48,19 @@ def annotator_set_languages(*, user: User, languages: list[str]) -> AnnotatorPro
 
 
 @transaction.atomic
-def prompt_create(*, content, language: str, group: str = "", source: str = "api", metadata: dict | None = None,
-                  external_id: str = "") -> Prompt:
+def prompt_create(
+    *, content, language: str, group: str = "", source: str = "api", metadata: dict | None = None, external_id: str = ""
+) -> Prompt:
     content = validate_content(content, "content")
     return Prompt.objects.create(
-        content=content, text=plain_text(content), content_hash=content_hash(content),
-        language=language_get_or_create(language), group=group, source=source,
-        metadata=metadata or {}, external_id=external_id,
+        content=content,
+        text=plain_text(content),
+        content_hash=content_hash(content),
+        language=language_get_or_create(language),
+        group=group,
+        source=source,
+        metadata=metadata or {},
+        external_id=external_id,
     )
 
 
@@ -63,8 +70,12 @@ def response_create(*, prompt: Prompt, content, model_name: str = "", metadata: 
         raise ApplicationError("That prompt was deleted.")
     content = validate_content(content, "content")
     return Response.objects.create(
-        prompt=prompt, content=content, text=plain_text(content), content_hash=content_hash(content),
-        model_name=model_name, metadata=metadata or {},
+        prompt=prompt,
+        content=content,
+        text=plain_text(content),
+        content_hash=content_hash(content),
+        model_name=model_name,
+        metadata=metadata or {},
     )
 
 
@@ -104,8 +115,13 @@ def prompt_edit(*, prompt: Prompt, content) -> Prompt:
         prompt.refresh_from_db()
         return prompt
     return Prompt.objects.create(
-        **fields, language=prompt.language, group=prompt.group, source=prompt.source,
-        metadata=prompt.metadata, version=prompt.version + 1, previous=prompt,
+        **fields,
+        language=prompt.language,
+        group=prompt.group,
+        source=prompt.source,
+        metadata=prompt.metadata,
+        version=prompt.version + 1,
+        previous=prompt,
     )
 
 
@@ -118,8 +134,12 @@ def response_edit(*, response: Response, content) -> Response:
         response.refresh_from_db()
         return response
     return Response.objects.create(
-        **fields, prompt=response.prompt, model_name=response.model_name, metadata=response.metadata,
-        version=response.version + 1, previous=response,
+        **fields,
+        prompt=response.prompt,
+        model_name=response.model_name,
+        metadata=response.metadata,
+        version=response.version + 1,
+        previous=response,
     )
 
 
@@ -155,9 +175,22 @@ def preference_delete(*, record: PreferenceRecord) -> None:
 
 
 @transaction.atomic
-def preference_create(*, prompt, response_a, response_b, outcome: str, language: str, source: str = "import",
-                      group: str = "", model_a: str = "", model_b: str = "", external_id: str = "",
-                      client_hash: str = "", annotator: User | None = None, metadata: dict | None = None) -> PreferenceRecord:
+def preference_create(
+    *,
+    prompt,
+    response_a,
+    response_b,
+    outcome: str,
+    language: str,
+    source: str = "import",
+    group: str = "",
+    model_a: str = "",
+    model_b: str = "",
+    external_id: str = "",
+    client_hash: str = "",
+    annotator: User | None = None,
+    metadata: dict | None = None,
+) -> PreferenceRecord:
     prompt = validate_content(prompt, "prompt")
     response_a = validate_content(response_a, "response_a")
     response_b = validate_content(response_b, "response_b")
@@ -172,7 +205,19 @@ def preference_create(*, prompt, response_a, response_b, outcome: str, language:
             raise ApplicationError(f"id {external_id!r} is already stored with different content")
         return existing
     return PreferenceRecord.objects.create(
-        external_id=external_id, content_hash=digest, prompt=prompt, response_a=response_a, response_b=response_b,
-        prompt_text=plain_text(prompt), outcome=outcome, source=source, language=lang, group=group,
-        model_a=model_a, model_b=model_b, client_hash=client_hash, annotator=annotator, metadata=metadata or {},
+        external_id=external_id,
+        content_hash=digest,
+        prompt=prompt,
+        response_a=response_a,
+        response_b=response_b,
+        prompt_text=plain_text(prompt),
+        outcome=outcome,
+        source=source,
+        language=lang,
+        group=group,
+        model_a=model_a,
+        model_b=model_b,
+        client_hash=client_hash,
+        annotator=annotator,
+        metadata=metadata or {},
     )

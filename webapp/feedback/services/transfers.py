@@ -63,7 +63,8 @@ def transfer_run(job_id: int) -> None:
 def _run_import(run: JobRun, job: TransferJob) -> None:
     try:
         report = feedback_import(
-            path=job.path, skip_invalid=job.params.get("skip_invalid", False),
+            path=job.path,
+            skip_invalid=job.params.get("skip_invalid", False),
             on_progress=lambda done, total: run.progress(done, total),
         )
     except ImportRejected as exc:

@@ -22,9 +22,16 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         try:
             spec = ExportSpec.from_params(
-                {"format": o["format"], "languages": o["languages"], "sources": o["sources"],
-                 "campaigns": o["campaigns"], "pairs": o["pairs"], "min_agreement": o["min_agreement"],
-                 "min_annotators": o["min_annotators"], "include_flagged": o["include_flagged"]}
+                {
+                    "format": o["format"],
+                    "languages": o["languages"],
+                    "sources": o["sources"],
+                    "campaigns": o["campaigns"],
+                    "pairs": o["pairs"],
+                    "min_agreement": o["min_agreement"],
+                    "min_annotators": o["min_annotators"],
+                    "include_flagged": o["include_flagged"],
+                }
             )
             count = feedback_export(spec=spec, out=o["out"])
         except ApplicationError as exc:

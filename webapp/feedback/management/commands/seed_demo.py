@@ -15,8 +15,10 @@ class Command(BaseCommand):
         if counts["already_seeded"]:
             self.stdout.write("Demo data already present; nothing to do.")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data created: campaign {CAMPAIGN_NAME!r}, {counts['prompts']} prompts in {counts['languages']}"
-            f" languages ({counts['groups']} translation groups), {counts['responses']} responses,"
-            f" {counts['tasks']} tasks, {counts['annotators']} annotators, {counts['annotations']} annotations."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data created: campaign {CAMPAIGN_NAME!r}, {counts['prompts']} prompts in {counts['languages']}"
+                f" languages ({counts['groups']} translation groups), {counts['responses']} responses,"
+                f" {counts['tasks']} tasks, {counts['annotators']} annotators, {counts['annotations']} annotations."
+            )
+        )
