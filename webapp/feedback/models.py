@@ -133,7 +133,11 @@ class Task(models.Model):
         ]
         indexes = [
             # next task for an annotator: open tasks of a campaign in a language, least annotated first
-            models.Index(fields=["campaign", "language", "annotation_count", "id"], name="task_next"),
+            models.Index(
+                fields=["campaign", "language", "-annotation_count", "id"],
+                name="task_next",
+                condition=Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,21 +6,23 @@ annotators racing for the last slot cannot both get it; `tasks_next` uses SKIP L
 on to other tasks instead of queueing. (On SQLite the lock is the database's single writer lock,
 taken at BEGIN by the IMMEDIATE transaction mode.)"""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.utils import timezone
 
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback import selectors
 from webapp.feedback.formats import FLAGS, LineError, check_ranking
-from webapp.feedback.models import Annotation, Lease, Skip, Task
+from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task
 
-CANDIDATES = 25
+PAGE = 50
+MAX_PAGES = 20  # past 1,000 leased-out tasks in one language, the annotator waits for a lease to end
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,29 @@ def _has_free_slot(task: Task, user: User) -> bool:
     return task.annotation_count + _others_live_leases(task, user) < task.campaign.overlap
 
 
-def _candidates(user: User, campaign_id: int | None):
-    now = timezone.now()
+def _open_task_ids(user: User, campaign: Campaign, language: str) -> Iterator[int]:
+    """Tasks of one campaign and language with a free slot for this user, closest to complete first.
+    Each page is one scan of the `task_next` index; live leases are counted for that page only."""
     tasks = (
-        selectors.tasks_for_user(user)
+        Task.objects.alive()
+        .filter(campaign=campaign, language_id=language, annotation_count__lt=campaign.overlap)
         .exclude(annotations__annotator=user)
         .exclude(skips__annotator=user)
-        .annotate(live=Count("leases", filter=Q(leases__expires_at__gt=now) & ~Q(leases__annotator=user)))
-        .filter(annotation_count__lt=F("campaign__overlap") - F("live"))
+        .order_by("-annotation_count", "id")
+        .values_list("id", "annotation_count")
     )
-    if campaign_id is not None:
-        tasks = tasks.filter(campaign_id=campaign_id)
-    return tasks.order_by("-annotation_count", "id")
+    for page in range(MAX_PAGES):
+        rows = list(tasks[page * PAGE : (page + 1) * PAGE])
+        leased = dict(
+            Lease.objects.filter(task_id__in=[pk for pk, _ in rows], expires_at__gt=timezone.now())
+            .exclude(annotator=user)
+            .values("task_id")
+            .annotate(n=Count("id"))
+            .values_list("task_id", "n")
+        )
+        yield from (pk for pk, done in rows if done + leased.get(pk, 0) < campaign.overlap)
+        if len(rows) < PAGE:
+            return
 
 
 def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | None:
@@ -70,11 +83,16 @@ def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | No
     lease = held.first()
     if lease:
         return Assignment(task=lease.task, lease_expires_at=lease.expires_at)
-    ids = list(_candidates(user, campaign_id).values_list("id", flat=True)[:CANDIDATES])
-    for task_id in ids:
-        assignment = _try_lease(user, task_id)
-        if assignment:
-            return assignment
+    campaigns = selectors.open_campaigns_for(user).order_by("id")
+    if campaign_id is not None:
+        campaigns = campaigns.filter(pk=campaign_id)
+    languages = selectors.user_language_codes(user)
+    for campaign in campaigns:
+        for language in languages:
+            for task_id in _open_task_ids(user, campaign, language):
+                assignment = _try_lease(user, task_id)
+                if assignment:
+                    return assignment
     return None
 
 
