@@ -156,6 +156,8 @@ def test_editing_a_judged_prompt_makes_a_new_version(api, staff, annotator):
     edited = api(staff).patch(f"/api/v1/prompts/{prompt_id}/", {"content": "Reworded"}, format="json").json()
     assert edited["id"] != prompt_id and edited["previous"] == prompt_id and edited["version"] == 2
     assert api(staff).get(f"/api/v1/prompts/{prompt_id}/").json()["text"] == "Question 0 in en"
+    again = api(staff).patch(f"/api/v1/prompts/{prompt_id}/", {"content": "Once more"}, format="json")
+    assert again.status_code == 400 and f"prompt {edited['id']}" in again.json()["detail"]
 
 
 def test_deleting_a_prompt_cascades_to_its_tasks(api, staff, annotator):

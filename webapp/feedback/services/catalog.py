@@ -97,50 +97,32 @@ def task_create(*, campaign: Campaign, prompt: Prompt, responses: list[Response]
     return task
 
 
-def _is_judged_prompt(prompt: Prompt) -> bool:
-    return prompt.tasks.exists()
-
-
-def _is_judged_response(response: Response) -> bool:
-    return response.task_items.exists()
+def _text_edit(text: Prompt | Response, content, *, in_use: bool, **copied) -> Prompt | Response:
+    """Edit in place while no task shows the text; afterwards, save the edit as a new version that
+    links back to the old one (tasks and annotations keep pointing at what was judged)."""
+    model = type(text)
+    later = model.objects.filter(previous=text).first()
+    if later is not None:
+        raise ApplicationError(f"This is an old version; edit the latest one ({model.__name__.lower()} {later.pk}).")
+    content = validate_content(content, "content")
+    fields = {"content": content, "text": plain_text(content), "content_hash": content_hash(content)}
+    if not in_use:
+        model.objects.filter(pk=text.pk).update(**fields)
+        text.refresh_from_db()
+        return text
+    return model.objects.create(**fields, **copied, metadata=text.metadata, version=text.version + 1, previous=text)
 
 
 @transaction.atomic
 def prompt_edit(*, prompt: Prompt, content) -> Prompt:
-    """Edit in place while no task uses the prompt; afterwards, a new version."""
-    content = validate_content(content, "content")
-    fields = {"content": content, "text": plain_text(content), "content_hash": content_hash(content)}
-    if not _is_judged_prompt(prompt):
-        Prompt.objects.filter(pk=prompt.pk).update(**fields)
-        prompt.refresh_from_db()
-        return prompt
-    return Prompt.objects.create(
-        **fields,
-        language=prompt.language,
-        group=prompt.group,
-        source=prompt.source,
-        metadata=prompt.metadata,
-        version=prompt.version + 1,
-        previous=prompt,
-    )
+    copied = {"language": prompt.language, "group": prompt.group, "source": prompt.source}
+    return _text_edit(prompt, content, in_use=prompt.tasks.exists(), **copied)
 
 
 @transaction.atomic
 def response_edit(*, response: Response, content) -> Response:
-    content = validate_content(content, "content")
-    fields = {"content": content, "text": plain_text(content), "content_hash": content_hash(content)}
-    if not _is_judged_response(response):
-        Response.objects.filter(pk=response.pk).update(**fields)
-        response.refresh_from_db()
-        return response
-    return Response.objects.create(
-        **fields,
-        prompt=response.prompt,
-        model_name=response.model_name,
-        metadata=response.metadata,
-        version=response.version + 1,
-        previous=response,
-    )
+    copied = {"prompt": response.prompt, "model_name": response.model_name}
+    return _text_edit(response, content, in_use=response.task_items.exists(), **copied)
 
 
 @transaction.atomic
