@@ -6,15 +6,16 @@ in the same run. Run from the repository root:
 
 The database is BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/polyglot_bench; it is
 created when missing and migrated, and its feedback tables are truncated before each phase. Files go
-to var/bench/; the Markdown table printed at the end is also written to var/bench/store.md.
+to var/bench/ and are removed at the end, except the Markdown table printed last: var/bench/store.md.
 
 What is compared (ratio = ours / baseline):
 - import: `feedback_import` of a generated JSONL file (parsing, validation, hashing, id checks, writes)
   vs a bare `bulk_create(batch_size=1000)` of the same rows already parsed in memory;
 - export: `feedback_export` in format "pairs" vs a raw `COPY ... TO STDOUT` streamed to a file;
-- export memory: peak RSS of an export in a fresh process at the full size vs a tenth of it;
+- export memory: peak RSS (VmHWM) of an export in a fresh process at the full size vs a tenth of it;
 - assignment: `tasks_next` + `annotation_submit` latency in a campaign of many tasks vs few.
-This is a measurement, not a test: nothing here fails on a slow number.
+Each bulk load is followed by VACUUM (ANALYZE), so the planner has statistics and no autovacuum runs
+during the measurement. This is a measurement, not a test: nothing here fails on a slow number.
 """
 
 import argparse
@@ -106,7 +107,7 @@ class Row:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Store benchmark against baselines measured in the same run.")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--export-child", type=int, metavar="N", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -509,6 +510,13 @@ def markdown_table(rows: list[Row], quick: bool) -> str:
     return "\n".join(lines + [row.markdown() for row in rows]) + "\n"
 
 
+def remove_scratch_files() -> None:
+    """The generated input and the exports (hundreds of MB at full size); store.md stays."""
+    for pattern in ("pairs-*.jsonl", "export-*"):
+        for path in WORK.glob(pattern):
+            path.unlink()
+
+
 def run_benchmark(quick: bool) -> None:
     sizes = QUICK if quick else FULL
     path = WORK / f"pairs-{sizes.pairs}.jsonl"
@@ -518,6 +526,7 @@ def run_benchmark(quick: bool) -> None:
     rows += bench_export(sizes)
     rows += bench_assignment(sizes)
     truncate_feedback()
+    remove_scratch_files()
     table = markdown_table(rows, quick)
     (WORK / "store.md").write_text(table, encoding="utf-8")
     print("\n" + table)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelstoreConfig(AppConfig):
+    name = "webapp.modelstore"
+    label = "modelstore"

@@ -1,0 +1,64 @@
+"""Model variants (a base model, or an adapted one on a parent) and where their files live, plus the
+jobs that install models and generate responses."""
+
+from django.db import models
+
+from webapp.jobs.models import Job
+
+
+class VariantKind(models.TextChoices):
+    BASE = "base"
+    SFT = "sft"
+    DPO = "dpo"
+    MERGED = "merged"
+
+
+class VariantStatus(models.TextChoices):
+    INSTALLING = "installing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ModelVariant(models.Model):
+    name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=VariantKind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Folder under MODELS_STORE: a full model (base, merged) or a PEFT adapter (sft, dpo).
+    path = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=500, blank=True, help_text="Hub id, local folder or bundled package")
+    status = models.CharField(max_length=12, choices=VariantStatus.choices, default=VariantStatus.INSTALLING)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    lineage = models.JSONField(default=dict, blank=True, help_text="Training job, data snapshot, parameters")
+    metrics = models.JSONField(default=dict, blank=True)
+    enrolled_in_arena = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_adapter(self) -> bool:
+        return self.kind in (VariantKind.SFT, VariantKind.DPO)
+
+
+class ModelJobKind(models.TextChoices):
+    INSTALL = "install"
+    GENERATE = "generate"
+
+
+class ModelJob(Job):
+    """Installing a base model, or generating responses for prompts x variants x samples; both run on
+    the `gpu` queue."""
+
+    task_name = "workers.tasks.models.run_model_job"
+    queue = "gpu"
+
+    kind = models.CharField(max_length=10, choices=ModelJobKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]
