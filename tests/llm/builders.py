@@ -1,10 +1,7 @@
-"""Tiny chat models for tests: the real SmolLM2 tokenizer (read from the bundled GGUF once) on a
+"""Builders of tiny chat models for tests: the real SmolLM2 tokenizer (read from the bundled GGUF once) on a
 random-weight Llama of a few hundred thousand parameters, plus two random LoRA adapters on it."""
 
 from pathlib import Path
-
-import pytest
-from django.conf import settings
 
 from workers.llm.install import bundled_gguf
 
@@ -45,15 +42,3 @@ def build_random_adapter(base: Path, folder: Path, seed: int) -> Path:
     lora = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"], init_lora_weights=False)
     get_peft_model(model, lora).save_pretrained(folder)
     return folder
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    cache = Path(settings.VAR_DIR) / "smollm2-tokenizer"
-    return build_tiny_chat_model(tmp_path_factory.mktemp("tiny") / "model", cache)
-
-
-@pytest.fixture(scope="session")
-def tiny_adapters(tiny_model, tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("adapters")
-    return build_random_adapter(tiny_model, root / "a", 1), build_random_adapter(tiny_model, root / "b", 2)

@@ -1,0 +1,102 @@
+"""REST API of the model store: variants, base-model installs and generation jobs (staff)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response as Reply
+
+from webapp.feedback.api import IsStaff
+from webapp.jobs.services import job_request_cancel
+from webapp.modelstore.generation import generation_job_create
+from webapp.modelstore.models import ModelJob, ModelVariant
+from webapp.modelstore.services import install_job_create, variant_set_enrolled
+
+MAX_ID = 2**63 - 1
+
+
+class VariantOutput(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = ModelVariant
+        fields = ["id", "name", "kind", "parent", "status", "source", "size_bytes", "lineage", "metrics",
+                  "enrolled_in_arena", "created_at"]
+
+
+class EnrolInput(serializers.Serializer):
+    enrolled = serializers.BooleanField()
+
+
+class VariantViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ModelVariant.objects.select_related("parent").order_by("id")
+    serializer_class = VariantOutput
+    filterset_fields = ["kind", "status", "enrolled_in_arena"]
+
+    @extend_schema(request=EnrolInput, responses={200: VariantOutput})
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def enrol(self, request, pk=None):
+        """Enrol the variant in the arena, or withdraw it."""
+        data = EnrolInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        variant = variant_set_enrolled(variant=self.get_object(), enrolled=data.validated_data["enrolled"])
+        return Reply(VariantOutput(variant).data)
+
+
+class ModelJobOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ModelJob
+        fields = ["id", "kind", "status", "progress_done", "progress_total", "params", "result", "error",
+                  "created_at", "started_at", "finished_at"]
+
+
+class InstallInput(serializers.Serializer):
+    source = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                   help_text="Hub id or local folder; empty for the configured default")
+
+
+def _id_list(**kwargs):
+    return serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs)
+
+
+class GenerateInput(serializers.Serializer):
+    variants = _id_list(min_length=1, max_length=20)
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Campaign that receives the tasks")
+    languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
+    sources = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list)
+    source_campaigns = _id_list(required=False, default=list)
+    prompts = _id_list(required=False, default=list, max_length=5000)
+    samples = serializers.IntegerField(min_value=1, max_value=8, default=2)
+    temperature = serializers.FloatField(min_value=0, max_value=2, default=0.8)
+    top_p = serializers.FloatField(min_value=0.01, max_value=1, default=0.95)
+    max_new_tokens = serializers.IntegerField(min_value=1, max_value=4096, default=256)
+    responses_per_task = serializers.IntegerField(min_value=2, max_value=4, default=4)
+
+
+class ModelJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = ModelJob.objects.all()
+    serializer_class = ModelJobOutput
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=InstallInput, responses={202: ModelJobOutput})
+    @action(detail=False, methods=["post"])
+    def install(self, request):
+        data = InstallInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = install_job_create(source=data.validated_data["source"] or None, user=request.user)
+        return Reply(ModelJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=GenerateInput, responses={202: ModelJobOutput})
+    @action(detail=False, methods=["post"])
+    def generate(self, request):
+        data = GenerateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = generation_job_create(params=dict(data.validated_data), user=request.user)
+        return Reply(ModelJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: ModelJobOutput})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        job_request_cancel(job)
+        job.refresh_from_db()
+        return Reply(ModelJobOutput(job).data)

@@ -1,0 +1,107 @@
+"""Registering and installing model variants, and turning a variant into something servable."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.text import slugify
+
+from webapp.errors import ApplicationError
+from webapp.jobs.services import job_enqueue
+from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
+from workers.llm.files import folder_size, is_complete
+from workers.llm.params import VariantRef
+
+BUNDLED = "bundled:smollm2-135m-instruct"
+
+
+def store_path(relative: str) -> Path:
+    return Path(settings.MODELS_STORE) / relative
+
+
+def base_name_for(source: str) -> str:
+    if source == BUNDLED:
+        return "smollm2-135m-instruct"
+    return slugify(source.rstrip("/").split("/")[-1].replace(".", "-"))[:100] or "base-model"
+
+
+def variant_for_source(source: str) -> ModelVariant | None:
+    return ModelVariant.objects.filter(kind=VariantKind.BASE, source=source).first()
+
+
+def base_install(*, source: str | None = None, on_progress=None) -> tuple[ModelVariant, bool]:
+    """Install a base model (the bundled SmolLM2 by default, else a hub id or local folder) and
+    register it. Returns (variant, installed_now); a second call for the same source does nothing."""
+    from workers.llm.install import bundled_gguf, convert_gguf, copy_pretrained
+
+    source = source or settings.BASE_MODEL or BUNDLED
+    existing = variant_for_source(source)
+    if existing and existing.status == VariantStatus.READY and is_complete(store_path(existing.path)):
+        return existing, False
+    installed_now = not is_complete(store_path(f"base/{base_name_for(source)}"))
+    name = base_name_for(source)
+    relative = f"base/{name}"
+    variant, _ = ModelVariant.objects.update_or_create(
+        name=name, defaults={"kind": VariantKind.BASE, "source": source, "path": relative,
+                             "status": VariantStatus.INSTALLING},
+    )
+    try:
+        if is_complete(store_path(relative)):
+            pass  # complete files already there (shared storage, or a database reset): register them
+        elif source == BUNDLED:
+            convert_gguf(bundled_gguf(), store_path(relative))
+        else:
+            copy_pretrained(source, store_path(relative))
+    except Exception as exc:
+        ModelVariant.objects.filter(pk=variant.pk).update(status=VariantStatus.FAILED)
+        raise ApplicationError(f"Installing {source} failed: {exc}") from exc
+    ModelVariant.objects.filter(pk=variant.pk).update(status=VariantStatus.READY,
+                                                      size_bytes=folder_size(store_path(relative)))
+    variant.refresh_from_db()
+    return variant, installed_now
+
+
+@transaction.atomic
+def variant_register(*, name: str, kind: str, path: str, parent: ModelVariant | None = None, source: str = "",
+                     lineage: dict | None = None, metrics: dict | None = None) -> ModelVariant:
+    """Register files that are already complete under MODELS_STORE (training writes them first)."""
+    if kind not in VariantKind.values:
+        raise ApplicationError(f"kind must be one of {', '.join(VariantKind.values)}")
+    if kind in (VariantKind.SFT, VariantKind.DPO) and (parent is None or parent.is_adapter):
+        raise ApplicationError("An adapter needs a full-model parent (a base or a merged variant).")
+    if not is_complete(store_path(path)):
+        raise ApplicationError(f"{path} is not a complete model folder under MODELS_STORE.")
+    if ModelVariant.objects.filter(name=name).exists():
+        raise ApplicationError(f"A variant named {name!r} exists already.")
+    return ModelVariant.objects.create(
+        name=name, kind=kind, path=path, parent=parent, source=source, status=VariantStatus.READY,
+        size_bytes=folder_size(store_path(path)), lineage=lineage or {}, metrics=metrics or {},
+    )
+
+
+def variant_ref(variant: ModelVariant) -> VariantRef:
+    """What the inference backends need. Only ready variants with complete files are servable."""
+    if variant.status != VariantStatus.READY or not is_complete(store_path(variant.path)):
+        raise ApplicationError(f"Variant {variant.name!r} is not ready (its files are missing or incomplete).")
+    if not variant.is_adapter:
+        return VariantRef(variant.name, str(store_path(variant.path)))
+    parent = variant.parent
+    if parent is None or parent.is_adapter:
+        raise ApplicationError(f"Variant {variant.name!r} needs a full-model parent.")
+    return VariantRef(variant.name, variant_ref(parent).model_path, str(store_path(variant.path)))
+
+
+@transaction.atomic
+def variant_set_enrolled(*, variant: ModelVariant, enrolled: bool) -> ModelVariant:
+    if enrolled:
+        variant_ref(variant)  # only servable variants enter the arena
+    ModelVariant.objects.filter(pk=variant.pk).update(enrolled_in_arena=enrolled)
+    variant.refresh_from_db()
+    return variant
+
+
+@transaction.atomic
+def install_job_create(*, source: str | None, user) -> ModelJob:
+    job = ModelJob.objects.create(kind=ModelJobKind.INSTALL, params={"source": source or ""}, created_by=user)
+    job_enqueue(job)
+    return job

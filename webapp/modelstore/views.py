@@ -1,0 +1,17 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import render
+
+from webapp.feedback.models import Campaign, Language
+from webapp.modelstore.models import ModelJob, ModelVariant
+
+
+@staff_member_required
+def models_page(request):
+    """Staff page: the variants, installing the base model, launching generation, watching jobs."""
+    context = {
+        "variants": ModelVariant.objects.select_related("parent"),
+        "jobs": ModelJob.objects.all()[:20],
+        "campaigns": Campaign.objects.alive(),
+        "languages": Language.objects.all(),
+    }
+    return render(request, "modelstore/models.html", context)
