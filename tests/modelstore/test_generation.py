@@ -99,3 +99,17 @@ def test_the_api_launches_generation_and_enrols_variants(api, staff, annotator, 
     enrolled = api(staff).post(f"/api/v1/variants/{a.pk}/enrol/", {"enrolled": True}, format="json")
     assert enrolled.status_code == 200 and enrolled.json()["enrolled_in_arena"] is True
     assert api(annotator).get("/api/v1/variants/").json()["count"] == 3
+
+
+def test_an_adapter_gets_a_merged_copy_that_serves_the_same_answers(tiny_variants):
+    from webapp.modelstore.services import variant_full_model
+    from workers.llm.inference import LocalBackend
+    from workers.llm.params import GenerationParams
+
+    base, a, _ = tiny_variants
+    assert variant_full_model(base) == base
+    merged = variant_full_model(a)
+    assert merged.kind == "merged" and merged.parent == a and variant_full_model(a) == merged
+    backend, params = LocalBackend(), GenerationParams(max_new_tokens=10)
+    ask = [{"role": "user", "content": "Bonjour, ça va ?"}]
+    assert backend.generate(variant_ref(merged), ask, params) == backend.generate(variant_ref(a), ask, params)

@@ -6,6 +6,7 @@ half-written export)."""
 
 import json
 import os
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ class ExportSpec:
     sources: tuple[str, ...] = ()
     campaigns: tuple[str, ...] = ()
     policy: PairPolicy = PairPolicy()
+    since: datetime | None = None  # annotations and records created in [since, until)
+    until: datetime | None = None
 
     def __post_init__(self):
         if self.format not in FORMATS:
@@ -53,10 +56,30 @@ class ExportSpec:
             sources=tuple(params.get("sources") or ()),
             campaigns=tuple(params.get("campaigns") or ()),
             policy=policy,
+            since=_when(params.get("since"), "since"),
+            until=_when(params.get("until"), "until"),
         )
+
+    def window(self) -> dict:
+        return {"since": self.since, "until": self.until}
 
     def wants(self, source: str) -> bool:
         return not self.sources or source in self.sources
+
+
+def _when(value, name: str) -> datetime | None:
+    """An ISO 8601 date or time (UTC when it names no zone)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    from django.utils.dateparse import parse_date, parse_datetime
+    from django.utils.timezone import make_aware
+
+    parsed = parse_datetime(str(value)) or (parse_date(str(value)) and datetime.fromisoformat(str(value)))
+    if not parsed:
+        raise ApplicationError(f"{name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00Z")
+    return parsed if parsed.tzinfo else make_aware(parsed, timezone=UTC)
 
 
 def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[[int], None] | None = None) -> int:
@@ -89,7 +112,8 @@ def export_rows(spec: ExportSpec) -> Iterator[dict]:
 
 
 def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
-    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns))
+    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns),
+                                      **spec.window())
     for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
         if spec.format == "sft":
             if result.best_response is not None:
@@ -125,7 +149,7 @@ RECORD_COLUMNS = ("external_id", "prompt", "response_a", "response_b", "outcome"
 
 
 def _record_rows(spec: ExportSpec, sources: list[str]) -> Iterator[dict]:
-    records = selectors.preference_records(languages=list(spec.languages), sources=sources)
+    records = selectors.preference_records(languages=list(spec.languages), sources=sources, **spec.window())
     # Ties and both-bad count in ratings, never as pairs. Named tuples of the needed columns only:
     # no model instances, no unused JSON decoded.
     records = records.filter(outcome__in=("a", "b")).values_list(*RECORD_COLUMNS, named=True)

@@ -70,18 +70,33 @@ def preferences_for_user(user: User) -> QuerySet[PreferenceRecord]:
     return records if is_staff(user) or is_reviewer(user) else records.none()
 
 
-def tasks_for_pairs(*, languages: list[str] | None = None, campaigns: list[str] | None = None) -> QuerySet[Task]:
-    """Tasks with everything pair derivation reads, for streaming with .iterator()."""
+def _created_between(since, until) -> Q:
+    """Rows created in [since, until); either end may be open."""
+    window = Q()
+    if since:
+        window &= Q(created_at__gte=since)
+    if until:
+        window &= Q(created_at__lt=until)
+    return window
+
+
+def tasks_for_pairs(*, languages: list[str] | None = None, campaigns: list[str] | None = None,
+                    since=None, until=None) -> QuerySet[Task]:
+    """Tasks with everything pair derivation reads, for streaming with .iterator(). With a time window,
+    only the annotations made inside it count."""
+    annotations = Annotation.objects.filter(_created_between(since, until)).select_related("annotator").order_by("id")
     tasks = (
         Task.objects.alive()
         .filter(annotation_count__gt=0)
         .select_related("prompt", "campaign")
         .prefetch_related(
             Prefetch("items", queryset=TaskResponse.objects.select_related("response").order_by("position")),
-            Prefetch("annotations", queryset=Annotation.objects.select_related("annotator").order_by("id")),
+            Prefetch("annotations", queryset=annotations),
         )
         .order_by("id")
     )
+    if since or until:
+        tasks = tasks.filter(pk__in=annotations.values("task_id"))
     if languages:
         tasks = tasks.filter(language_id__in=languages)
     if campaigns:
@@ -90,9 +105,9 @@ def tasks_for_pairs(*, languages: list[str] | None = None, campaigns: list[str] 
 
 
 def preference_records(
-    *, languages: list[str] | None = None, sources: list[str] | None = None
+    *, languages: list[str] | None = None, sources: list[str] | None = None, since=None, until=None
 ) -> QuerySet[PreferenceRecord]:
-    records = PreferenceRecord.objects.alive().order_by("id")
+    records = PreferenceRecord.objects.alive().filter(_created_between(since, until)).order_by("id")
     if languages:
         records = records.filter(language_id__in=languages)
     if sources:

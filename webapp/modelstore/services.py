@@ -105,3 +105,23 @@ def install_job_create(*, source: str | None, user) -> ModelJob:
     job = ModelJob.objects.create(kind=ModelJobKind.INSTALL, params={"source": source or ""}, created_by=user)
     job_enqueue(job)
     return job
+
+
+def variant_full_model(variant: ModelVariant) -> ModelVariant:
+    """The variant itself when it is a full model; for an adapter, its merged copy (made once and
+    registered as its own variant `<name>-merged`), which new adapters can be trained on and served from."""
+    from workers.llm.merge import merge_adapter
+
+    if not variant.is_adapter:
+        variant_ref(variant)
+        return variant
+    name = f"{variant.name}-merged"[:100]
+    existing = ModelVariant.objects.filter(name=name, status=VariantStatus.READY).first()
+    if existing and is_complete(store_path(existing.path)):
+        return existing
+    ref = variant_ref(variant)
+    relative = f"merged/{name}"
+    merge_adapter(ref.model_path, ref.adapter_path, store_path(relative))
+    ModelVariant.objects.filter(name=name).delete()
+    return variant_register(name=name, kind=VariantKind.MERGED, path=relative, parent=variant,
+                            source=f"merge of {variant.name}", lineage={"merged_from": variant.name})

@@ -1,0 +1,96 @@
+"""Held-out evaluation of preference pairs, per language.
+
+* Preference accuracy of a model: the share of pairs where log p(chosen | prompt) > log p(rejected |
+  prompt), the log-probabilities SUMMED over the completion's tokens (not length-normalised), under the
+  chat template used for training and generation.
+* DPO's implicit reward against a reference (the parent): r = beta * [(log pi(c) - log ref(c)) -
+  (log pi(r) - log ref(r))]; reported as accuracy (share of r > 0) and mean margin (mean r).
+Accuracies come with a 95% Wilson interval."""
+
+import math
+from collections import defaultdict
+from contextlib import nullcontext
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 0.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def completion_logprobs(model, tokenizer, prompts: list[list[dict]], completions: list[list[dict]],
+                        batch_size: int = 8) -> list[float]:
+    """Sum of log p(token) over each completion's tokens, given its prompt."""
+    import torch
+
+    out = []
+    for start in range(0, len(prompts), batch_size):
+        items = [_ids(tokenizer, p, c) for p, c in zip(prompts[start:start + batch_size],
+                                                       completions[start:start + batch_size], strict=True)]
+        width = max(len(ids) for ids, _ in items)
+        pad = tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids, _ in items], device=model.device)
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids, _ in items], device=model.device)
+        with torch.inference_mode():
+            logits = model(input_ids=input_ids, attention_mask=mask).logits.float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
+        for row, (ids, n_prompt) in enumerate(items):
+            n_completion = len(ids) - n_prompt
+            out.append(float(logp[row, width - 1 - n_completion:].sum()))
+    return out
+
+
+def _ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
+    prompt_ids = _as_list(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True))
+    full_ids = _as_list(tokenizer.apply_chat_template(prompt + completion, tokenize=True))
+    if full_ids[:len(prompt_ids)] != prompt_ids:
+        raise ValueError("the chat template renders the prompt differently inside the conversation")
+    return full_ids, len(prompt_ids)
+
+
+def _as_list(encoded) -> list[int]:
+    return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+
+
+def pair_logprobs(model, tokenizer, rows: list[dict], adapter_off: bool = False) -> tuple[list[float], list[float]]:
+    context = model.disable_adapter() if adapter_off else nullcontext()
+    with context:
+        prompts = [r["prompt"] for r in rows]
+        chosen = completion_logprobs(model, tokenizer, prompts, [r["chosen"] for r in rows])
+        rejected = completion_logprobs(model, tokenizer, prompts, [r["rejected"] for r in rows])
+    return chosen, rejected
+
+
+def evaluate_pairs(model, tokenizer, rows: list[dict], beta: float) -> tuple[dict, dict]:
+    """Per language (and `all`): n, accuracy of the trained model and of the parent with 95% intervals,
+    implicit-reward accuracy and mean margin. `model` is a PEFT model; its parent is the model with the
+    adapter switched off. Also returns the trained model's log-probabilities per row."""
+    if not rows:
+        return {}, {"chosen": [], "rejected": []}
+    policy_c, policy_r = pair_logprobs(model, tokenizer, rows)
+    ref_c, ref_r = pair_logprobs(model, tokenizer, rows, adapter_off=True)
+    groups = defaultdict(list)
+    for i, row in enumerate(rows):
+        for key in (row.get("language") or "und", "all"):
+            groups[key].append(i)
+    summary = {key: _summary(idx, policy_c, policy_r, ref_c, ref_r, beta) for key, idx in sorted(groups.items())}
+    return summary, {"chosen": policy_c, "rejected": policy_r}
+
+
+def _summary(idx, policy_c, policy_r, ref_c, ref_r, beta) -> dict:
+    n = len(idx)
+    wins = sum(policy_c[i] > policy_r[i] for i in idx)
+    parent_wins = sum(ref_c[i] > ref_r[i] for i in idx)
+    rewards = [beta * ((policy_c[i] - ref_c[i]) - (policy_r[i] - ref_r[i])) for i in idx]
+    reward_wins = sum(r > 0 for r in rewards)
+    return {
+        "n": n,
+        "accuracy": wins / n, "accuracy_ci": wilson(wins, n),
+        "parent_accuracy": parent_wins / n, "parent_accuracy_ci": wilson(parent_wins, n),
+        "reward_accuracy": reward_wins / n, "reward_accuracy_ci": wilson(reward_wins, n),
+        "reward_margin": sum(rewards) / n,
+        "logprob_definition": "summed over completion tokens",
+    }

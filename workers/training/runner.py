@@ -1,0 +1,172 @@
+"""Run one DPO or SFT training with a LoRA adapter, resumable from its last checkpoint.
+
+    python -m workers.training.runner --kind dpo --model models_store/base/smollm2-135m-instruct \
+        --train var/jobs/1/train.jsonl --eval var/jobs/1/eval_pairs.jsonl --out var/jobs/1 --max-steps 20
+
+`main(config, on_progress)` is what the Celery task calls; `on_progress(event)` gets every step, every
+logged metric and the resume point, and returns False to ask for a stop (a checkpoint is saved first).
+No second model copy is made for the DPO reference: TRL switches the adapter off instead."""
+
+import argparse
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workers.llm.files import write_folder_atomically
+from workers.llm.loading import best_device
+from workers.training import checkpoints
+from workers.training.config import Hyperparameters, TrainingConfig
+from workers.training.evaluate import evaluate_pairs
+
+METRIC_KEYS = ("loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected",
+               "learning_rate", "grad_norm", "mean_token_accuracy", "entropy")
+
+
+@dataclass
+class Event:
+    step: int
+    total: int
+    metrics: dict = field(default_factory=dict)
+    resumed_from: int | None = None
+    message: str = ""
+
+
+@dataclass
+class Outcome:
+    cancelled: bool
+    step: int
+    resumed_from: int
+    adapter_path: str = ""
+    evaluation: dict = field(default_factory=dict)
+    eval_logprobs: dict = field(default_factory=dict)
+    train_runtime: float = 0.0
+    tokens_seen: int = 0
+
+
+def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda event: True) -> Outcome:
+    from transformers import TrainerCallback
+
+    out = Path(config.output_dir)
+    staging, ckpts = out / "staging", out / "checkpoints"
+    shutil.rmtree(staging, ignore_errors=True)  # half-written saves of a run that died
+    resume = checkpoints.latest(ckpts)
+    resumed_from = int(resume.name.split("-")[1]) if resume else 0
+    model, tokenizer, trainer = _build(config, staging)
+
+    class Reporter(TrainerCallback):
+        cancelled = False
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            on_progress(Event(state.global_step, state.max_steps, resumed_from=resumed_from,
+                              message=f"resuming from step {resumed_from}" if resumed_from else "starting"))
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            metrics = {k: float(v) for k, v in (logs or {}).items() if k in METRIC_KEYS}
+            if metrics:
+                on_progress(Event(state.global_step, state.max_steps, metrics=metrics))
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if not on_progress(Event(state.global_step, state.max_steps)):
+                self.cancelled = control.should_save = control.should_training_stop = True
+
+        def on_save(self, args, state, control, **kwargs):
+            checkpoints.promote(staging, ckpts, state.global_step)
+
+    reporter = Reporter()
+    trainer.add_callback(reporter)
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    step = trainer.state.global_step
+    if reporter.cancelled:
+        return Outcome(cancelled=True, step=step, resumed_from=resumed_from)
+    adapter = write_folder_atomically(out / "adapter", lambda tmp: _save_adapter(trainer, tokenizer, tmp))
+    on_progress(Event(step, step, message="evaluating on the held-out split"))
+    evaluation, logprobs = evaluate_pairs(trainer.model, tokenizer, _rows(config.eval_file), config.hp.beta)
+    return Outcome(cancelled=False, step=step, resumed_from=resumed_from, adapter_path=str(adapter),
+                   evaluation=evaluation, eval_logprobs=logprobs, train_runtime=float(result.metrics.get("train_runtime", 0.0)),
+                   tokens_seen=int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0))
+
+
+def _save_adapter(trainer, tokenizer, folder: Path) -> None:
+    trainer.model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+def _rows(path: str) -> list[dict]:
+    if not path or not Path(path).is_file():
+        return []
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _build(config: TrainingConfig, staging: Path):
+    from datasets import load_dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = best_device()
+    hp = config.hp
+    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(config.model_path, use_safetensors=True, dtype=device.dtype)
+    train = load_dataset("json", data_files=config.train_file, split="train")
+    lora = LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout,
+                      target_modules=hp.lora_targets, task_type="CAUSAL_LM")
+    args = _trainer_args(config, staging, device)
+    if config.kind == "dpo":
+        from trl import DPOTrainer
+
+        trainer = DPOTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=lora)
+    else:
+        from trl import SFTTrainer
+
+        trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=lora)
+    return model, tokenizer, trainer
+
+
+def _trainer_args(config: TrainingConfig, staging: Path, device):
+    """TRL configs default to bf16 and gradient checkpointing: both are set explicitly per device."""
+    hp = config.hp
+    common = dict(
+        output_dir=str(staging), per_device_train_batch_size=hp.batch_size,
+        gradient_accumulation_steps=hp.gradient_accumulation, learning_rate=hp.learning_rate,
+        num_train_epochs=hp.epochs, max_steps=hp.max_steps or -1, logging_steps=hp.logging_steps,
+        save_strategy="steps", save_steps=hp.save_steps, save_total_limit=None, report_to=[], seed=hp.seed,
+        bf16=device.dtype_name == "bfloat16", fp16=device.dtype_name == "float16", gradient_checkpointing=False,
+        use_cpu=device.name == "cpu", max_length=hp.max_length, dataloader_num_workers=0,
+        include_num_input_tokens_seen=True, disable_tqdm=True,
+    )
+    if config.kind == "dpo":
+        from trl import DPOConfig
+
+        return DPOConfig(**common, beta=hp.beta, loss_type=[hp.loss_type])
+    from trl import SFTConfig
+
+    return SFTConfig(**common, completion_only_loss=True)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kind", choices=("dpo", "sft"), required=True)
+    parser.add_argument("--model", required=True, help="parent full-model folder (safetensors)")
+    parser.add_argument("--train", required=True, help="JSON Lines: TRL conversational dpo or sft rows")
+    parser.add_argument("--eval", default="", help="JSON Lines of dpo rows for the held-out evaluation")
+    parser.add_argument("--out", required=True, help="folder for checkpoints and the adapter")
+    parser.add_argument("--max-steps", type=int, default=0)
+    parser.add_argument("--hp", default="{}", help="JSON object of Hyperparameters fields")
+    a = parser.parse_args()
+    hp = Hyperparameters.from_dict({**json.loads(a.hp), **({"max_steps": a.max_steps} if a.max_steps else {})})
+    config = TrainingConfig(kind=a.kind, model_path=a.model, train_file=a.train, eval_file=a.eval,
+                            output_dir=a.out, hp=hp)
+
+    def show(event: Event) -> bool:
+        print(json.dumps({"step": event.step, "total": event.total, **event.metrics, "message": event.message}))
+        return True
+
+    outcome = main(config, show)
+    print(json.dumps({"adapter": outcome.adapter_path, "evaluation": outcome.evaluation.get("all", {})}))
+
+
+if __name__ == "__main__":
+    cli()
