@@ -22,14 +22,22 @@ os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / 'generate.sql
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 PROMPTS = [
-    ("en", "What is the capital of France?"), ("en", "Give me three tips for sleeping better."),
-    ("de", "Wie koche ich Reis?"), ("fr", "Pourquoi le ciel est-il bleu ?"),
-    ("es", "¿Qué debo llevar para una excursión?"), ("en", "Explain photosynthesis in one sentence."),
-    ("ar", "ما هي عاصمة مصر؟"), ("zh-Hans", "天空为什么是蓝色的？"),
-    ("en", "Write a haiku about the sea."), ("ja", "日本の首都はどこですか？"),
-    ("en", "How do I reverse a list in Python?"), ("hi", "भारत की राजधानी क्या है?"),
-    ("en", "Name two primary colours."), ("sw", "Mji mkuu wa Kenya ni upi?"),
-    ("en", "What is 12 times 12?"), ("de", "Nenne drei Farben."),
+    ("en", "What is the capital of France?"),
+    ("en", "Give me three tips for sleeping better."),
+    ("de", "Wie koche ich Reis?"),
+    ("fr", "Pourquoi le ciel est-il bleu ?"),
+    ("es", "¿Qué debo llevar para una excursión?"),
+    ("en", "Explain photosynthesis in one sentence."),
+    ("ar", "ما هي عاصمة مصر؟"),
+    ("zh-Hans", "天空为什么是蓝色的？"),
+    ("en", "Write a haiku about the sea."),
+    ("ja", "日本の首都はどこですか？"),
+    ("en", "How do I reverse a list in Python?"),
+    ("hi", "भारत की राजधानी क्या है?"),
+    ("en", "Name two primary colours."),
+    ("sw", "Mji mkuu wa Kenya ni upi?"),
+    ("en", "What is 12 times 12?"),
+    ("de", "Nenne drei Farben."),
 ]
 
 
@@ -62,13 +70,14 @@ def bare_loop(model, tokenizer, conversations, max_new_tokens: int, batch: int) 
 
     texts_out = []
     for start in range(0, len(conversations), batch):
-        chunk = conversations[start:start + batch]
+        chunk = conversations[start : start + batch]
         texts = [tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in chunk]
         inputs = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         with torch.inference_mode():
-            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id)
-        texts_out += tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+            out = model.generate(
+                **inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
+        texts_out += tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
     return texts_out
 
 
@@ -78,8 +87,16 @@ def our_task_path(variant, campaign, prompt_ids, max_new_tokens: int, batch: int
     from webapp.modelstore.jobs import model_job_run
     from webapp.modelstore.models import ModelJob
 
-    params = {"variants": [variant.pk], "campaign": campaign.pk, "prompts": prompt_ids, "samples": 2,
-              "temperature": 0.0, "max_new_tokens": max_new_tokens, "batch_size": batch, "responses_per_task": 2}
+    params = {
+        "variants": [variant.pk],
+        "campaign": campaign.pk,
+        "prompts": prompt_ids,
+        "samples": 2,
+        "temperature": 0.0,
+        "max_new_tokens": max_new_tokens,
+        "batch_size": batch,
+        "responses_per_task": 2,
+    }
     job = generation_job_create(params=params, user=None, enqueue=False)
     model_job_run(job.pk)
     job = ModelJob.objects.get(pk=job.pk)
@@ -114,16 +131,19 @@ def main() -> None:
     backend.generate(ref, conversations[0], GenerationParams(max_new_tokens=4))  # warm-up
     rows = []
     # Samples 0 and 1 are both greedy here (temperature 0): twice the prompts, like the bare loop's 2 passes.
-    bare_tokens, bare_s = timed(lambda: sum(
-        count_tokens(bare_loop(model, tokenizer, conversations, max_new, 8), tokenizer) for _ in range(2)))
+    bare_tokens, bare_s = timed(
+        lambda: sum(count_tokens(bare_loop(model, tokenizer, conversations, max_new, 8), tokenizer) for _ in range(2))
+    )
     campaign, ids = fresh_store(prompts)
     ours_tokens, ours_s = timed(lambda: our_task_path(variant, campaign, ids, max_new, 8, tokenizer))
     rows.append(("generation task path vs bare generate loop, tokens/s", ours_tokens / ours_s, bare_tokens / bare_s))
     params = GenerationParams(max_new_tokens=max_new)
-    batched_tokens, batched_s = timed(lambda: sum(
-        count_tokens(texts, tokenizer) for texts in [backend.generate_batch(ref, conversations, params)]))
-    single_tokens, single_s = timed(lambda: count_tokens(
-        [backend.generate(ref, c, params) for c in conversations], tokenizer))
+    batched_tokens, batched_s = timed(
+        lambda: sum(count_tokens(texts, tokenizer) for texts in [backend.generate_batch(ref, conversations, params)])
+    )
+    single_tokens, single_s = timed(
+        lambda: count_tokens([backend.generate(ref, c, params) for c in conversations], tokenizer)
+    )
     rows.append(("batched (8) vs one by one, tokens/s", batched_tokens / batched_s, single_tokens / single_s))
     print_table(rows, len(prompts), max_new, backend.device.name)
 
@@ -134,9 +154,13 @@ def count_tokens(texts, tokenizer) -> int:
 
 
 def print_table(rows, n_prompts: int, max_new: int, device: str) -> None:
-    lines = [f"`bench/generate.py`: SmolLM2-135M-Instruct, {n_prompts} prompts in 10 languages, greedy, "
-             f"max_new_tokens {max_new}, device {device}, {os.cpu_count()} CPUs.", "",
-             "| metric | ours | baseline | ratio |", "|---|---:|---:|---:|"]
+    lines = [
+        f"`bench/generate.py`: SmolLM2-135M-Instruct, {n_prompts} prompts in 10 languages, greedy, "
+        f"max_new_tokens {max_new}, device {device}, {os.cpu_count()} CPUs.",
+        "",
+        "| metric | ours | baseline | ratio |",
+        "|---|---:|---:|---:|",
+    ]
     lines += [f"| {name} | {ours:,.1f} | {base:,.1f} | {ours / base:.2f} |" for name, ours, base in rows]
     text = "\n".join(lines)
     print(text)

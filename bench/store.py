@@ -62,8 +62,7 @@ PHRASES = {
     "ar": "يجب أن تشرح الإجابة بوضوح لماذا تتبع كل خطوة من الخطوة السابقة وأن تنتهي بمثال قصير يستطيع القارئ "
     "التحقق منه",
     "he": "התשובה צריכה להסביר בבירור מדוע כל שלב נובע מהשלב הקודם ולהסתיים בדוגמה קצרה שהקורא יכול לבדוק",
-    "hi": "उत्तर को स्पष्ट रूप से समझाना चाहिए कि हर कदम पिछले कदम से क्यों निकलता है और एक छोटे उदाहरण के "
-    "साथ समाप्त होना चाहिए",
+    "hi": "उत्तर को स्पष्ट रूप से समझाना चाहिए कि हर कदम पिछले कदम से क्यों निकलता है और एक छोटे उदाहरण के साथ समाप्त होना चाहिए",
     "ko": "답변은 각 단계가 이전 단계에서 왜 나오는지 명확하게 설명하고 독자가 직접 확인할 수 있는 짧은 예시로 "
     "끝나야 합니다",
     "zh-Hans": "回答应当清楚地解释为什么每一步都由前一步推出并以一个读者可以亲手验证的简短例子结尾",
@@ -131,8 +130,11 @@ def ensure_database(url: str) -> None:
 
     cfg = dj_database_url.parse(url)
     conninfo = psycopg.conninfo.make_conninfo(
-        dbname="postgres", user=cfg.get("USER") or None, password=cfg.get("PASSWORD") or None,
-        host=cfg.get("HOST") or None, port=str(cfg["PORT"]) if cfg.get("PORT") else None,
+        dbname="postgres",
+        user=cfg.get("USER") or None,
+        password=cfg.get("PASSWORD") or None,
+        host=cfg.get("HOST") or None,
+        port=str(cfg["PORT"]) if cfg.get("PORT") else None,
     )
     with psycopg.connect(conninfo, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
@@ -183,7 +185,7 @@ def log(message: str) -> None:
 def sentence_pool(rng: random.Random, code: str, size: int = 300) -> list[str]:
     phrase = PHRASES[code]
     if code in UNSPACED:
-        words, joiner, stop = [phrase[i:i + 2] for i in range(0, len(phrase), 2)], "", UNSPACED[code]
+        words, joiner, stop = [phrase[i : i + 2] for i in range(0, len(phrase), 2)], "", UNSPACED[code]
     else:
         words, joiner, stop = phrase.split(), " ", ". "
     return [joiner.join(rng.choices(words, k=rng.randint(5, 12))) + stop for _ in range(size)]
@@ -203,8 +205,14 @@ def make_pair(rng: random.Random, pools: dict[str, list[str]], i: int) -> dict:
     prompt, chosen, rejected = (make_text(rng, pools[code]) for _ in range(3))
     if chosen == rejected:
         rejected += " (2)"
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "language": code,
-            "id": f"bench-{i:07d}", "group": f"group-{i % 25_000}"}
+    return {
+        "prompt": prompt,
+        "chosen": chosen,
+        "rejected": rejected,
+        "language": code,
+        "id": f"bench-{i:07d}",
+        "group": f"group-{i % 25_000}",
+    }
 
 
 def write_pairs_file(path: Path, count: int) -> None:
@@ -228,13 +236,20 @@ def baseline_records(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             obj = json.loads(line)
-            rows.append({
-                "external_id": obj["id"],
-                "content_hash": content_hash(obj["prompt"], obj["chosen"], obj["rejected"], obj["language"]),
-                "prompt": obj["prompt"], "response_a": obj["chosen"], "response_b": obj["rejected"],
-                "prompt_text": obj["prompt"], "outcome": "a", "source": "import",
-                "language": languages[obj["language"]], "group": obj["group"],
-            })
+            rows.append(
+                {
+                    "external_id": obj["id"],
+                    "content_hash": content_hash(obj["prompt"], obj["chosen"], obj["rejected"], obj["language"]),
+                    "prompt": obj["prompt"],
+                    "response_a": obj["chosen"],
+                    "response_b": obj["rejected"],
+                    "prompt_text": obj["prompt"],
+                    "outcome": "a",
+                    "source": "import",
+                    "language": languages[obj["language"]],
+                    "group": obj["group"],
+                }
+            )
     return rows
 
 
@@ -318,8 +333,13 @@ def export_child_main(expected: int) -> None:
     seconds, rows = time_feedback_export(WORK / "export-child.jsonl")
     if rows != expected:
         raise SystemExit(f"child exported {rows} rows, expected {expected}")
-    result = {"rows": rows, "seconds": seconds, "setup_kib": setup_kib, "peak_kib": memory_kib("VmHWM"),
-              "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    result = {
+        "rows": rows,
+        "seconds": seconds,
+        "setup_kib": setup_kib,
+        "peak_kib": memory_kib("VmHWM"),
+        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
     print(json.dumps(result))
 
 
@@ -329,9 +349,11 @@ def export_in_child(rows: int) -> dict:
     if done.returncode:
         raise RuntimeError(f"export child failed:\n{done.stderr}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    log(f"export child {rows:,} rows: peak RSS {result['peak_kib'] / 1024:.0f} MiB, "
+    log(
+        f"export child {rows:,} rows: peak RSS {result['peak_kib'] / 1024:.0f} MiB, "
         f"{result['setup_kib'] / 1024:.0f} MiB before the export ({result['seconds']:.1f} s; "
-        f"ru_maxrss {result['ru_maxrss_kib'] / 1024:.0f} MiB, inherited from the parent)")
+        f"ru_maxrss {result['ru_maxrss_kib'] / 1024:.0f} MiB, inherited from the parent)"
+    )
     return result
 
 
@@ -363,8 +385,12 @@ def bench_export(sizes: Sizes) -> list[Row]:
     small = export_in_child(sizes.small_export)
     rss = f"export peak RSS, MiB (ours: {sizes.pairs:,} rows; baseline: {sizes.small_export:,} rows)"
     return [
-        Row(f"export {sizes.pairs:,} pairs, rows/s (baseline: raw `COPY TO STDOUT`)",
-            ours_rows / ours_s, base_rows / base_s, ",.0f"),
+        Row(
+            f"export {sizes.pairs:,} pairs, rows/s (baseline: raw `COPY TO STDOUT`)",
+            ours_rows / ours_s,
+            base_rows / base_s,
+            ",.0f",
+        ),
         Row(rss, large["peak_kib"] / 1024, small["peak_kib"] / 1024, ",.0f"),
     ]
 
@@ -387,8 +413,11 @@ def build_task_chunk(campaign, pool: list[str], ids: range) -> None:
         [Prompt(**text_fields(pool, i, "prompt"), language_id="en", source="bench") for i in ids], batch_size=1000
     )
     responses = Response.objects.bulk_create(
-        [Response(**text_fields(pool, i, f"response {k}"), prompt=prompt)
-         for i, prompt in zip(ids, prompts, strict=True) for k in range(3)],
+        [
+            Response(**text_fields(pool, i, f"response {k}"), prompt=prompt)
+            for i, prompt in zip(ids, prompts, strict=True)
+            for k in range(3)
+        ],
         batch_size=1000,
     )
     tasks = Task.objects.bulk_create(
@@ -396,8 +425,11 @@ def build_task_chunk(campaign, pool: list[str], ids: range) -> None:
         batch_size=1000,
     )
     TaskResponse.objects.bulk_create(
-        [TaskResponse(task=task, response=responses[3 * j + k], position=k)
-         for j, task in enumerate(tasks) for k in range(3)],
+        [
+            TaskResponse(task=task, response=responses[3 * j + k], position=k)
+            for j, task in enumerate(tasks)
+            for k in range(3)
+        ],
         batch_size=1000,
     )
 
@@ -469,8 +501,10 @@ def measure_assignment(tasks: int) -> dict[str, list[float]]:
             for key, value in zip(timings, (next_ms, submit_ms, next_ms + submit_ms), strict=True):
                 timings[key].append(value)
     queries = count_queries(users[0], campaign.pk)
-    log(f"assignment, {tasks:,} tasks: p50 next {statistics.median(timings['next']):.2f} ms, "
-        f"submit {statistics.median(timings['submit']):.2f} ms; queries next {queries[0]}, submit {queries[1]}")
+    log(
+        f"assignment, {tasks:,} tasks: p50 next {statistics.median(timings['next']):.2f} ms, "
+        f"submit {statistics.median(timings['submit']):.2f} ms; queries next {queries[0]}, submit {queries[1]}"
+    )
     return timings
 
 
@@ -484,8 +518,9 @@ def bench_assignment(sizes: Sizes) -> list[Row]:
     versus = f"ours: {sizes.large_tasks:,} tasks; baseline: {sizes.small_tasks:,} tasks"
     rows = []
     for key, name in (("next", "`tasks_next`"), ("submit", "`annotation_submit`"), ("next + submit", "both")):
-        rows.append(Row(f"{name} p50, ms ({versus})", statistics.median(large[key]), statistics.median(small[key]),
-                        ".2f"))
+        rows.append(
+            Row(f"{name} p50, ms ({versus})", statistics.median(large[key]), statistics.median(small[key]), ".2f")
+        )
         rows.append(Row(f"{name} p95, ms ({versus})", p95(large[key]), p95(small[key]), ".2f"))
     return rows
 

@@ -18,8 +18,12 @@ def serve(backend, variants: dict[str, VariantRef]) -> ThreadingHTTPServer:
             ref = variants.get(body.get("model"))
             if self.path != "/v1/chat/completions" or ref is None:
                 return self._json(404, {"error": {"message": f"no model {body.get('model')!r}"}})
-            params = GenerationParams(max_new_tokens=body["max_tokens"], temperature=body["temperature"],
-                                      top_p=body["top_p"], seed=body.get("seed"))
+            params = GenerationParams(
+                max_new_tokens=body["max_tokens"],
+                temperature=body["temperature"],
+                top_p=body["top_p"],
+                seed=body.get("seed"),
+            )
             if not body.get("stream"):
                 text = backend.generate(ref, body["messages"], params)
                 return self._json(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]})

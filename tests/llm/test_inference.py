@@ -17,8 +17,11 @@ ASK = [{"role": "user", "content": "Nenne drei Farben."}]
 @pytest.fixture(scope="module")
 def refs(tiny_model, tiny_adapters):
     a, b = tiny_adapters
-    return {"base": VariantRef("base", str(tiny_model)), "a": VariantRef("a", str(tiny_model), str(a)),
-            "b": VariantRef("b", str(tiny_model), str(b))}
+    return {
+        "base": VariantRef("base", str(tiny_model)),
+        "a": VariantRef("a", str(tiny_model), str(a)),
+        "b": VariantRef("b", str(tiny_model), str(b)),
+    }
 
 
 @pytest.fixture(scope="module")

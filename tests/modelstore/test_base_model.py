@@ -24,6 +24,7 @@ def test_install_base_model_converts_the_bundled_smollm2_once_and_it_answers(cap
     assert is_complete(settings.MODELS_STORE / variant.path)
     files = {p.name for p in (settings.MODELS_STORE / variant.path).iterdir()}
     assert "model.safetensors" in files and not any(name.endswith((".bin", ".pt", ".gguf")) for name in files)
-    answer = LocalBackend().generate(ref, [{"role": "user", "content": "What is the capital of France?"}],
-                                     GenerationParams(max_new_tokens=20))
+    answer = LocalBackend().generate(
+        ref, [{"role": "user", "content": "What is the capital of France?"}], GenerationParams(max_new_tokens=20)
+    )
     assert "Paris" in answer

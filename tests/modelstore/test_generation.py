@@ -24,8 +24,23 @@ def prompts_campaign(db):
 def test_generate_responses_builds_tasks_from_several_variants(tiny_variants, prompts_campaign, capsys):
     base, a, b = tiny_variants
     source, target = prompts_campaign
-    call_command("generate_responses", "--variant", "tiny-base", "--variant", "tiny-a", "--campaign", "Generated",
-                 "--language", "de", "--samples", "2", "--max-new-tokens", "8", "--responses-per-task", "3")
+    call_command(
+        "generate_responses",
+        "--variant",
+        "tiny-base",
+        "--variant",
+        "tiny-a",
+        "--campaign",
+        "Generated",
+        "--language",
+        "de",
+        "--samples",
+        "2",
+        "--max-new-tokens",
+        "8",
+        "--responses-per-task",
+        "3",
+    )
     assert "6 tasks" not in capsys.readouterr().out  # one task per prompt: 3 tasks
     tasks = Task.objects.filter(campaign=target)
     assert tasks.count() == 3
@@ -44,8 +59,17 @@ def test_generate_responses_builds_tasks_from_several_variants(tiny_variants, pr
 def test_a_rerun_of_the_same_job_generates_nothing_twice(tiny_variants, prompts_campaign):
     base, a, _ = tiny_variants
     _, target = prompts_campaign
-    job = generation_job_create(params={"variants": [base.pk, a.pk], "campaign": target.pk, "languages": ["de"],
-                                        "samples": 1, "max_new_tokens": 6}, user=None, enqueue=False)
+    job = generation_job_create(
+        params={
+            "variants": [base.pk, a.pk],
+            "campaign": target.pk,
+            "languages": ["de"],
+            "samples": 1,
+            "max_new_tokens": 6,
+        },
+        user=None,
+        enqueue=False,
+    )
     model_job_run(job.pk)
     before = (Response.objects.count(), Task.objects.filter(campaign=target).count())
     ModelJob.objects.filter(pk=job.pk).update(status="queued")  # as the sweep does after a crash
@@ -55,14 +79,17 @@ def test_a_rerun_of_the_same_job_generates_nothing_twice(tiny_variants, prompts_
     assert build_tasks(job, spec, []) == {"tasks_created": 0, "prompts_skipped": 0}
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"variants": [], "campaign": 1}, "at least one model variant"),
-    ({"variants": [1], "campaign": 1, "samples": 1}, "two responses"),
-    ({"variants": [1], "campaign": 1, "samples": 9}, "between 1 and 8"),
-    ({"variants": [1], "campaign": 1, "temperature": 7}, "temperature"),
-    ({"variants": [1], "campaign": 1, "responses_per_task": 5}, "between 2 and 4"),
-    ({"variants": [1], "campaign": 1, "languages": ["??"]}, "BCP-47"),
-])
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"variants": [], "campaign": 1}, "at least one model variant"),
+        ({"variants": [1], "campaign": 1, "samples": 1}, "two responses"),
+        ({"variants": [1], "campaign": 1, "samples": 9}, "between 1 and 8"),
+        ({"variants": [1], "campaign": 1, "temperature": 7}, "temperature"),
+        ({"variants": [1], "campaign": 1, "responses_per_task": 5}, "between 2 and 4"),
+        ({"variants": [1], "campaign": 1, "languages": ["??"]}, "BCP-47"),
+    ],
+)
 def test_bad_generation_settings_are_refused(params, message):
     with pytest.raises(Exception) as info:
         GenerationSpec.from_params(params)

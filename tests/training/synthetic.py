@@ -6,8 +6,10 @@ import json
 import random
 from pathlib import Path
 
-WORDS = ("apple river stone cloud paper music garden window silver yellow quiet rapid ocean forest "
-         "candle mirror planet button ticket bridge").split()
+WORDS = (
+    "apple river stone cloud paper music garden window silver yellow quiet rapid ocean forest "
+    "candle mirror planet button ticket bridge"
+).split()
 LANGS = ("en", "de", "fr", "ar")
 
 
@@ -16,12 +18,16 @@ def marker_pairs(n: int, seed: int) -> list[dict]:
     rows = []
     for i in range(n):
         words = lambda: " ".join(rng.choice(WORDS) for _ in range(4))  # noqa: E731
-        rows.append({
-            "prompt": [{"role": "user", "content": f"Question {seed}-{i}: {words()}?"}],
-            "chosen": [{"role": "assistant", "content": f"Certainly! {words()}"}],
-            "rejected": [{"role": "assistant", "content": f"Whatever. {words()}"}],
-            "language": LANGS[i % len(LANGS)], "id": f"s{seed}-{i}", "group": f"g{seed}-{i}",
-        })
+        rows.append(
+            {
+                "prompt": [{"role": "user", "content": f"Question {seed}-{i}: {words()}?"}],
+                "chosen": [{"role": "assistant", "content": f"Certainly! {words()}"}],
+                "rejected": [{"role": "assistant", "content": f"Whatever. {words()}"}],
+                "language": LANGS[i % len(LANGS)],
+                "id": f"s{seed}-{i}",
+                "group": f"g{seed}-{i}",
+            }
+        )
     return rows
 
 

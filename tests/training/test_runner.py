@@ -14,8 +14,9 @@ from workers.training.runner import main
 
 pytestmark = pytest.mark.slow
 
-FAST = dict(learning_rate=5e-3, batch_size=4, lora_r=8, lora_alpha=16, lora_dropout=0.0, max_length=64,
-            save_steps=10, beta=0.1)
+FAST = dict(
+    learning_rate=5e-3, batch_size=4, lora_r=8, lora_alpha=16, lora_dropout=0.0, max_length=64, save_steps=10, beta=0.1
+)
 
 
 def config(tmp_path, tiny_model, kind="dpo", **hp):
@@ -23,10 +24,21 @@ def config(tmp_path, tiny_model, kind="dpo", **hp):
     held_out = write(tmp_path / "eval.jsonl", marker_pairs(40, seed=2))
     if kind == "sft":
         rows = [json.loads(line) for line in train.read_text().splitlines()]
-        write(train, [{"prompt": r["prompt"], "completion": r["chosen"], "language": r["language"], "id": r["id"]}
-                      for r in rows])
-    return TrainingConfig(kind=kind, model_path=str(tiny_model), train_file=str(train), eval_file=str(held_out),
-                          output_dir=str(tmp_path / "run"), hp=Hyperparameters.from_dict({**FAST, **hp}))
+        write(
+            train,
+            [
+                {"prompt": r["prompt"], "completion": r["chosen"], "language": r["language"], "id": r["id"]}
+                for r in rows
+            ],
+        )
+    return TrainingConfig(
+        kind=kind,
+        model_path=str(tiny_model),
+        train_file=str(train),
+        eval_file=str(held_out),
+        output_dir=str(tmp_path / "run"),
+        hp=Hyperparameters.from_dict({**FAST, **hp}),
+    )
 
 
 def test_dpo_learns_a_learnable_preference_and_the_saved_adapter_reproduces_it(tmp_path, tiny_model):
@@ -65,9 +77,16 @@ def test_a_stop_request_keeps_a_checkpoint_and_the_next_run_resumes_from_it(tmp_
     assert min(step for step, _ in steps) >= 12
 
 
-@pytest.mark.parametrize("bad,field", [({"learning_rate": 0}, "learning_rate"), ({"batch_size": 0}, "batch_size"),
-                                       ({"loss_type": "magic"}, "loss_type"), ({"lora_targets": []}, "lora_targets"),
-                                       ({"bogus": 1}, "bogus")])
+@pytest.mark.parametrize(
+    "bad,field",
+    [
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"loss_type": "magic"}, "loss_type"),
+        ({"lora_targets": []}, "lora_targets"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_bad_hyperparameters_name_their_field(bad, field):
     with pytest.raises(ConfigError) as info:
         Hyperparameters.from_dict(bad)

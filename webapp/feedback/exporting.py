@@ -6,9 +6,9 @@ half-written export)."""
 
 import json
 import os
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from webapp.errors import ApplicationError
@@ -112,8 +112,7 @@ def export_rows(spec: ExportSpec) -> Iterator[dict]:
 
 
 def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
-    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns),
-                                      **spec.window())
+    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns), **spec.window())
     for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
         if spec.format == "sft":
             if result.best_response is not None:
@@ -144,8 +143,20 @@ def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
                 yield _dpo_row(p.prompt, p.chosen, p.rejected, p.language, p.id, "annotation", p.agreement, p.group)
 
 
-RECORD_COLUMNS = ("external_id", "prompt", "response_a", "response_b", "outcome", "source", "origin", "language_id",
-                  "group", "prompt_external_id", "agreement", "metadata")
+RECORD_COLUMNS = (
+    "external_id",
+    "prompt",
+    "response_a",
+    "response_b",
+    "outcome",
+    "source",
+    "origin",
+    "language_id",
+    "group",
+    "prompt_external_id",
+    "agreement",
+    "metadata",
+)
 
 
 def _record_rows(spec: ExportSpec, sources: list[str]) -> Iterator[dict]:

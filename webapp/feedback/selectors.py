@@ -80,8 +80,9 @@ def _created_between(since, until) -> Q:
     return window
 
 
-def tasks_for_pairs(*, languages: list[str] | None = None, campaigns: list[str] | None = None,
-                    since=None, until=None) -> QuerySet[Task]:
+def tasks_for_pairs(
+    *, languages: list[str] | None = None, campaigns: list[str] | None = None, since=None, until=None
+) -> QuerySet[Task]:
     """Tasks with everything pair derivation reads, for streaming with .iterator(). With a time window,
     only the annotations made inside it count."""
     annotations = Annotation.objects.filter(_created_between(since, until)).select_related("annotator").order_by("id")

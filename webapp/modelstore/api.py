@@ -19,8 +19,19 @@ class VariantOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVariant
-        fields = ["id", "name", "kind", "parent", "status", "source", "size_bytes", "lineage", "metrics",
-                  "enrolled_in_arena", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "parent",
+            "status",
+            "source",
+            "size_bytes",
+            "lineage",
+            "metrics",
+            "enrolled_in_arena",
+            "created_at",
+        ]
 
 
 class EnrolInput(serializers.Serializer):
@@ -45,13 +56,29 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
 class ModelJobOutput(serializers.ModelSerializer):
     class Meta:
         model = ModelJob
-        fields = ["id", "kind", "status", "progress_done", "progress_total", "params", "result", "error",
-                  "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress_done",
+            "progress_total",
+            "params",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class InstallInput(serializers.Serializer):
-    source = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
-                                   help_text="Hub id or local folder; empty for the configured default")
+    source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Hub id or local folder; empty for the configured default",
+    )
 
 
 def _id_list(**kwargs):

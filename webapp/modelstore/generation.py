@@ -77,8 +77,9 @@ class GenerationSpec:
     def sampling(self, sample: int) -> GenerationParams:
         """Sample 0 of a single-sample run is greedy; otherwise each sample has its own seed."""
         temperature = 0.0 if self.samples == 1 else self.temperature
-        return GenerationParams(max_new_tokens=self.max_new_tokens, temperature=temperature, top_p=self.top_p,
-                                seed=self.seed + sample)
+        return GenerationParams(
+            max_new_tokens=self.max_new_tokens, temperature=temperature, top_p=self.top_p, seed=self.seed + sample
+        )
 
 
 def selected_prompts(spec: GenerationSpec):
@@ -139,7 +140,7 @@ def generation_run(run: JobRun, job: ModelJob) -> None:
         for sample in range(spec.samples):
             todo = [p for p in prompts if (p.pk, variant.pk, sample) not in done]
             for start in range(0, len(todo), spec.batch_size):
-                batch = todo[start:start + spec.batch_size]
+                batch = todo[start : start + spec.batch_size]
                 params = spec.sampling(sample)
                 texts = backend.generate_batch(ref, [as_messages(p.content, "user") for p in batch], params)
                 _store_batch(job, variant, sample, params, batch, texts, _template(backend, ref))
@@ -159,20 +160,34 @@ def _template(backend, ref) -> str:
 
 
 def _already_generated(job: ModelJob) -> set[tuple[int, int, int]]:
-    rows = Response.objects.filter(metadata__generation__job=job.pk).values_list("prompt_id", "variant_id",
-                                                                                  "metadata")
+    rows = Response.objects.filter(metadata__generation__job=job.pk).values_list("prompt_id", "variant_id", "metadata")
     return {(p, v, m["generation"]["sample"]) for p, v, m in rows}
 
 
 @transaction.atomic
 def _store_batch(job, variant, sample: int, params: GenerationParams, prompts, texts, template: str) -> None:
-    Response.objects.bulk_create([
-        Response(prompt=p, content=text, text=text, content_hash=content_hash(text), model_name=variant.name,
-                 variant=variant, metadata={"generation": {"job": job.pk, "sample": sample,
-                                                           "params": params.as_dict(), "chat_template": template}})
-        for p, text in zip(prompts, texts, strict=True)
-        if text.strip() and "\x00" not in text
-    ])
+    Response.objects.bulk_create(
+        [
+            Response(
+                prompt=p,
+                content=text,
+                text=text,
+                content_hash=content_hash(text),
+                model_name=variant.name,
+                variant=variant,
+                metadata={
+                    "generation": {
+                        "job": job.pk,
+                        "sample": sample,
+                        "params": params.as_dict(),
+                        "chat_template": template,
+                    }
+                },
+            )
+            for p, text in zip(prompts, texts, strict=True)
+            if text.strip() and "\x00" not in text
+        ]
+    )
 
 
 @transaction.atomic

@@ -42,8 +42,8 @@ def base_install(*, source: str | None = None, on_progress=None) -> tuple[ModelV
     name = base_name_for(source)
     relative = f"base/{name}"
     variant, _ = ModelVariant.objects.update_or_create(
-        name=name, defaults={"kind": VariantKind.BASE, "source": source, "path": relative,
-                             "status": VariantStatus.INSTALLING},
+        name=name,
+        defaults={"kind": VariantKind.BASE, "source": source, "path": relative, "status": VariantStatus.INSTALLING},
     )
     try:
         if is_complete(store_path(relative)):
@@ -55,15 +55,24 @@ def base_install(*, source: str | None = None, on_progress=None) -> tuple[ModelV
     except Exception as exc:
         ModelVariant.objects.filter(pk=variant.pk).update(status=VariantStatus.FAILED)
         raise ApplicationError(f"Installing {source} failed: {exc}") from exc
-    ModelVariant.objects.filter(pk=variant.pk).update(status=VariantStatus.READY,
-                                                      size_bytes=folder_size(store_path(relative)))
+    ModelVariant.objects.filter(pk=variant.pk).update(
+        status=VariantStatus.READY, size_bytes=folder_size(store_path(relative))
+    )
     variant.refresh_from_db()
     return variant, installed_now
 
 
 @transaction.atomic
-def variant_register(*, name: str, kind: str, path: str, parent: ModelVariant | None = None, source: str = "",
-                     lineage: dict | None = None, metrics: dict | None = None) -> ModelVariant:
+def variant_register(
+    *,
+    name: str,
+    kind: str,
+    path: str,
+    parent: ModelVariant | None = None,
+    source: str = "",
+    lineage: dict | None = None,
+    metrics: dict | None = None,
+) -> ModelVariant:
     """Register files that are already complete under MODELS_STORE (training writes them first)."""
     if kind not in VariantKind.values:
         raise ApplicationError(f"kind must be one of {', '.join(VariantKind.values)}")
@@ -74,8 +83,15 @@ def variant_register(*, name: str, kind: str, path: str, parent: ModelVariant | 
     if ModelVariant.objects.filter(name=name).exists():
         raise ApplicationError(f"A variant named {name!r} exists already.")
     return ModelVariant.objects.create(
-        name=name, kind=kind, path=path, parent=parent, source=source, status=VariantStatus.READY,
-        size_bytes=folder_size(store_path(path)), lineage=lineage or {}, metrics=metrics or {},
+        name=name,
+        kind=kind,
+        path=path,
+        parent=parent,
+        source=source,
+        status=VariantStatus.READY,
+        size_bytes=folder_size(store_path(path)),
+        lineage=lineage or {},
+        metrics=metrics or {},
     )
 
 
@@ -123,5 +139,11 @@ def variant_full_model(variant: ModelVariant) -> ModelVariant:
     relative = f"merged/{name}"
     merge_adapter(ref.model_path, ref.adapter_path, store_path(relative))
     ModelVariant.objects.filter(name=name).delete()
-    return variant_register(name=name, kind=VariantKind.MERGED, path=relative, parent=variant,
-                            source=f"merge of {variant.name}", lineage={"merged_from": variant.name})
+    return variant_register(
+        name=name,
+        kind=VariantKind.MERGED,
+        path=relative,
+        parent=variant,
+        source=f"merge of {variant.name}",
+        lineage={"merged_from": variant.name},
+    )

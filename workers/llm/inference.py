@@ -63,9 +63,10 @@ class LocalBackend:
             inputs = encode_prompts(loaded.tokenizer, conversations).to(self.device.name)
             if params.seed is not None:
                 torch.manual_seed(params.seed)
-            output = loaded.model.generate(**inputs, **params.generate_kwargs(),
-                                           pad_token_id=loaded.tokenizer.pad_token_id)
-        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+            output = loaded.model.generate(
+                **inputs, **params.generate_kwargs(), pad_token_id=loaded.tokenizer.pad_token_id
+            )
+        new_tokens = output[:, inputs["input_ids"].shape[1] :]
         return loaded.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
 
     def stream(self, ref: VariantRef, messages: list[dict], params: GenerationParams) -> Iterator[str]:
@@ -85,9 +86,13 @@ class LocalBackend:
                     inputs = encode_prompts(loaded.tokenizer, [messages]).to(self.device.name)
                     if params.seed is not None:
                         torch.manual_seed(params.seed)
-                    loaded.model.generate(**inputs, **params.generate_kwargs(), streamer=streamer,
-                                          stopping_criteria=StoppingCriteriaList([stop]),
-                                          pad_token_id=loaded.tokenizer.pad_token_id)
+                    loaded.model.generate(
+                        **inputs,
+                        **params.generate_kwargs(),
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([stop]),
+                        pad_token_id=loaded.tokenizer.pad_token_id,
+                    )
             except BaseException as exc:  # noqa: BLE001 - handed to the reader below
                 failure.append(exc)
                 streamer.end()

@@ -20,8 +20,14 @@ class OpenAICompatibleBackend:
         self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def _body(self, ref: VariantRef, messages: list[dict], params: GenerationParams, stream: bool) -> dict:
-        body = {"model": ref.name, "messages": messages, "max_tokens": params.max_new_tokens,
-                "temperature": params.temperature, "top_p": params.top_p, "stream": stream}
+        body = {
+            "model": ref.name,
+            "messages": messages,
+            "max_tokens": params.max_new_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stream": stream,
+        }
         if params.seed is not None:
             body["seed"] = params.seed
         return body
@@ -43,7 +49,7 @@ class OpenAICompatibleBackend:
             for line in reply.iter_lines():
                 if not line.startswith("data:"):
                     continue
-                data = line[len("data:"):].strip()
+                data = line[len("data:") :].strip()
                 if data == "[DONE]":
                     return
                 delta = json.loads(data)["choices"][0].get("delta", {}).get("content")

@@ -28,8 +28,10 @@ class Hyperparameters:
     lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling"})
     lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
-    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
-                                    metadata={"help": "module names that get adapters"})
+    lora_targets: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
+        metadata={"help": "module names that get adapters"},
+    )
     seed: int = field(default=42, metadata={"help": "random seed"})
     save_steps: int = field(default=25, metadata={"help": "checkpoint every N steps"})
     logging_steps: int = field(default=1, metadata={"help": "report metrics every N steps"})
@@ -53,16 +55,24 @@ class Hyperparameters:
             ("epochs", isinstance(self.epochs, int | float) and 0 < self.epochs <= 100, "in (0, 100]"),
             ("max_steps", _int(self.max_steps) and 0 <= self.max_steps <= 1_000_000, "0..1,000,000"),
             ("batch_size", _int(self.batch_size) and 1 <= self.batch_size <= 256, "1..256"),
-            ("gradient_accumulation", _int(self.gradient_accumulation) and 1 <= self.gradient_accumulation <= 256,
-             "1..256"),
+            (
+                "gradient_accumulation",
+                _int(self.gradient_accumulation) and 1 <= self.gradient_accumulation <= 256,
+                "1..256",
+            ),
             ("max_length", _int(self.max_length) and 16 <= self.max_length <= 32768, "16..32768"),
             ("beta", isinstance(self.beta, int | float) and 0 < self.beta <= 10, "in (0, 10]"),
             ("loss_type", self.loss_type in DPO_LOSSES, f"one of {', '.join(DPO_LOSSES)}"),
             ("lora_r", _int(self.lora_r) and 1 <= self.lora_r <= 512, "1..512"),
             ("lora_alpha", _int(self.lora_alpha) and 1 <= self.lora_alpha <= 4096, "1..4096"),
             ("lora_dropout", isinstance(self.lora_dropout, int | float) and 0 <= self.lora_dropout < 1, "in [0, 1)"),
-            ("lora_targets", isinstance(self.lora_targets, list) and self.lora_targets
-             and all(isinstance(t, str) and t for t in self.lora_targets), "a non-empty list of module names"),
+            (
+                "lora_targets",
+                isinstance(self.lora_targets, list)
+                and self.lora_targets
+                and all(isinstance(t, str) and t for t in self.lora_targets),
+                "a non-empty list of module names",
+            ),
             ("seed", _int(self.seed), "an integer"),
             ("save_steps", _int(self.save_steps) and 1 <= self.save_steps, "at least 1"),
             ("logging_steps", _int(self.logging_steps) and 1 <= self.logging_steps, "at least 1"),

@@ -21,15 +21,18 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def completion_logprobs(model, tokenizer, prompts: list[list[dict]], completions: list[list[dict]],
-                        batch_size: int = 8) -> list[float]:
+def completion_logprobs(
+    model, tokenizer, prompts: list[list[dict]], completions: list[list[dict]], batch_size: int = 8
+) -> list[float]:
     """Sum of log p(token) over each completion's tokens, given its prompt."""
     import torch
 
     out = []
     for start in range(0, len(prompts), batch_size):
-        items = [_ids(tokenizer, p, c) for p, c in zip(prompts[start:start + batch_size],
-                                                       completions[start:start + batch_size], strict=True)]
+        items = [
+            _ids(tokenizer, p, c)
+            for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size], strict=True)
+        ]
         width = max(len(ids) for ids, _ in items)
         pad = tokenizer.pad_token_id
         input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids, _ in items], device=model.device)
@@ -39,14 +42,14 @@ def completion_logprobs(model, tokenizer, prompts: list[list[dict]], completions
         logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
         for row, (ids, n_prompt) in enumerate(items):
             n_completion = len(ids) - n_prompt
-            out.append(float(logp[row, width - 1 - n_completion:].sum()))
+            out.append(float(logp[row, width - 1 - n_completion :].sum()))
     return out
 
 
 def _ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
     prompt_ids = _as_list(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True))
     full_ids = _as_list(tokenizer.apply_chat_template(prompt + completion, tokenize=True))
-    if full_ids[:len(prompt_ids)] != prompt_ids:
+    if full_ids[: len(prompt_ids)] != prompt_ids:
         raise ValueError("the chat template renders the prompt differently inside the conversation")
     return full_ids, len(prompt_ids)
 
@@ -88,9 +91,12 @@ def _summary(idx, policy_c, policy_r, ref_c, ref_r, beta) -> dict:
     reward_wins = sum(r > 0 for r in rewards)
     return {
         "n": n,
-        "accuracy": wins / n, "accuracy_ci": wilson(wins, n),
-        "parent_accuracy": parent_wins / n, "parent_accuracy_ci": wilson(parent_wins, n),
-        "reward_accuracy": reward_wins / n, "reward_accuracy_ci": wilson(reward_wins, n),
+        "accuracy": wins / n,
+        "accuracy_ci": wilson(wins, n),
+        "parent_accuracy": parent_wins / n,
+        "parent_accuracy_ci": wilson(parent_wins, n),
+        "reward_accuracy": reward_wins / n,
+        "reward_accuracy_ci": wilson(reward_wins, n),
         "reward_margin": sum(rewards) / n,
         "logprob_definition": "summed over completion tokens",
     }

@@ -20,8 +20,17 @@ from workers.training import checkpoints
 from workers.training.config import Hyperparameters, TrainingConfig
 from workers.training.evaluate import evaluate_pairs
 
-METRIC_KEYS = ("loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected",
-               "learning_rate", "grad_norm", "mean_token_accuracy", "entropy")
+METRIC_KEYS = (
+    "loss",
+    "rewards/margins",
+    "rewards/accuracies",
+    "rewards/chosen",
+    "rewards/rejected",
+    "learning_rate",
+    "grad_norm",
+    "mean_token_accuracy",
+    "entropy",
+)
 
 
 @dataclass
@@ -59,8 +68,14 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
         cancelled = False
 
         def on_train_begin(self, args, state, control, **kwargs):
-            on_progress(Event(state.global_step, state.max_steps, resumed_from=resumed_from,
-                              message=f"resuming from step {resumed_from}" if resumed_from else "starting"))
+            on_progress(
+                Event(
+                    state.global_step,
+                    state.max_steps,
+                    resumed_from=resumed_from,
+                    message=f"resuming from step {resumed_from}" if resumed_from else "starting",
+                )
+            )
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             metrics = {k: float(v) for k, v in (logs or {}).items() if k in METRIC_KEYS}
@@ -83,9 +98,16 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
     adapter = write_folder_atomically(out / "adapter", lambda tmp: _save_adapter(trainer, tokenizer, tmp))
     on_progress(Event(step, step, message="evaluating on the held-out split"))
     evaluation, logprobs = evaluate_pairs(trainer.model, tokenizer, _rows(config.eval_file), config.hp.beta)
-    return Outcome(cancelled=False, step=step, resumed_from=resumed_from, adapter_path=str(adapter),
-                   evaluation=evaluation, eval_logprobs=logprobs, train_runtime=float(result.metrics.get("train_runtime", 0.0)),
-                   tokens_seen=int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0))
+    return Outcome(
+        cancelled=False,
+        step=step,
+        resumed_from=resumed_from,
+        adapter_path=str(adapter),
+        evaluation=evaluation,
+        eval_logprobs=logprobs,
+        train_runtime=float(result.metrics.get("train_runtime", 0.0)),
+        tokens_seen=int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0),
+    )
 
 
 def _save_adapter(trainer, tokenizer, folder: Path) -> None:
@@ -111,8 +133,13 @@ def _build(config: TrainingConfig, staging: Path):
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(config.model_path, use_safetensors=True, dtype=device.dtype)
     train = load_dataset("json", data_files=config.train_file, split="train")
-    lora = LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout,
-                      target_modules=hp.lora_targets, task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=hp.lora_r,
+        lora_alpha=hp.lora_alpha,
+        lora_dropout=hp.lora_dropout,
+        target_modules=hp.lora_targets,
+        task_type="CAUSAL_LM",
+    )
     args = _trainer_args(config, staging, device)
     if config.kind == "dpo":
         from trl import DPOTrainer
@@ -129,13 +156,26 @@ def _trainer_args(config: TrainingConfig, staging: Path, device):
     """TRL configs default to bf16 and gradient checkpointing: both are set explicitly per device."""
     hp = config.hp
     common = dict(
-        output_dir=str(staging), per_device_train_batch_size=hp.batch_size,
-        gradient_accumulation_steps=hp.gradient_accumulation, learning_rate=hp.learning_rate,
-        num_train_epochs=hp.epochs, max_steps=hp.max_steps or -1, logging_steps=hp.logging_steps,
-        save_strategy="steps", save_steps=hp.save_steps, save_total_limit=None, report_to=[], seed=hp.seed,
-        bf16=device.dtype_name == "bfloat16", fp16=device.dtype_name == "float16", gradient_checkpointing=False,
-        use_cpu=device.name == "cpu", max_length=hp.max_length, dataloader_num_workers=0,
-        include_num_input_tokens_seen=True, disable_tqdm=True,
+        output_dir=str(staging),
+        per_device_train_batch_size=hp.batch_size,
+        gradient_accumulation_steps=hp.gradient_accumulation,
+        learning_rate=hp.learning_rate,
+        num_train_epochs=hp.epochs,
+        max_steps=hp.max_steps or -1,
+        logging_steps=hp.logging_steps,
+        save_strategy="steps",
+        save_steps=hp.save_steps,
+        save_total_limit=None,
+        report_to=[],
+        seed=hp.seed,
+        bf16=device.dtype_name == "bfloat16",
+        fp16=device.dtype_name == "float16",
+        gradient_checkpointing=False,
+        use_cpu=device.name == "cpu",
+        max_length=hp.max_length,
+        dataloader_num_workers=0,
+        include_num_input_tokens_seen=True,
+        disable_tqdm=True,
     )
     if config.kind == "dpo":
         from trl import DPOConfig
@@ -157,8 +197,9 @@ def cli() -> None:
     parser.add_argument("--hp", default="{}", help="JSON object of Hyperparameters fields")
     a = parser.parse_args()
     hp = Hyperparameters.from_dict({**json.loads(a.hp), **({"max_steps": a.max_steps} if a.max_steps else {})})
-    config = TrainingConfig(kind=a.kind, model_path=a.model, train_file=a.train, eval_file=a.eval,
-                            output_dir=a.out, hp=hp)
+    config = TrainingConfig(
+        kind=a.kind, model_path=a.model, train_file=a.train, eval_file=a.eval, output_dir=a.out, hp=hp
+    )
 
     def show(event: Event) -> bool:
         print(json.dumps({"step": event.step, "total": event.total, **event.metrics, "message": event.message}))

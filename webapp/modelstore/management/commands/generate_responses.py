@@ -28,10 +28,17 @@ class Command(BaseCommand):
         campaign = Campaign.objects.alive().filter(name=o["campaign"]).first()
         if missing or campaign is None:
             raise CommandError(f"Unknown variant(s) {missing}" if missing else f"No campaign {o['campaign']!r}")
-        params = {"variants": list(variants.values()), "campaign": campaign.pk, "languages": o["languages"],
-                  "sources": o["sources"], "prompts": o["prompts"], "samples": o["samples"],
-                  "temperature": o["temperature"], "max_new_tokens": o["max_new_tokens"],
-                  "responses_per_task": o["responses_per_task"]}
+        params = {
+            "variants": list(variants.values()),
+            "campaign": campaign.pk,
+            "languages": o["languages"],
+            "sources": o["sources"],
+            "prompts": o["prompts"],
+            "samples": o["samples"],
+            "temperature": o["temperature"],
+            "max_new_tokens": o["max_new_tokens"],
+            "responses_per_task": o["responses_per_task"],
+        }
         try:
             job = generation_job_create(params=params, user=None, enqueue=o["background"])
         except ApplicationError as exc:
