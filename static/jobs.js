@@ -11,7 +11,11 @@ window.PF = (function () {
       method: "POST", body: isJson ? JSON.stringify(body) : body, headers, credentials: "same-origin",
     });
     const data = await reply.json().catch(() => ({}));
-    if (!reply.ok) throw new Error(data.detail || JSON.stringify(data));
+    if (!reply.ok) {
+      const error = new Error(data.detail || JSON.stringify(data));
+      error.data = data;
+      throw error;
+    }
     return data;
   }
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "webapp.jobs",
     "webapp.feedback",
     "webapp.modelstore",
+    "webapp.training",
 ]
 
 MIDDLEWARE = [

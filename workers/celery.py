@@ -14,11 +14,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
 app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu")]
-app.conf.include = ["workers.tasks.jobs", "workers.tasks.transfers", "workers.tasks.models"]
+app.conf.include = ["workers.tasks.jobs", "workers.tasks.transfers", "workers.tasks.models", "workers.tasks.training"]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
     "workers.tasks.jobs.*": {"queue": "default"},
     "workers.tasks.models.*": {"queue": "gpu"},
+    "workers.tasks.training.*": {"queue": "gpu"},
 }
 
 

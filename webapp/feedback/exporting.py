@@ -122,6 +122,7 @@ def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
                     result.best_response.content,
                     task.language_id,
                     pair_id(task.pk, result.best_response.pk),
+                    task.prompt.group,
                 )
             continue
         for p in result.pairs:
@@ -173,7 +174,7 @@ def _record_rows(spec: ExportSpec, sources: list[str]) -> Iterator[dict]:
             agreement = 1.0 if r.agreement is None else r.agreement
             yield _dpo_row(r.prompt, chosen, rejected, r.language_id, r.external_id, source, agreement, r.group)
         else:
-            yield _sft_row(r.prompt, chosen, r.language_id, r.external_id)
+            yield _sft_row(r.prompt, chosen, r.language_id, r.external_id, r.group)
 
 
 def _pairs_row(r, chosen, rejected, source: str) -> dict:
@@ -199,12 +200,14 @@ def _dpo_row(prompt, chosen, rejected, language, id_, source, agreement, group) 
     }
 
 
-def _sft_row(prompt, completion, language, id_) -> dict:
+def _sft_row(prompt, completion, language, id_, group="") -> dict:
+    """`group` rides along so training splits keep translations together."""
     return {
         "prompt": as_messages(prompt, "user"),
         "completion": as_messages(completion, "assistant"),
         "language": language,
         "id": id_,
+        "group": group,
     }
 
 

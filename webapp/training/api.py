@@ -1,0 +1,87 @@
+"""REST API of training jobs (staff): launch, watch, cancel, retry."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response as Reply
+
+from webapp.errors import ApplicationError
+from webapp.feedback.api import IsStaff
+from webapp.modelstore.models import ModelVariant
+from webapp.training.models import TrainingJob
+from webapp.training.services import training_job_cancel, training_job_create, training_job_retry
+
+
+class TrainingJobOutput(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    variant = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = TrainingJob
+        fields = [
+            "id",
+            "kind",
+            "parent",
+            "status",
+            "progress_done",
+            "progress_total",
+            "data_spec",
+            "hyperparameters",
+            "data_summary",
+            "metrics",
+            "resumes",
+            "evaluation",
+            "variant",
+            "error",
+            "log",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+        ]
+
+
+class TrainingJobInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["dpo", "sft"])
+    parent = serializers.CharField(max_length=100, help_text="Name of the parent variant")
+    data = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Selection: sources, campaigns, languages, "
+        "min_agreement, min_annotators, pairs, include_flagged, trust_weighting, since, "
+        "until, eval_fraction",
+    )
+    hyperparameters = serializers.DictField(required=False, default=dict)
+
+
+class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = TrainingJob.objects.select_related("parent", "variant")
+    serializer_class = TrainingJobOutput
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=TrainingJobInput, responses={202: TrainingJobOutput})
+    def create(self, request):
+        data = TrainingJobInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        parent = ModelVariant.objects.filter(name=values["parent"]).first()
+        if parent is None:
+            raise ApplicationError(f"parent: no variant named {values['parent']!r}", extra={"field": "parent"})
+        job = training_job_create(
+            kind=values["kind"],
+            parent=parent,
+            data=values["data"],
+            hyperparameters=values["hyperparameters"],
+            user=request.user,
+        )
+        return Reply(TrainingJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: TrainingJobOutput})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return Reply(TrainingJobOutput(training_job_cancel(job=self.get_object())).data)
+
+    @extend_schema(request=None, responses={200: TrainingJobOutput})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        return Reply(TrainingJobOutput(training_job_retry(job=self.get_object())).data)

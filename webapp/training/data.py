@@ -1,0 +1,137 @@
+"""What a training job trains on: the selection (sources, campaigns, languages, agreement
+thresholds, expansion policy, trust weighting, time window), the split by translation group, and the
+snapshot written into the job's folder so the run is reproducible and resumable.
+
+Rows come from the single pair-derivation service through `export_rows`, so a snapshot and an export
+with the same settings hold the same pairs (same ids)."""
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from webapp.errors import ApplicationError
+from webapp.feedback.exporting import ExportSpec, export_rows
+from webapp.feedback.trust import trust_weights
+from workers.llm.files import write_folder_atomically
+
+SPEC_KEYS = {
+    "sources",
+    "campaigns",
+    "languages",
+    "min_agreement",
+    "min_annotators",
+    "pairs",
+    "include_flagged",
+    "trust_weighting",
+    "since",
+    "until",
+    "eval_fraction",
+}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    export: ExportSpec
+    trust_weighting: bool = False
+    eval_fraction: float = 0.1
+
+    @classmethod
+    def from_params(cls, params: dict) -> "DataSpec":
+        unknown = sorted(set(params) - SPEC_KEYS)
+        if unknown:
+            raise ApplicationError(f"data.{unknown[0]}: unknown setting; known: {', '.join(sorted(SPEC_KEYS))}")
+        fraction = params.get("eval_fraction", 0.1)
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 <= fraction <= 0.5:
+            raise ApplicationError("data.eval_fraction must be a number from 0 to 0.5")
+        return cls(
+            export=ExportSpec.from_params({**params, "format": "dpo"}),
+            trust_weighting=bool(params.get("trust_weighting", False)),
+            eval_fraction=float(fraction),
+        )
+
+    def rows(self, format_: str):
+        export = replace(self.export, format=format_)
+        if self.trust_weighting:
+            export = replace(export, policy=replace(export.policy, weights=trust_weights()))
+        return export_rows(export)
+
+    def is_eval(self, row: dict) -> bool:
+        """A whole translation group lands on one side: the split hashes the group (or, for rows
+        without one, the id), so no translation of a training prompt is evaluated on."""
+        key = row.get("group") or row["id"]
+        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32 < self.eval_fraction
+
+
+def data_counts(spec: DataSpec) -> dict:
+    """Pairs per language before the filters (every source, default policy) and after them, split."""
+    before = Counter(row["language"] for row in export_rows(ExportSpec(format="dpo")))
+    after = {"train": Counter(), "eval": Counter()}
+    sources = Counter()
+    for row in spec.rows("dpo"):
+        after["eval" if spec.is_eval(row) else "train"][row["language"]] += 1
+        sources[row["source"]] += 1
+    return {
+        "before_filters": dict(before),
+        "train": dict(after["train"]),
+        "eval": dict(after["eval"]),
+        "by_source": dict(sources),
+        "train_pairs": sum(after["train"].values()),
+        "eval_pairs": sum(after["eval"].values()),
+    }
+
+
+def snapshot_write(spec: DataSpec, kind: str, folder: Path) -> dict:
+    """data/train.jsonl (dpo or sft rows), data/eval_pairs.jsonl (dpo rows of the held-out groups),
+    data/summary.json. Written once, atomically; a resumed run reads the same snapshot."""
+    target = folder / "data"
+    if (target / "summary.json").is_file():
+        return json.loads((target / "summary.json").read_text())
+
+    def build(tmp: Path) -> None:
+        tmp.mkdir(parents=True)
+        summary = _write_rows(spec, kind, tmp)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+
+    write_folder_atomically(target, build)
+    return json.loads((target / "summary.json").read_text())
+
+
+def _write_rows(spec: DataSpec, kind: str, tmp: Path) -> dict:
+    counts = {"train": Counter(), "eval": Counter(), "source": Counter()}
+    digest = hashlib.sha256()
+    eval_groups = set()
+    with (tmp / "eval_pairs.jsonl").open("w", encoding="utf-8") as eval_file, (tmp / "pair_ids.txt").open("w") as ids:
+        train_file = (tmp / "train.jsonl").open("w", encoding="utf-8")
+        for row in spec.rows("dpo"):
+            line = json.dumps(row, ensure_ascii=False) + "\n"
+            side = "eval" if spec.is_eval(row) else "train"
+            counts[side][row["language"]] += 1
+            counts["source"][row["source"]] += 1
+            ids.write(f"{side}\t{row['id']}\n")
+            if side == "eval":
+                eval_file.write(line)
+                eval_groups.add(row.get("group") or row["id"])
+            elif kind == "dpo":
+                train_file.write(line)
+                digest.update(line.encode())
+        if kind == "sft":
+            for row in spec.rows("sft"):
+                if not spec.is_eval(row):
+                    line = json.dumps(row, ensure_ascii=False) + "\n"
+                    train_file.write(line)
+                    digest.update(line.encode())
+        train_file.close()
+    train_rows = sum(1 for _ in (tmp / "train.jsonl").open(encoding="utf-8"))
+    return {
+        "kind": kind,
+        "train_rows": train_rows,
+        "train_pairs_by_language": dict(counts["train"]),
+        "eval_pairs_by_language": dict(counts["eval"]),
+        "pairs_by_source": dict(counts["source"]),
+        "eval_pairs": sum(counts["eval"].values()),
+        "eval_groups": len(eval_groups),
+        "train_sha256": digest.hexdigest(),
+        "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
+    }

@@ -1,0 +1,41 @@
+"""Training jobs: what to train (DPO or SFT on a parent variant), on which data, with which
+hyperparameters, and everything the run reports back."""
+
+from django.db import models
+
+from webapp.feedback.jsonfield import TextJSONField
+from webapp.jobs.models import Job
+from webapp.modelstore.models import ModelVariant
+
+
+class TrainingKind(models.TextChoices):
+    DPO = "dpo"
+    SFT = "sft"
+
+
+class TrainingJob(Job):
+    task_name = "workers.tasks.training.run_training_job"
+    queue = "gpu"
+
+    kind = models.CharField(max_length=3, choices=TrainingKind.choices)
+    parent = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="training_jobs")
+    data_spec = models.JSONField(default=dict, blank=True)
+    hyperparameters = models.JSONField(default=dict, blank=True)
+    data_summary = TextJSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=list, blank=True, help_text="[{step, loss, ...}], one entry per logged step")
+    resumes = models.JSONField(default=list, blank=True, help_text="checkpoint steps the run resumed from")
+    evaluation = models.JSONField(default=dict, blank=True)
+    variant = models.OneToOneField(
+        ModelVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="made_by_job"
+    )
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} on {self.parent_id}"
+
+    @property
+    def folder(self) -> str:
+        """Relative to MODELS_STORE: data snapshot, checkpoints and the adapter of this job."""
+        return f"jobs/{self.pk}"

@@ -1,0 +1,176 @@
+"""Launching, running, cancelling and retrying training jobs, and registering what they produce."""
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from webapp.errors import ApplicationError
+from webapp.jobs.models import JobStatus
+from webapp.jobs.services import JobCancelled, JobRun, job_enqueue, job_request_cancel, job_running
+from webapp.modelstore.models import ModelVariant
+from webapp.modelstore.services import store_path, variant_full_model, variant_ref, variant_register
+from webapp.training.data import DataSpec, data_counts, snapshot_write
+from webapp.training.models import TrainingJob, TrainingKind
+from workers.training.config import ConfigError, Hyperparameters
+
+log = logging.getLogger(__name__)
+
+
+class FieldError(ApplicationError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}", extra={"field": field})
+
+
+def _hyperparameters(values: dict) -> Hyperparameters:
+    try:
+        return Hyperparameters.from_dict(values or {})
+    except ConfigError as exc:
+        raise FieldError(f"hyperparameters.{exc.field}", exc.message) from None
+
+
+@transaction.atomic
+def training_job_create(
+    *, kind: str, parent: ModelVariant, data: dict, hyperparameters: dict, user, enqueue: bool = True
+) -> TrainingJob:
+    """Validate everything before queueing: settings (naming the field), the parent (servable), and
+    the data (refused with the counts that explain why when nothing is left to train on)."""
+    if kind not in TrainingKind.values:
+        raise FieldError("kind", f"must be one of {', '.join(TrainingKind.values)}")
+    hp = _hyperparameters(hyperparameters)
+    variant_ref(parent)
+    spec = DataSpec.from_params(data or {})
+    counts = data_counts(spec)
+    if not counts["train_pairs"]:
+        raise ApplicationError(
+            "No usable training pairs after the filters.",
+            extra={"field": "data", "counts": counts},
+        )
+    job = TrainingJob.objects.create(
+        kind=kind,
+        parent=parent,
+        data_spec=data or {},
+        hyperparameters=hp.as_dict(),
+        data_summary={"preview": counts},
+        created_by=user,
+    )
+    if enqueue:
+        job_enqueue(job)
+    return job
+
+
+def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
+    job_request_cancel(job)
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def training_job_retry(*, job: TrainingJob) -> TrainingJob:
+    """Run a failed or cancelled job again; it resumes from its last checkpoint."""
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise ApplicationError(f"Only failed or cancelled jobs can be retried (this one is {job.status}).")
+    TrainingJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.QUEUED, error="", cancel_requested=False, finished_at=None, recoveries=0
+    )
+    job.refresh_from_db()
+    job_enqueue(job)
+    return job
+
+
+def training_run(job_id: int) -> None:
+    """The body of the gpu task: claim, snapshot, train (resuming), evaluate, register the variant."""
+    with job_running(TrainingJob, job_id) as run:
+        if run is None:
+            return
+        _train(run, run.job())
+
+
+def _train(run: JobRun, job: TrainingJob) -> None:
+    from workers.training.config import TrainingConfig
+    from workers.training.runner import main
+
+    parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
+    folder = store_path(job.folder)
+    summary = snapshot_write(DataSpec.from_params(job.data_spec), job.kind, folder)
+    run.save(data_summary={**job.data_summary, "snapshot": summary})
+    run.log(f"data: {summary['train_rows']} training rows, {summary['eval_pairs']} held-out pairs")
+    config = TrainingConfig(
+        kind=job.kind,
+        model_path=variant_ref(parent).model_path,
+        train_file=str(folder / "data" / "train.jsonl"),
+        eval_file=str(folder / "data" / "eval_pairs.jsonl"),
+        output_dir=str(folder),
+        hp=Hyperparameters.from_dict(job.hyperparameters),
+    )
+    reporter = _Reporter(run, job)
+    outcome = main(config, reporter)
+    if outcome.cancelled:
+        run.log(f"stopped at step {outcome.step}; the checkpoint is kept, retry to resume")
+        raise JobCancelled()
+    variant = _register(job, parent, summary, outcome, reporter.resumes)
+    run.save(evaluation=outcome.evaluation, variant=variant, progress_done=outcome.step, progress_total=outcome.step)
+    run.log(f"registered variant {variant.name}")
+
+
+class _Reporter:
+    """Adapts runner events to the job row: metrics per step (dropping steps a resume replays),
+    progress, log lines, and the cancel request (answered with False: save a checkpoint and stop)."""
+
+    def __init__(self, run: JobRun, job: TrainingJob):
+        self.run, self.metrics, self.resumes = run, list(job.metrics), list(job.resumes)
+
+    def __call__(self, event) -> bool:
+        if event.resumed_from is not None:
+            self.metrics = [m for m in self.metrics if m["step"] <= event.resumed_from]
+            if event.resumed_from:
+                self.resumes.append(event.resumed_from)
+            self.run.save(metrics=self.metrics, resumes=self.resumes)
+        if event.message:
+            self.run.log(event.message)
+        if event.metrics:
+            self.metrics.append({"step": event.step, **event.metrics})
+            self.run.save(metrics=self.metrics)
+        try:
+            self.run.progress(event.step, event.total)
+        except JobCancelled:
+            return False
+        return True
+
+
+@transaction.atomic
+def _register(job: TrainingJob, parent: ModelVariant, summary: dict, outcome, resumes: list[int]) -> ModelVariant:
+    """Exactly one variant per job, even when a crash hit between registering and finishing."""
+    existing = ModelVariant.objects.filter(lineage__job=job.pk).first()
+    if existing:
+        return existing
+    relative = str(Path(outcome.adapter_path).relative_to(settings.MODELS_STORE))
+    data = {
+        "snapshot": f"{job.folder}/data",
+        "train_sha256": summary["train_sha256"],
+        "train_rows": summary["train_rows"],
+        "eval_pairs": summary["eval_pairs"],
+        "by_language": summary["train_pairs_by_language"],
+        "by_source": summary["pairs_by_source"],
+        "pair_ids": f"{job.folder}/data/pair_ids.txt",
+    }
+    lineage = {
+        "job": job.pk,
+        "kind": job.kind,
+        "parent": parent.name,
+        "requested_parent": job.parent.name,
+        "data": data,
+        "data_spec": job.data_spec,
+        "parameters": job.hyperparameters,
+        "steps": outcome.step,
+        "resumed_from": resumes,
+    }
+    return variant_register(
+        name=f"{parent.name}-{job.kind}-{job.pk}"[:100],
+        kind=job.kind,
+        path=relative,
+        parent=parent,
+        lineage=lineage,
+        metrics={"evaluation": outcome.evaluation},
+    )

@@ -1,0 +1,28 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import get_object_or_404, render
+
+from webapp.feedback.models import Campaign, Language
+from webapp.modelstore.models import ModelVariant, VariantStatus
+from webapp.training.models import TrainingJob
+from workers.training.config import DPO_LOSSES, Hyperparameters
+
+
+@staff_member_required
+def jobs_page(request):
+    """Staff: the training jobs with their progress, and the launch form."""
+    context = {
+        "jobs": TrainingJob.objects.select_related("parent", "variant")[:50],
+        "parents": ModelVariant.objects.filter(status=VariantStatus.READY),
+        "campaigns": Campaign.objects.alive(),
+        "languages": Language.objects.all(),
+        "defaults": Hyperparameters(),
+        "losses": DPO_LOSSES,
+    }
+    return render(request, "training/jobs.html", context)
+
+
+@staff_member_required
+def job_page(request, pk: int):
+    """Staff: one job, live (the page polls the API)."""
+    job = get_object_or_404(TrainingJob.objects.select_related("parent", "variant"), pk=pk)
+    return render(request, "training/job.html", {"job": job})
