@@ -91,7 +91,7 @@ def test_a_dpo_job_trains_registers_a_variant_with_lineage_and_it_generates(api,
         )
         is not None
     )
-    folder = Path(settings.MODELS_STORE) / f"jobs/{job['id']}/data"
+    folder = Path(settings.MODELS_STORE) / TrainingJob.objects.get(pk=job["id"]).folder / "data"
     sides = {}
     for line in (folder / "pair_ids.txt").read_text().splitlines():
         side, pair = line.split("\t")

@@ -1,11 +1,17 @@
 """Training jobs: what to train (DPO or SFT on a parent variant), on which data, with which
 hyperparameters, and everything the run reports back."""
 
+import uuid
+
 from django.db import models
 
 from webapp.feedback.jsonfield import TextJSONField
 from webapp.jobs.models import Job
 from webapp.modelstore.models import ModelVariant
+
+
+def new_folder_token() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 class TrainingKind(models.TextChoices):
@@ -25,6 +31,9 @@ class TrainingJob(Job):
     metrics = models.JSONField(default=list, blank=True, help_text="[{step, loss, ...}], one entry per logged step")
     resumes = models.JSONField(default=list, blank=True, help_text="checkpoint steps the run resumed from")
     evaluation = models.JSONField(default=dict, blank=True)
+    # Part of the job's folder name, so a job never reuses the files of an older job that had the same
+    # id (a database reset while MODELS_STORE is kept).
+    folder_token = models.CharField(max_length=12, default=new_folder_token, editable=False)
     variant = models.OneToOneField(
         ModelVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="made_by_job"
     )
@@ -38,4 +47,4 @@ class TrainingJob(Job):
     @property
     def folder(self) -> str:
         """Relative to MODELS_STORE: data snapshot, checkpoints and the adapter of this job."""
-        return f"jobs/{self.pk}"
+        return f"jobs/{self.pk}-{self.folder_token}"
