@@ -25,8 +25,15 @@ os.environ.setdefault("MODELS_STORE", str(BENCH / "models_store"))
 os.environ["DATABASE_URL"] = f"sqlite:///{BENCH / 'generate.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
-HP = {"learning_rate": 5e-5, "batch_size": 2, "lora_r": 16, "lora_alpha": 32, "max_length": 128, "save_steps": 1000,
-      "lora_dropout": 0.0}
+HP = {
+    "learning_rate": 5e-5,
+    "batch_size": 2,
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "max_length": 128,
+    "save_steps": 1000,
+    "lora_dropout": 0.0,
+}
 
 
 def base_model_path() -> str:
@@ -67,8 +74,13 @@ def child(mode: str, model: str, data: str, steps: int) -> dict:
         from workers.training.config import Hyperparameters, TrainingConfig
         from workers.training.runner import main
 
-        config = TrainingConfig(kind=kind, model_path=model, train_file=data, output_dir=str(out),
-                                hp=Hyperparameters.from_dict({**HP, "max_steps": steps}))
+        config = TrainingConfig(
+            kind=kind,
+            model_path=model,
+            train_file=data,
+            output_dir=str(out),
+            hp=Hyperparameters.from_dict({**HP, "max_steps": steps}),
+        )
         outcome = main(config, lambda event: True)
         runtime, tokens = outcome.train_runtime, outcome.tokens_seen
     else:
@@ -85,28 +97,60 @@ def bare_trl(kind: str, model_path: str, data: str, steps: int, out: Path) -> tu
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
     dataset = load_dataset("json", data_files=data, split="train")
-    lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                      task_type="CAUSAL_LM")
-    common = dict(output_dir=str(out), per_device_train_batch_size=2, learning_rate=5e-5, max_steps=steps,
-                  logging_steps=1, save_strategy="no", report_to=[], bf16=False, gradient_checkpointing=False,
-                  use_cpu=True, max_length=128, include_num_input_tokens_seen=True, disable_tqdm=True, seed=42)
+    lora = LoraConfig(
+        r=16,
+        lora_alpha=32,
+        lora_dropout=0.0,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        task_type="CAUSAL_LM",
+    )
+    common = dict(
+        output_dir=str(out),
+        per_device_train_batch_size=2,
+        learning_rate=5e-5,
+        max_steps=steps,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        bf16=False,
+        gradient_checkpointing=False,
+        use_cpu=True,
+        max_length=128,
+        include_num_input_tokens_seen=True,
+        disable_tqdm=True,
+        seed=42,
+    )
     if kind == "dpo":
         from trl import DPOConfig, DPOTrainer
 
-        trainer = DPOTrainer(model=model, args=DPOConfig(**common, beta=0.1), train_dataset=dataset,
-                             processing_class=tokenizer, peft_config=lora)
+        trainer = DPOTrainer(
+            model=model,
+            args=DPOConfig(**common, beta=0.1),
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=lora,
+        )
     else:
         from trl import SFTConfig, SFTTrainer
 
-        trainer = SFTTrainer(model=model, args=SFTConfig(**common, completion_only_loss=True), train_dataset=dataset,
-                             processing_class=tokenizer, peft_config=lora)
+        trainer = SFTTrainer(
+            model=model,
+            args=SFTConfig(**common, completion_only_loss=True),
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=lora,
+        )
     result = trainer.train()
     return result.metrics["train_runtime"], int(trainer.state.num_input_tokens_seen)
 
 
 def measure(mode: str, model: str, data: Path, steps: int) -> dict:
-    reply = subprocess.run([sys.executable, __file__, "--child", mode, "--model", model, "--data", str(data),
-                            "--steps", str(steps)], capture_output=True, text=True, cwd=ROOT)
+    reply = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--model", model, "--data", str(data), "--steps", str(steps)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if reply.returncode:
         raise SystemExit(f"{mode} failed:\n{reply.stderr[-3000:]}")
     result = json.loads(reply.stdout.strip().splitlines()[-1])
@@ -128,8 +172,10 @@ def main() -> None:
     model = base_model_path()
     steps = 4 if args.quick else 30
     data = write_data(64)
-    r = {mode: measure(mode, model, data[mode.split("-")[1]], steps)
-         for mode in ("bare-dpo", "ours-dpo", "bare-sft", "ours-sft")}
+    r = {
+        mode: measure(mode, model, data[mode.split("-")[1]], steps)
+        for mode in ("bare-dpo", "ours-dpo", "bare-sft", "ours-sft")
+    }
     rows = [
         ("DPO seconds/step (lower is better)", r["ours-dpo"]["s_per_step"], r["bare-dpo"]["s_per_step"]),
         ("DPO tokens/s", r["ours-dpo"]["tokens_per_s"], r["bare-dpo"]["tokens_per_s"]),
@@ -137,9 +183,13 @@ def main() -> None:
         ("SFT tokens/s", r["ours-sft"]["tokens_per_s"], r["bare-sft"]["tokens_per_s"]),
         ("peak RSS MiB, ours: DPO vs baseline: SFT", r["ours-dpo"]["peak_mib"], r["ours-sft"]["peak_mib"]),
     ]
-    lines = [f"`bench/train.py`: SmolLM2-135M-Instruct, LoRA r=16 (q,k,v,o), batch 2, max_length 128, {steps} steps, "
-             f"CPU, {os.cpu_count()} cores. Baseline: the same run written with TRL alone.", "",
-             "| metric | ours | baseline | ratio |", "|---|---:|---:|---:|"]
+    lines = [
+        f"`bench/train.py`: SmolLM2-135M-Instruct, LoRA r=16 (q,k,v,o), batch 2, max_length 128, {steps} steps, "
+        f"CPU, {os.cpu_count()} cores. Baseline: the same run written with TRL alone.",
+        "",
+        "| metric | ours | baseline | ratio |",
+        "|---|---:|---:|---:|",
+    ]
     lines += [f"| {name} | {ours:,.2f} | {base:,.2f} | {ours / base:.2f} |" for name, ours, base in rows]
     text = "\n".join(lines)
     print(text)

@@ -12,9 +12,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TOKENIZER = ROOT / "gpu_assets" / "smollm2-tokenizer"
 # SmolLM2-135M(-Instruct) architecture.
-SMOLLM2_135M = dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
-                    num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192, rope_theta=100000.0,
-                    rms_norm_eps=1e-5, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=2)
+SMOLLM2_135M = dict(
+    vocab_size=49152,
+    hidden_size=576,
+    intermediate_size=1536,
+    num_hidden_layers=30,
+    num_attention_heads=9,
+    num_key_value_heads=3,
+    max_position_embeddings=8192,
+    rope_theta=100000.0,
+    rms_norm_eps=1e-5,
+    tie_word_embeddings=True,
+    bos_token_id=1,
+    eos_token_id=2,
+    pad_token_id=2,
+)
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0}
 
 
@@ -74,10 +86,22 @@ def main() -> None:
         tmp = Path(tmp)
         params = build_model(tmp / "model")
         write_pairs(tmp / "train.jsonl", args.steps * args.batch)
-        hp = Hyperparameters.from_dict({"max_steps": args.steps, "batch_size": args.batch, "max_length": 256,
-                                        "save_steps": 10_000, "learning_rate": 5e-5})
-        config = TrainingConfig(kind="dpo", model_path=str(tmp / "model"), train_file=str(tmp / "train.jsonl"),
-                                output_dir=str(tmp / "run"), hp=hp)
+        hp = Hyperparameters.from_dict(
+            {
+                "max_steps": args.steps,
+                "batch_size": args.batch,
+                "max_length": 256,
+                "save_steps": 10_000,
+                "learning_rate": 5e-5,
+            }
+        )
+        config = TrainingConfig(
+            kind="dpo",
+            model_path=str(tmp / "model"),
+            train_file=str(tmp / "train.jsonl"),
+            output_dir=str(tmp / "run"),
+            hp=hp,
+        )
         torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
         outcome = run(config, lambda event: True)
@@ -87,12 +111,24 @@ def main() -> None:
     # with the adapter off for the reference (2 N per token).
     achieved = 8 * params * tokens_per_s
     flops = peak_flops()
-    print(json.dumps({
-        "gpu": torch.cuda.get_device_name(0), "dtype": "bfloat16", "params": params, "steps": outcome.step,
-        "batch": args.batch, "tokens_per_s": round(tokens_per_s, 1), "s_per_step": outcome.train_runtime / outcome.step,
-        "mfu": round(achieved / flops, 4) if flops else None, "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20,
-        "wall_s": round(wall, 1), "note": "135M parameters cannot fill this GPU; MFU is low by construction",
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "gpu": torch.cuda.get_device_name(0),
+                "dtype": "bfloat16",
+                "params": params,
+                "steps": outcome.step,
+                "batch": args.batch,
+                "tokens_per_s": round(tokens_per_s, 1),
+                "s_per_step": outcome.train_runtime / outcome.step,
+                "mfu": round(achieved / flops, 4) if flops else None,
+                "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20,
+                "wall_s": round(wall, 1),
+                "note": "135M parameters cannot fill this GPU; MFU is low by construction",
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

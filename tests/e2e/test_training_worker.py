@@ -110,3 +110,21 @@ def test_staff_launch_a_job_and_watch_it_finish_in_the_browser(
     os.makedirs(settings.VAR_DIR / "screens", exist_ok=True)
     time.sleep(0.5)  # let the last chart frame draw before the screenshot
     page.screenshot(path=str(settings.VAR_DIR / "screens" / "training-job.png"), full_page=True)
+
+
+def test_an_sft_job_runs_on_a_worker_and_its_variant_generates(api, staff, tiny_variants, preferences, start_worker):
+    from webapp.modelstore.services import variant_ref
+    from workers.llm.inference import LocalBackend
+    from workers.llm.params import GenerationParams
+
+    start_worker(queues="gpu")
+    body = {"kind": "sft", "parent": "tiny-base", "hyperparameters": {**HP, "max_steps": 6}}
+    job_id = api(staff).post("/api/v1/training-jobs/", body, format="json").json()["id"]
+    done = wait_for(lambda: job(job_id).is_finished and job(job_id), timeout=180, what="the sft job")
+    assert done.status == "succeeded", done.error
+    assert done.variant.kind == "sft" and [m["step"] for m in done.metrics] == list(range(1, 7))
+    assert done.evaluation["all"]["n"] > 0
+    reply = LocalBackend().generate(
+        variant_ref(done.variant), [{"role": "user", "content": "Salut"}], GenerationParams(max_new_tokens=4)
+    )
+    assert isinstance(reply, str)

@@ -3,6 +3,7 @@ request keeps a checkpoint and a rerun resumes from it, and the saved adapter re
 model's log-probabilities."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,18 @@ def test_bad_hyperparameters_name_their_field(bad, field):
     with pytest.raises(ConfigError) as info:
         Hyperparameters.from_dict(bad)
     assert info.value.field == field
+
+
+def test_the_torchrun_launch_path_reports_events_stops_and_resumes(tmp_path, tiny_model):
+    """The multi-GPU path, exercised with one CPU process under torchrun (gloo): events cross the
+    process boundary, a stop request is shared through process zero, and the rerun resumes."""
+    from workers.training.launch import run_distributed
+
+    cfg = config(tmp_path, tiny_model, max_steps=12, save_steps=4)
+    events = []
+    stopped = run_distributed(cfg, lambda e: events.append(e) or e.step < 6, processes=1)
+    # The request crosses a process boundary, so the run stops at the next step it sees it.
+    assert stopped.cancelled and 6 <= stopped.step <= 8 and any(e.metrics for e in events)
+    done = run_distributed(cfg, lambda e: True, processes=1)
+    assert done.resumed_from == stopped.step and done.step == 12 and not done.cancelled
+    assert done.evaluation["all"]["n"] == 40 and Path(done.adapter_path).is_dir()

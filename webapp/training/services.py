@@ -89,7 +89,7 @@ def training_run(job_id: int) -> None:
 
 def _train(run: JobRun, job: TrainingJob) -> None:
     from workers.training.config import TrainingConfig
-    from workers.training.runner import main
+    from workers.training.launch import run_training
 
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
     folder = store_path(job.folder)
@@ -105,7 +105,7 @@ def _train(run: JobRun, job: TrainingJob) -> None:
         hp=Hyperparameters.from_dict(job.hyperparameters),
     )
     reporter = _Reporter(run, job)
-    outcome = main(config, reporter)
+    outcome = run_training(config, reporter)
     if outcome.cancelled:
         run.log(f"stopped at step {outcome.step}; the checkpoint is kept, retry to resume")
         raise JobCancelled()

@@ -68,33 +68,38 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
         cancelled = False
 
         def on_train_begin(self, args, state, control, **kwargs):
-            on_progress(
-                Event(
-                    state.global_step,
-                    state.max_steps,
-                    resumed_from=resumed_from,
-                    message=f"resuming from step {resumed_from}" if resumed_from else "starting",
+            if state.is_world_process_zero:
+                on_progress(
+                    Event(
+                        state.global_step,
+                        state.max_steps,
+                        resumed_from=resumed_from,
+                        message=f"resuming from step {resumed_from}" if resumed_from else "starting",
+                    )
                 )
-            )
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             metrics = {k: float(v) for k, v in (logs or {}).items() if k in METRIC_KEYS}
-            if metrics:
+            if metrics and state.is_world_process_zero:
                 on_progress(Event(state.global_step, state.max_steps, metrics=metrics))
 
         def on_step_end(self, args, state, control, **kwargs):
-            if not on_progress(Event(state.global_step, state.max_steps)):
+            stop = state.is_world_process_zero and not on_progress(Event(state.global_step, state.max_steps))
+            if _all_agree(stop):  # every process must stop at the same step, or collectives hang
                 self.cancelled = control.should_save = control.should_training_stop = True
 
         def on_save(self, args, state, control, **kwargs):
-            checkpoints.promote(staging, ckpts, state.global_step)
+            _barrier()  # every process has written its part (e.g. its RNG state) before the rename
+            if state.is_world_process_zero:
+                checkpoints.promote(staging, ckpts, state.global_step)
+            _barrier()
 
     reporter = Reporter()
     trainer.add_callback(reporter)
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     step = trainer.state.global_step
-    if reporter.cancelled:
-        return Outcome(cancelled=True, step=step, resumed_from=resumed_from)
+    if reporter.cancelled or not trainer.is_world_process_zero():
+        return Outcome(cancelled=reporter.cancelled, step=step, resumed_from=resumed_from)
     adapter = write_folder_atomically(out / "adapter", lambda tmp: _save_adapter(trainer, tokenizer, tmp))
     on_progress(Event(step, step, message="evaluating on the held-out split"))
     evaluation, logprobs = evaluate_pairs(trainer.model, tokenizer, _rows(config.eval_file), config.hp.beta)
@@ -108,6 +113,31 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
         train_runtime=float(result.metrics.get("train_runtime", 0.0)),
         tokens_seen=int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0),
     )
+
+
+def _distributed() -> bool:
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized()
+
+
+def _all_agree(flag: bool) -> bool:
+    """Process zero's decision, shared with every process."""
+    if not _distributed():
+        return flag
+    import torch
+    import torch.distributed as dist
+
+    decision = torch.tensor([1 if flag else 0])
+    dist.broadcast(decision, src=0)
+    return bool(decision.item())
+
+
+def _barrier() -> None:
+    if _distributed():
+        import torch.distributed as dist
+
+        dist.barrier()
 
 
 def _save_adapter(trainer, tokenizer, folder: Path) -> None:
