@@ -50,7 +50,7 @@ def test_a_killed_worker_resumes_from_its_checkpoint_and_the_job_ends_with_one_v
     api, staff, tiny_variants, preferences, start_worker
 ):
     first = start_worker(queues="gpu", env=FAST_SWEEP)
-    job_id = launch(api, staff, steps=120)
+    job_id = launch(api, staff, steps=50)
     ckpts = settings.MODELS_STORE / job(job_id).folder / "checkpoints"
     wait_for(
         lambda: checkpoints.completed(ckpts) and job(job_id).progress_done >= 6,
@@ -65,13 +65,13 @@ def test_a_killed_worker_resumes_from_its_checkpoint_and_the_job_ends_with_one_v
     assert done.recoveries == 1 and done.resumes and done.resumes[0] > 0
     assert f"resuming from step {done.resumes[0]}" in done.log
     steps = [m["step"] for m in done.metrics]
-    assert steps == sorted(set(steps)) == list(range(1, 121))  # no step twice, none missing
+    assert steps == sorted(set(steps)) == list(range(1, 51))  # no step twice, none missing
     assert ModelVariant.objects.filter(lineage__job=job_id).count() == 1
 
 
 def test_cancel_keeps_the_checkpoint_and_retry_resumes_from_it(api, staff, tiny_variants, preferences, start_worker):
     start_worker(queues="gpu", env=FAST_SWEEP)
-    job_id = launch(api, staff, steps=150)
+    job_id = launch(api, staff, steps=40)
     wait_for(lambda: job(job_id).progress_done >= 5, interval=0.1, what="some progress")
     assert api(staff).post(f"/api/v1/training-jobs/{job_id}/cancel/").status_code == 200
     cancelled = wait_for(lambda: job(job_id).is_finished and job(job_id), what="the cancel")
