@@ -115,13 +115,11 @@ def test_export_refuses_bad_flags_with_a_message(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_dpo_export_trains_in_trl_as_it_is(tmp_path, annotator, annotator2):
+def test_the_dpo_export_trains_in_trl_as_it_is(tmp_path, annotator, annotator2, tiny_model):
     """datasets.load_dataset("json") + DPOTrainer on the file, unchanged, for two steps."""
     from datasets import load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
-
-    from tests.tiny_lm import build_tiny_lm
 
     feedback_import(path=write_jsonl(tmp_path / "in.jsonl", PAIRS))
     _, tasks = campaign_with_tasks(n_tasks=2)
@@ -131,10 +129,8 @@ def test_the_dpo_export_trains_in_trl_as_it_is(tmp_path, annotator, annotator2):
     count = feedback_export(spec=ExportSpec(format="dpo"), out=out)
     dataset = load_dataset("json", data_files=str(out), split="train")
     assert len(dataset) == count >= 6
-    corpus = [json.dumps(row, ensure_ascii=False) for row in read_jsonl(out)]
-    folder = build_tiny_lm(tmp_path / "tiny", corpus)
-    model = AutoModelForCausalLM.from_pretrained(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     args = DPOConfig(
         output_dir=str(tmp_path / "run"),
         max_steps=2,
@@ -151,3 +147,20 @@ def test_the_dpo_export_trains_in_trl_as_it_is(tmp_path, annotator, annotator2):
     result = trainer.train()
     assert result.global_step == 2
     assert any("rewards/accuracies" in entry for entry in trainer.state.log_history)
+
+
+def test_a_time_window_selects_annotations_and_records_made_inside_it(tmp_path, annotator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    feedback_import(path=write_jsonl(tmp_path / "in.jsonl", PAIRS[:1]))
+    _, [task] = campaign_with_tasks(n_tasks=1)
+    annotate(task, [(annotator, [[0], [1], [2]])])
+    today = timezone.now().date()
+    inside = ExportSpec.from_params({"since": str(today - timedelta(days=1)), "until": str(today + timedelta(days=1))})
+    after = ExportSpec.from_params({"since": str(today + timedelta(days=1))})
+    assert {r["source"] for r in export_rows(inside)} == {"annotation", "import"}
+    assert list(export_rows(after)) == []
+    with pytest.raises(Exception, match="ISO 8601"):
+        ExportSpec.from_params({"since": "last tuesday"})

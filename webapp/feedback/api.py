@@ -23,7 +23,7 @@ from webapp.feedback.models import (
 )
 from webapp.feedback.roles import is_reviewer, is_staff
 from webapp.feedback.services import assignment, catalog, transfers
-from webapp.jobs.services import job_request_cancel
+from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
 
 
 class IsStaff(permissions.BasePermission):
@@ -513,19 +513,7 @@ class PreferenceViewSet(
 class TransferOutput(serializers.ModelSerializer):
     class Meta:
         model = TransferJob
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "progress_done",
-            "progress_total",
-            "params",
-            "result",
-            "error",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
+        fields = JOB_FIELDS
 
 
 class ImportInput(serializers.Serializer):
@@ -544,9 +532,11 @@ class ExportInput(serializers.Serializer):
     min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)
     min_annotators = serializers.IntegerField(min_value=1, max_value=100, default=1)
     include_flagged = serializers.BooleanField(default=False)
+    since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (inclusive)")
+    until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (exclusive)")
 
 
-class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TransferViewSet(CancelActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Imports and exports run by workers; poll a job for progress, counts and bad lines."""
 
     serializer_class = TransferOutput
@@ -572,14 +562,6 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def download(self, request, pk=None):
         path = transfers.transfer_output(self.get_object())
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/jsonl")
-
-    @extend_schema(request=None, responses={200: TransferOutput})
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        job = self.get_object()
-        job_request_cancel(job)
-        job.refresh_from_db()
-        return Reply(TransferOutput(job).data)
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
 from webapp.feedback.api import IsStaff
-from webapp.jobs.services import job_request_cancel
+from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
 from webapp.modelstore.generation import generation_job_create
 from webapp.modelstore.models import ModelJob, ModelVariant
 from webapp.modelstore.services import install_job_create, variant_set_enrolled
@@ -56,19 +56,7 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
 class ModelJobOutput(serializers.ModelSerializer):
     class Meta:
         model = ModelJob
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "progress_done",
-            "progress_total",
-            "params",
-            "result",
-            "error",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
+        fields = JOB_FIELDS
 
 
 class InstallInput(serializers.Serializer):
@@ -99,7 +87,7 @@ class GenerateInput(serializers.Serializer):
     responses_per_task = serializers.IntegerField(min_value=2, max_value=4, default=4)
 
 
-class ModelJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ModelJobViewSet(CancelActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = ModelJob.objects.all()
     serializer_class = ModelJobOutput
     permission_classes = [IsStaff]
@@ -119,11 +107,3 @@ class ModelJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         job = generation_job_create(params=dict(data.validated_data), user=request.user)
         return Reply(ModelJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=None, responses={200: ModelJobOutput})
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        job = self.get_object()
-        job_request_cancel(job)
-        job.refresh_from_db()
-        return Reply(ModelJobOutput(job).data)
