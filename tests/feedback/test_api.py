@@ -215,3 +215,10 @@ def test_token_auth_works_for_scripts(client, annotator):
     token = client.post("/api/v1/auth/token/", {"username": "ann1", "password": "pw-ann1"}).json()["token"]
     reply = client.get("/api/v1/tasks/", HTTP_AUTHORIZATION=f"Token {token}")
     assert reply.status_code == 200
+
+
+def test_staff_add_a_language_by_its_tag_and_get_its_direction(api, staff, annotator):
+    reply = api(staff).post("/api/v1/languages/", {"code": "fa"}, format="json")
+    assert reply.status_code == 201 and reply.json() == {"code": "fa", "name": "Persian", "direction": "rtl"}
+    assert api(staff).post("/api/v1/languages/", {"code": "xx-!!"}, format="json").status_code == 400
+    assert api(annotator).post("/api/v1/languages/", {"code": "de"}, format="json").status_code == 403

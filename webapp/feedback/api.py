@@ -21,6 +21,7 @@ from webapp.feedback.models import (
     Task,
     TransferJob,
 )
+from webapp.feedback.languages import language_get_or_create
 from webapp.feedback.roles import is_reviewer, is_staff
 from webapp.feedback.services import assignment, catalog, transfers
 from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
@@ -81,10 +82,22 @@ class LanguageSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "direction"]
 
 
+class LanguageInput(serializers.Serializer):
+    code = serializers.CharField(max_length=35, help_text="BCP-47 tag; name and script direction are derived")
+
+
 class LanguageViewSet(viewsets.ReadOnlyModelViewSet):
+    """Languages are also added on first use (imports, prompts); staff can add one ahead of time."""
+
     queryset = Language.objects.all()
     serializer_class = LanguageSerializer
     pagination_class = None
+    permission_classes = [StaffWrites]
+
+    @extend_schema(request=LanguageInput, responses={201: LanguageSerializer})
+    def create(self, request):
+        language = language_get_or_create(_valid(LanguageInput, request.data)["code"])
+        return Reply(LanguageSerializer(language).data, status=status.HTTP_201_CREATED)
 
 
 # --- Campaigns -----------------------------------------------------------------------------------
