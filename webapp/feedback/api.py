@@ -10,6 +10,7 @@ from rest_framework.response import Response as Reply
 
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
+from webapp.feedback.languages import language_get_or_create
 from webapp.feedback.models import (
     Annotation,
     Campaign,
@@ -21,7 +22,6 @@ from webapp.feedback.models import (
     Task,
     TransferJob,
 )
-from webapp.feedback.languages import language_get_or_create
 from webapp.feedback.roles import is_reviewer, is_staff
 from webapp.feedback.services import assignment, catalog, transfers
 from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
