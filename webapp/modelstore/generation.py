@@ -138,9 +138,9 @@ def generation_run(run: JobRun, job: ModelJob) -> None:
     for variant in variants:
         ref = variant_ref(variant)
         for sample in range(spec.samples):
-            todo = [p for p in prompts if (p.pk, variant.pk, sample) not in done]
-            for start in range(0, len(todo), spec.batch_size):
-                batch = todo[start : start + spec.batch_size]
+            pending = [p for p in prompts if (p.pk, variant.pk, sample) not in done]
+            for start in range(0, len(pending), spec.batch_size):
+                batch = pending[start : start + spec.batch_size]
                 params = spec.sampling(sample)
                 texts = backend.generate_batch(ref, [as_messages(p.content, "user") for p in batch], params)
                 _store_batch(job, variant, sample, params, batch, texts, _template(backend, ref))
