@@ -66,6 +66,7 @@
     rows(document.querySelector("#evaluation tbody"), Object.keys(evaluation).map((l) => {
       const e = evaluation[l];
       return [l, e.n, pct(e.accuracy) + ci(e.accuracy_ci), pct(e.parent_accuracy) + ci(e.parent_accuracy_ci),
+        pct(e.accuracy_per_token) + " / " + pct(e.parent_accuracy_per_token),
         pct(e.reward_accuracy) + ci(e.reward_accuracy_ci), e.reward_margin.toFixed(3)];
     }));
     document.getElementById("log").textContent = job.log || "";

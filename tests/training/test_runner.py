@@ -52,6 +52,7 @@ def test_dpo_learns_a_learnable_preference_and_the_saved_adapter_reproduces_it(t
     assert overall["n"] == 40 and overall["accuracy"] >= 0.9, overall
     assert 0.2 <= overall["parent_accuracy"] <= 0.8, overall  # the parent is near chance
     assert overall["reward_accuracy"] >= 0.9 and overall["reward_margin"] > 0
+    assert overall["accuracy_per_token"] >= 0.9 and 0 <= overall["parent_accuracy_per_token"] <= 1
     assert set(outcome.evaluation) == {"all", "ar", "de", "en", "fr"}
     assert any("rewards/margins" in e.metrics for e in events)
     reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model), outcome.adapter_path)

@@ -1,8 +1,10 @@
 """Held-out evaluation of preference pairs, per language.
 
 * Preference accuracy of a model: the share of pairs where log p(chosen | prompt) > log p(rejected |
-  prompt), the log-probabilities SUMMED over the completion's tokens (not length-normalised), under the
-  chat template used for training and generation.
+  prompt), the log-probabilities SUMMED over the completion's tokens, under the chat template used for
+  training and generation. Summed log-probabilities favour short answers (a real SmolLM2 run on the
+  demo data scored 0.0 for both parent and child because the rejected answers were the short ones),
+  so the per-token (length-normalised) accuracy is reported beside it.
 * DPO's implicit reward against a reference (the parent): r = beta * [(log pi(c) - log ref(c)) -
   (log pi(r) - log ref(r))]; reported as accuracy (share of r > 0) and mean margin (mean r).
 Accuracies come with a 95% Wilson interval."""
@@ -58,6 +60,13 @@ def _as_list(encoded) -> list[int]:
     return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
 
 
+def completion_lengths(tokenizer, prompts: list[list[dict]], completions: list[list[dict]]) -> list[int]:
+    return [
+        len(ids) - n_prompt
+        for ids, n_prompt in (_ids(tokenizer, p, c) for p, c in zip(prompts, completions, strict=True))
+    ]
+
+
 def pair_logprobs(model, tokenizer, rows: list[dict], adapter_off: bool = False) -> tuple[list[float], list[float]]:
     context = model.disable_adapter() if adapter_off else nullcontext()
     with context:
@@ -79,8 +88,30 @@ def evaluate_pairs(model, tokenizer, rows: list[dict], beta: float) -> tuple[dic
     for i, row in enumerate(rows):
         for key in (row.get("language") or "und", "all"):
             groups[key].append(i)
-    summary = {key: _summary(idx, policy_c, policy_r, ref_c, ref_r, beta) for key, idx in sorted(groups.items())}
+    prompts = [r["prompt"] for r in rows]
+    lengths = (
+        completion_lengths(tokenizer, prompts, [r["chosen"] for r in rows]),
+        completion_lengths(tokenizer, prompts, [r["rejected"] for r in rows]),
+    )
+    summary = {
+        key: _summary(idx, policy_c, policy_r, ref_c, ref_r, beta)
+        | _per_token(idx, policy_c, policy_r, ref_c, ref_r, lengths)
+        for key, idx in sorted(groups.items())
+    }
     return summary, {"chosen": policy_c, "rejected": policy_r}
+
+
+def _per_token(idx, policy_c, policy_r, ref_c, ref_r, lengths) -> dict:
+    len_c, len_r = lengths
+    wins = sum(policy_c[i] / len_c[i] > policy_r[i] / len_r[i] for i in idx)
+    parent_wins = sum(ref_c[i] / len_c[i] > ref_r[i] / len_r[i] for i in idx)
+    n = len(idx)
+    return {
+        "accuracy_per_token": wins / n,
+        "accuracy_per_token_ci": wilson(wins, n),
+        "parent_accuracy_per_token": parent_wins / n,
+        "parent_accuracy_per_token_ci": wilson(parent_wins, n),
+    }
 
 
 def _summary(idx, policy_c, policy_r, ref_c, ref_r, beta) -> dict:
