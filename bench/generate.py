@@ -21,6 +21,8 @@ os.environ.setdefault("MODELS_STORE", str(ROOT / "var" / "bench" / "models_store
 os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench' / 'generate.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
+from bench.report import write_table  # noqa: E402
+
 PROMPTS = [
     ("en", "What is the capital of France?"),
     ("en", "Give me three tips for sleeping better."),
@@ -154,17 +156,11 @@ def count_tokens(texts, tokenizer) -> int:
 
 
 def print_table(rows, n_prompts: int, max_new: int, device: str) -> None:
-    lines = [
+    title = (
         f"`bench/generate.py`: SmolLM2-135M-Instruct, {n_prompts} prompts in 10 languages, greedy, "
-        f"max_new_tokens {max_new}, device {device}, {os.cpu_count()} CPUs.",
-        "",
-        "| metric | ours | baseline | ratio |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [f"| {name} | {ours:,.1f} | {base:,.1f} | {ours / base:.2f} |" for name, ours, base in rows]
-    text = "\n".join(lines)
-    print(text)
-    (ROOT / "var" / "bench" / "generate.md").write_text(text + "\n")
+        f"max_new_tokens {max_new}, device {device}, {os.cpu_count()} CPUs."
+    )
+    write_table(title, rows, ROOT / "var" / "bench" / "generate.md", digits=1)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ os.environ.setdefault("MODELS_STORE", str(BENCH / "models_store"))
 os.environ["DATABASE_URL"] = f"sqlite:///{BENCH / 'generate.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
+from bench.report import write_table  # noqa: E402
+
 HP = {
     "learning_rate": 5e-5,
     "batch_size": 2,
@@ -183,17 +185,11 @@ def main() -> None:
         ("SFT tokens/s", r["ours-sft"]["tokens_per_s"], r["bare-sft"]["tokens_per_s"]),
         ("peak RSS MiB, ours: DPO vs baseline: SFT", r["ours-dpo"]["peak_mib"], r["ours-sft"]["peak_mib"]),
     ]
-    lines = [
+    title = (
         f"`bench/train.py`: SmolLM2-135M-Instruct, LoRA r=16 (q,k,v,o), batch 2, max_length 128, {steps} steps, "
-        f"CPU, {os.cpu_count()} cores. Baseline: the same run written with TRL alone.",
-        "",
-        "| metric | ours | baseline | ratio |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [f"| {name} | {ours:,.2f} | {base:,.2f} | {ours / base:.2f} |" for name, ours, base in rows]
-    text = "\n".join(lines)
-    print(text)
-    (BENCH / "train.md").write_text(text + "\n")
+        f"CPU, {os.cpu_count()} cores. Baseline: the same run written with TRL alone."
+    )
+    write_table(title, rows, BENCH / "train.md")
 
 
 if __name__ == "__main__":
