@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "webapp.feedback",
     "webapp.modelstore",
     "webapp.training",
+    "webapp.retrieval",
+    "webapp.arena",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "webapp.feedback.context.roles",
             ],
         },
     },
@@ -106,9 +110,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/annotate/"
+LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en"
+# The interface's languages (the data can be in any language). German shows the i18n mechanism at work.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -214,7 +222,37 @@ BASE_MODEL = env_str("BASE_MODEL", "")
 # OpenAI-compatible server (e.g. vLLM serving the base model with the LoRA adapters by variant name).
 INFERENCE_URL = env_str("INFERENCE_URL", "")
 INFERENCE_API_KEY = env_str("INFERENCE_API_KEY", "")
+# Embedding model for search: empty (or "use") means the bundled multilingual USE v3; "minilm" the bundled
+# English all-MiniLM-L6-v2; anything else a sentence-transformers hub id or local folder.
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "")
+# Search index: exact IndexFlatIP up to this many vectors, IVF above (workers/embedding/vectors.py).
+SEARCH_FLAT_MAX = env_int("SEARCH_FLAT_MAX", 50_000, minimum=1)
+# Index new and edited texts after their transaction commits (post_save), in batches on queue `index`;
+# texts written without signals (bulk imports, soft deletes) are caught by the periodic sync.
+SEARCH_INDEX_ON_SAVE = env_bool("SEARCH_INDEX_ON_SAVE", True)
+SEARCH_SYNC_SECONDS = env_int("SEARCH_SYNC_SECONDS", 60, minimum=1)
+
+# --- Arena (webapp/arena) ------------------------------------------------------------------------
+# Per-client limits, counted in the database so they hold across every web process; a fixed window.
+ARENA_RATE_WINDOW_SECONDS = env_int("ARENA_RATE_WINDOW_SECONDS", 3600, minimum=1)
+ARENA_GENERATION_LIMIT = env_int("ARENA_GENERATION_LIMIT", 60, minimum=1)
+ARENA_VOTE_LIMIT = env_int("ARENA_VOTE_LIMIT", 120, minimum=1)
+ARENA_PROMPT_MAX_CHARS = env_int("ARENA_PROMPT_MAX_CHARS", 2000, minimum=1, maximum=50000)
+ARENA_MAX_NEW_TOKENS = env_int("ARENA_MAX_NEW_TOKENS", 256, minimum=1, maximum=4096)
+# Gradio's queue: events running at once, and waiting events beyond which new ones are turned away
+# (https://www.gradio.app/guides/setting-up-a-demo-for-maximum-performance).
+ARENA_CONCURRENCY = env_int("ARENA_CONCURRENCY", 4, minimum=1, maximum=256)
+ARENA_QUEUE_SIZE = env_int("ARENA_QUEUE_SIZE", 64, minimum=1)
+# Client hashes are sha256(salt, address, user agent); empty salt means one derived from SECRET_KEY.
+ARENA_CLIENT_SALT = env_str("ARENA_CLIENT_SALT", "")
+# Take the client address from X-Forwarded-For (only behind a proxy that sets it).
+ARENA_TRUST_FORWARDED_FOR = env_bool("ARENA_TRUST_FORWARDED_FOR", False)
+ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 200, minimum=10, maximum=10000)
+# The variant rated 1000; empty means the oldest base variant among those rated.
+ARENA_ANCHOR = env_str("ARENA_ANCHOR", "")
+ARENA_DEFAULT_LANGUAGE = env_str("ARENA_DEFAULT_LANGUAGE", "en")
+# Words that reveal a model's identity when an answer contains them (besides the variants' own names).
+ARENA_IDENTITY_WORDS = env_list("ARENA_IDENTITY_WORDS", ["smollm", "hugging face", "huggingface"])
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp import views
+from webapp.arena import views as arena_views
 from webapp.feedback import views as feedback_views
 from webapp.modelstore import views as modelstore_views
 from webapp.training import views as training_views
@@ -11,15 +13,26 @@ from webapp.training import views as training_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("annotate/", feedback_views.annotate_page, name="annotate"),
+    path("review/", feedback_views.review_page, name="review"),
+    path("team/", feedback_views.team_page, name="team"),
+    path("team/<int:pk>/", feedback_views.annotator_page, name="team-member"),
+    path("campaigns/new/", feedback_views.campaign_new_page, name="campaign-new"),
+    path("invite/<str:uid>/<str:token>/", feedback_views.invite_accept_page, name="invite-accept"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("transfers/", feedback_views.transfers_page, name="transfers"),
     path("models/", modelstore_views.models_page, name="models"),
     path("jobs/", training_views.jobs_page, name="jobs"),
+    path("arena-stats/", arena_views.stats_page, name="arena-stats"),
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("webapp.feedback.urls")),
     path("api/v1/", include("webapp.modelstore.urls")),
     path("api/v1/", include("webapp.training.urls")),
+    path("api/v1/", include("webapp.arena.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -22,6 +22,7 @@ from webapp.feedback.models import (
     Task,
     TransferJob,
 )
+from webapp.feedback.rendering import render_markdown
 from webapp.feedback.roles import is_reviewer, is_staff
 from webapp.feedback.services import assignment, catalog, transfers
 from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
@@ -264,6 +265,10 @@ class TaskItemOutput(serializers.Serializer):
     id = serializers.IntegerField(source="response.id")
     content = _content_field(source="response.content")
     text = serializers.CharField(source="response.text")
+    html = serializers.SerializerMethodField(help_text="The text as safe HTML (Markdown rendered, raw HTML escaped)")
+
+    def get_html(self, item) -> str:
+        return render_markdown(item.response.text)
 
 
 class TaskItemReviewOutput(TaskItemOutput):
@@ -275,7 +280,9 @@ class TaskOutput(serializers.ModelSerializer):
     direction = serializers.CharField(source="language.direction")
     campaign = serializers.IntegerField(source="campaign_id")
     prompt = PromptOutput()
+    prompt_html = serializers.SerializerMethodField(help_text="The prompt as safe HTML")
     responses = serializers.SerializerMethodField()
+    gold_position = serializers.SerializerMethodField(help_text="Reviewers and staff only; null for annotators")
 
     class Meta:
         model = Task
@@ -286,16 +293,27 @@ class TaskOutput(serializers.ModelSerializer):
             "language",
             "direction",
             "prompt",
+            "prompt_html",
             "responses",
             "annotation_count",
+            "gold_position",
             "created_at",
         ]
+
+    def _reviewer(self) -> bool:
+        return is_reviewer(self.context["request"].user) if "request" in self.context else False
+
+    def get_prompt_html(self, task) -> str:
+        return render_markdown(task.prompt.text)
+
+    def get_gold_position(self, task) -> int | None:
+        # Gold items look like any other task to annotators.
+        return task.gold_position if self._reviewer() else None
 
     @extend_schema(responses=TaskItemReviewOutput(many=True))
     def get_responses(self, task) -> list[dict]:
         # Annotators rank blind: model names are for reviewers and staff only.
-        reviewer = is_reviewer(self.context["request"].user) if "request" in self.context else False
-        serializer = TaskItemReviewOutput if reviewer else TaskItemOutput
+        serializer = TaskItemReviewOutput if self._reviewer() else TaskItemOutput
         return serializer(task.items.all(), many=True).data
 
 
@@ -304,6 +322,12 @@ class TaskInput(serializers.Serializer):
     prompt = _id_field()
     responses = serializers.ListField(child=_id_field(), min_length=2, max_length=9)
     external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class GoldInput(serializers.Serializer):
+    position = serializers.IntegerField(
+        min_value=0, max_value=8, allow_null=True, help_text="Stored position of the known best response; null clears"
+    )
 
 
 class NextInput(serializers.Serializer):
@@ -421,6 +445,14 @@ class TaskViewSet(
         return Reply(
             AnnotationOutput(annotation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+    @extend_schema(request=GoldInput, responses={200: TaskOutput})
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def gold(self, request, pk=None):
+        """Staff: mark the task a gold item with its known best response (or clear it with null)."""
+        data = _valid(GoldInput, request.data)
+        task = catalog.task_set_gold(task=self.get_object(), position=data["position"])
+        return Reply(self.get_serializer(selectors.tasks_for_user(request.user).get(pk=task.pk)).data)
 
     @extend_schema(request=None, responses={201: OpenApiResponse(description="Skipped")})
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])

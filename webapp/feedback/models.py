@@ -124,6 +124,9 @@ class Task(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     import_hash = models.CharField(max_length=64, blank=True)
     annotation_count = models.PositiveIntegerField(default=0)
+    gold_position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Gold item: the stored position of the known best response (staff only)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,7 +1,7 @@
 """Reads of the feedback store: what each role may see, and the querysets exports stream."""
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from webapp.feedback.models import (
     Annotation,
@@ -114,3 +114,31 @@ def preference_records(
     if sources:
         records = records.filter(source__in=sources)
     return records
+
+
+def annotator_progress(user: User, *, campaign_id: int | None = None) -> dict:
+    """What the workspace shows: annotations today and in total, and the tasks still open to this
+    annotator (in their languages, with a free slot, not done or skipped by them; leases ignored)."""
+    from django.utils import timezone
+
+    mine = Annotation.objects.filter(annotator=user, task__deleted_at__isnull=True)
+    open_tasks = (
+        Task.objects.alive()
+        .filter(
+            language__code__in=user_language_codes(user),
+            campaign__in=open_campaigns_for(user),
+            annotation_count__lt=F("campaign__overlap"),
+        )
+        .exclude(annotations__annotator=user)
+        .exclude(skips__annotator=user)
+    )
+    if campaign_id is not None:
+        mine = mine.filter(task__campaign_id=campaign_id)
+        open_tasks = open_tasks.filter(campaign_id=campaign_id)
+    today = timezone.localdate()
+    return {
+        "done_today": mine.filter(created_at__date=today).count(),
+        "done_total": mine.count(),
+        "remaining": open_tasks.count(),
+        "languages": user_language_codes(user),
+    }

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from webapp.feedback import api
+from webapp.feedback import api, workspace_api
 
 router = DefaultRouter()
 router.register("languages", api.LanguageViewSet, basename="language")
@@ -12,4 +13,8 @@ router.register("annotations", api.AnnotationViewSet, basename="annotation")
 router.register("preferences", api.PreferenceViewSet, basename="preference")
 router.register("transfers", api.TransferViewSet, basename="transfer")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("me/progress/", workspace_api.ProgressView.as_view(), name="progress"),
+    path("review/", workspace_api.ReviewView.as_view(), name="review-report"),
+    *router.urls,
+]

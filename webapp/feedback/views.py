@@ -1,9 +1,29 @@
-from django.contrib.admin.views.decorators import staff_member_required
-from django.shortcuts import render
+"""Pages of the feedback store: the annotator workspace, review, onboarding (staff) and import/export
+(staff). Views are thin: they read through selectors, write through services and render."""
 
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.models import User
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from webapp.errors import ApplicationError
+from webapp.feedback import selectors
 from webapp.feedback.exporting import FORMATS, SOURCES
+from webapp.feedback.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
 from webapp.feedback.models import Campaign, Language, TransferJob
 from webapp.feedback.pairs import EXPANSIONS
+from webapp.feedback.rendering import render_markdown
+from webapp.feedback.review import review_report
+from webapp.feedback.roles import ANNOTATOR, is_reviewer
+from webapp.feedback.services import catalog, onboarding
+from webapp.feedback.workspace_strings import workspace_strings
 
 
 @staff_member_required
@@ -18,3 +38,153 @@ def transfers_page(request):
         "campaigns": Campaign.objects.alive(),
     }
     return render(request, "feedback/transfers.html", context)
+
+
+# --- The annotator workspace ---------------------------------------------------------------------
+@login_required
+def annotate_page(request):
+    """Pick a campaign (or go straight in when there is one), then rank tasks. The page's script
+    drives the REST API: tasks/next, lease renewal, submit, skip, progress."""
+    languages = selectors.user_language_codes(request.user)
+    campaigns = list(
+        selectors.open_campaigns_for(request.user).filter(languages__code__in=languages).distinct().order_by("name")
+    )
+    chosen = None
+    if request.GET.get("campaign"):
+        chosen = next((c for c in campaigns if str(c.pk) == request.GET["campaign"]), None)
+        if chosen is None:
+            raise Http404(_("No such campaign among yours."))
+    elif len(campaigns) == 1:
+        chosen = campaigns[0]
+    config = {
+        "campaign": chosen.pk if chosen else None,
+        "leaseSeconds": settings.TASK_LEASE_SECONDS,
+        "strings": workspace_strings(),
+    }
+    context = {
+        "campaigns": campaigns,
+        "campaign": chosen,
+        "guidelines": render_markdown(chosen.guidelines) if chosen else "",
+        "languages": Language.objects.filter(code__in=languages).order_by("code"),
+        "config": config,
+        "config_json": json.dumps(config),
+    }
+    return render(request, "feedback/annotate.html", context)
+
+
+# --- Review ----------------------------------------------------------------------------------------
+@login_required
+@user_passes_test(is_reviewer)
+def review_page(request):
+    campaign_id = request.GET.get("campaign") or None
+    language = request.GET.get("language") or None
+    campaign = get_object_or_404(Campaign.objects.alive(), pk=campaign_id) if campaign_id else None
+    if campaign_id and not campaign_id.isdigit():
+        raise Http404
+    if language and not Language.objects.filter(code=language).exists():
+        raise Http404(_("Unknown language."))
+    report = review_report(campaign_id=campaign.pk if campaign else None, language=language)
+    context = {
+        "report": report,
+        "campaign": campaign,
+        "language": language,
+        "campaigns": Campaign.objects.alive().order_by("name"),
+        "languages": Language.objects.filter(tasks__isnull=False).distinct().order_by("code"),
+        "strings": {"saved": _("Saved.")},
+    }
+    return render(request, "feedback/review.html", context)
+
+
+# --- Onboarding (staff) ------------------------------------------------------------------------------
+@staff_member_required
+def team_page(request):
+    """Invite annotators, list them with their languages and campaigns, and the campaigns."""
+    form = InviteForm(request.POST or None)
+    invitation = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = onboarding.annotator_invite(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                languages=[language.code for language in form.cleaned_data["languages"]],
+                campaigns=list(form.cleaned_data["campaigns"]),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            form = InviteForm()
+    annotators = (
+        User.objects.filter(groups__name=ANNOTATOR, profile__is_external=False)
+        .prefetch_related("profile__languages", "campaigns")
+        .order_by("username")
+    )
+    context = {
+        "form": form,
+        "invitation": invitation,
+        "invitation_url": request.build_absolute_uri(invitation.path) if invitation else "",
+        "annotators": annotators,
+        "campaigns": Campaign.objects.alive().prefetch_related("languages", "annotators").order_by("name"),
+    }
+    return render(request, "feedback/team.html", context)
+
+
+@staff_member_required
+def annotator_page(request, pk: int):
+    user = get_object_or_404(User, pk=pk, profile__is_external=False)
+    initial = {
+        "languages": list(user.profile.languages.all()),
+        "campaigns": list(user.campaigns.all()),
+        "is_active": user.is_active,
+    }
+    form = AnnotatorForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            onboarding.annotator_update(
+                user=user,
+                languages=[language.code for language in form.cleaned_data["languages"]],
+                campaigns=list(form.cleaned_data["campaigns"]),
+                is_active=form.cleaned_data["is_active"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("team")
+    invitation_url = "" if user.has_usable_password() else request.build_absolute_uri(onboarding.invitation_path(user))
+    return render(request, "feedback/annotator.html", {"form": form, "member": user, "invitation_url": invitation_url})
+
+
+@staff_member_required
+def campaign_new_page(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog.campaign_create(
+                name=form.cleaned_data["name"],
+                guidelines=form.cleaned_data["guidelines"],
+                languages=[language.code for language in form.cleaned_data["languages"]],
+                overlap=form.cleaned_data["overlap"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Campaign created."))
+            return redirect("team")
+    return render(request, "feedback/campaign_new.html", {"form": form})
+
+
+def invite_accept_page(request, uid: str, token: str):
+    """An invited annotator sets their password here, and is logged in."""
+    user = onboarding.invitation_user(uid, token)
+    if user is None:
+        return render(request, "feedback/invite_invalid.html", status=404)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            onboarding.invitation_accept(user=user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("annotate")
+    return render(request, "feedback/invite_accept.html", {"form": form, "member": user})

@@ -141,6 +141,15 @@ def response_delete(*, response: Response) -> None:
 
 
 @transaction.atomic
+def task_set_gold(*, task: Task, position: int | None) -> Task:
+    """Mark a gold item: `position` is the stored position of its known best response."""
+    if position is not None and not 0 <= position < task.items.count():
+        raise ApplicationError(f"position must name one of the task's responses: 0..{task.items.count() - 1}")
+    task.gold_position = position
+    task.save(update_fields=["gold_position"])
+    return task
+
+
 def task_delete(*, task: Task) -> None:
     Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now())
 

@@ -1,0 +1,368 @@
+// The annotator workspace: takes the next task from the REST API, lets the annotator rank its
+// responses by dragging (SortableJS) or by keyboard alone, and submits the ranking.
+//
+// State: `order` lists the cards top to bottom as {position, tied}; `tied` joins a card to the rank
+// above it. Positions are the task's stored order; the display order (shuffled) is recorded.
+// Texts arrive as safe HTML from the server (Markdown rendered, raw HTML escaped); every other
+// string the script writes goes through textContent.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("workspace-config").textContent);
+  const T = config.strings;
+  const $ = (id) => document.getElementById(id);
+  const list = $("ranking");
+  const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+
+  let task = null;
+  let order = [];
+  let displayOrder = [];
+  let labels = {};
+  let cards = {};
+  let ranked = false;
+  let busy = false;
+  let startedAt = 0;
+  let leaseTimer = null;
+
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
+  }
+
+  function say(message) {
+    $("announcer").textContent = "";
+    window.setTimeout(() => { $("announcer").textContent = message; }, 30);
+  }
+
+  function status(message, isError) {
+    $("status").textContent = message || "";
+    $("status").classList.toggle("error", Boolean(isError));
+  }
+
+  async function api(method, url, body) {
+    const options = { method, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const reply = await fetch(url, options); // throws on a network error
+    const data = await reply.json().catch(() => ({}));
+    return { ok: reply.ok, status: reply.status, data };
+  }
+
+  // --- ranking model ---------------------------------------------------------------------------
+  function groups() {
+    const result = [];
+    order.forEach((item, index) => {
+      if (item.tied && index > 0) result[result.length - 1].push(item.position);
+      else result.push([item.position]);
+    });
+    return result;
+  }
+
+  function fromGroups(rankGroups) {
+    order = [];
+    rankGroups.forEach((group) => group.forEach((position, i) => order.push({ position, tied: i > 0 })));
+  }
+
+  function rankOf(position) {
+    return groups().findIndex((group) => group.includes(position)) + 1;
+  }
+
+  function moveToRank(position, rank) {
+    const rest = groups().map((g) => g.filter((p) => p !== position)).filter((g) => g.length);
+    const index = Math.max(0, Math.min(rank - 1, rest.length));
+    rest.splice(index, 0, [position]);
+    fromGroups(rest);
+    changed(position, fmt(T.moved, { label: labels[position], rank: rankOf(position) }));
+  }
+
+  function moveBy(position, delta) {
+    const index = order.findIndex((item) => item.position === position);
+    const target = index + delta;
+    if (target < 0 || target >= order.length) return;
+    const [item] = order.splice(index, 1);
+    item.tied = false;
+    order.splice(target, 0, item);
+    if (order[0]) order[0].tied = false;
+    changed(position, fmt(T.moved, { label: labels[position], rank: rankOf(position) }));
+  }
+
+  function toggleTie(position) {
+    const index = order.findIndex((item) => item.position === position);
+    if (index === 0) {
+      say(T.cannotTie);
+      return;
+    }
+    order[index].tied = !order[index].tied;
+    const message = order[index].tied ? T.tiedWith : T.untied;
+    changed(position, fmt(message, { label: labels[position], rank: rankOf(position) }));
+  }
+
+  function changed(position, message) {
+    ranked = true;
+    render(position);
+    say(message);
+    status("");
+  }
+
+  // --- rendering -------------------------------------------------------------------------------
+  function makeCard(item, direction, language) {
+    const li = document.createElement("li");
+    li.className = "card";
+    li.tabIndex = 0;
+    li.dataset.position = item.position;
+    const head = document.createElement("div");
+    head.className = "card-head";
+    const rank = document.createElement("span");
+    rank.className = "rank";
+    const name = document.createElement("span");
+    name.className = "label";
+    name.textContent = fmt(T.response, { label: labels[item.position] });
+    const tie = document.createElement("button");
+    tie.type = "button";
+    tie.className = "tie";
+    tie.tabIndex = -1; // the card's T key does the same; one tab stop per card
+    tie.addEventListener("click", () => { toggleTie(item.position); li.focus(); });
+    head.append(rank, name, tie);
+    const body = document.createElement("div");
+    body.className = "text";
+    body.dir = direction;
+    body.lang = language;
+    body.dataset.content = "";
+    body.innerHTML = item.html; // safe: rendered by the server with raw HTML escaped
+    li.append(head, body);
+    return li;
+  }
+
+  function render(focusPosition) {
+    let rankNumber = 0;
+    order.forEach((item, index) => {
+      const li = cards[item.position];
+      const tied = item.tied && index > 0;
+      if (!tied) rankNumber += 1;
+      li.classList.toggle("tied", tied);
+      const rankText = fmt(T.rank, { rank: rankNumber }) + (tied ? ` (${T.tied})` : "");
+      li.querySelector(".rank").textContent = rankText;
+      li.setAttribute("aria-label", fmt(tied ? T.cardLabelTied : T.cardLabel,
+        { label: labels[item.position], rank: rankNumber }));
+      li.querySelector(".tie").textContent = tied ? T.untieButton : T.tieButton;
+      li.querySelector(".tie").disabled = index === 0;
+      list.appendChild(li);
+    });
+    if (focusPosition !== undefined) cards[focusPosition].focus();
+  }
+
+  function shuffled(n) {
+    const positions = [...Array(n).keys()];
+    const random = new Uint32Array(n);
+    window.crypto.getRandomValues(random);
+    for (let i = n - 1; i > 0; i -= 1) {
+      const j = random[i] % (i + 1);
+      [positions[i], positions[j]] = [positions[j], positions[i]];
+    }
+    return positions;
+  }
+
+  function show(section) {
+    ["loading", "task", "empty"].forEach((id) => { $(id).hidden = id !== section; });
+  }
+
+  function showTask(next) {
+    task = next;
+    const items = {};
+    next.responses.forEach((r) => { items[r.position] = r; });
+    displayOrder = shuffled(next.responses.length);
+    labels = {};
+    displayOrder.forEach((position, i) => { labels[position] = String.fromCharCode(65 + i); });
+    order = displayOrder.map((position) => ({ position, tied: false }));
+    list.replaceChildren();
+    cards = {};
+    order.forEach((item) => {
+      cards[item.position] = makeCard({ ...item, html: items[item.position].html }, next.direction, next.language);
+    });
+    const prompt = $("prompt");
+    prompt.dir = next.direction;
+    prompt.lang = next.language;
+    prompt.innerHTML = next.prompt_html; // safe: rendered by the server with raw HTML escaped
+    $("rationale").value = "";
+    document.querySelectorAll("input[name=flag]").forEach((box) => { box.checked = false; });
+    ranked = false;
+    busy = false;
+    $("submit").disabled = false;
+    startedAt = performance.now();
+    render();
+    show("task");
+    status("");
+    renewLeaseEvery(config.leaseSeconds);
+    if (window.PFRelated) window.PFRelated.mount($("related"), next.id, { submitted: false });
+    cards[order[0].position].focus();
+  }
+
+  // --- server ----------------------------------------------------------------------------------
+  async function refreshProgress() {
+    const query = config.campaign ? `?campaign=${config.campaign}` : "";
+    try {
+      const reply = await api("GET", `/api/v1/me/progress/${query}`);
+      if (reply.ok) {
+        $("progress").textContent = fmt(T.progress,
+          { today: reply.data.done_today, total: reply.data.done_total, remaining: reply.data.remaining });
+      }
+    } catch (error) { /* progress is a nicety; the next refresh tries again */ }
+  }
+
+  async function loadNext() {
+    window.clearInterval(leaseTimer);
+    show("loading");
+    let reply;
+    try {
+      reply = await api("POST", "/api/v1/tasks/next/", { campaign: config.campaign });
+    } catch (error) {
+      $("loading").textContent = T.networkError;
+      window.setTimeout(loadNext, 5000);
+      return;
+    }
+    refreshProgress();
+    if (reply.ok && reply.data.task) {
+      showTask(reply.data.task);
+    } else {
+      task = null;
+      $("empty-detail").textContent = reply.data.detail || T.empty;
+      show("empty");
+    }
+  }
+
+  function renewLeaseEvery(seconds) {
+    window.clearInterval(leaseTimer);
+    const current = task;
+    leaseTimer = window.setInterval(async () => {
+      if (task !== current) return;
+      try {
+        const reply = await api("POST", `/api/v1/tasks/${current.id}/lease/`);
+        if (reply.status === 409) {
+          status(T.leaseLost, true);
+          window.setTimeout(loadNext, 2500);
+        }
+      } catch (error) { /* offline for a moment: the next renewal tries again */ }
+    }, Math.max(5, seconds / 3) * 1000);
+  }
+
+  async function submit() {
+    if (!task || busy) return; // a double click or a held Enter submits once
+    if (!ranked) {
+      status(T.needRanking, true);
+      return;
+    }
+    busy = true;
+    $("submit").disabled = true;
+    status(T.submitting);
+    const body = {
+      ranking: groups(),
+      display_order: displayOrder,
+      flags: [...document.querySelectorAll("input[name=flag]:checked")].map((box) => box.value),
+      rationale: $("rationale").value,
+      seconds: Math.round((performance.now() - startedAt) / 100) / 10,
+    };
+    let reply;
+    try {
+      reply = await api("POST", `/api/v1/tasks/${task.id}/annotations/`, body);
+    } catch (error) {
+      busy = false;
+      $("submit").disabled = false;
+      status(T.networkError, true);
+      return;
+    }
+    if (reply.ok) {
+      status(T.submitted);
+      loadNext();
+    } else if (reply.status === 409) {
+      status(reply.data.detail || T.conflict, true);
+      window.setTimeout(loadNext, 2500);
+    } else {
+      busy = false;
+      $("submit").disabled = false;
+      status(reply.data.detail || JSON.stringify(reply.data), true);
+    }
+  }
+
+  async function skip() {
+    if (!task || busy) return;
+    busy = true;
+    try {
+      const reply = await api("POST", `/api/v1/tasks/${task.id}/skip/`);
+      if (!reply.ok && reply.status !== 409) {
+        busy = false;
+        status(reply.data.detail || JSON.stringify(reply.data), true);
+        return;
+      }
+    } catch (error) {
+      busy = false;
+      status(T.networkError, true);
+      return;
+    }
+    status(T.skipped);
+    loadNext();
+  }
+
+  // --- input -----------------------------------------------------------------------------------
+  function typing(target) {
+    return target.closest("textarea, input, select, [contenteditable]") !== null;
+  }
+
+  list.addEventListener("keydown", (event) => {
+    const card = event.target.closest(".card");
+    if (!card || event.target !== card || event.ctrlKey || event.metaKey) return;
+    const position = Number(card.dataset.position);
+    const index = order.findIndex((item) => item.position === position);
+    if (/^[1-9]$/.test(event.key) && !event.altKey) {
+      event.preventDefault();
+      moveToRank(position, Number(event.key));
+    } else if ((event.key === "t" || event.key === "T" || event.key === "=") && !event.altKey) {
+      event.preventDefault();
+      toggleTie(position);
+    } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      event.preventDefault();
+      const delta = event.key === "ArrowUp" ? -1 : 1;
+      if (event.altKey) moveBy(position, delta);
+      else if (order[index + delta]) cards[order[index + delta].position].focus();
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target) || $("help").open) return;
+    if (event.key === "?") {
+      event.preventDefault();
+      $("help").showModal();
+    } else if (event.key === "Enter" && !event.target.closest("button, a, summary")) {
+      event.preventDefault();
+      if (!event.repeat) submit();
+    } else if ((event.key === "s" || event.key === "S") && !$("task").hidden) {
+      event.preventDefault();
+      skip();
+    }
+  });
+
+  $("submit").addEventListener("click", submit);
+  $("skip").addEventListener("click", skip);
+  $("help-button").addEventListener("click", () => $("help").showModal());
+
+  window.Sortable.create(list, {
+    animation: 150,
+    ghostClass: "sortable-ghost",
+    onEnd(event) {
+      const moved = Number(event.item.dataset.position);
+      const tiedBefore = {};
+      order.forEach((item) => { tiedBefore[item.position] = item.tied; });
+      const positions = [...list.querySelectorAll(".card")].map((li) => Number(li.dataset.position));
+      // A dragged card takes a rank of its own; cards tied to a neighbour that moved away keep
+      // their tie only while they still have a card above them.
+      order = positions.map((position, i) => ({
+        position, tied: i > 0 && position !== moved && event.oldIndex !== event.newIndex && tiedBefore[position],
+      }));
+      if (event.oldIndex === event.newIndex) {
+        order = positions.map((position, i) => ({ position, tied: i > 0 && tiedBefore[position] }));
+      }
+      changed(moved, fmt(T.moved, { label: labels[moved], rank: rankOf(moved) }));
+    },
+  });
+
+  loadNext();
+})();

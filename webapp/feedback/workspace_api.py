@@ -1,0 +1,79 @@
+"""REST endpoints behind the annotator workspace and the review page: progress and the review report."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.response import Response as Reply
+from rest_framework.views import APIView
+
+from webapp.errors import ApplicationError
+from webapp.feedback import selectors
+from webapp.feedback.api import MAX_ID
+from webapp.feedback.models import Campaign, Language
+from webapp.feedback.review import review_report
+from webapp.feedback.roles import is_reviewer
+
+
+class IsReviewer(permissions.BasePermission):
+    message = "Reviewers and staff only."
+
+    def has_permission(self, request, view):
+        return is_reviewer(request.user)
+
+
+def _campaign_param(request) -> int | None:
+    raw = request.query_params.get("campaign")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        raise ApplicationError("campaign must be a campaign id (a positive integer)")
+    if not Campaign.objects.alive().filter(pk=int(raw)).exists():
+        raise ApplicationError(f"No such campaign: {raw}")
+    return int(raw)
+
+
+def _language_param(request) -> str | None:
+    raw = request.query_params.get("language")
+    if raw in (None, ""):
+        return None
+    if not Language.objects.filter(code=raw).exists():
+        raise ApplicationError(f"Unknown language: {raw[:40]!r}")
+    return raw
+
+
+class ProgressView(APIView):
+    """Your progress: annotations today and in total, tasks still open to you."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("campaign", int, required=False)],
+        responses=inline_serializer(
+            "Progress",
+            {
+                "done_today": serializers.IntegerField(),
+                "done_total": serializers.IntegerField(),
+                "remaining": serializers.IntegerField(),
+                "languages": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    def get(self, request):
+        return Reply(selectors.annotator_progress(request.user, campaign_id=_campaign_param(request)))
+
+
+class ReviewView(APIView):
+    """Reviewers: agreement, annotator quality and trust, gold misses, cross-lingual consistency,
+    position bias, flagged items and aggregated task results (the data of the /review/ page)."""
+
+    permission_classes = [IsReviewer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int, required=False),
+            OpenApiParameter("language", str, required=False),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        report = review_report(campaign_id=_campaign_param(request), language=_language_param(request))
+        return Reply(report.as_dict())

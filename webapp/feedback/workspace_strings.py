@@ -1,0 +1,31 @@
+"""Every string the workspace script shows, translated on the server (Django i18n) and handed to
+the page as JSON, so the script holds no English of its own."""
+
+from django.utils.translation import gettext as _
+
+
+def workspace_strings() -> dict[str, str]:
+    return {
+        "loading": _("Loading the next task…"),
+        "empty": _("No task needs you right now in your languages. Thank you!"),
+        "response": _("Response %(label)s"),
+        "rank": _("Rank %(rank)s"),
+        "tied": _("tied"),
+        "cardLabel": _("Response %(label)s, rank %(rank)s"),
+        "cardLabelTied": _("Response %(label)s, rank %(rank)s, tied"),
+        "moved": _("Response %(label)s is now at rank %(rank)s."),
+        "tiedWith": _("Response %(label)s is now tied at rank %(rank)s."),
+        "untied": _("Response %(label)s has its own rank again: %(rank)s."),
+        "cannotTie": _("The first response has no rank above it to tie with."),
+        "tieButton": _("Tie with the one above"),
+        "untieButton": _("Untie"),
+        "needRanking": _("Put the responses in order first: drag them, or focus one and press a number key."),
+        "submitting": _("Submitting…"),
+        "submitted": _("Submitted. Next task…"),
+        "networkError": _("Could not reach the server. Your ranking is still here: try again."),
+        "conflict": _("This task was already submitted with a different ranking (another tab?). Loading the next one."),
+        "leaseLost": _("Your hold on this task ended and others filled it. Loading the next one."),
+        "skipped": _("Skipped. Next task…"),
+        "progress": _("%(today)s done today · %(total)s in total · %(remaining)s left in your languages"),
+        "languageNote": _("Language: %(language)s"),
+    }
