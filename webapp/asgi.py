@@ -1,5 +1,5 @@
-"""One ASGI application: a FastAPI root that will hold the Gradio arena at /arena/ (mounted first,
-DESIGN.md) and Django for everything else."""
+"""One ASGI application: a FastAPI root with the Gradio arena at /arena/ (mounted first: in the other
+order Django's catch-all answers /arena/ with 404, DESIGN.md) and Django for everything else."""
 
 import os
 
@@ -16,5 +16,17 @@ if settings.DEBUG:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
+from fastapi.responses import RedirectResponse  # noqa: E402
+
+from webapp.arena.gradio_app import mount_arena  # noqa: E402
+
 application = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@application.api_route("/arena", methods=["GET", "HEAD"], include_in_schema=False)
+def arena_without_slash() -> RedirectResponse:
+    return RedirectResponse("/arena/", status_code=308)
+
+
+mount_arena(application, path="/arena")
 application.mount("/", django_asgi_app)

@@ -243,7 +243,7 @@ ARENA_MAX_NEW_TOKENS = env_int("ARENA_MAX_NEW_TOKENS", 256, minimum=1, maximum=4
 # (https://www.gradio.app/guides/setting-up-a-demo-for-maximum-performance).
 ARENA_CONCURRENCY = env_int("ARENA_CONCURRENCY", 4, minimum=1, maximum=256)
 ARENA_QUEUE_SIZE = env_int("ARENA_QUEUE_SIZE", 64, minimum=1)
-# Client hashes are sha256(salt, address, user agent); empty salt means one derived from SECRET_KEY.
+# Client hashes are HMAC-SHA256(salt, address); an empty salt means one derived from SECRET_KEY.
 ARENA_CLIENT_SALT = env_str("ARENA_CLIENT_SALT", "")
 # Take the client address from X-Forwarded-For (only behind a proxy that sets it).
 ARENA_TRUST_FORWARDED_FOR = env_bool("ARENA_TRUST_FORWARDED_FOR", False)

@@ -1,0 +1,79 @@
+"""REST API of the arena (thin): the public leaderboard, and staff exclusion of a client's votes."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response as Reply
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from webapp.arena import selectors, services
+from webapp.arena.models import ExcludedClient
+from webapp.errors import ApplicationError
+from webapp.feedback.api import IsStaff
+from webapp.feedback.languages import canonical_tag
+from webapp.feedback.models import Language
+
+
+class LeaderboardView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    class RatingOutput(serializers.Serializer):
+        variant = serializers.CharField()
+        rating = serializers.FloatField()
+        ci_low = serializers.FloatField()
+        ci_high = serializers.FloatField()
+        votes = serializers.IntegerField()
+
+    class LeaderboardOutput(serializers.Serializer):
+        ratings = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        parameters=[OpenApiParameter("language", str, description="BCP-47 tag; all languages when absent")],
+        responses={200: LeaderboardOutput},
+    )
+    def get(self, request):
+        """Bradley–Terry ratings on the Elo scale with 95% bootstrap intervals, best first."""
+        language = request.query_params.get("language", "").strip()
+        if language:
+            language = canonical_tag(language)
+            if not Language.objects.filter(code=language).exists():
+                raise ApplicationError(f"Unknown language {language!r}.")
+        rows = selectors.leaderboard(language or None)
+        return Reply({"ratings": self.RatingOutput(rows, many=True).data})
+
+
+class ExclusionListView(APIView):
+    permission_classes = [IsStaff]
+
+    class InputSerializer(serializers.Serializer):
+        client_hash = serializers.RegexField(r"^[0-9a-f]{64}$")
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = ExcludedClient
+            fields = ["client_hash", "reason", "created_at"]
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        return Reply(self.OutputSerializer(ExcludedClient.objects.order_by("-created_at"), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        """Exclude a client: their votes leave the ratings, exports and training data."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        excluded = services.client_exclude(**data.validated_data, by=request.user)
+        return Reply(self.OutputSerializer(excluded).data, status=status.HTTP_201_CREATED)
+
+
+class ExclusionDetailView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, client_hash: str):
+        """Undo an exclusion: the client's votes count again."""
+        services.client_include(client_hash=client_hash)
+        return Reply(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,115 @@
+"""The public arena: battles (one prompt, two variants, two answers), votes (each one also a
+`feedback.PreferenceRecord` with source `arena`, so exports and training select it like any other
+preference), per-client counters for rate limits, excluded clients and a prompt blocklist."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from webapp.feedback.models import Language, Outcome, PreferenceRecord
+from webapp.modelstore.models import ModelVariant
+
+
+class BattleMode(models.TextChoices):
+    ANONYMOUS = "anonymous"  # the Battle tab: names hidden until the vote
+    NAMED = "named"  # the Side by side tab: the visitor chose both variants
+
+
+class BattleStatus(models.TextChoices):
+    GENERATING = "generating"
+    READY = "ready"
+    FAILED = "failed"
+    VOTED = "voted"
+
+
+class Battle(models.Model):
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    mode = models.CharField(max_length=10, choices=BattleMode.choices, default=BattleMode.ANONYMOUS)
+    status = models.CharField(max_length=12, choices=BattleStatus.choices, default=BattleStatus.GENERATING)
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="battles")
+    detected_language = models.CharField(max_length=35, blank=True)
+    prompt = models.TextField()
+    variant_a = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
+    variant_b = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
+    response_a = models.TextField(blank=True)
+    response_b = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    client_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"battle {self.pk}: {self.variant_a_id} vs {self.variant_b_id}"
+
+
+class Vote(models.Model):
+    """The arena's view of one vote; the preference itself lives on `preference`. The one-to-one on
+    `battle` is what makes a second vote on a battle impossible, whatever two processes race."""
+
+    battle = models.OneToOneField(Battle, on_delete=models.PROTECT, related_name="vote")
+    preference = models.OneToOneField(PreferenceRecord, on_delete=models.PROTECT, related_name="arena_vote")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="arena_votes")
+    variant_a = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
+    variant_b = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
+    # Left out of ratings (still preference data): a model named itself, or the visitor chose the
+    # variants by name in the Side by side tab.
+    identity_revealed = models.BooleanField(default=False)
+    # The client was excluded by staff: out of ratings, and the preference record soft-deleted.
+    excluded = models.BooleanField(default=False)
+    client_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["language", "excluded", "identity_revealed"], name="arena_vote_rating")]
+
+    def __str__(self) -> str:
+        return f"vote {self.outcome} on battle {self.battle_id}"
+
+
+class CounterAction(models.TextChoices):
+    GENERATE = "generate"
+    VOTE = "vote"
+
+
+class ClientCounter(models.Model):
+    """Requests of one client in one fixed time window. Shared by every web process through the
+    database; incremented with a conditional UPDATE so racers never exceed the limit."""
+
+    client_hash = models.CharField(max_length=64)
+    action = models.CharField(max_length=10, choices=CounterAction.choices)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client_hash", "action", "window_start"], name="arena_counter_window")
+        ]
+        indexes = [models.Index(fields=["window_start"], name="arena_counter_age")]
+
+    def __str__(self) -> str:
+        return f"{self.action} x{self.count} from {self.client_hash[:12]} since {self.window_start:%H:%M}"
+
+
+class ExcludedClient(models.Model):
+    client_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=500, blank=True)
+    excluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"excluded client {self.client_hash[:12]}"
+
+
+class BlockedTerm(models.Model):
+    """A word or phrase that refuses a prompt (case-insensitive substring match)."""
+
+    term = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.term

@@ -1,0 +1,365 @@
+"""Arena writes and rules: starting battles (prompt checks, rate limits, which variants meet),
+streaming both answers through the inference interface, votes (each one a preference record with
+source `arena`), and staff exclusion of a client's votes."""
+
+import functools
+import hashlib
+import hmac
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import status
+
+from webapp.arena import sampling, selectors
+from webapp.arena.languages import detect_language
+from webapp.arena.models import (
+    Battle,
+    BattleMode,
+    BattleStatus,
+    BlockedTerm,
+    ClientCounter,
+    CounterAction,
+    ExcludedClient,
+    Vote,
+)
+from webapp.errors import ApplicationError, Conflict, NotFound
+from webapp.feedback.content import content_hash
+from webapp.feedback.languages import canonical_tag, language_get_or_create
+from webapp.feedback.models import Language, Outcome, PreferenceRecord, PreferenceSource
+from webapp.modelstore.models import ModelVariant
+from webapp.modelstore.services import variant_ref
+from workers.llm.params import GenerationParams
+
+# Sampling for arena answers: some variety, so two battles with the same prompt differ.
+TEMPERATURE = 0.7
+TOP_P = 0.9
+STREAM_POLL_SECONDS = 0.05
+
+
+class RateLimited(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
+# --- Clients -------------------------------------------------------------------------------------
+
+
+def client_hash_for(address: str) -> str:
+    """A salted hash of the client's address: the only thing stored about a visitor."""
+    salt = settings.ARENA_CLIENT_SALT or "arena-client:" + settings.SECRET_KEY
+    return hmac.new(salt.encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+def rate_limit_take(*, client_hash: str, action: str, now: datetime | None = None) -> None:
+    """Count one request of `action` for the client in the current window, or refuse it.
+
+    The count lives in the database, so every web process shares it. The increment is a conditional
+    UPDATE (`count < limit`), atomic in the database: two processes racing for the last slot cannot
+    both get it. A missing row is created; when a racer created it first, the UPDATE is tried again."""
+    limit = _limit(action)
+    window = settings.ARENA_RATE_WINDOW_SECONDS
+    now = now or timezone.now()
+    start = datetime.fromtimestamp(int(now.timestamp()) // window * window, tz=UTC)
+    counters = ClientCounter.objects.filter(client_hash=client_hash, action=action, window_start=start)
+    if counters.filter(count__lt=limit).update(count=F("count") + 1):
+        return
+    if not counters.exists():
+        try:
+            with transaction.atomic():
+                ClientCounter.objects.create(client_hash=client_hash, action=action, window_start=start, count=1)
+            _forget_old_windows(now - timedelta(seconds=window))
+            return
+        except IntegrityError:
+            if counters.filter(count__lt=limit).update(count=F("count") + 1):
+                return
+    noun = "answers" if action == CounterAction.GENERATE else "votes"
+    minutes = max(1, round((start.timestamp() + window - now.timestamp()) / 60))
+    raise RateLimited(f"Too many {noun} from your connection: at most {limit}. Try again in {minutes} min.")
+
+
+def _limit(action: str) -> int:
+    return settings.ARENA_GENERATION_LIMIT if action == CounterAction.GENERATE else settings.ARENA_VOTE_LIMIT
+
+
+def _forget_old_windows(before: datetime) -> None:
+    ClientCounter.objects.filter(window_start__lt=before).delete()
+
+
+@transaction.atomic
+def client_exclude(*, client_hash: str, reason: str = "", by=None) -> ExcludedClient:
+    """Leave a client's votes out of ratings, exports and training (their preference records are
+    soft-deleted, which every preference selector honours); later votes are excluded too."""
+    excluded, _ = ExcludedClient.objects.get_or_create(
+        client_hash=client_hash, defaults={"reason": reason[:500], "excluded_by": by}
+    )
+    votes = Vote.objects.filter(client_hash=client_hash, excluded=False)
+    PreferenceRecord.objects.filter(arena_vote__in=votes, deleted_at__isnull=True).update(deleted_at=timezone.now())
+    votes.update(excluded=True)
+    return excluded
+
+
+@transaction.atomic
+def client_include(*, client_hash: str) -> int:
+    """Undo an exclusion: the client's votes count again. Returns how many were restored."""
+    deleted, _ = ExcludedClient.objects.filter(client_hash=client_hash).delete()
+    if not deleted:
+        raise NotFound("That client is not excluded.")
+    votes = Vote.objects.filter(client_hash=client_hash, excluded=True)
+    PreferenceRecord.objects.filter(arena_vote__in=votes).update(deleted_at=None)
+    return votes.update(excluded=False)
+
+
+# --- Battles -------------------------------------------------------------------------------------
+
+
+def prompt_check(prompt: str) -> str:
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise ApplicationError("Write a prompt first.")
+    if len(prompt) > settings.ARENA_PROMPT_MAX_CHARS:
+        raise ApplicationError(
+            f"The prompt is {len(prompt)} characters long; the limit is {settings.ARENA_PROMPT_MAX_CHARS}."
+        )
+    lowered = prompt.casefold()
+    for term in BlockedTerm.objects.values_list("term", flat=True):
+        if term.casefold() in lowered:
+            raise ApplicationError("This prompt cannot be used in the arena.")
+    return prompt
+
+
+def battle_language(*, prompt: str, code: str | None) -> tuple[Language, str]:
+    """The chosen language when there is one, else the detected one; and what was detected."""
+    known = list(Language.objects.values_list("code", flat=True))
+    detected = detect_language(prompt, known) or ""
+    if code:
+        try:
+            return Language.objects.get(code=canonical_tag(code)), detected
+        except Language.DoesNotExist:
+            raise ApplicationError(f"Unknown language {code!r}; choose one of {', '.join(known)}.") from None
+    if detected:
+        return Language.objects.get(code=detected), detected
+    return language_get_or_create(settings.ARENA_DEFAULT_LANGUAGE), detected
+
+
+def battle_pair(*, language: Language, rng: np.random.Generator | None = None) -> tuple[ModelVariant, ModelVariant]:
+    """Two enrolled variants, drawn where the language's ratings are least certain (sampling.py)."""
+    variants = {v.pk: v for v in selectors.enrolled_variants()}
+    if len(variants) < 2:
+        raise ApplicationError("The arena needs at least two enrolled models; none can battle right now.")
+    rated = {row["variant_id"]: (row["ci_low"], row["ci_high"]) for row in selectors.leaderboard(language.code)}
+    widths = sampling.interval_widths(list(variants), rated)
+    first, second = sampling.draw_pair(widths, rng or np.random.default_rng())
+    return variants[first], variants[second]
+
+
+def named_pair(*, name_a: str, name_b: str) -> tuple[ModelVariant, ModelVariant]:
+    if not name_a or not name_b:
+        raise ApplicationError("Choose two models.")
+    if name_a == name_b:
+        raise ApplicationError("Choose two different models.")
+    variants = {v.name: v for v in selectors.enrolled_variants()}
+    missing = [name for name in (name_a, name_b) if name not in variants]
+    if missing:
+        raise ApplicationError(f"Not an arena model: {', '.join(missing)}.")
+    return variants[name_a], variants[name_b]
+
+
+def battle_start(
+    *,
+    prompt: str,
+    client_hash: str,
+    language_code: str | None = None,
+    variant_names: tuple[str, str] | None = None,
+) -> Battle:
+    """Check the prompt, count the generation against the client's limit, and choose the two
+    variants: drawn by uncertainty (anonymous battle) or chosen by name (side by side)."""
+    prompt = prompt_check(prompt)
+    language, detected = battle_language(prompt=prompt, code=language_code)
+    if variant_names:
+        variant_a, variant_b = named_pair(name_a=variant_names[0], name_b=variant_names[1])
+    else:
+        variant_a, variant_b = battle_pair(language=language)
+    rate_limit_take(client_hash=client_hash, action=CounterAction.GENERATE)
+    return Battle.objects.create(
+        mode=BattleMode.NAMED if variant_names else BattleMode.ANONYMOUS,
+        language=language,
+        detected_language=detected,
+        prompt=prompt,
+        variant_a=variant_a,
+        variant_b=variant_b,
+        client_hash=client_hash,
+    )
+
+
+def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
+    """Both answers as they grow, `(text_a, text_b)`, then stores them on the battle.
+
+    Each side streams in its own thread (the local backend runs them one after the other when they
+    share a base model, an OpenAI-compatible server in parallel). Closing this iterator (the visitor
+    left) stops both generations."""
+    messages = [{"role": "user", "content": battle.prompt}]
+    params = GenerationParams(max_new_tokens=settings.ARENA_MAX_NEW_TOKENS, temperature=TEMPERATURE, top_p=TOP_P)
+    try:
+        refs = [variant_ref(battle.variant_a), variant_ref(battle.variant_b)]
+    except ApplicationError as exc:
+        battle_fail(battle, str(exc))
+        raise
+    sides = [_Side(ref, messages, params) for ref in refs]
+    shown = None
+    try:
+        while True:
+            finished = all(side.done.is_set() for side in sides)  # before reading: no piece is missed
+            texts = (sides[0].text(), sides[1].text())
+            if texts != shown:
+                shown = texts
+                yield texts
+            if finished:
+                break
+            time.sleep(STREAM_POLL_SECONDS)
+    finally:
+        for side in sides:
+            side.stop()
+    failures = [side.failure for side in sides if side.failure]
+    if failures:
+        battle_fail(battle, f"{type(failures[0]).__name__}: {failures[0]}")
+        raise ApplicationError("A model failed to answer; please try again.")
+    battle_finish(battle, *shown)
+
+
+class _Side:
+    """One variant's answer, streamed into a buffer by a thread."""
+
+    def __init__(self, ref, messages, params):
+        self.pieces: list[str] = []
+        self.done = threading.Event()
+        self.cancel = threading.Event()
+        self.failure: BaseException | None = None
+        self._handoff: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(ref, messages, params), daemon=True)
+        self.thread.start()
+
+    def _run(self, ref, messages, params) -> None:
+        stream = _backend().stream(ref, messages, params)
+        try:
+            for piece in stream:
+                self.pieces.append(piece)
+                if self.cancel.is_set():
+                    break
+        except Exception as exc:  # noqa: BLE001 - reported by battle_stream
+            self.failure = exc
+        finally:
+            stream.close()
+            self.done.set()
+
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def stop(self) -> None:
+        self.cancel.set()
+
+
+@functools.cache
+def _backend():
+    """One backend per web process: the local one keeps its loaded models between battles."""
+    from webapp.modelstore.generation import inference_backend
+
+    return inference_backend()
+
+
+def battle_finish(battle: Battle, response_a: str, response_b: str) -> None:
+    Battle.objects.filter(pk=battle.pk, status=BattleStatus.GENERATING).update(
+        response_a=response_a, response_b=response_b, status=BattleStatus.READY, finished_at=timezone.now()
+    )
+    battle.refresh_from_db()
+
+
+def battle_fail(battle: Battle, error: str) -> None:
+    Battle.objects.filter(pk=battle.pk, status=BattleStatus.GENERATING).update(
+        status=BattleStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+# --- Votes ---------------------------------------------------------------------------------------
+
+OUTCOMES = {choice.value for choice in Outcome}
+
+
+def vote_cast(*, token: str, outcome: str, client_hash: str, language_code: str | None = None) -> Vote:
+    """Record the vote on a finished battle: a preference record (source `arena`) and the arena's
+    own row. One vote per battle, only by the client that started it."""
+    if outcome not in OUTCOMES:
+        raise ApplicationError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
+    battle = _battle_for_vote(token, client_hash)
+    language = battle.language
+    if language_code and canonical_tag(language_code) != language.code:
+        language = Language.objects.filter(code=canonical_tag(language_code)).first()
+        if language is None:
+            raise ApplicationError(f"Unknown language {language_code!r}.")
+    rate_limit_take(client_hash=client_hash, action=CounterAction.VOTE)
+    return _vote_store(battle, outcome, language)
+
+
+def _battle_for_vote(token: str, client_hash: str) -> Battle:
+    battle = Battle.objects.select_related("variant_a", "variant_b", "language").filter(token=token).first()
+    if battle is None or battle.client_hash != client_hash:
+        raise NotFound("No such battle; start a new one.")
+    if battle.status == BattleStatus.VOTED:
+        raise Conflict("This battle already has a vote; start a new one.")
+    if battle.status != BattleStatus.READY:
+        raise ApplicationError("Wait until both answers are complete before voting.")
+    return battle
+
+
+@transaction.atomic
+def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
+    # The conditional UPDATE claims the battle: of two racing votes, one changes the row, the other
+    # finds nothing to change (and Vote.battle's uniqueness would stop it anyway).
+    if not Battle.objects.filter(pk=battle.pk, status=BattleStatus.READY).update(status=BattleStatus.VOTED):
+        raise Conflict("This battle already has a vote; start a new one.")
+    revealed = battle.mode == BattleMode.NAMED or identity_revealed(battle)
+    excluded = ExcludedClient.objects.filter(client_hash=battle.client_hash).exists()
+    record = PreferenceRecord.objects.create(
+        external_id=f"arena-{battle.token}",
+        content_hash=content_hash(battle.prompt, battle.response_a, battle.response_b),
+        prompt=battle.prompt,
+        response_a=battle.response_a,
+        response_b=battle.response_b,
+        prompt_text=battle.prompt,
+        outcome=outcome,
+        source=PreferenceSource.ARENA,
+        language=language,
+        model_a=battle.variant_a.name,
+        model_b=battle.variant_b.name,
+        client_hash=battle.client_hash,
+        metadata={"battle": str(battle.token), "mode": battle.mode, "identity_revealed": revealed},
+        deleted_at=timezone.now() if excluded else None,
+    )
+    return Vote.objects.create(
+        battle=battle,
+        preference=record,
+        outcome=outcome,
+        language=language,
+        variant_a=battle.variant_a,
+        variant_b=battle.variant_b,
+        identity_revealed=revealed,
+        excluded=excluded,
+        client_hash=battle.client_hash,
+    )
+
+
+def identity_revealed(battle: Battle) -> bool:
+    """Whether an answer names a model: either variant or its ancestors, or a configured word."""
+    words = set(settings.ARENA_IDENTITY_WORDS)
+    for variant in (battle.variant_a, battle.variant_b):
+        while variant is not None:
+            words |= {variant.name, variant.name.replace("-", " "), variant.name.replace("-", "")}
+            variant = variant.parent
+    texts = (battle.response_a.casefold(), battle.response_b.casefold())
+    return any(word.casefold() in text for word in words if word.strip() for text in texts)

@@ -1,0 +1,27 @@
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from webapp.arena import selectors, services
+from webapp.errors import ApplicationError
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def stats_page(request):
+    """Staff: arena activity, the most active clients, and excluding (or restoring) a client."""
+    if request.method == "POST":
+        client = request.POST.get("client_hash", "")
+        try:
+            if request.POST.get("action") == "include":
+                services.client_include(client_hash=client)
+                messages.success(request, f"Client {client[:12]}… counts again.")
+            else:
+                services.client_exclude(client_hash=client, reason=request.POST.get("reason", ""), by=request.user)
+                messages.success(request, f"Client {client[:12]}… excluded; their votes no longer count.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("arena-stats")
+    context = {"stats": selectors.arena_statistics(), "board": selectors.leaderboard_with_lineage()}
+    return render(request, "arena/stats.html", context)
