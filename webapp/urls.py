@@ -6,7 +6,6 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp import views
 from webapp.arena import views as arena_views
-from webapp.arena import views as arena_views
 from webapp.feedback import views as feedback_views
 from webapp.modelstore import views as modelstore_views
 from webapp.training import views as training_views
@@ -27,14 +26,12 @@ urlpatterns = [
     path("models/", modelstore_views.models_page, name="models"),
     path("jobs/", training_views.jobs_page, name="jobs"),
     path("arena-stats/", arena_views.stats_page, name="arena-stats"),
-    path("arena-stats/", arena_views.stats_page, name="arena-stats"),
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("webapp.feedback.urls")),
     path("api/v1/", include("webapp.modelstore.urls")),
     path("api/v1/", include("webapp.training.urls")),
-    path("api/v1/", include("webapp.arena.urls")),
     path("api/v1/", include("webapp.arena.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
