@@ -8,6 +8,7 @@ from webapp import views
 from webapp.arena import views as arena_views
 from webapp.feedback import views as feedback_views
 from webapp.modelstore import views as modelstore_views
+from webapp.retrieval import views as retrieval_views
 from webapp.training import views as training_views
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("transfers/", feedback_views.transfers_page, name="transfers"),
     path("models/", modelstore_views.models_page, name="models"),
     path("jobs/", training_views.jobs_page, name="jobs"),
+    path("search/", retrieval_views.search_page, name="search"),
     path("arena-stats/", arena_views.stats_page, name="arena-stats"),
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
     path("admin/", admin.site.urls),
@@ -32,6 +34,7 @@ urlpatterns = [
     path("api/v1/", include("webapp.feedback.urls")),
     path("api/v1/", include("webapp.modelstore.urls")),
     path("api/v1/", include("webapp.training.urls")),
+    path("api/v1/", include("webapp.retrieval.urls")),
     path("api/v1/", include("webapp.arena.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -14,10 +14,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
 app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu")]
-app.conf.include = ["workers.tasks.jobs", "workers.tasks.transfers", "workers.tasks.models", "workers.tasks.training"]
+app.conf.include = [
+    "workers.tasks.jobs",
+    "workers.tasks.transfers",
+    "workers.tasks.models",
+    "workers.tasks.training",
+    "workers.tasks.indexing",
+]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
     "workers.tasks.jobs.*": {"queue": "default"},
+    "workers.tasks.indexing.*": {"queue": "index"},
     "workers.tasks.models.*": {"queue": "gpu"},
     "workers.tasks.training.*": {"queue": "gpu"},
 }
@@ -29,6 +36,12 @@ def _schedule_sweep(sender, **kwargs):
 
     sender.add_periodic_task(
         float(settings.JOB_SWEEP_SECONDS), sender.signature("workers.tasks.jobs.sweep_jobs"), name="sweep jobs"
+    )
+    # Texts written without signals (bulk imports, soft deletes) reach the search index here.
+    sender.add_periodic_task(
+        float(settings.SEARCH_SYNC_SECONDS),
+        sender.signature("workers.tasks.indexing.sync_index", queue="index"),
+        name="sync search index",
     )
 
 

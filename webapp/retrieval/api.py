@@ -1,0 +1,116 @@
+"""REST API of search (thin: validate, call one selector or service, serialize)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.retrieval import selectors, services
+from webapp.retrieval.models import IndexBuild, LinkDecision
+
+
+def _multi(request, name: str) -> list[str]:
+    """Repeated (`language=de&language=fr`) or comma-separated (`language=de,fr`) values."""
+    return [part.strip() for value in request.query_params.getlist(name) for part in value.split(",") if part.strip()]
+
+
+class SearchApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="")
+        k = serializers.IntegerField(required=False, default=10)
+        model = serializers.CharField(required=False, default="")
+
+    @extend_schema(parameters=[InputSerializer], responses={200: dict})
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        result = selectors.search_texts(
+            query=data["q"],
+            languages=_multi(request, "language"),
+            kinds=_multi(request, "kind"),
+            k=data["k"],
+            model=data["model"],
+        )
+        return Response(result)
+
+
+class RelatedApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        task = serializers.IntegerField()
+        k = serializers.IntegerField(required=False, default=5)
+
+    @extend_schema(parameters=[InputSerializer], responses={200: dict})
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(selectors.related_for_task(user=request.user, **params.validated_data))
+
+
+class IndexStatusApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(selectors.index_status())
+
+
+class IndexBuildApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = IndexBuild
+            fields = ["id", "status", "model_key", "progress_done", "progress_total", "error", "result", "created_at"]
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        return Response(self.OutputSerializer(IndexBuild.objects.all()[:20], many=True).data)
+
+    @extend_schema(request=None, responses={202: OutputSerializer})
+    def post(self, request):
+        job = services.index_build_create(user=request.user)
+        return Response(self.OutputSerializer(job).data, status=202)
+
+
+class SimilarPairsInput(serializers.Serializer):
+    threshold = serializers.FloatField(required=False, default=0.8)
+    limit = serializers.IntegerField(required=False, default=50)
+    scan = serializers.IntegerField(required=False, default=2000)
+
+
+class TranslationLinksApi(APIView):
+    """GET suggestions (prompts in different languages, not yet grouped); POST a decision."""
+
+    permission_classes = [IsAdminUser]
+
+    class DecisionSerializer(serializers.Serializer):
+        prompt_a = serializers.IntegerField()
+        prompt_b = serializers.IntegerField()
+        decision = serializers.ChoiceField(choices=LinkDecision.choices)
+        score = serializers.FloatField(required=False, default=0.0)
+
+    @extend_schema(parameters=[SimilarPairsInput], responses={200: dict})
+    def get(self, request):
+        params = SimilarPairsInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        pairs = selectors.similar_prompt_pairs(cross_language=True, **params.validated_data)
+        return Response({"results": pairs})
+
+    @extend_schema(request=DecisionSerializer, responses={200: dict})
+    def post(self, request):
+        data = self.DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.translation_link_decide(user=request.user, **data.validated_data)
+        return Response(
+            {"prompt_a": link.prompt_a_id, "prompt_b": link.prompt_b_id, "decision": link.decision, "group": link.group}
+        )
+
+
+class DuplicatesApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(parameters=[SimilarPairsInput], responses={200: dict})
+    def get(self, request):
+        params = SimilarPairsInput(data={"threshold": 0.95, **request.query_params.dict()})
+        params.is_valid(raise_exception=True)
+        return Response({"results": selectors.similar_prompt_pairs(cross_language=False, **params.validated_data)})
