@@ -225,7 +225,7 @@
       showTask(reply.data.task);
     } else {
       task = null;
-      $("empty-detail").textContent = reply.data.detail || T.empty;
+      $("empty-detail").textContent = T.empty;
       show("empty");
     }
   }
@@ -274,7 +274,7 @@
       status(T.submitted);
       loadNext();
     } else if (reply.status === 409) {
-      status(reply.data.detail || T.conflict, true);
+      status(/lease|filled/.test(reply.data.detail || "") ? T.leaseLost : T.conflict, true);
       window.setTimeout(loadNext, 2500);
     } else {
       busy = false;

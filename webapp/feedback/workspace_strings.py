@@ -27,5 +27,4 @@ def workspace_strings() -> dict[str, str]:
         "leaseLost": _("Your hold on this task ended and others filled it. Loading the next one."),
         "skipped": _("Skipped. Next task…"),
         "progress": _("%(today)s done today · %(total)s in total · %(remaining)s left in your languages"),
-        "languageNote": _("Language: %(language)s"),
     }
