@@ -255,7 +255,7 @@
     $("submit").disabled = true;
     status(T.submitting);
     const body = {
-      ranking: groups(),
+      ranking: groups().map((group) => [...group].sort((a, b) => a - b)), // a tie has no inner order
       display_order: displayOrder,
       flags: [...document.querySelectorAll("input[name=flag]:checked")].map((box) => box.value),
       rationale: $("rationale").value,

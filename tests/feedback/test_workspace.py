@@ -64,7 +64,9 @@ def test_texts_arrive_as_safe_html_with_raw_html_escaped(api, annotator):
     assert "<strong>bold</strong>" in task["prompt_html"] and "javascript:" not in task["prompt_html"].split("[x]")[0]
     assert 'href="javascript' not in task["prompt_html"]
     assert "<img" not in task["responses"][0]["html"] and "&lt;img" in task["responses"][0]["html"]
-    assert "<pre><code>code &lt;b&gt;" in task["responses"][1]["html"] and "<li>item</li>" in task["responses"][1]["html"]
+    assert (
+        "<pre><code>code &lt;b&gt;" in task["responses"][1]["html"] and "<li>item</li>" in task["responses"][1]["html"]
+    )
 
 
 def test_gold_items_look_like_any_other_task_to_annotators(api, staff, annotator):
@@ -86,7 +88,9 @@ def test_progress_counts_today_total_and_what_is_left(api, annotator):
     held = assignment.tasks_next(user=annotator, campaign_id=campaign.pk).task
     assignment.task_skip(user=annotator, task_id=held.pk)
     other = make_annotator("other", ["en"])
-    annotate(other, Task.objects.exclude(annotations__isnull=False).exclude(skips__isnull=False).first(), [[0], [1], [2]])
+    annotate(
+        other, Task.objects.exclude(annotations__isnull=False).exclude(skips__isnull=False).first(), [[0], [1], [2]]
+    )
     progress = api(annotator).get(f"/api/v1/me/progress/?campaign={campaign.pk}").json()
     # 4 tasks: one done by me, one skipped by me, one filled by someone else (overlap 1): one left.
     assert progress == {"done_today": 1, "done_total": 1, "remaining": 1, "languages": ["ar", "en", "zh-Hans"]}
@@ -105,7 +109,9 @@ def test_review_reports_agreement_gold_misses_flags_and_per_task_results(api, re
     overall = report["agreement"][0]
     # Task 0: pairs (0,1) differ, (0,2) and (1,2) agree: pairwise 2/3.
     assert overall["tasks"] == 1 and overall["annotations"] == 3 and overall["pairwise"] == pytest.approx(2 / 3)
-    assert report["gold_misses"] == [{"task": tasks[0].pk, "language": "en", "annotator": "ann2", "top": [1], "gold": 0}]
+    assert report["gold_misses"] == [
+        {"task": tasks[0].pk, "language": "en", "annotator": "ann2", "top": [1], "gold": 0}
+    ]
     assert report["flagged"][0]["task"] == tasks[1].pk and report["flagged"][0]["flags"] == {"wrong_language": 1}
     assert report["flagged"][0]["notes"][0]["rationale"] == "Das ist Deutsch"
     # Position bias: ann1 saw 0 first and put it on top, ann2 saw 1 first and put it on top.
