@@ -45,7 +45,8 @@ class RelatedApi(APIView):
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        return Response(selectors.related_for_task(user=request.user, **params.validated_data))
+        data = params.validated_data
+        return Response(selectors.related_for_task(user=request.user, task_id=data["task"], k=data["k"]))
 
 
 class IndexStatusApi(APIView):

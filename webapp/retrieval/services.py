@@ -7,6 +7,7 @@ database, so an incremental batch, a sync and a rebuild's final catch-up never l
 work. A vector is marked `indexed` only after the file that holds it has been written."""
 
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
@@ -167,7 +168,8 @@ def _index_row(embedder: Embedder) -> SearchIndex:
             "dim": embedder.dim,
             "languages": list(embedder.languages) if embedder.languages is not None else None,
             "params": asdict(vectors.IndexParams("flat")),
-            "folder": indexfiles.relative(indexfiles.model_root(embedder.key) / "initial"),
+            # A new row never adopts files an old database left behind.
+            "folder": indexfiles.relative(indexfiles.model_root(embedder.key) / f"live-{secrets.token_hex(6)}"),
         },
     )
     return row
