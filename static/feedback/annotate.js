@@ -129,8 +129,17 @@
     body.lang = language;
     body.dataset.content = "";
     body.innerHTML = item.html; // safe: rendered by the server with raw HTML escaped
+    autoDirection(body);
     li.append(head, body);
     return li;
+  }
+
+  // The container takes the task language's direction; each block follows its own text, so an
+  // English answer in an Arabic task (a wrong-language answer) still reads left to right.
+  function autoDirection(container) {
+    container.querySelectorAll("p, li, h1, h2, h3, h4, h5, h6, blockquote, td, th").forEach((node) => {
+      node.dir = "auto";
+    });
   }
 
   function render(focusPosition) {
@@ -183,6 +192,7 @@
     prompt.dir = next.direction;
     prompt.lang = next.language;
     prompt.innerHTML = next.prompt_html; // safe: rendered by the server with raw HTML escaped
+    autoDirection(prompt);
     $("rationale").value = "";
     document.querySelectorAll("input[name=flag]").forEach((box) => { box.checked = false; });
     ranked = false;
