@@ -68,7 +68,7 @@ def _stream(prompt, language, names, request) -> Iterator[tuple]:
             variant_names=names,
         )
         token = str(battle.token)
-        shown = gr.update(value=battle.language_id)  # the detected language, for the visitor to correct
+        shown = battle.language_id  # the detected language, for the visitor to correct before voting
         for text_a, text_b in services.battle_stream(battle):
             yield text_a, text_b, token, shown, "Generating…"
     except ApplicationError as exc:

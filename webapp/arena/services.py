@@ -2,10 +2,9 @@
 streaming both answers through the inference interface, votes (each one a preference record with
 source `arena`), and staff exclusion of a client's votes."""
 
-import functools
 import hashlib
 import hmac
-import queue
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +41,8 @@ from workers.llm.params import GenerationParams
 TEMPERATURE = 0.7
 TOP_P = 0.9
 STREAM_POLL_SECONDS = 0.05
+
+logger = logging.getLogger(__name__)
 
 
 class RateLimited(ApplicationError):
@@ -211,7 +212,8 @@ def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
     except ApplicationError as exc:
         battle_fail(battle, str(exc))
         raise
-    sides = [_Side(ref, messages, params) for ref in refs]
+    backend = _backend()  # created here, not in the threads: see _backend
+    sides = [_Side(backend, ref, messages, params) for ref in refs]
     shown = None
     try:
         while True:
@@ -228,6 +230,7 @@ def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
             side.stop()
     failures = [side.failure for side in sides if side.failure]
     if failures:
+        logger.error("battle %s: generation failed", battle.pk, exc_info=failures[0])
         battle_fail(battle, f"{type(failures[0]).__name__}: {failures[0]}")
         raise ApplicationError("A model failed to answer; please try again.")
     battle_finish(battle, *shown)
@@ -236,17 +239,16 @@ def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
 class _Side:
     """One variant's answer, streamed into a buffer by a thread."""
 
-    def __init__(self, ref, messages, params):
+    def __init__(self, backend, ref, messages, params):
         self.pieces: list[str] = []
         self.done = threading.Event()
         self.cancel = threading.Event()
         self.failure: BaseException | None = None
-        self._handoff: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(target=self._run, args=(ref, messages, params), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(backend, ref, messages, params), daemon=True)
         self.thread.start()
 
-    def _run(self, ref, messages, params) -> None:
-        stream = _backend().stream(ref, messages, params)
+    def _run(self, backend, ref, messages, params) -> None:
+        stream = backend.stream(ref, messages, params)
         try:
             for piece in stream:
                 self.pieces.append(piece)
@@ -265,10 +267,30 @@ class _Side:
         self.cancel.set()
 
 
-@functools.cache
+_backend_lock = threading.Lock()
+_backend_instance = None
+
+
 def _backend():
-    """One backend per web process: the local one keeps its loaded models between battles."""
+    """One backend per web process (the local one keeps its loaded models between battles), made
+    under a lock: battles start in several Gradio threads at once."""
+    global _backend_instance
+    with _backend_lock:
+        if _backend_instance is None:
+            _backend_instance = _make_backend()
+        return _backend_instance
+
+
+def _make_backend():
     from webapp.modelstore.generation import inference_backend
+
+    if not settings.INFERENCE_URL:
+        # The two sides start streaming at the same moment, in two threads. transformers' lazy module
+        # is not safe when two threads first touch it at once (seen: "cannot import name
+        # 'StoppingCriteriaList'"), so what LocalBackend.stream imports is imported here, once.
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        from transformers import StoppingCriteriaList, TextIteratorStreamer  # noqa: F401
 
     return inference_backend()
 

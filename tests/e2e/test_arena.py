@@ -1,0 +1,131 @@
+"""The arena end to end: the real ASGI app (Django + Gradio) under uvicorn on loopback, driven with
+gradio_client and once with a browser. Answers stream from tiny models through the local backend."""
+
+import json
+import urllib.request
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from tests.e2e.server_process import ServerProcess
+from webapp.arena.models import Battle, Vote
+from webapp.feedback.languages import language_get_or_create
+from webapp.feedback.models import PreferenceRecord
+from webapp.modelstore.services import variant_set_enrolled
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
+
+PROMPT = "Tell me a short story about the sea and a lighthouse."
+
+
+@pytest.fixture
+def arena(tiny_variants):
+    for code in ("en", "de"):
+        language_get_or_create(code)
+    for variant in tiny_variants:
+        variant_set_enrolled(variant=variant, enrolled=True)
+    return tiny_variants
+
+
+class Servers:
+    """uvicorn processes on the test database, with arena settings from the environment, and the
+    gradio clients connected to them (closed first: their heartbeat streams hold uvicorn's shutdown)."""
+
+    def __init__(self, tmp_path, monkeypatch):
+        self.tmp_path, self.monkeypatch = tmp_path, monkeypatch
+        self.servers: list[ServerProcess] = []
+        self.clients: list[Client] = []
+
+    def start(self, **env: str) -> ServerProcess:
+        for name, value in {"ARENA_MAX_NEW_TOKENS": "16", **env}.items():
+            self.monkeypatch.setenv(name, value)
+        self.servers.append(ServerProcess(self.tmp_path / f"uvicorn-{len(self.servers)}.log"))
+        return self.servers[-1]
+
+    def client(self, server: ServerProcess) -> Client:
+        self.clients.append(Client(f"{server.url}/arena/", verbose=False))
+        return self.clients[-1]
+
+    def stop(self) -> None:
+        for client in self.clients:
+            client.close()
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture
+def servers(tmp_path, monkeypatch):
+    running = Servers(tmp_path, monkeypatch)
+    yield running
+    running.stop()
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+def test_a_battle_streams_two_answers_and_one_vote_lands_as_a_preference(arena, servers):
+    server = servers.start()
+    client = servers.client(server)
+    job = client.submit(PROMPT, "auto", api_name="/battle")
+    updates = list(job)
+    text_a, text_b, language, status = job.result()
+    assert text_a and text_b and language == "en" and "complete" in status
+    # Streamed: the answers grew over several updates before the final one.
+    assert len({(a, b) for a, b, *_ in updates}) >= 3
+    battle = Battle.objects.get()
+    assert (battle.response_a, battle.response_b, battle.status) == (text_a, text_b, "ready")
+
+    reveal = client.predict("auto", api_name="/vote_a")
+    assert f"Model A was **{battle.variant_a.name}**" in reveal
+    record = PreferenceRecord.objects.get()
+    assert (record.source, record.outcome, record.model_a, record.response_a) == (
+        "arena",
+        "a",
+        battle.variant_a.name,
+        text_a,
+    )
+    with pytest.raises(AppError, match="already has a vote"):
+        client.predict("auto", api_name="/vote_b")
+    assert Vote.objects.count() == 1
+
+    table, plot = client.predict("all", api_name="/leaderboard")
+    assert {row[1] for row in table["data"]} == {battle.variant_a.name, battle.variant_b.name}
+    assert "<svg" in plot
+    ratings = get_json(f"{server.url}/api/v1/arena/leaderboard/?language=en")["ratings"]
+    winner, loser = ratings
+    assert winner["variant"] == battle.variant_a.name and winner["votes"] == loser["votes"] == 1
+    assert winner["rating"] > loser["rating"]
+
+
+def test_the_generation_limit_holds_across_two_server_processes(arena, servers):
+    first = servers.start(ARENA_GENERATION_LIMIT="2", ARENA_MAX_NEW_TOKENS="4")
+    second = servers.start(ARENA_GENERATION_LIMIT="2", ARENA_MAX_NEW_TOKENS="4")
+    clients = [servers.client(server) for server in (first, second)]
+    clients[0].predict("Hello, how are you today?", "en", api_name="/battle")
+    clients[1].predict("Hello, how are you today?", "en", api_name="/battle")
+    for client in clients:
+        with pytest.raises(AppError, match="Too many answers"):
+            client.predict("One more question, please.", "en", api_name="/battle")
+    assert Battle.objects.count() == 2
+
+
+@pytest.mark.browser
+def test_the_arena_page_shows_the_notice_and_takes_a_vote(arena, servers, browser_page):
+    server = servers.start()
+    page = browser_page
+    page.goto(f"{server.url}/arena")  # without the slash: redirected
+    notice = page.locator("#data-notice")
+    notice.wait_for(timeout=60_000)
+    assert "may be used to train" in notice.inner_text()
+    prompt = page.locator("#prompt textarea")
+    assert notice.bounding_box()["y"] < prompt.bounding_box()["y"]
+    prompt.fill("Wie koche ich Reis am besten?")
+    page.click("#send")
+    page.locator("#vote-b:not([disabled])").wait_for(timeout=120_000)
+    page.click("#vote-b")
+    page.locator("#result:has-text('Model A was')").wait_for(timeout=30_000)
+    assert PreferenceRecord.objects.get().language_id == "de"  # detected
+    page.locator("#vote-a[disabled]").wait_for(timeout=10_000)  # one vote per battle
