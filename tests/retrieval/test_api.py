@@ -29,9 +29,9 @@ def test_search_answers_the_documented_shape_best_first(indexed, annotator):
 def test_search_filters_by_languages_and_kind(indexed, annotator):
     reply = client_for(annotator).get("/api/v1/search/?q=sky+colour&language=ar,zh-hans&kind=prompt&k=10")
     results = reply.json()["results"]
-    assert results and {r["language"] for r in results} <= {"ar", "zh-Hans"} and {r["kind"] for r in results} == {
-        "prompt"
-    }
+    assert (
+        results and {r["language"] for r in results} <= {"ar", "zh-Hans"} and {r["kind"] for r in results} == {"prompt"}
+    )
 
 
 def test_results_in_languages_the_model_was_not_trained_on_carry_a_warning(indexed, annotator):
@@ -154,4 +154,23 @@ def test_staff_queue_a_rebuild_and_read_the_status(indexed, staff, annotator):
     assert reply.status_code == 202 and reply.json()["status"] == "queued"
     assert client_for(staff).post("/api/v1/search/index/builds/").status_code == 409
     status = client_for(annotator).get("/api/v1/search/index/").json()
-    assert status["vectors"] == 3 * len(indexed) and status["pending_vectors"] == 0 and "ar" in status["model_languages"]
+    assert (
+        status["vectors"] == 3 * len(indexed) and status["pending_vectors"] == 0 and "ar" in status["model_languages"]
+    )
+
+
+# --- training data near a target language -----------------------------------------------------------
+def test_training_data_can_keep_the_pairs_nearest_to_a_target_language(indexed, reviewer):
+    from webapp.training.data import DataSpec
+
+    settled = [indexed[text] for text in ("When does the train to Berlin leave?", "Why is the sky blue?")]
+    for prompt in settled + [indexed["The museum is closed on Mondays."]]:
+        settle(prompt, [reviewer])
+    everything = {row["prompt"][0]["content"] for row in DataSpec.from_params({}).rows("dpo")}
+    assert everything == {p.text for p in settled} | {"The museum is closed on Mondays."}
+    near = DataSpec.from_params({"near_language": "zh-hans", "near_top": 2})
+    assert near.near_language == "zh-Hans"
+    assert {row["prompt"][0]["content"] for row in near.rows("dpo")} == {p.text for p in settled}
+    assert {row["prompt"][0]["content"] for row in near.rows("sft")} == {p.text for p in settled}
+    with pytest.raises(Exception, match="near_top must be a positive"):
+        DataSpec.from_params({"near_language": "de"})

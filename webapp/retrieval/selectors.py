@@ -314,3 +314,29 @@ def _described_pairs(candidates: dict[tuple[int, int], float], cross_language: b
 
 def _brief(prompt: Prompt) -> dict:
     return {"id": prompt.pk, "text": prompt.text, "language": prompt.language_id, "group": prompt.group}
+
+
+# --- training data selection ----------------------------------------------------------------------
+def prompts_nearest_to_language(*, prompts: list[str], language: str, top: int) -> set[str]:
+    """Of these prompt texts, the `top` closest to any prompt in `language` (cosine similarity of the
+    configured embedder); the target-language prompts' stored vectors are used where they exist."""
+    embedder = current_embedder()
+    target = _language_prompt_vectors(embedder, language)
+    if target is None or not prompts:
+        return set()
+    candidates = sorted(set(prompts))
+    scores, _ = vectors.exact_search(target, embedder.encode(candidates), 1)
+    order = np.argsort(-scores[:, 0], kind="stable")[:top]
+    return {candidates[i] for i in order}
+
+
+def _language_prompt_vectors(embedder: Embedder, language: str) -> np.ndarray | None:
+    alive = Prompt.objects.alive().filter(language__code__iexact=language)
+    stored = Embedding.objects.filter(
+        model_key=embedder.key, kind=TextKind.PROMPT, object_id__in=alive.values("pk")
+    ).values_list("vector", flat=True)
+    rows = [vectors.vector_from_bytes(bytes(v), embedder.dim) for v in stored]
+    if rows:
+        return np.stack(rows)
+    texts = list(alive.values_list("text", flat=True)[:10000])
+    return embedder.encode(texts) if texts else None

@@ -49,7 +49,7 @@ class TrainingJobInput(serializers.Serializer):
         default=dict,
         help_text="Selection: sources, campaigns, languages, "
         "min_agreement, min_annotators, pairs, include_flagged, trust_weighting, since, "
-        "until, eval_fraction",
+        "until, eval_fraction, near_language + near_top (pairs whose prompts are nearest to that language's)",
     )
     hyperparameters = serializers.DictField(required=False, default=dict)
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from webapp.errors import ApplicationError
+from webapp.feedback.content import plain_text
 from webapp.feedback.exporting import ExportSpec, export_rows
+from webapp.feedback.languages import canonical_tag
 from webapp.feedback.trust import trust_weights
 from workers.llm.files import write_folder_atomically
 
@@ -28,6 +30,8 @@ SPEC_KEYS = {
     "since",
     "until",
     "eval_fraction",
+    "near_language",
+    "near_top",
 }
 
 
@@ -36,6 +40,10 @@ class DataSpec:
     export: ExportSpec
     trust_weighting: bool = False
     eval_fraction: float = 0.1
+    # Keep only pairs whose prompt is among the `near_top` prompts nearest to the prompts in
+    # `near_language` (cross-lingual retrieval: data for a language with little of its own).
+    near_language: str = ""
+    near_top: int = 0
 
     @classmethod
     def from_params(cls, params: dict) -> "DataSpec":
@@ -45,17 +53,35 @@ class DataSpec:
         fraction = params.get("eval_fraction", 0.1)
         if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 <= fraction <= 0.5:
             raise ApplicationError("data.eval_fraction must be a number from 0 to 0.5")
+        near_language, near_top = params.get("near_language") or "", params.get("near_top", 0)
+        if near_language and (isinstance(near_top, bool) or not isinstance(near_top, int) or near_top < 1):
+            raise ApplicationError("data.near_top must be a positive whole number of prompts when near_language is set")
         return cls(
             export=ExportSpec.from_params({**params, "format": "dpo"}),
             trust_weighting=bool(params.get("trust_weighting", False)),
             eval_fraction=float(fraction),
+            near_language=canonical_tag(near_language) if near_language else "",
+            near_top=near_top if near_language else 0,
         )
 
     def rows(self, format_: str):
+        if self.near_language:
+            return self._near_rows(format_)
+        return export_rows(self._export(format_))
+
+    def _export(self, format_: str) -> ExportSpec:
         export = replace(self.export, format=format_)
         if self.trust_weighting:
             export = replace(export, policy=replace(export.policy, weights=trust_weights()))
-        return export_rows(export)
+        return export
+
+    def _near_rows(self, format_: str):
+        """Chosen over the dpo rows' prompts, so dpo and sft snapshots keep the same prompts."""
+        from webapp.retrieval.selectors import prompts_nearest_to_language
+
+        prompts = [plain_text(row["prompt"]) for row in export_rows(self._export("dpo"))]
+        keep = prompts_nearest_to_language(prompts=prompts, language=self.near_language, top=self.near_top)
+        return (row for row in export_rows(self._export(format_)) if plain_text(row["prompt"]) in keep)
 
     def is_eval(self, row: dict) -> bool:
         """A whole translation group lands on one side: the split hashes the group (or, for rows
