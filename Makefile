@@ -43,6 +43,7 @@ lint: venv
 bench: venv
 	$(PY) bench/store.py
 	$(PY) bench/generate.py
+	$(PY) bench/leaderboard.py
 	$(PY) bench/retrieval.py
 
 clean:
