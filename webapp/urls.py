@@ -25,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("transfers/", feedback_views.transfers_page, name="transfers"),
     path("models/", modelstore_views.models_page, name="models"),
+    path("models/<int:pk>/", modelstore_views.variant_page, name="variant"),
     path("jobs/", training_views.jobs_page, name="jobs"),
     path("search/", retrieval_views.search_page, name="search"),
     path("arena-stats/", arena_views.stats_page, name="arena-stats"),

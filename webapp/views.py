@@ -1,27 +1,13 @@
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from webapp.feedback.models import Annotation, Language, PreferenceRecord, Task
+from webapp.dashboard import loop_status
 
 
 def home(request):
-    languages = (
-        Language.objects.annotate(
-            tasks_open=Count("tasks", filter=Q(tasks__deleted_at__isnull=True), distinct=True),
-            preferences_count=Count("preferences", filter=Q(preferences__deleted_at__isnull=True), distinct=True),
-        )
-        .filter(Q(tasks_open__gt=0) | Q(preferences_count__gt=0))
-        .order_by("code")
-    )
-    context = {
-        "languages": languages,
-        "tasks": Task.objects.alive().count(),
-        "annotations": Annotation.objects.count(),
-        "preferences": PreferenceRecord.objects.alive().count(),
-    }
-    return render(request, "home.html", context)
+    """Where the loop stands, with a link to each part."""
+    return render(request, "home.html", {"status": loop_status()})
 
 
 def healthz(request):

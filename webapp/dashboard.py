@@ -1,0 +1,89 @@
+"""What the home page shows: where the loop stands. Tasks open and done and agreement per language,
+preference records by source, the latest training jobs, the variants with their arena ratings.
+Computed at most every CACHE_SECONDS per process (agreement reads every annotation)."""
+
+from collections import defaultdict
+
+from django.core.cache import cache
+from django.db.models import Count, F, Q
+
+from webapp.feedback.models import Language, PreferenceRecord, Task
+from webapp.feedback.quality import load_facts
+from webapp.feedback.review import agreement_rows
+
+CACHE_SECONDS = 30
+CACHE_KEY = "dashboard:loop-status"
+
+
+def loop_status() -> dict:
+    status = cache.get(CACHE_KEY)
+    if status is None:
+        status = _compute()
+        cache.set(CACHE_KEY, status, CACHE_SECONDS)
+    return status
+
+
+def _compute() -> dict:
+    from webapp.arena.selectors import leaderboard
+    from webapp.modelstore.models import ModelVariant, VariantStatus
+    from webapp.training.models import TrainingJob
+
+    tasks = (
+        Task.objects.alive()
+        .filter(campaign__deleted_at__isnull=True)
+        .values("language_id")
+        .annotate(
+            total=Count("id", distinct=True),
+            done=Count("id", filter=Q(annotation_count__gte=F("campaign__overlap")), distinct=True),
+            annotations=Count("annotations"),
+        )
+    )
+    by_language: dict[str, dict] = defaultdict(dict)
+    for row in tasks:
+        by_language[row["language_id"]].update(
+            tasks=row["total"], done=row["done"], open=row["total"] - row["done"], annotations=row["annotations"]
+        )
+    records = PreferenceRecord.objects.alive().values("language_id", "source").annotate(n=Count("id"))
+    for row in records:
+        by_language[row["language_id"]].setdefault("records", {})[row["source"]] = row["n"]
+    facts = load_facts()
+    for row in agreement_rows(facts):
+        if row.campaign == "" and row.language == "":
+            overall = row
+    per_language = defaultdict(list)
+    for fact in facts:
+        per_language[fact.language].append(fact)
+    for code, language_facts in per_language.items():
+        (row,) = agreement_rows(language_facts)[:1]
+        by_language[code]["alpha"] = row.alpha
+        by_language[code]["pairwise"] = row.pairwise
+    names = dict(Language.objects.filter(code__in=by_language).values_list("code", "name"))
+    languages = [
+        {"code": code, "name": names.get(code, code), **{"tasks": 0, "open": 0, "done": 0, "annotations": 0}, **values}
+        for code, values in sorted(by_language.items())
+    ]
+    ratings = {row["variant_id"]: row for row in leaderboard()}
+    variants = [
+        {
+            "id": v.pk,
+            "name": v.name,
+            "kind": v.kind,
+            "parent": v.parent.name if v.parent else "",
+            "enrolled": v.enrolled_in_arena,
+            "rating": ratings.get(v.pk),
+        }
+        for v in ModelVariant.objects.filter(status=VariantStatus.READY).select_related("parent").order_by("created_at")
+    ]
+    jobs = [
+        {"id": j.pk, "kind": j.kind, "status": j.status, "variant": j.variant.name if j.variant else ""}
+        for j in TrainingJob.objects.select_related("variant").order_by("-id")[:5]
+    ]
+    return {
+        "languages": languages,
+        "agreement": {"alpha": overall.alpha, "pairwise": overall.pairwise, "tasks": overall.tasks},
+        "annotations": overall.annotations,
+        "tasks": sum(row["tasks"] for row in languages),
+        "records": PreferenceRecord.objects.alive().count(),
+        "variants": variants,
+        "jobs": jobs,
+    }
