@@ -4,8 +4,10 @@ Index types (inner product on L2-normalised vectors, i.e. cosine similarity):
 * `flat`: exact `IndexFlatIP` (wrapped in `IndexIDMap2` for our ids) up to `flat_max` vectors
   (default 50,000: a query scans 50k x 512 floats in a few milliseconds).
 * `ivf`: `IndexIVFFlat` above it, nlist = the power of two nearest to sqrt(n) (1,024 at 1M vectors),
-  trained on at most 64 x nlist sampled vectors; nprobe = max(16, nlist / 16) (64 at 1M). bench/retrieval.py
-  measures recall@10 against exact search with these parameters.
+  trained on at most 64 x nlist sampled vectors; nprobe = max(16, nlist / 4) (256 at 1M). On overlapping
+  clusters (bench/retrieval.py) a quarter of the lists is what recall@10 >= 0.95 takes (nlist/16 gave
+  0.77 at 200k vectors); a query still scans 4x fewer vectors than exact search, and the index builds
+  in seconds where HNSW's graph takes far longer on 2 cores.
 
 Files: one index file written to a temporary name and renamed over the old one, then a small
 manifest (model key, count, generation) written the same way. A manifest whose count differs from
@@ -44,7 +46,7 @@ def choose_params(n: int, flat_max: int = FLAT_MAX) -> IndexParams:
     if n <= flat_max:
         return IndexParams("flat")
     nlist = 2 ** round(math.log2(math.sqrt(n)))
-    return IndexParams("ivf", nlist=nlist, nprobe=max(16, nlist // 16))
+    return IndexParams("ivf", nlist=nlist, nprobe=max(16, nlist // 4))
 
 
 def _as_ids(ids) -> np.ndarray:
