@@ -22,7 +22,7 @@ AUTO = "auto"
 ALL = "all"
 DETECT = ("Detect automatically", AUTO)
 EVERY = ("All languages", ALL)
-OUTCOMES = [("a", "👈 A is better"), ("b", "👉 B is better"), ("tie", "🤝 Tie"), ("both_bad", "👎 Both are bad")]
+OUTCOMES = [("a", "A is better"), ("b", "B is better"), ("tie", "Tie"), ("both_bad", "Both are bad")]
 LEADERBOARD_HEADERS = ["rank", "model", "rating", "95% CI", "votes", "lineage"]
 NOTICE = (
     "**Before you write a prompt:** prompts, answers and votes are kept and may be used to train and "
@@ -174,9 +174,7 @@ def _votes_disabled() -> list:
 # --- Layout --------------------------------------------------------------------------------------
 
 
-def _vote_row(prefix: str, token: gr.State, language: gr.Dropdown, result: gr.Markdown) -> list[gr.Button]:
-    with gr.Row():
-        buttons = [gr.Button(label, interactive=False, elem_id=f"{prefix}vote-{o}") for o, label in OUTCOMES]
+def _vote_events(prefix: str, buttons: list[gr.Button], token: gr.State, language: gr.Dropdown, result) -> None:
     for (outcome, _label), button in zip(OUTCOMES, buttons, strict=True):
         button.click(
             _voter(outcome),
@@ -184,7 +182,6 @@ def _vote_row(prefix: str, token: gr.State, language: gr.Dropdown, result: gr.Ma
             [result],
             api_name=f"{prefix.replace('-', '_')}vote_{outcome}",
         ).success(_votes_disabled, None, buttons, api_visibility="private")
-    return buttons
 
 
 def _conversation(prefix: str, with_models: bool):
@@ -220,8 +217,10 @@ def _conversation(prefix: str, with_models: bool):
             for side in "AB"
         ]
     status = gr.Markdown(elem_id=f"{prefix}status")
+    with gr.Row():
+        buttons = [gr.Button(label, interactive=False, elem_id=f"{prefix}vote-{o}") for o, label in OUTCOMES]
     result = gr.Markdown(elem_id=f"{prefix}result")
-    buttons = _vote_row(prefix, token, language, result)
+    _vote_events(prefix, buttons, token, language, result)
     return prompt, language, models, send, answers, token, status, result, buttons
 
 
@@ -250,8 +249,10 @@ def build_arena() -> gr.Blocks:
             gr.Markdown(
                 "Bradley–Terry ratings fitted by maximum likelihood on the Elo scale (400 points = 10:1 odds), "
                 "the base model at 1000; a tie or 'both bad' counts as half a win for each side. Intervals: "
-                f"95% bootstrap ({settings.ARENA_BOOTSTRAP_ROUNDS} rounds). Votes cast after a model named "
-                "itself are not counted."
+                f"95% bootstrap ({settings.ARENA_BOOTSTRAP_ROUNDS} rounds; they need a few votes per pair, since "
+                "with one vote every round redraws that same vote). Votes cast after a model named itself, and "
+                "side-by-side votes, are not counted. Staff: statistics and exclusions at "
+                "[/arena-stats/](/arena-stats/)."
             )
             board_language = gr.Dropdown(
                 label="Language", choices=[EVERY], value=ALL, allow_custom_value=True, elem_id="board-language"

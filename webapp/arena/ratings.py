@@ -100,6 +100,25 @@ def _line_search(weights, l2, r, free, step, objective) -> tuple[np.ndarray, flo
     return r, objective
 
 
+def covariance(
+    wins: np.ndarray, ties: np.ndarray, r: np.ndarray, *, anchor: int | None = None, l2: float = 0.0
+) -> np.ndarray:
+    """Approximate covariance of fitted ratings (natural units): the inverse of the observed
+    information, i.e. of the negative Hessian of the penalised log-likelihood at `r`, the anchor held
+    fixed (its row and column are zero). Unlike a percentile interval it does not collapse when a pair
+    has a single vote (every bootstrap round then redraws that same vote)."""
+    weights = wins + ties / 2
+    games = weights + weights.T
+    p = expit(r[:, None] - r[None, :])
+    information = games * p * (1 - p)
+    n = len(r)
+    hessian = np.diag(information.sum(axis=1)) - information + l2 * np.eye(n)
+    free = [i for i in range(n) if i != anchor]
+    result = np.zeros((n, n))
+    result[np.ix_(free, free)] = np.linalg.pinv(hessian[np.ix_(free, free)])
+    return result
+
+
 def bootstrap(
     wins: np.ndarray,
     ties: np.ndarray,
@@ -138,9 +157,12 @@ def leaderboard(
     rounds: int = 200,
     l2: float = 0.0,
     seed: int = 0,
+    point: np.ndarray | None = None,
 ) -> list[Rating]:
-    """Point ratings with 95% percentile intervals on the Elo scale, best first."""
-    point = fit(wins, ties, anchor=anchor, l2=l2)
+    """Point ratings with 95% percentile intervals on the Elo scale, best first (`point`: the fit,
+    when the caller already has it)."""
+    if point is None:
+        point = fit(wins, ties, anchor=anchor, l2=l2)
     samples = bootstrap(wins, ties, rounds=rounds, anchor=anchor, l2=l2, seed=seed, start=point)
     low, high = np.percentile(samples, [2.5, 97.5], axis=0)
     votes = (wins + wins.T).sum(axis=1) + ties.sum(axis=1)

@@ -2,6 +2,7 @@
 process until a vote changes) and the staff statistics."""
 
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -37,13 +38,23 @@ def rating_votes(language: str | None = None) -> QuerySet[Vote]:
     return votes
 
 
-_cache: dict[str, tuple[tuple, list[dict]]] = {}
+@dataclass(frozen=True)
+class Fit:
+    """A language's ratings: the leaderboard rows, and the covariance of the fitted ratings (natural
+    units) over `variant_ids`, which is what battle sampling needs."""
+
+    rows: list[dict]
+    variant_ids: list[int]
+    covariance: np.ndarray
+
+
+_cache: dict[str, tuple[tuple, Fit]] = {}
 _cache_lock = threading.Lock()
 
 
-def leaderboard(language: str | None = None) -> list[dict]:
-    """Rows best first: variant, variant_id, rating, ci_low, ci_high, votes. Recomputed only when
-    the counting votes changed (their count, largest id and id sum)."""
+def rating_fit(language: str | None = None) -> Fit:
+    """The fit for one language (all when None), recomputed only when the counting votes changed
+    (their count, largest id and id sum); cached per process."""
     votes = rating_votes(language)
     state = tuple(votes.aggregate(n=Count("id"), last=Max("id"), ids=Sum("id")).values())
     key = language or ""
@@ -51,16 +62,21 @@ def leaderboard(language: str | None = None) -> list[dict]:
         cached = _cache.get(key)
     if cached and cached[0] == state:
         return cached[1]
-    rows = _compute(votes)
+    fit = _compute(votes)
     with _cache_lock:
-        _cache[key] = (state, rows)
-    return rows
+        _cache[key] = (state, fit)
+    return fit
 
 
-def _compute(votes: QuerySet[Vote]) -> list[dict]:
+def leaderboard(language: str | None = None) -> list[dict]:
+    """Rows best first: variant, variant_id, rating, ci_low, ci_high, votes."""
+    return rating_fit(language).rows
+
+
+def _compute(votes: QuerySet[Vote]) -> Fit:
     data = list(votes.values_list("variant_a_id", "variant_b_id", "outcome"))
     if not data:
-        return []
+        return Fit([], [], np.zeros((0, 0)))
     ids = sorted({v for a, b, _ in data for v in (a, b)})
     index = {variant: i for i, variant in enumerate(ids)}
     a = np.array([index[row[0]] for row in data])
@@ -69,14 +85,12 @@ def _compute(votes: QuerySet[Vote]) -> list[dict]:
     wins, ties = ratings.tally(a, b, outcome, len(ids))
     variants = ModelVariant.objects.in_bulk(ids)
     anchor = _anchor([variants[i] for i in ids])
+    anchor_index = None if anchor is None else index[anchor.pk]
+    point = ratings.fit(wins, ties, anchor=anchor_index, l2=RATING_L2)
     table = ratings.leaderboard(
-        wins,
-        ties,
-        anchor=None if anchor is None else index[anchor.pk],
-        rounds=settings.ARENA_BOOTSTRAP_ROUNDS,
-        l2=RATING_L2,
+        wins, ties, anchor=anchor_index, rounds=settings.ARENA_BOOTSTRAP_ROUNDS, l2=RATING_L2, point=point
     )
-    return [
+    rows = [
         {
             "variant": variants[ids[row.index]].name,
             "variant_id": ids[row.index],
@@ -87,6 +101,7 @@ def _compute(votes: QuerySet[Vote]) -> list[dict]:
         }
         for row in table
     ]
+    return Fit(rows, ids, ratings.covariance(wins, ties, point, anchor=anchor_index, l2=RATING_L2))
 
 
 def _anchor(rated: list[ModelVariant]) -> ModelVariant | None:

@@ -154,9 +154,11 @@ def battle_pair(*, language: Language, rng: np.random.Generator | None = None) -
     variants = {v.pk: v for v in selectors.enrolled_variants()}
     if len(variants) < 2:
         raise ApplicationError("The arena needs at least two enrolled models; none can battle right now.")
-    rated = {row["variant_id"]: (row["ci_low"], row["ci_high"]) for row in selectors.leaderboard(language.code)}
-    widths = sampling.interval_widths(list(variants), rated)
-    first, second = sampling.draw_pair(widths, rng or np.random.default_rng())
+    fit = selectors.rating_fit(language.code)
+    variances = sampling.difference_variances(
+        list(variants), fit.variant_ids, fit.covariance, unrated=1 / selectors.RATING_L2
+    )
+    first, second = sampling.draw_pair(variances, rng or np.random.default_rng())
     return variants[first], variants[second]
 
 
