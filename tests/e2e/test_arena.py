@@ -129,3 +129,24 @@ def test_the_arena_page_shows_the_notice_and_takes_a_vote(arena, servers, browse
     page.locator("#result:has-text('Model A was')").wait_for(timeout=30_000)
     assert PreferenceRecord.objects.get().language_id == "de"  # detected
     page.locator("#vote-a[disabled]").wait_for(timeout=10_000)  # one vote per battle
+
+
+def test_a_burst_beyond_the_queue_is_turned_away_while_the_site_keeps_answering(arena, servers):
+    server = servers.start(ARENA_CONCURRENCY="1", ARENA_QUEUE_SIZE="2", ARENA_MAX_NEW_TOKENS="32")
+    clients = [servers.client(server) for _ in range(6)]
+    jobs = [
+        client.submit(f"Question number {i}: what is the sea?", "en", api_name="/battle")
+        for i, client in enumerate(clients)
+    ]
+    assert get_json(f"{server.url}/api/v1/arena/leaderboard/")["ratings"] == []  # Django answers meanwhile
+    outcomes = []
+    for job in jobs:
+        try:
+            job.result(timeout=120)
+            outcomes.append("answered")
+        except Exception as exc:  # noqa: BLE001 - the client's error types differ between refusals
+            outcomes.append(str(exc))
+    # One running and two waiting are answered; the rest joined while the first was still loading the
+    # model and generating, and were refused at once instead of piling up.
+    assert outcomes.count("answered") == 3, outcomes
+    assert all("queue is full" in o.lower() for o in outcomes if o != "answered"), outcomes
