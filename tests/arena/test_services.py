@@ -116,6 +116,8 @@ def test_excluding_a_client_drops_their_votes_from_ratings_and_exports(variants,
     assert later.excluded and later.preference.deleted_at is not None
     assert services.client_include(client_hash=ALICE) == 2
     assert PreferenceRecord.objects.alive().count() == 3
+    with pytest.raises(ApplicationError, match="64-character"):
+        services.client_exclude(client_hash="", reason="typo")
 
 
 @override_settings(ARENA_VOTE_LIMIT=2, ARENA_RATE_WINDOW_SECONDS=3600)

@@ -5,6 +5,7 @@ source `arena`), and staff exclusion of a client's votes."""
 import hashlib
 import hmac
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from workers.llm.params import GenerationParams
 TEMPERATURE = 0.7
 TOP_P = 0.9
 STREAM_POLL_SECONDS = 0.05
+CLIENT_HASH = re.compile(r"[0-9a-f]{64}")
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ def _forget_old_windows(before: datetime) -> None:
 def client_exclude(*, client_hash: str, reason: str = "", by=None) -> ExcludedClient:
     """Leave a client's votes out of ratings, exports and training (their preference records are
     soft-deleted, which every preference selector honours); later votes are excluded too."""
+    if not CLIENT_HASH.fullmatch(client_hash or ""):
+        raise ApplicationError("A client is named by its 64-character hash, as listed on the statistics page.")
     excluded, _ = ExcludedClient.objects.get_or_create(
         client_hash=client_hash, defaults={"reason": reason[:500], "excluded_by": by}
     )
