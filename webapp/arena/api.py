@@ -15,23 +15,25 @@ from webapp.feedback.languages import canonical_tag
 from webapp.feedback.models import Language
 
 
+class ArenaRatingSerializer(serializers.Serializer):
+    variant = serializers.CharField()
+    rating = serializers.FloatField()
+    ci_low = serializers.FloatField()
+    ci_high = serializers.FloatField()
+    votes = serializers.IntegerField()
+
+
+class ArenaLeaderboardSerializer(serializers.Serializer):
+    ratings = ArenaRatingSerializer(many=True)
+
+
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    class RatingOutput(serializers.Serializer):
-        variant = serializers.CharField()
-        rating = serializers.FloatField()
-        ci_low = serializers.FloatField()
-        ci_high = serializers.FloatField()
-        votes = serializers.IntegerField()
-
-    class LeaderboardOutput(serializers.Serializer):
-        ratings = serializers.ListField(child=serializers.DictField())
-
     @extend_schema(
         parameters=[OpenApiParameter("language", str, description="BCP-47 tag; all languages when absent")],
-        responses={200: LeaderboardOutput},
+        responses={200: ArenaLeaderboardSerializer},
     )
     def get(self, request):
         """Bradley–Terry ratings on the Elo scale with 95% bootstrap intervals, best first."""
@@ -41,32 +43,32 @@ class LeaderboardView(APIView):
             if not Language.objects.filter(code=language).exists():
                 raise ApplicationError(f"Unknown language {language!r}.")
         rows = selectors.leaderboard(language or None)
-        return Reply({"ratings": self.RatingOutput(rows, many=True).data})
+        return Reply(ArenaLeaderboardSerializer({"ratings": rows}).data)
 
 
 class ExclusionListView(APIView):
     permission_classes = [IsStaff]
 
-    class InputSerializer(serializers.Serializer):
+    class ArenaExclusionInputSerializer(serializers.Serializer):
         client_hash = serializers.RegexField(r"^[0-9a-f]{64}$")
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    class OutputSerializer(serializers.ModelSerializer):
+    class ArenaExclusionSerializer(serializers.ModelSerializer):
         class Meta:
             model = ExcludedClient
             fields = ["client_hash", "reason", "created_at"]
 
-    @extend_schema(responses={200: OutputSerializer(many=True)})
+    @extend_schema(responses={200: ArenaExclusionSerializer(many=True)})
     def get(self, request):
-        return Reply(self.OutputSerializer(ExcludedClient.objects.order_by("-created_at"), many=True).data)
+        return Reply(self.ArenaExclusionSerializer(ExcludedClient.objects.order_by("-created_at"), many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=ArenaExclusionInputSerializer, responses={201: ArenaExclusionSerializer})
     def post(self, request):
         """Exclude a client: their votes leave the ratings, exports and training data."""
-        data = self.InputSerializer(data=request.data)
+        data = self.ArenaExclusionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         excluded = services.client_exclude(**data.validated_data, by=request.user)
-        return Reply(self.OutputSerializer(excluded).data, status=status.HTTP_201_CREATED)
+        return Reply(self.ArenaExclusionSerializer(excluded).data, status=status.HTTP_201_CREATED)
 
 
 class ExclusionDetailView(APIView):
