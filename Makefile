@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv chromium lint bench clean
+.PHONY: run test venv chromium lint bench clean demo-loop
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ run: venv
 	$(PY) manage.py install_base_model
 	$(PY) -m webapp.embedded
 
+# Play the whole loop against the app that `make run` serves (run it in a second terminal).
+demo-loop: venv
+	$(PY) manage.py play_loop --url http://127.0.0.1:$${PORT:-8000}
+
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -43,6 +47,7 @@ lint: venv
 bench: venv
 	$(PY) bench/store.py
 	$(PY) bench/generate.py
+	$(PY) bench/annotate.py
 	$(PY) bench/leaderboard.py
 	$(PY) bench/retrieval.py
 

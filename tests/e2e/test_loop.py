@@ -1,0 +1,107 @@
+"""The whole loop as one user story (webapp/loop_story.py), with tiny models: the real ASGI app under
+uvicorn (Django + the Gradio arena), a real Celery worker on the gpu, default and index queues, the
+configured broker and database (PostgreSQL + Redis in CI's services run). Every link is checked:
+ids, sources, lineage, ratings and exports."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from tests.e2e.server_process import ServerProcess
+from webapp.feedback.models import Annotation, PreferenceRecord
+from webapp.loop_story import LANGUAGES, PROMPTS, LoopStory, prepare_accounts
+from webapp.modelstore.models import ModelVariant
+from webapp.training.models import TrainingJob
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
+
+
+@pytest.fixture
+def app_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARENA_MAX_NEW_TOKENS", "12")
+    server = ServerProcess(tmp_path / "uvicorn.log")
+    yield server
+    server.stop()
+
+
+def test_annotations_train_a_model_that_the_arena_compares_and_its_votes_train_the_next(
+    tiny_variants, app_server, start_worker
+):
+    base, adapter_a, _ = tiny_variants
+    User.objects.create_superuser("admin", password="pw-admin")
+    staff_token, annotators = prepare_accounts()
+    start_worker(queues="gpu,default,index")
+    lines = []
+    story = LoopStory(
+        base_url=app_server.url,
+        staff_token=staff_token,
+        annotator_tokens=annotators,
+        base_model=base.name,
+        first_round=[base.name, adapter_a.name],  # two models, so round 1 has a consistency table
+        max_new_tokens=12,
+        samples=4,  # random tiny models often answer with an empty string
+        train_steps=4,
+        battles=4,
+        timeout=300,
+        say=lines.append,
+    )
+    result = story.play()
+
+    # 1-2: tasks from generation in three languages, every one ranked by both annotators.
+    assert len(result.tasks) == len(PROMPTS) * len(LANGUAGES)
+    ranked = Annotation.objects.filter(task__campaign_id=result.campaign)
+    assert ranked.count() == result.annotations == 2 * (len(result.tasks) + len(result.second_round_tasks))
+    overall = result.review["agreement"][0]
+    assert overall["tasks"] == len(result.tasks) + len(result.second_round_tasks) and overall["pairwise"] is not None
+    assert result.review["consistency"], "no cross-lingual consistency rows"
+    assert {row["group"] for row in result.review["consistency"]} <= set(PROMPTS)
+
+    # 3: the first job trained on annotations and registered a variant with an evaluation.
+    first = ModelVariant.objects.get(name=result.first_job["variant"])
+    assert first.parent == base and set(first.lineage["data"]["by_source"]) == {"annotation"}
+    assert first.metrics["evaluation"]["all"]["n"] > 0
+
+    # 4: round 2 compares the new variant with the base.
+    models = {item["model_name"] for task in result.second_round_tasks for item in task_items(task)}
+    assert models == {base.name, first.name}
+
+    # 5: every battle's vote is an arena preference record between the two enrolled models.
+    votes = PreferenceRecord.objects.filter(source="arena")
+    assert votes.count() == len(result.votes) == 4
+    assert all({v.model_a, v.model_b} == {base.name, first.name} for v in votes)
+
+    # 6: the second job selected annotations and arena votes: its snapshot lists the arena pairs by id.
+    second_job = TrainingJob.objects.get(pk=result.second_job["id"])
+    second = second_job.variant
+    # An adapter trains on its parent's merged copy, which names the first variant as its parent.
+    assert second.lineage["requested_parent"] == first.name and second.parent.parent == first
+    assert set(second.lineage["data"]["by_source"]) == {"annotation", "arena"}
+    snapshot_ids = {
+        line.split("\t")[1]
+        for line in (Path(settings.MODELS_STORE) / second.lineage["data"]["pair_ids"]).read_text().splitlines()
+    }
+    assert {v.external_id for v in votes if v.outcome in ("a", "b")} <= snapshot_ids
+
+    # 7: the leaderboard rates both models; the exports hold the records of every source.
+    assert {row["variant"] for row in result.leaderboard} == {base.name, first.name}
+    assert sum(row["votes"] for row in result.leaderboard) == 2 * len(votes)
+    pairs = result.exports["pairs"]
+    assert {row["source"] for row in pairs} == {"annotation", "arena"}
+    assert {row["id"] for row in pairs if row["source"] == "arena"} == {
+        v.external_id for v in votes if v.outcome in ("a", "b")
+    }
+    assert {row["id"] for row in result.exports["dpo"]} == {row["id"] for row in pairs}
+    assert result.exports["sft"] and all(row["completion"][0]["role"] == "assistant" for row in result.exports["sft"])
+    assert len(result.exports["rankings"]) == len(result.tasks) + len(result.second_round_tasks)
+    assert any("Leaderboard" in line for line in lines)
+
+
+def task_items(task_id: int) -> list[dict]:
+    from webapp.feedback.models import TaskResponse
+
+    return [
+        {"model_name": item.response.variant.name if item.response.variant else item.response.model_name}
+        for item in TaskResponse.objects.filter(task_id=task_id).select_related("response__variant")
+    ]
