@@ -203,8 +203,16 @@
     show("task");
     status("");
     renewLeaseEvery(config.leaseSeconds);
-    if (window.PFRelated) window.PFRelated.mount($("related"), next.id, { submitted: false });
+    showRelated($("related"), next.id, false);
     cards[order[0].position].focus();
+  }
+
+  // Related items in other languages (the retrieval index): for the current task without consensus
+  // (it must not anchor the ranking), and for the task just submitted with it.
+  function showRelated(root, taskId, submitted) {
+    if (!window.PFRelated) return;
+    const strings = submitted ? { ...T.related, title: T.relatedPrevious } : T.related;
+    window.PFRelated.mount(root, taskId, { submitted, strings });
   }
 
   // --- server ----------------------------------------------------------------------------------
@@ -282,6 +290,7 @@
     }
     if (reply.ok) {
       status(T.submitted);
+      showRelated($("related-previous"), task.id, true);
       loadNext();
     } else if (reply.status === 409) {
       status(/lease|filled/.test(reply.data.detail || "") ? T.leaseLost : T.conflict, true);

@@ -6,6 +6,15 @@
 // submitted; nothing is shown for gold items. Data goes in through textContent only.
 (function () {
   "use strict";
+  // English by default; a page passes its translated strings as options.strings.
+  const DEFAULT_STRINGS = {
+    title: "Related items in other languages",
+    empty: "No related items yet.",
+    similarity: "similarity",
+    consensus: "Consensus best answer: ",
+    afterSubmit: "Consensus is shown after you submit.",
+    unavailable: "Related items unavailable",
+  };
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -14,46 +23,47 @@
     return node;
   }
 
-  function renderItem(item, submitted) {
+  function renderItem(item, submitted, S) {
     const li = el("li", "pf-related-item");
     li.dataset.id = item.id;
     const text = el("div", "pf-related-text", item.text);
     text.dir = "auto";
     li.append(text);
-    li.append(el("div", "pf-related-meta", `${item.language} · similarity ${item.score.toFixed(2)}`));
+    li.append(el("div", "pf-related-meta", `${item.language} · ${S.similarity} ${item.score.toFixed(2)}`));
     if (item.warning) li.append(el("div", "pf-related-warning", item.warning));
     if (item.consensus) {
       const box = el("div", "pf-related-consensus");
-      box.append(el("span", "pf-related-label", "Consensus best answer: "));
+      box.append(el("span", "pf-related-label", S.consensus));
       const answer = el("span", "pf-related-answer", item.consensus.text);
       answer.dir = "auto";
       box.append(answer);
       li.append(box);
     } else if (!submitted) {
-      li.append(el("div", "pf-related-note", "Consensus is shown after you submit."));
+      li.append(el("div", "pf-related-note", S.afterSubmit));
     }
     return li;
   }
 
-  function render(root, body) {
+  function render(root, body, S) {
     root.replaceChildren();
     if (body.hidden) {
       root.hidden = true;
       return;
     }
     root.hidden = false;
-    root.append(el("h3", "pf-related-title", "Related items in other languages"));
+    root.append(el("h3", "pf-related-title", S.title));
     if (!body.results.length) {
-      root.append(el("p", "pf-related-empty", "No related items yet."));
+      root.append(el("p", "pf-related-empty", S.empty));
       return;
     }
     const list = el("ul", "pf-related-list");
-    for (const item of body.results) list.append(renderItem(item, body.submitted));
+    for (const item of body.results) list.append(renderItem(item, body.submitted, S));
     root.append(list);
   }
 
   function mount(root, taskId, options) {
     let state = Object.assign({ submitted: false, k: 5 }, options || {});
+    const S = Object.assign({}, DEFAULT_STRINGS, state.strings || {});
     async function refresh(more) {
       state = Object.assign(state, more || {});
       const reply = await fetch(`/api/v1/search/related/?task=${encodeURIComponent(taskId)}&k=${state.k}`, {
@@ -61,10 +71,10 @@
       });
       const body = await reply.json().catch(() => ({}));
       if (!reply.ok) {
-        root.replaceChildren(el("p", "pf-related-error", body.detail || `Related items unavailable (${reply.status}).`));
+        root.replaceChildren(el("p", "pf-related-error", body.detail || `${S.unavailable} (${reply.status}).`));
         return body;
       }
-      render(root, body);
+      render(root, body, S);
       root.dataset.submitted = String(body.submitted);
       return body;
     }

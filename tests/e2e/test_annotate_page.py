@@ -176,3 +176,46 @@ def test_arabic_renders_right_to_left_xss_stays_text_errors_keep_the_ranking_and
     (stored,) = Annotation.objects.filter(task=task)
     assert stored.ranking == [sorted(ranked[:2]), [ranked[2]]]
     assert page.evaluate("window.__xss") is None and dialogs == []
+
+
+def test_the_related_panel_shows_other_groups_in_other_languages_and_consensus_only_after_submit(
+    live_app, browser_page
+):
+    from webapp.feedback.services import assignment
+    from webapp.retrieval.services import index_sync
+
+    german = make_annotator("greta", ["de"])
+    german.set_password("pw-greta")
+    german.save()
+    english = make_annotator("eddie", ["en"])
+    de_campaign = catalog.campaign_create(name="Brot", languages=["de"], overlap=1)
+    en_campaign = catalog.campaign_create(name="Bread", languages=["en"], overlap=1)
+
+    def task(campaign, text, language, group, answers):
+        prompt = catalog.prompt_create(content=text, language=language, group=group)
+        responses = [catalog.response_create(prompt=prompt, content=a) for a in answers]
+        return catalog.task_create(campaign=campaign, prompt=prompt, responses=responses)
+
+    task(de_campaign, "Wie bleibt Brot länger frisch?", "de", "bread", ["Im Brotkasten.", "Im Kühlschrank."])
+    catalog.prompt_create(content="How do I keep bread fresh for longer?", language="en", group="bread")
+    settled = task(
+        en_campaign, "What is the best way to store bread?", "en", "store", ["In a bread box.", "In the fridge."]
+    )
+    assignment.tasks_next(user=english)
+    assignment.annotation_submit(user=english, task_id=settled.pk, ranking=[[0], [1]])
+    index_sync()
+
+    page = browser_page
+    page.goto(f"{live_app.url}/accounts/login/")
+    page.fill("#id_username", "greta")
+    page.fill("#id_password", "pw-greta")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#related .pf-related-item")
+    panel = page.inner_text("#related")
+    assert "What is the best way to store bread?" in panel  # another group, another language
+    assert "How do I keep bread fresh for longer?" not in panel  # the prompt's own translation group
+    assert "In a bread box." not in panel  # no consensus before submitting: it would anchor the ranking
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#related-previous .pf-related-consensus")
+    assert "In a bread box." in page.inner_text("#related-previous")

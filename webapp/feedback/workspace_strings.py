@@ -27,4 +27,13 @@ def workspace_strings() -> dict[str, str]:
         "leaseLost": _("Your hold on this task ended and others filled it. Loading the next one."),
         "skipped": _("Skipped. Next task…"),
         "progress": _("%(today)s done today · %(total)s in total · %(remaining)s left in your languages"),
+        "related": {
+            "title": _("Related items in other languages"),
+            "empty": _("No related items yet."),
+            "similarity": _("similarity"),
+            "consensus": _("Consensus best answer: "),
+            "afterSubmit": _("Consensus is shown after you submit."),
+            "unavailable": _("Related items unavailable"),
+        },
+        "relatedPrevious": _("Your last task: related items in other languages, with their consensus"),
     }

@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.feedback.api import MAX_ID
 from webapp.retrieval import selectors, services
 from webapp.retrieval.models import IndexBuild, LinkDecision
 
@@ -38,7 +39,7 @@ class SearchApi(APIView):
 
 class RelatedApi(APIView):
     class InputSerializer(serializers.Serializer):
-        task = serializers.IntegerField()
+        task = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         k = serializers.IntegerField(required=False, default=5)
 
     @extend_schema(parameters=[InputSerializer], responses={200: dict})
@@ -85,10 +86,10 @@ class TranslationLinksApi(APIView):
     permission_classes = [IsAdminUser]
 
     class DecisionSerializer(serializers.Serializer):
-        prompt_a = serializers.IntegerField()
-        prompt_b = serializers.IntegerField()
+        prompt_a = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        prompt_b = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         decision = serializers.ChoiceField(choices=LinkDecision.choices)
-        score = serializers.FloatField(required=False, default=0.0)
+        score = serializers.FloatField(required=False, default=0.0, min_value=-1.0, max_value=1.0)
 
     @extend_schema(parameters=[SimilarPairsInput], responses={200: dict})
     def get(self, request):
