@@ -16,6 +16,22 @@
       cell.append(a);
     } else if (job.kind === "import" && r.lines !== undefined) {
       cell.append(`${r.pairs_created} pairs, ${r.tasks_created} tasks imported; ${r.invalid} invalid`);
+      const dup = r.near_duplicates || {};
+      if (dup.count) {
+        const details = document.createElement("details");
+        const summary = document.createElement("summary");
+        summary.textContent = `${dup.count} near-duplicate prompt pair(s)`;
+        details.append(summary);
+        const list = document.createElement("ul");
+        for (const pair of dup.pairs || []) {
+          const li = document.createElement("li");
+          li.dir = "auto";
+          li.textContent = `${pair.a.text} ≈ ${pair.b.text} (${pair.score})`;
+          list.append(li);
+        }
+        details.append(list);
+        cell.append(details);
+      }
     }
     if (r.errors && r.errors.length) {
       const ul = document.createElement("ul");

@@ -369,3 +369,26 @@ def _joined_group(a: Prompt, b: Prompt) -> str:
     group = a.group or b.group or f"link-{a.pk}"
     Prompt.objects.filter(pk__in=(a.pk, b.pk)).filter(Q(group="") | Q(group=group)).update(group=group)
     return group
+
+
+DUPLICATE_THRESHOLD = 0.95
+DUPLICATES_REPORTED = 20
+
+
+def import_duplicates(*, prompt_ids: list[int], threshold: float = DUPLICATE_THRESHOLD) -> dict:
+    """After an import: index its new prompts now (not at the next sync) and report the same-language
+    prompt pairs involving them at or above `threshold` cosine similarity: likely near-duplicates."""
+    from webapp.retrieval.selectors import similar_prompt_pairs
+
+    if not prompt_ids:
+        return {"count": 0, "pairs": []}
+    index_texts(items=[(TextKind.PROMPT, pk) for pk in prompt_ids])
+    new = set(prompt_ids)
+    pairs = [
+        pair
+        for pair in similar_prompt_pairs(
+            threshold=threshold, cross_language=False, limit=500, scan=min(len(prompt_ids), 20000)
+        )
+        if {pair["a"]["id"], pair["b"]["id"]} & new
+    ]
+    return {"count": len(pairs), "threshold": threshold, "pairs": pairs[:DUPLICATES_REPORTED]}

@@ -1,18 +1,22 @@
 """Imports and exports as background jobs: the request stores the upload (or the export's settings)
 and a TransferJob row; a worker runs it and writes counts and the bad-line list on the row."""
 
+import logging
 import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max
 
 from webapp.errors import ApplicationError
 from webapp.feedback.exporting import ExportSpec, feedback_export
 from webapp.feedback.importing import ImportRejected, feedback_import
-from webapp.feedback.models import TransferJob, TransferKind
+from webapp.feedback.models import Prompt, TransferJob, TransferKind
 from webapp.jobs.services import JobRun, job_enqueue, job_running
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 
@@ -61,6 +65,7 @@ def transfer_run(job_id: int) -> None:
 
 
 def _run_import(run: JobRun, job: TransferJob) -> None:
+    last_prompt = Prompt.objects.aggregate(last=Max("id"))["last"] or 0
     try:
         report = feedback_import(
             path=job.path,
@@ -70,7 +75,21 @@ def _run_import(run: JobRun, job: TransferJob) -> None:
     except ImportRejected as exc:
         run.save(result=exc.report.as_dict())
         raise
-    run.save(result=report.as_dict(), progress_done=report.lines, progress_total=report.lines)
+    result = {**report.as_dict(), "near_duplicates": _near_duplicates(last_prompt)}
+    run.save(result=result, progress_done=report.lines, progress_total=report.lines)
+
+
+def _near_duplicates(last_prompt: int) -> dict:
+    """Prompts this import created that nearly repeat another prompt in their language. Advisory:
+    the import is committed already, so a failure here (no embedder, say) is reported, not raised."""
+    from webapp.retrieval.services import import_duplicates
+
+    new = list(Prompt.objects.alive().filter(pk__gt=last_prompt).values_list("pk", flat=True))
+    try:
+        return import_duplicates(prompt_ids=new)
+    except Exception as exc:  # noqa: BLE001  (see the docstring)
+        logger.warning("near-duplicate check after an import failed", exc_info=True)
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _run_export(run: JobRun, job: TransferJob) -> None:
