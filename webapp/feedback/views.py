@@ -96,23 +96,38 @@ def review_page(request):
 
 
 # --- Onboarding (staff) ------------------------------------------------------------------------------
+def _submitted(request, form, action):
+    """For a valid POST, run `action(cleaned_data)` and return its result; a refusal from the service
+    (ApplicationError) goes onto the form as its message. None when nothing was done."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return action(form.cleaned_data) or True
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return None
+
+
+def _codes(languages) -> list[str]:
+    return [language.code for language in languages]
+
+
 @staff_member_required
 def team_page(request):
     """Invite annotators, list them with their languages and campaigns, and the campaigns."""
     form = InviteForm(request.POST or None)
-    invitation = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation = onboarding.annotator_invite(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                languages=[language.code for language in form.cleaned_data["languages"]],
-                campaigns=list(form.cleaned_data["campaigns"]),
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            form = InviteForm()
+    invitation = _submitted(
+        request,
+        form,
+        lambda data: onboarding.annotator_invite(
+            username=data["username"],
+            email=data["email"],
+            languages=_codes(data["languages"]),
+            campaigns=list(data["campaigns"]),
+        ),
+    )
+    if invitation:
+        form = InviteForm()
     annotators = (
         User.objects.filter(groups__name=ANNOTATOR, profile__is_external=False)
         .prefetch_related("profile__languages", "campaigns")
@@ -137,19 +152,19 @@ def annotator_page(request, pk: int):
         "is_active": user.is_active,
     }
     form = AnnotatorForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            onboarding.annotator_update(
-                user=user,
-                languages=[language.code for language in form.cleaned_data["languages"]],
-                campaigns=list(form.cleaned_data["campaigns"]),
-                is_active=form.cleaned_data["is_active"],
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("team")
+    saved = _submitted(
+        request,
+        form,
+        lambda data: onboarding.annotator_update(
+            user=user,
+            languages=_codes(data["languages"]),
+            campaigns=list(data["campaigns"]),
+            is_active=data["is_active"],
+        ),
+    )
+    if saved:
+        messages.success(request, _("Saved."))
+        return redirect("team")
     invitation_url = "" if user.has_usable_password() else request.build_absolute_uri(onboarding.invitation_path(user))
     return render(request, "feedback/annotator.html", {"form": form, "member": user, "invitation_url": invitation_url})
 
@@ -157,19 +172,19 @@ def annotator_page(request, pk: int):
 @staff_member_required
 def campaign_new_page(request):
     form = CampaignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            catalog.campaign_create(
-                name=form.cleaned_data["name"],
-                guidelines=form.cleaned_data["guidelines"],
-                languages=[language.code for language in form.cleaned_data["languages"]],
-                overlap=form.cleaned_data["overlap"],
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Campaign created."))
-            return redirect("team")
+    created = _submitted(
+        request,
+        form,
+        lambda data: catalog.campaign_create(
+            name=data["name"],
+            guidelines=data["guidelines"],
+            languages=_codes(data["languages"]),
+            overlap=data["overlap"],
+        ),
+    )
+    if created:
+        messages.success(request, _("Campaign created."))
+        return redirect("team")
     return render(request, "feedback/campaign_new.html", {"form": form})
 
 
@@ -179,12 +194,7 @@ def invite_accept_page(request, uid: str, token: str):
     if user is None:
         return render(request, "feedback/invite_invalid.html", status=404)
     form = AcceptInvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            onboarding.invitation_accept(user=user, **form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("annotate")
+    if _submitted(request, form, lambda data: onboarding.invitation_accept(user=user, **data)):
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("annotate")
     return render(request, "feedback/invite_accept.html", {"form": form, "member": user})
