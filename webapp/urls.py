@@ -28,6 +28,7 @@ urlpatterns = [
     path("models/<int:pk>/", modelstore_views.variant_page, name="variant"),
     path("jobs/", training_views.jobs_page, name="jobs"),
     path("search/", retrieval_views.search_page, name="search"),
+    path("search/links/", retrieval_views.links_page, name="search-links"),
     path("arena-stats/", arena_views.stats_page, name="arena-stats"),
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
     path("admin/", admin.site.urls),

@@ -1,10 +1,35 @@
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from webapp.feedback.models import Language
+from webapp.retrieval import selectors
+
+LINK_THRESHOLD = 0.6
 
 
 @login_required
 def search_page(request):
     """The page is static; static/retrieval/search.js calls GET /api/v1/search/."""
     return render(request, "retrieval/search.html", {"languages": Language.objects.all()})
+
+
+@staff_member_required
+def links_page(request):
+    """Staff: suggested translation links (prompt pairs in different languages, similar, not yet in
+    one group) to confirm or reject in one click, and near-duplicates within a language."""
+    try:
+        threshold = min(1.0, max(0.3, float(request.GET.get("threshold", LINK_THRESHOLD))))
+    except ValueError:
+        threshold = LINK_THRESHOLD
+    return render(
+        request,
+        "retrieval/links.html",
+        {
+            "links": selectors.similar_prompt_pairs(threshold=threshold, cross_language=True, limit=100),
+            "duplicates": selectors.similar_prompt_pairs(threshold=0.95, cross_language=False, limit=100),
+            "threshold": threshold,
+            "strings": {"confirmed": _("Linked in group"), "rejected": _("Rejected.")},
+        },
+    )
