@@ -65,7 +65,8 @@ class StoryError(RuntimeError):
 class LoopResult:
     campaign: int = 0
     tasks: list[int] = field(default_factory=list)
-    annotations: int = 0
+    annotations: int = 0  # through the API
+    browser_annotations: int = 0
     review: dict = field(default_factory=dict)
     first_job: dict = field(default_factory=dict)
     second_round_tasks: list[int] = field(default_factory=list)
@@ -89,6 +90,9 @@ class LoopStory:
     battles: int = 6
     timeout: float = 900.0
     say: Callable[[str], None] = print
+    # Called once before the API annotators of round 1 (e.g. an annotator in a real browser); returns
+    # how many tasks it ranked.
+    browser_annotator: Callable[["LoopStory"], int] | None = None
     result: LoopResult = field(default_factory=LoopResult)
 
     # --- HTTP ------------------------------------------------------------------------------------
@@ -201,6 +205,9 @@ class LoopStory:
         self.say(f"   {len(new)} new ranking tasks")
 
     def step_annotate(self) -> None:
+        if self.browser_annotator and not self.result.browser_annotations:
+            self.result.browser_annotations = self.browser_annotator(self)
+            self.say(f"   an annotator ranked {self.result.browser_annotations} task(s) in the browser")
         self.say("2. Two annotators rank every task through the API (shorter answers first; they disagree sometimes)")
         for index, (name, token) in enumerate(self.annotator_tokens.items()):
             done = 0

@@ -9,7 +9,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from tests.conftest import make_annotator
 from tests.e2e.server_process import ServerProcess
+from tests.e2e.worker_process import wait_for
 from webapp.feedback.models import Annotation, PreferenceRecord
 from webapp.loop_story import LANGUAGES, PROMPTS, LoopStory, prepare_accounts
 from webapp.modelstore.models import ModelVariant
@@ -27,7 +29,7 @@ def app_server(tmp_path, monkeypatch):
 
 
 def test_annotations_train_a_model_that_the_arena_compares_and_its_votes_train_the_next(
-    tiny_variants, app_server, start_worker
+    tiny_variants, app_server, start_worker, monkeypatch
 ):
     base, adapter_a, _ = tiny_variants
     User.objects.create_superuser("admin", password="pw-admin")
@@ -47,12 +49,16 @@ def test_annotations_train_a_model_that_the_arena_compares_and_its_votes_train_t
         timeout=300,
         say=lines.append,
     )
+    story.browser_annotator = rank_one_task_in_the_browser
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop here
     result = story.play()
 
     # 1-2: tasks from generation in three languages, every one ranked by both annotators.
     assert len(result.tasks) == len(PROMPTS) * len(LANGUAGES)
     ranked = Annotation.objects.filter(task__campaign_id=result.campaign)
-    assert ranked.count() == result.annotations == 2 * (len(result.tasks) + len(result.second_round_tasks))
+    assert result.browser_annotations == 1
+    assert ranked.count() == result.annotations + 1 == 2 * (len(result.tasks) + len(result.second_round_tasks))
+    assert ranked.filter(annotator__username="loop-browser").count() == 1
     overall = result.review["agreement"][0]
     assert overall["tasks"] == len(result.tasks) + len(result.second_round_tasks) and overall["pairwise"] is not None
     assert result.review["consistency"], "no cross-lingual consistency rows"
@@ -96,6 +102,35 @@ def test_annotations_train_a_model_that_the_arena_compares_and_its_votes_train_t
     assert result.exports["sft"] and all(row["completion"][0]["role"] == "assistant" for row in result.exports["sft"])
     assert len(result.exports["rankings"]) == len(result.tasks) + len(result.second_round_tasks)
     assert any("Leaderboard" in line for line in lines)
+
+
+def rank_one_task_in_the_browser(story: LoopStory) -> int:
+    """A third annotator ranks one task of the story's campaign on /annotate/ with the keyboard."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.server_process import CHROMIUM, CHROMIUM_ARGS
+
+    user = make_annotator("loop-browser", list(LANGUAGES))
+    user.set_password("pw-loop-browser")
+    user.save()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{story.base_url}/accounts/login/")
+        page.fill("#id_username", "loop-browser")
+        page.fill("#id_password", "pw-loop-browser")
+        page.click("main button[type=submit]")
+        page.goto(f"{story.base_url}/annotate/?campaign={story.result.campaign}")
+        page.wait_for_selector("#ranking .card:focus")
+        # One task only: the page would lease the next one after submitting, holding a slot the API
+        # annotators need, so further tasks/next calls are cut off.
+        page.route("**/api/v1/tasks/next/", lambda route: route.abort())
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("1")
+        page.keyboard.press("Enter")
+        wait_for(lambda: Annotation.objects.filter(annotator=user).exists(), timeout=30, what="the browser ranking")
+        browser.close()
+    return Annotation.objects.filter(annotator=user).count()
 
 
 def task_items(task_id: int) -> list[dict]:
