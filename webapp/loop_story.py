@@ -131,16 +131,18 @@ class LoopStory:
     def play(self) -> LoopResult:
         self.step_campaign()
         self.step_generate(self.first_round or [self.base_model], "round 1")
+        self.say("2. Two annotators rank every task through the API (shorter answers first; they disagree sometimes)")
         self.step_annotate()
         self.step_review()
-        first = self.step_train(parent=self.base_model, sources=["annotation"], label="first DPO job")
+        first = self.step_train(parent=self.base_model, sources=["annotation"], label="3. The first DPO job")
         self.result.first_job = first
+        self.say("4. Generation takes any variant: round 2 compares the new variant with the base")
         self.step_generate([self.base_model, first["variant"]], "round 2")
         self.step_annotate()
         self.step_review()
         self.step_arena(first["variant"])
         self.result.second_job = self.step_train(
-            parent=first["variant"], sources=["annotation", "arena"], label="second DPO job"
+            parent=first["variant"], sources=["annotation", "arena"], label="6. The second DPO job"
         )
         self.step_results()
         return self.result
@@ -208,7 +210,6 @@ class LoopStory:
         if self.browser_annotator and not self.result.browser_annotations:
             self.result.browser_annotations = self.browser_annotator(self)
             self.say(f"   an annotator ranked {self.result.browser_annotations} task(s) in the browser")
-        self.say("2. Two annotators rank every task through the API (shorter answers first; they disagree sometimes)")
         for index, (name, token) in enumerate(self.annotator_tokens.items()):
             done = 0
             with self._client(token) as client:
@@ -217,7 +218,7 @@ class LoopStory:
                     task = got["task"]
                     if task is None:
                         break
-                    ranking = preference_ranking(task["responses"], contrarian=index == 1)
+                    ranking = preference_ranking(task["responses"], contrarian=index == 1, task_id=task["id"])
                     body = {
                         "ranking": ranking,
                         "display_order": list(range(len(task["responses"]))),
@@ -243,7 +244,7 @@ class LoopStory:
             )
 
     def step_train(self, *, parent: str, sources: list[str], label: str) -> dict:
-        self.say(f"3. Staff launch the {label} on {parent}, data from {' + '.join(sources)}")
+        self.say(f"{label}: staff launch it on {parent}, data from {' + '.join(sources)}")
         job = self.staff(
             "POST",
             "/api/v1/training-jobs/",
@@ -258,7 +259,7 @@ class LoopStory:
                 "hyperparameters": {"max_steps": self.train_steps, "batch_size": 2, "save_steps": 4},
             },
         )
-        job = self.wait_job(f"/api/v1/training-jobs/{job['id']}/", label)
+        job = self.wait_job(f"/api/v1/training-jobs/{job['id']}/", label.split(". ", 1)[-1])
         overall = (job.get("evaluation") or {}).get("all", {})
         self.say(
             f"   registered {job['variant']}; held-out accuracy {overall.get('accuracy', float('nan')):.2f}"
@@ -287,13 +288,13 @@ class LoopStory:
     def step_results(self) -> None:
         board = self.staff("GET", "/api/v1/arena/leaderboard/")["ratings"]
         self.result.leaderboard = board
-        self.say("6. Leaderboard")
+        self.say("7. The leaderboard")
         for row in board:
             self.say(
                 f"   {row['variant']}: {row['rating']:.0f} "
                 f"[{row['ci_low']:.0f}, {row['ci_high']:.0f}] {row['votes']} votes"
             )
-        self.say("7. Exports in the four formats")
+        self.say("   exports in the four formats")
         for fmt in EXPORT_FORMATS:
             job = self.staff("POST", "/api/v1/transfers/export/", json={"format": fmt})
             job = self.wait_job(f"/api/v1/transfers/{job['id']}/", f"export {fmt}")
@@ -303,9 +304,9 @@ class LoopStory:
             self.say(f"   {fmt}: {len(rows)} records")
 
 
-def preference_ranking(responses: list[dict], *, contrarian: bool) -> list[list[int]]:
-    """Shorter answers first (ties for equal length). The contrarian annotator swaps the top two
-    when their lengths are within 20% of each other: agreement is high but not perfect."""
+def preference_ranking(responses: list[dict], *, contrarian: bool, task_id: int = 0) -> list[list[int]]:
+    """Shorter answers first (ties for equal length). The contrarian annotator swaps the top two on
+    every third task whose top two lengths are within 10% of each other: agreement is high, not perfect."""
     by_length = sorted(responses, key=lambda r: (len(r["text"]), r["position"]))
     ranks: list[list[int]] = []
     for response in by_length:
@@ -313,32 +314,8 @@ def preference_ranking(responses: list[dict], *, contrarian: bool) -> list[list[
             ranks[-1].append(response["position"])
         else:
             ranks.append([response["position"]])
-    if contrarian and len(ranks) > 1 and len(ranks[0]) == 1:
+    if contrarian and task_id % 3 == 0 and len(ranks) > 1 and len(ranks[0]) == 1:
         first, second = by_length[0]["text"], by_length[1]["text"]
-        if len(second) and len(first) / len(second) > 0.8:
+        if len(second) and len(first) / len(second) > 0.9:
             ranks[0], ranks[1] = ranks[1], ranks[0]
     return ranks
-
-
-def prepare_accounts(prefix: str = "loop-annotator") -> tuple[str, dict[str, str]]:
-    """The staff token (of the first superuser) and two annotators reading LANGUAGES with tokens,
-    created through the onboarding service when missing. The only database writes of the story."""
-    from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
-
-    from webapp.feedback.services.catalog import annotator_set_languages
-    from webapp.feedback.services.onboarding import annotator_invite
-
-    admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
-    if admin is None:
-        raise StoryError("no admin account: run `python manage.py ensure_admin` first")
-    tokens = {}
-    for i in (1, 2):
-        name = f"{prefix}-{i}"
-        user = User.objects.filter(username=name).first()
-        if user is None:
-            user = annotator_invite(username=name, languages=list(LANGUAGES)).user
-        else:
-            annotator_set_languages(user=user, languages=list(LANGUAGES))
-        tokens[name] = Token.objects.get_or_create(user=user)[0].key
-    return Token.objects.get_or_create(user=admin)[0].key, tokens

@@ -259,4 +259,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Chatty at INFO: FAISS lists every CPU build it tries; httpx logs every request a script makes.
+    "loggers": {"faiss.loader": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
