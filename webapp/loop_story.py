@@ -319,3 +319,27 @@ def preference_ranking(responses: list[dict], *, contrarian: bool, task_id: int 
         if len(second) and len(first) / len(second) > 0.9:
             ranks[0], ranks[1] = ranks[1], ranks[0]
     return ranks
+
+
+def prepare_accounts(prefix: str = "loop-annotator") -> tuple[str, dict[str, str]]:
+    """The staff token (of the first superuser) and two annotators reading LANGUAGES with tokens,
+    created through the onboarding service when missing. The only database writes of the story."""
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+
+    from webapp.feedback.services.catalog import annotator_set_languages
+    from webapp.feedback.services.onboarding import annotator_invite
+
+    admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+    if admin is None:
+        raise StoryError("no admin account: run `python manage.py ensure_admin` first")
+    tokens = {}
+    for i in (1, 2):
+        name = f"{prefix}-{i}"
+        user = User.objects.filter(username=name).first()
+        if user is None:
+            user = annotator_invite(username=name, languages=list(LANGUAGES)).user
+        else:
+            annotator_set_languages(user=user, languages=list(LANGUAGES))
+        tokens[name] = Token.objects.get_or_create(user=user)[0].key
+    return Token.objects.get_or_create(user=admin)[0].key, tokens

@@ -101,7 +101,7 @@ def test_annotations_train_a_model_that_the_arena_compares_and_its_votes_train_t
     assert {row["id"] for row in result.exports["dpo"]} == {row["id"] for row in pairs}
     assert result.exports["sft"] and all(row["completion"][0]["role"] == "assistant" for row in result.exports["sft"])
     assert len(result.exports["rankings"]) == len(result.tasks) + len(result.second_round_tasks)
-    assert any("Leaderboard" in line for line in lines)
+    assert any("The leaderboard" in line for line in lines)
 
 
 def rank_one_task_in_the_browser(story: LoopStory) -> int:
