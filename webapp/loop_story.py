@@ -131,7 +131,9 @@ class LoopStory:
     def play(self) -> LoopResult:
         self.step_campaign()
         self.step_generate(self.first_round or [self.base_model], "round 1")
-        self.say("2. Two annotators rank every task through the API (shorter answers first; they disagree sometimes)")
+        self.say(
+            "2. Two annotators rank every task through the API (more complete answers first; they disagree sometimes)"
+        )
         self.step_annotate()
         self.step_review()
         first = self.step_train(parent=self.base_model, sources=["annotation"], label="3. The first DPO job")
@@ -156,7 +158,7 @@ class LoopStory:
                 "name": self.campaign_name,
                 "languages": list(LANGUAGES),
                 "overlap": 2,
-                "guidelines": "Rank the answers from most to least helpful. Short and correct beats long.",
+                "guidelines": "Rank the answers from most to least helpful: the more complete answer first.",
             },
         )
         self.result.campaign = campaign["id"]
@@ -222,7 +224,7 @@ class LoopStory:
                     body = {
                         "ranking": ranking,
                         "display_order": list(range(len(task["responses"]))),
-                        "rationale": "shortest first" if index == 0 else "",
+                        "rationale": "most complete first" if index == 0 else "",
                         "seconds": 12.0 + index,
                     }
                     self._call(client, "POST", f"/api/v1/tasks/{task['id']}/annotations/", json=body)
@@ -278,7 +280,7 @@ class LoopStory:
             for i in range(self.battles):
                 language = LANGUAGES[i % len(LANGUAGES)]
                 text_a, text_b, detected, _ = client.predict(ARENA_PROMPTS[language], language, api_name="/battle")
-                outcome = "a" if len(text_a) <= len(text_b) else "b"
+                outcome = "a" if len(text_a) >= len(text_b) else "b"
                 reveal = client.predict(language, api_name=f"/vote_{outcome}")
                 self.result.votes.append({"language": detected, "outcome": outcome, "reveal": reveal})
                 self.say(f"   battle {i + 1} ({detected}): voted {outcome.upper()}")
@@ -305,9 +307,11 @@ class LoopStory:
 
 
 def preference_ranking(responses: list[dict], *, contrarian: bool, task_id: int = 0) -> list[list[int]]:
-    """Shorter answers first (ties for equal length). The contrarian annotator swaps the top two on
-    every third task whose top two lengths are within 10% of each other: agreement is high, not perfect."""
-    by_length = sorted(responses, key=lambda r: (len(r["text"]), r["position"]))
+    """Longer (more complete) answers first, ties for equal length. The contrarian annotator swaps the
+    top two on every third task whose top two lengths are within 10% of each other: agreement is high,
+    not perfect. (Preferring short answers would teach DPO to end at once: a tiny model then answers
+    with nothing at all.)"""
+    by_length = sorted(responses, key=lambda r: (-len(r["text"]), r["position"]))
     ranks: list[list[int]] = []
     for response in by_length:
         if ranks and len(response["text"]) == len(by_length[len(sum(ranks, [])) - 1]["text"]):
@@ -316,7 +320,7 @@ def preference_ranking(responses: list[dict], *, contrarian: bool, task_id: int 
             ranks.append([response["position"]])
     if contrarian and task_id % 3 == 0 and len(ranks) > 1 and len(ranks[0]) == 1:
         first, second = by_length[0]["text"], by_length[1]["text"]
-        if len(second) and len(first) / len(second) > 0.9:
+        if len(first) and len(second) / len(first) > 0.9:
             ranks[0], ranks[1] = ranks[1], ranks[0]
     return ranks
 
