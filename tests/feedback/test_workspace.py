@@ -225,3 +225,23 @@ def test_annotations_keep_the_display_order_and_seconds_the_page_sends(api, anno
     assert (first.status_code, again.status_code) == (201, 200)
     (stored,) = Annotation.objects.all()
     assert stored.display_order == [2, 0, 1] and stored.seconds == 4.2 and stored.ranking == [[2], [0, 1]]
+
+
+def test_listing_tasks_costs_the_same_queries_for_5_or_25_tasks(api, annotator, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api(user).get("/api/v1/tasks/").status_code == 200
+        return len(captured)
+
+    campaign_with_tasks(n_tasks=5, name="Few")
+    few = queries(annotator), queries(reviewer)
+    campaign_with_tasks(n_tasks=20, name="More")
+    assert (queries(annotator), queries(reviewer)) == few
+
+
+def test_a_bad_campaign_on_the_review_page_is_a_404_not_a_crash(reviewer):
+    for value in ("abc", "99999999999999999999999", "12345"):
+        assert page_client(reviewer).get(f"/review/?campaign={value}").status_code == 404

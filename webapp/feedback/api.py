@@ -301,7 +301,11 @@ class TaskOutput(serializers.ModelSerializer):
         ]
 
     def _reviewer(self) -> bool:
-        return is_reviewer(self.context["request"].user) if "request" in self.context else False
+        """Asked once per response, not per task and field: a list shares one context."""
+        if "reviewer" not in self.context:
+            request = self.context.get("request")
+            self.context["reviewer"] = is_reviewer(request.user) if request else False
+        return self.context["reviewer"]
 
     def get_prompt_html(self, task) -> str:
         return render_markdown(task.prompt.text)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
+from webapp.feedback.api import MAX_ID
 from webapp.feedback.exporting import FORMATS, SOURCES
 from webapp.feedback.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
 from webapp.feedback.models import Campaign, Language, TransferJob
@@ -78,9 +79,9 @@ def annotate_page(request):
 def review_page(request):
     campaign_id = request.GET.get("campaign") or None
     language = request.GET.get("language") or None
+    if campaign_id and not (campaign_id.isdigit() and int(campaign_id) <= MAX_ID):
+        raise Http404(_("No such campaign."))
     campaign = get_object_or_404(Campaign.objects.alive(), pk=campaign_id) if campaign_id else None
-    if campaign_id and not campaign_id.isdigit():
-        raise Http404
     if language and not Language.objects.filter(code=language).exists():
         raise Http404(_("Unknown language."))
     report = review_report(campaign_id=campaign.pk if campaign else None, language=language)
