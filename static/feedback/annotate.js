@@ -230,6 +230,7 @@
   async function loadNext() {
     window.clearInterval(leaseTimer);
     show("loading");
+    const progress = refreshProgress(); // in parallel with the next task: the counts do not depend on it
     let reply;
     try {
       reply = await api("POST", "/api/v1/tasks/next/", { campaign: config.campaign });
@@ -238,11 +239,11 @@
       window.setTimeout(loadNext, 5000);
       return;
     }
-    refreshProgress();
     if (reply.ok && reply.data.task) {
       showTask(reply.data.task);
     } else {
       task = null;
+      await progress; // the empty state shows the final counts, never the ones before the last submit
       $("empty-detail").textContent = T.empty;
       show("empty");
     }

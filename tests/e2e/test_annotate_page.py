@@ -110,7 +110,7 @@ def test_an_invited_annotator_ranks_by_keyboard_and_by_dragging_with_a_tie_and_a
     assert two.ranking == [sorted(dragged[:2]), [dragged[2]]] and two.display_order == second_display
     assert two.rationale == "Klar und höflich; die dritte Antwort weicht aus." and two.flags == []
     assert Annotation.objects.count() == 2
-    assert "2 done today" in page.inner_text("#progress")
+    page.wait_for_function("document.getElementById('progress').innerText.includes('2 done today')", timeout=10_000)
 
 
 XSS = {
