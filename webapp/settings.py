@@ -239,6 +239,8 @@ ARENA_GENERATION_LIMIT = env_int("ARENA_GENERATION_LIMIT", 60, minimum=1)
 ARENA_VOTE_LIMIT = env_int("ARENA_VOTE_LIMIT", 120, minimum=1)
 ARENA_PROMPT_MAX_CHARS = env_int("ARENA_PROMPT_MAX_CHARS", 2000, minimum=1, maximum=50000)
 ARENA_MAX_NEW_TOKENS = env_int("ARENA_MAX_NEW_TOKENS", 256, minimum=1, maximum=4096)
+# A battle still generating after this long is marked abandoned by the periodic sweep.
+ARENA_GENERATION_TIMEOUT_SECONDS = env_int("ARENA_GENERATION_TIMEOUT_SECONDS", 900, minimum=60)
 # Gradio's queue: events running at once, and waiting events beyond which new ones are turned away
 # (https://www.gradio.app/guides/setting-up-a-demo-for-maximum-performance).
 ARENA_CONCURRENCY = env_int("ARENA_CONCURRENCY", 4, minimum=1, maximum=256)

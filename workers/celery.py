@@ -1,5 +1,5 @@
 """The Celery app, configured from Django settings (CELERY_* names), with the three queues of
-DESIGN.md and the beat schedule of the job sweep."""
+DESIGN.md and the beat schedule of the sweeps."""
 
 import os
 
@@ -20,10 +20,12 @@ app.conf.include = [
     "workers.tasks.models",
     "workers.tasks.training",
     "workers.tasks.indexing",
+    "workers.tasks.arena",
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
     "workers.tasks.jobs.*": {"queue": "default"},
+    "workers.tasks.arena.*": {"queue": "default"},
     "workers.tasks.indexing.*": {"queue": "index"},
     "workers.tasks.models.*": {"queue": "gpu"},
     "workers.tasks.training.*": {"queue": "gpu"},
@@ -42,6 +44,10 @@ def _schedule_sweep(sender, **kwargs):
         float(settings.SEARCH_SYNC_SECONDS),
         sender.signature("workers.tasks.indexing.sync_index", queue="index"),
         name="sync search index",
+    )
+    # Arena battles whose web process died while generating (a visitor who leaves is marked at once).
+    sender.add_periodic_task(
+        float(settings.JOB_SWEEP_SECONDS), sender.signature("workers.tasks.arena.sweep_battles"), name="sweep battles"
     )
 
 

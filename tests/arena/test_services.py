@@ -1,6 +1,7 @@
 """Arena rules: votes become arena preference records (once per battle), rate limits shared through
 the database, exclusion drops a client's votes from ratings and exports, prompts are checked."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -9,10 +10,11 @@ from django.test import override_settings
 
 from tests.arena.conftest import finished_battle, make_variant
 from webapp.arena import selectors, services
-from webapp.arena.models import BattleStatus, BlockedTerm, ClientCounter, Vote
+from webapp.arena.models import Battle, BattleStatus, BlockedTerm, ClientCounter, Vote
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.exporting import ExportSpec, export_rows
 from webapp.feedback.models import PreferenceRecord
+from workers.llm.params import VariantRef
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +186,57 @@ def test_client_hashes_are_salted_and_stable():
     assert first == services.client_hash_for("10.0.0.1") != services.client_hash_for("10.0.0.2")
     with override_settings(ARENA_CLIENT_SALT="another salt"):
         assert services.client_hash_for("10.0.0.1") != first
+
+
+class _SlowBackend:
+    """An inference backend that answers one word at a time until told to stop (a visitor who leaves
+    must stop both generations)."""
+
+    def __init__(self):
+        self.closed = []
+
+    def stream(self, ref, messages, params):
+        def words():
+            try:
+                for n in range(1000):
+                    time.sleep(0.01)
+                    yield f"w{n} "
+            finally:
+                self.closed.append(ref.name)
+
+        return words()
+
+
+def test_a_visitor_who_leaves_mid_generation_abandons_the_battle_and_stops_both_models(
+    variants, languages, monkeypatch
+):
+    base, one, _ = variants
+    backend = _SlowBackend()
+    monkeypatch.setattr(services, "variant_ref", lambda variant: VariantRef(variant.name, "unused"))
+    monkeypatch.setattr(services, "_backend", lambda: backend)
+    battle = services.battle_start(prompt="Tell me a long story.", client_hash=ALICE, language_code="en")
+    stream = services.battle_stream(battle)
+    text_a, text_b = next(stream)
+    stream.close()  # what Gradio does when the visitor closes the tab
+    battle.refresh_from_db()
+    assert battle.status == BattleStatus.ABANDONED and battle.finished_at is not None
+    deadline = time.monotonic() + 5
+    while len(backend.closed) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(backend.closed) == sorted([battle.variant_a.name, battle.variant_b.name])
+    with pytest.raises(Conflict, match="did not finish"):
+        vote(battle)
+
+
+def test_the_sweep_abandons_battles_left_generating_by_a_dead_process_and_only_those(variants, languages):
+    base, one, two = variants
+    now = datetime.now(UTC)
+    stale = services.battle_start(prompt="Old question?", client_hash=ALICE, language_code="en")
+    fresh = services.battle_start(prompt="New question?", client_hash=ALICE, language_code="en")
+    done = finished_battle(one, two, client=BOB)
+    Battle.objects.filter(pk__in=[stale.pk, done.pk]).update(created_at=now - timedelta(hours=1))
+    with override_settings(ARENA_GENERATION_TIMEOUT_SECONDS=900):
+        assert services.battles_sweep(now=now) == 1
+        assert services.battles_sweep(now=now) == 0
+    statuses = dict(Battle.objects.values_list("pk", "status"))
+    assert statuses == {stale.pk: "abandoned", fresh.pk: "generating", done.pk: "ready"}

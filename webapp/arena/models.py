@@ -21,6 +21,8 @@ class BattleStatus(models.TextChoices):
     READY = "ready"
     FAILED = "failed"
     VOTED = "voted"
+    # The visitor left while the answers were generating, or the web process died: no vote can come.
+    ABANDONED = "abandoned"
 
 
 class Battle(models.Model):

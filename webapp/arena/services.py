@@ -231,6 +231,9 @@ def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
             if finished:
                 break
             time.sleep(STREAM_POLL_SECONDS)
+    except GeneratorExit:  # the visitor left: no vote can come, and the battle must not stay "generating"
+        battle_abandon(battle)
+        raise
     finally:
         for side in sides:
             side.stop()
@@ -314,6 +317,21 @@ def battle_fail(battle: Battle, error: str) -> None:
     )
 
 
+def battle_abandon(battle: Battle) -> None:
+    Battle.objects.filter(pk=battle.pk, status=BattleStatus.GENERATING).update(
+        status=BattleStatus.ABANDONED, finished_at=timezone.now()
+    )
+
+
+def battles_sweep(*, now: datetime | None = None) -> int:
+    """Battles still "generating" long after any generation could have ended: their web process died
+    (a closed stream is marked at once by battle_stream). Returns how many were marked abandoned."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.ARENA_GENERATION_TIMEOUT_SECONDS)
+    return Battle.objects.filter(status=BattleStatus.GENERATING, created_at__lt=cutoff).update(
+        status=BattleStatus.ABANDONED, finished_at=now or timezone.now()
+    )
+
+
 # --- Votes ---------------------------------------------------------------------------------------
 
 OUTCOMES = {choice.value for choice in Outcome}
@@ -340,6 +358,8 @@ def _battle_for_vote(token: str, client_hash: str) -> Battle:
         raise NotFound("No such battle; start a new one.")
     if battle.status == BattleStatus.VOTED:
         raise Conflict("This battle already has a vote; start a new one.")
+    if battle.status in (BattleStatus.FAILED, BattleStatus.ABANDONED):
+        raise Conflict("This battle did not finish; start a new one.")
     if battle.status != BattleStatus.READY:
         raise ApplicationError("Wait until both answers are complete before voting.")
     return battle
