@@ -119,8 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
     from webapp.modelstore.services import base_install, variant_ref
-    from workers.llm.inference import LocalBackend
-    from workers.llm.params import GenerationParams
+    from ml.llm.inference import LocalBackend
+    from ml.llm.params import GenerationParams
 
     variant, _ = base_install()
     ref = variant_ref(variant)

@@ -153,7 +153,7 @@ def timed_queries(fn, queries: np.ndarray) -> tuple[np.ndarray, list[float]]:
 def bench_ann(n: int, n_queries: int) -> list[tuple[str, float, float]]:
     import faiss
 
-    from workers.embedding import vectors
+    from ml.embedding import vectors
 
     rng = np.random.default_rng(0)
     centers = rng.normal(size=(N_CENTERS, DIM)).astype(np.float32)

@@ -73,8 +73,8 @@ def child(mode: str, model: str, data: str, steps: int) -> dict:
 
     shutil.rmtree(out, ignore_errors=True)
     if side == "ours":
-        from workers.training.config import Hyperparameters, TrainingConfig
-        from workers.training.runner import main
+        from ml.training.config import Hyperparameters, TrainingConfig
+        from ml.training.runner import main
 
         config = TrainingConfig(
             kind=kind,

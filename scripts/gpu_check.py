@@ -33,7 +33,7 @@ PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0}
 def save_tokenizer() -> None:
     from transformers import AutoTokenizer
 
-    from workers.llm.install import bundled_gguf
+    from ml.llm.install import bundled_gguf
 
     gguf = bundled_gguf()
     AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(TOKENIZER)
@@ -78,8 +78,8 @@ def main() -> None:
         return
     import torch
 
-    from workers.training.config import Hyperparameters, TrainingConfig
-    from workers.training.runner import main as run
+    from ml.training.config import Hyperparameters, TrainingConfig
+    from ml.training.runner import main as run
 
     assert torch.cuda.is_available(), "no CUDA device"
     with tempfile.TemporaryDirectory() as tmp:

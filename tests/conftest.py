@@ -73,7 +73,7 @@ def tiny_variants(db, tiny_model, tiny_adapters):
     import shutil
 
     from webapp.modelstore.services import variant_register
-    from workers.llm.files import write_folder_atomically
+    from ml.llm.files import write_folder_atomically
 
     def place(source: Path, relative: str) -> str:
         target = Path(settings.MODELS_STORE) / relative

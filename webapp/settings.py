@@ -225,7 +225,7 @@ INFERENCE_API_KEY = env_str("INFERENCE_API_KEY", "")
 # Embedding model for search: empty (or "use") means the bundled multilingual USE v3; "minilm" the bundled
 # English all-MiniLM-L6-v2; anything else a sentence-transformers hub id or local folder.
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "")
-# Search index: exact IndexFlatIP up to this many vectors, IVF above (workers/embedding/vectors.py).
+# Search index: exact IndexFlatIP up to this many vectors, IVF above (ml/embedding/vectors.py).
 SEARCH_FLAT_MAX = env_int("SEARCH_FLAT_MAX", 50_000, minimum=1)
 # Index new and edited texts after their transaction commits (post_save), in batches on queue `index`;
 # texts written without signals (bulk imports, soft deletes) are caught by the periodic sync.

@@ -14,7 +14,7 @@ from webapp.arena.models import Battle, BattleStatus, BlockedTerm, ClientCounter
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.exporting import ExportSpec, export_rows
 from webapp.feedback.models import PreferenceRecord
-from workers.llm.params import VariantRef
+from ml.llm.params import VariantRef
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from tests.training.synthetic import marker_pairs, write
 from webapp.feedback.importing import feedback_import
 from webapp.modelstore.models import ModelVariant
 from webapp.training.models import TrainingJob
-from workers.training import checkpoints
+from ml.training import checkpoints
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
 
@@ -114,8 +114,8 @@ def test_staff_launch_a_job_and_watch_it_finish_in_the_browser(
 
 def test_an_sft_job_runs_on_a_worker_and_its_variant_generates(api, staff, tiny_variants, preferences, start_worker):
     from webapp.modelstore.services import variant_ref
-    from workers.llm.inference import LocalBackend
-    from workers.llm.params import GenerationParams
+    from ml.llm.inference import LocalBackend
+    from ml.llm.params import GenerationParams
 
     start_worker(queues="gpu")
     body = {"kind": "sft", "parent": "tiny-base", "hyperparameters": {**HP, "max_steps": 6}}

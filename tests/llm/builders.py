@@ -3,7 +3,7 @@ random-weight Llama of a few hundred thousand parameters, plus two random LoRA a
 
 from pathlib import Path
 
-from workers.llm.install import bundled_gguf
+from ml.llm.install import bundled_gguf
 
 
 def smol_tokenizer(cache: Path):

@@ -5,7 +5,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from workers.llm.params import GenerationParams, VariantRef
+from ml.llm.params import GenerationParams, VariantRef
 
 
 def serve(backend, variants: dict[str, VariantRef]) -> ThreadingHTTPServer:

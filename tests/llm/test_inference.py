@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from tests.llm.openai_server import serve
-from workers.llm.inference import LocalBackend, encode_prompts
-from workers.llm.openai_backend import OpenAICompatibleBackend, RemoteError
-from workers.llm.params import BadParams, GenerationParams, VariantRef
+from ml.llm.inference import LocalBackend, encode_prompts
+from ml.llm.openai_backend import OpenAICompatibleBackend, RemoteError
+from ml.llm.params import BadParams, GenerationParams, VariantRef
 
 GREEDY = GenerationParams(max_new_tokens=12)
 ASK = [{"role": "user", "content": "Nenne drei Farben."}]

@@ -5,9 +5,9 @@ from django.core.management import call_command
 
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import variant_ref
-from workers.llm.files import is_complete
-from workers.llm.inference import LocalBackend
-from workers.llm.params import GenerationParams
+from ml.llm.files import is_complete
+from ml.llm.inference import LocalBackend
+from ml.llm.params import GenerationParams
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.retrieval.parallel import LANGUAGES, SENTENCES, distractors
-from workers.embedding import vectors
-from workers.embedding.embedders import MINILM_NAME, USE_NAME, load_embedder, resolve_model, supports
+from ml.embedding import vectors
+from ml.embedding.embedders import MINILM_NAME, USE_NAME, load_embedder, resolve_model, supports
 
 
 class Corpus:

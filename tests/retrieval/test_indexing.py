@@ -12,7 +12,7 @@ from webapp.feedback.services import catalog
 from webapp.jobs.models import JobStatus
 from webapp.retrieval import indexfiles, selectors, services, signals
 from webapp.retrieval.models import Embedding, IndexBuild, SearchIndex, vector_id
-from workers.embedding import vectors
+from ml.embedding import vectors
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from webapp.feedback.importing import feedback_import
 from webapp.modelstore.services import variant_ref
 from webapp.training.models import TrainingJob
 from webapp.training.services import training_run
-from workers.llm.inference import LocalBackend
-from workers.llm.params import GenerationParams
+from ml.llm.inference import LocalBackend
+from ml.llm.params import GenerationParams
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.training.synthetic import marker_pairs, write
-from workers.training import checkpoints
-from workers.training.config import ConfigError, Hyperparameters, TrainingConfig
-from workers.training.evaluate import pair_logprobs
-from workers.training.runner import main
+from ml.training import checkpoints
+from ml.training.config import ConfigError, Hyperparameters, TrainingConfig
+from ml.training.evaluate import pair_logprobs
+from ml.training.runner import main
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +98,7 @@ def test_bad_hyperparameters_name_their_field(bad, field):
 def test_the_torchrun_launch_path_reports_events_stops_and_resumes(tmp_path, tiny_model):
     """The multi-GPU path, exercised with one CPU process under torchrun (gloo): events cross the
     process boundary, a stop request is shared through process zero, and the rerun resumes."""
-    from workers.training.launch import run_distributed
+    from ml.training.launch import run_distributed
 
     cfg = config(tmp_path, tiny_model, max_steps=12, save_steps=4)
     events = []

@@ -36,7 +36,7 @@ from webapp.feedback.languages import canonical_tag, language_get_or_create
 from webapp.feedback.models import Language, Outcome, PreferenceRecord, PreferenceSource
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import variant_ref
-from workers.llm.params import GenerationParams
+from ml.llm.params import GenerationParams
 
 # Sampling for arena answers: some variety, so two battles with the same prompt differ.
 TEMPERATURE = 0.7
@@ -292,14 +292,6 @@ def _backend():
 
 def _make_backend():
     from webapp.modelstore.generation import inference_backend
-
-    if not settings.INFERENCE_URL:
-        # The two sides start streaming at the same moment, in two threads. transformers' lazy module
-        # is not safe when two threads first touch it at once (seen: "cannot import name
-        # 'StoppingCriteriaList'"), so what LocalBackend.stream imports is imported here, once.
-        import peft  # noqa: F401
-        import torch  # noqa: F401
-        from transformers import StoppingCriteriaList, TextIteratorStreamer  # noqa: F401
 
     return inference_backend()
 

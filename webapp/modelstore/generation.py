@@ -17,7 +17,7 @@ from webapp.feedback.services.catalog import task_create
 from webapp.jobs.services import JobRun, job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant
 from webapp.modelstore.services import variant_ref
-from workers.llm.params import BadParams, GenerationParams
+from ml.llm.params import BadParams, GenerationParams
 
 MAX_PROMPTS = 5000
 
@@ -119,10 +119,10 @@ def generation_job_create(*, params: dict, user, enqueue: bool = True) -> ModelJ
 def inference_backend():
     """The local backend, or a remote OpenAI-compatible server when INFERENCE_URL is set."""
     if settings.INFERENCE_URL:
-        from workers.llm.openai_backend import OpenAICompatibleBackend
+        from ml.llm.openai_backend import OpenAICompatibleBackend
 
         return OpenAICompatibleBackend(settings.INFERENCE_URL, settings.INFERENCE_API_KEY)
-    from workers.llm.inference import LocalBackend
+    from ml.llm.inference import LocalBackend
 
     return LocalBackend()
 
@@ -153,7 +153,7 @@ def generation_run(run: JobRun, job: ModelJob) -> None:
 
 
 def _template(backend, ref) -> str:
-    from workers.llm.inference import template_fingerprint
+    from ml.llm.inference import template_fingerprint
 
     tokenizer_for = getattr(backend, "tokenizer_for", None)
     return template_fingerprint(tokenizer_for(ref)) if tokenizer_for else "remote"

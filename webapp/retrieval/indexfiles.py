@@ -7,13 +7,12 @@ import shutil
 import threading
 from pathlib import Path
 
-import faiss
 from django.conf import settings
 
+from ml.embedding import vectors
 from webapp.retrieval.models import SearchIndex
-from workers.embedding import vectors
 
-_cache: dict[str, tuple[tuple[int, int], faiss.Index]] = {}
+_cache: dict[str, tuple[tuple[int, int], vectors.Index]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -38,7 +37,7 @@ def relative(folder: Path) -> str:
     return str(folder.relative_to(Path(settings.MODELS_STORE)))
 
 
-def load(index: SearchIndex) -> faiss.Index | None:
+def load(index: SearchIndex) -> vectors.Index | None:
     """The index in `index.folder`, from the cache unless the file changed; None when missing."""
     folder = absolute(index)
     signature = vectors.file_signature(folder)
@@ -54,7 +53,7 @@ def load(index: SearchIndex) -> faiss.Index | None:
     return loaded
 
 
-def store(index: SearchIndex, loaded: faiss.Index, manifest: vectors.Manifest) -> None:
+def store(index: SearchIndex, loaded: vectors.Index, manifest: vectors.Manifest) -> None:
     folder = absolute(index)
     vectors.write_index(folder, loaded, manifest)
     with _cache_lock:

@@ -21,8 +21,8 @@ from webapp.feedback.selectors import tasks_for_pairs
 from webapp.retrieval import indexfiles
 from webapp.retrieval.embedding import current_embedder
 from webapp.retrieval.models import Embedding, SearchIndex, TextKind, TranslationLink, split_vector_id, vector_id
-from workers.embedding import vectors
-from workers.embedding.embedders import Embedder, supports
+from ml.embedding import vectors
+from ml.embedding.embedders import Embedder, supports
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000

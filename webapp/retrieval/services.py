@@ -34,8 +34,8 @@ from webapp.retrieval.models import (
     split_vector_id,
     vector_id,
 )
-from workers.embedding import vectors
-from workers.embedding.embedders import Embedder
+from ml.embedding import vectors
+from ml.embedding.embedders import Embedder
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256

@@ -16,7 +16,7 @@ from webapp.feedback.content import plain_text
 from webapp.feedback.exporting import ExportSpec, export_rows
 from webapp.feedback.languages import canonical_tag
 from webapp.feedback.trust import trust_weights
-from workers.llm.files import write_folder_atomically
+from ml.llm.files import write_folder_atomically
 
 SPEC_KEYS = {
     "sources",

@@ -13,7 +13,7 @@ from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import store_path, variant_full_model, variant_ref, variant_register
 from webapp.training.data import DataSpec, data_counts, snapshot_write
 from webapp.training.models import TrainingJob, TrainingKind
-from workers.training.config import ConfigError, Hyperparameters
+from ml.training.config import ConfigError, Hyperparameters
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,8 @@ def training_run(job_id: int) -> None:
 
 
 def _train(run: JobRun, job: TrainingJob) -> None:
-    from workers.training.config import TrainingConfig
-    from workers.training.launch import run_training
+    from ml.training.config import TrainingConfig
+    from ml.training.launch import run_training
 
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
     folder = store_path(job.folder)

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from webapp.feedback.models import Campaign, Language
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.training.models import TrainingJob
-from workers.training.config import DPO_LOSSES, Hyperparameters
+from ml.training.config import DPO_LOSSES, Hyperparameters
 
 
 @staff_member_required

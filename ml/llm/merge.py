@@ -3,7 +3,7 @@ a new adapter (adapters do not stack)."""
 
 from pathlib import Path
 
-from workers.llm.files import write_folder_atomically
+from ml.llm.files import write_folder_atomically
 
 
 def merge_adapter(model_path: str, adapter_path: str, target: Path) -> Path:

@@ -1,6 +1,6 @@
 """Run one DPO or SFT training with a LoRA adapter, resumable from its last checkpoint.
 
-    python -m workers.training.runner --kind dpo --model models_store/base/smollm2-135m-instruct \
+    python -m ml.training.runner --kind dpo --model models_store/base/smollm2-135m-instruct \
         --train var/jobs/1/train.jsonl --eval var/jobs/1/eval_pairs.jsonl --out var/jobs/1 --max-steps 20
 
 `main(config, on_progress)` is what the Celery task calls; `on_progress(event)` gets every step, every
@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workers.llm.files import write_folder_atomically
-from workers.llm.loading import best_device
-from workers.training import checkpoints
-from workers.training.config import Hyperparameters, TrainingConfig
-from workers.training.evaluate import evaluate_pairs
+from ml.llm.files import write_folder_atomically
+from ml.llm.loading import best_device
+from ml.training import checkpoints
+from ml.training.config import Hyperparameters, TrainingConfig
+from ml.training.evaluate import evaluate_pairs
 
 METRIC_KEYS = (
     "loss",

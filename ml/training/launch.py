@@ -3,7 +3,7 @@ process per GPU when the host has several (the Trainer inside then uses DDP).
 
 The launched processes report to this one over stdout (one JSON event per line from process zero);
 a stop request is a STOP file that process zero reads and shares with the others; the outcome comes
-back as outcome.json. `python -m workers.training.launch --worker CONFIG` is the per-process entry."""
+back as outcome.json. `python -m ml.training.launch --worker CONFIG` is the per-process entry."""
 
 import argparse
 import json
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from workers.training.config import Hyperparameters, TrainingConfig
-from workers.training.runner import Event, Outcome, main
+from ml.training.config import Hyperparameters, TrainingConfig
+from ml.training.runner import Event, Outcome, main
 
 EVENT = "@@event "
 
@@ -46,7 +46,7 @@ def run_distributed(config: TrainingConfig, on_progress: Callable[[Event], bool]
         "--standalone",
         f"--nproc_per_node={processes}",
         "-m",
-        "workers.training.launch",
+        "ml.training.launch",
         "--worker",
         str(folder / "config.json"),
     ]

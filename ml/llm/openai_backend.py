@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from workers.llm.params import GenerationParams, VariantRef
+from ml.llm.params import GenerationParams, VariantRef
 
 
 class RemoteError(RuntimeError):

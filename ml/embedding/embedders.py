@@ -9,7 +9,7 @@
 Every embedder returns L2-normalised float32 rows, so inner product is cosine similarity, and has a
 `key` (name + version) that indexes and stored vectors record: vectors of different keys never mix.
 
-    python -c "from workers.embedding.embedders import load_embedder; print(load_embedder('').encode(['Hallo']).shape)"
+    python -c "from ml.embedding.embedders import load_embedder; print(load_embedder('').encode(['Hallo']).shape)"
 """
 
 import hashlib

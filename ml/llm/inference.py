@@ -4,7 +4,7 @@ and by the arena.
 `LocalBackend` loads each base model once and switches LoRA adapters on it instead of reloading.
 Thread safety: one lock per loaded base, held for a whole generation (streaming included), because
 the active adapter is state of the shared model; two concurrent calls for different adapters of one
-base therefore run one after the other and never mix. `workers/llm/openai_backend.py` is the
+base therefore run one after the other and never mix. `ml/llm/openai_backend.py` is the
 scale-out alternative (vLLM or any OpenAI-compatible server)."""
 
 import hashlib
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from workers.llm.loading import Device, best_device, load_model
-from workers.llm.params import GenerationParams, VariantRef
+from ml.llm.loading import Device, best_device, load_model
+from ml.llm.params import GenerationParams, VariantRef
 
 
 def encode_prompts(tokenizer, conversations: list[list[dict]]):
@@ -48,6 +48,13 @@ class _StopWhenClosed:
 
 class LocalBackend:
     def __init__(self, device: Device | None = None):
+        # Streams start in two threads at once (the arena's two sides). transformers' lazy module is
+        # not safe when two threads first touch it together (seen: "cannot import name
+        # 'StoppingCriteriaList'"), so what stream() imports is imported here, once.
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        from transformers import StoppingCriteriaList, TextIteratorStreamer  # noqa: F401
+
         self.device = device or best_device()
         self._loaded: dict[str, _Loaded] = {}
         self._loading = threading.Lock()

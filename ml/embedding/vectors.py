@@ -24,8 +24,20 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import faiss
+from typing import Any
+
 import numpy as np
+
+# faiss.Index, spelled so that callers need not import faiss (web processes never load it).
+Index = Any
+
+def _faiss():
+    """FAISS is imported on first use, so that importing this module (as web processes do, for the
+    vector helpers) never loads it."""
+    import faiss
+
+    return faiss
+
 
 INDEX_FILE = "index.faiss"
 MANIFEST_FILE = "manifest.json"
@@ -57,7 +69,8 @@ def _as_vectors(vectors) -> np.ndarray:
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def build_index(vectors: np.ndarray, ids: np.ndarray, params: IndexParams, *, seed: int = 1) -> faiss.Index:
+def build_index(vectors: np.ndarray, ids: np.ndarray, params: IndexParams, *, seed: int = 1) -> Index:
+    faiss = _faiss()
     vectors, ids = _as_vectors(vectors), _as_ids(ids)
     dim = vectors.shape[1]
     if params.kind == "flat":
@@ -73,24 +86,27 @@ def build_index(vectors: np.ndarray, ids: np.ndarray, params: IndexParams, *, se
     return index
 
 
-def empty_index(dim: int) -> faiss.Index:
+def empty_index(dim: int) -> Index:
+    faiss = _faiss()
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
-def add_vectors(index: faiss.Index, vectors: np.ndarray, ids: np.ndarray) -> None:
+def add_vectors(index: Index, vectors: np.ndarray, ids: np.ndarray) -> None:
     if len(ids):
         index.add_with_ids(_as_vectors(vectors), _as_ids(ids))
 
 
-def remove_ids(index: faiss.Index, ids) -> int:
+def remove_ids(index: Index, ids) -> int:
+    faiss = _faiss()
     ids = _as_ids(ids)
     if not len(ids):
         return 0
     return int(index.remove_ids(faiss.IDSelectorBatch(len(ids), faiss.swig_ptr(ids))))
 
 
-def index_ids(index: faiss.Index) -> np.ndarray:
+def index_ids(index: Index) -> np.ndarray:
     """Every id the index holds."""
+    faiss = _faiss()
     if isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap):
         return faiss.vector_to_array(index.id_map).astype(np.int64)
     ivf = faiss.extract_index_ivf(index)
@@ -101,8 +117,9 @@ def index_ids(index: faiss.Index) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def search(index: faiss.Index, queries: np.ndarray, k: int, *, nprobe: int | None = None):
+def search(index: Index, queries: np.ndarray, k: int, *, nprobe: int | None = None):
     """(scores, ids), each (n_queries, k); missing neighbours have id -1."""
+    faiss = _faiss()
     k = max(1, min(k, max(index.ntotal, 1)))
     if nprobe is not None and not isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap):
         faiss.extract_index_ivf(index).nprobe = nprobe
@@ -111,6 +128,7 @@ def search(index: faiss.Index, queries: np.ndarray, k: int, *, nprobe: int | Non
 
 def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int):
     """Brute-force inner product: the ground truth that recall is measured against."""
+    faiss = _faiss()
     return faiss.knn(_as_vectors(queries), _as_vectors(vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
 
 
@@ -153,19 +171,21 @@ def _replace(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def write_index(folder: Path, index: faiss.Index, manifest: Manifest) -> None:
+def write_index(folder: Path, index: Index, manifest: Manifest) -> None:
     """Index first, then the manifest: a crash between the two leaves a manifest whose count does
     not match the index, which `is_consistent` reports."""
+    faiss = _faiss()
     folder.mkdir(parents=True, exist_ok=True)
     _replace(folder / INDEX_FILE, lambda tmp: faiss.write_index(index, str(tmp)))
     _replace(folder / MANIFEST_FILE, lambda tmp: tmp.write_text(json.dumps(asdict(manifest))))
 
 
-def read_index(folder: Path) -> faiss.Index:
+def read_index(folder: Path) -> Index:
+    faiss = _faiss()
     return faiss.read_index(str(folder / INDEX_FILE))
 
 
-def is_consistent(folder: Path, index: faiss.Index) -> bool:
+def is_consistent(folder: Path, index: Index) -> bool:
     manifest = Manifest.read(folder)
     return manifest is not None and manifest.count == index.ntotal
 

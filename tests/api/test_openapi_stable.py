@@ -1,0 +1,40 @@
+"""The API stays stable: the OpenAPI document's shape (paths, operation ids, parameters, component
+names, field names and types) equals the one recorded in `openapi_baseline.json` (taken from main
+at b6b77eb, before the house redesign), except for the changes listed in ALLOWED.
+
+To change the API on purpose: add the line this test prints to ALLOWED with a reason, or, for a new
+release of the API, record a new baseline with `python tests/api/record_openapi_baseline.py`."""
+
+import json
+from pathlib import Path
+
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.api.openapi_shape import differences, shape
+
+BASELINE = Path(__file__).with_name("openapi_baseline.json")
+
+# line printed by `differences` -> why it is allowed
+ALLOWED: dict[str, str] = {}
+
+
+def current_shape() -> dict:
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return shape(json.loads(json.dumps(document, default=str)))
+
+
+def test_the_openapi_document_keeps_its_paths_operation_ids_and_fields():
+    changes = differences(json.loads(BASELINE.read_text()), current_shape())
+    unexpected = [line for line in changes if line not in ALLOWED]
+    assert not unexpected, "The API changed:\n" + "\n".join(unexpected)
+
+
+def test_the_comparison_notices_a_renamed_field_and_a_removed_operation():
+    before = json.loads(BASELINE.read_text())
+    after = json.loads(json.dumps(before))
+    component = next(iter(after["components"]))
+    properties = after["components"][component].setdefault("properties", {})
+    properties["renamed_field"] = properties.pop(next(iter(properties)), {"type": "string"})
+    removed = next(iter(after["operations"]))
+    del after["operations"][removed]
+    assert differences(before, after) == [f"operations removed: {removed}", f"components changed: {component}"]
