@@ -118,9 +118,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     setup_django()
-    from webapp.modelstore.services import base_install, variant_ref
     from ml.llm.inference import LocalBackend
     from ml.llm.params import GenerationParams
+    from webapp.modelstore.services import base_install, variant_ref
 
     variant, _ = base_install()
     ref = variant_ref(variant)

@@ -58,8 +58,8 @@ def fresh_corpus(corpus: list[tuple[str, str]]) -> None:
     from django.conf import settings
 
     from webapp.feedback.content import content_hash
-    from webapp.feedback.languages import language_get_or_create
     from webapp.feedback.models import Prompt
+    from webapp.feedback.services.languages import language_get_or_create
     from webapp.retrieval.models import Embedding, IndexBuild, SearchIndex
 
     Embedding.objects.all().delete()

@@ -229,7 +229,7 @@ def write_pairs_file(path: Path, count: int) -> None:
 def baseline_records(path: Path) -> list[dict]:
     """The file parsed in memory, as model field values (languages created beforehand)."""
     from webapp.feedback.content import content_hash
-    from webapp.feedback.languages import language_get_or_create
+    from webapp.feedback.services.languages import language_get_or_create
 
     languages = {code: language_get_or_create(code) for code in PHRASES}
     rows = []
@@ -265,7 +265,7 @@ def time_bulk_create(rows: list[dict]) -> float:
 
 
 def time_feedback_import(path: Path, expected: int) -> float:
-    from webapp.feedback.importing import feedback_import
+    from webapp.feedback.services.importing import feedback_import
 
     start = time.perf_counter()
     report = feedback_import(path=path, skip_invalid=False)
@@ -308,7 +308,7 @@ def time_copy_export(out: Path) -> tuple[float, int]:
 
 
 def time_feedback_export(out: Path) -> tuple[float, int]:
-    from webapp.feedback.exporting import ExportSpec, feedback_export
+    from webapp.feedback.formats.exporting import ExportSpec, feedback_export
 
     start = time.perf_counter()
     rows = feedback_export(spec=ExportSpec(format="pairs"), out=out)
@@ -448,8 +448,8 @@ def make_annotators(count: int) -> list:
     """conftest's make_annotator, without a password (hashing one costs a second each)."""
     from django.contrib.auth.models import User
 
-    from webapp.feedback.roles import ANNOTATOR, role_group
     from webapp.feedback.services.catalog import annotator_set_languages
+    from webapp.permissions import ANNOTATOR, role_group
 
     users = []
     for i in range(count):

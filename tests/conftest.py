@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from tests.llm.builders import build_random_adapter, build_tiny_chat_model
-from webapp.feedback.roles import ANNOTATOR, REVIEWER, role_group
 from webapp.feedback.services.catalog import annotator_set_languages
+from webapp.permissions import ANNOTATOR, REVIEWER, role_group
 
 
 def make_annotator(username: str, languages: list[str]) -> User:
@@ -72,8 +72,8 @@ def tiny_variants(db, tiny_model, tiny_adapters):
     """The tiny base and its two adapters, copied into MODELS_STORE and registered as variants."""
     import shutil
 
-    from webapp.modelstore.services import variant_register
     from ml.llm.files import write_folder_atomically
+    from webapp.modelstore.services import variant_register
 
     def place(source: Path, relative: str) -> str:
         target = Path(settings.MODELS_STORE) / relative

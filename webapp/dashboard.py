@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q
 
 from webapp.feedback.models import Language, PreferenceRecord, Task
-from webapp.feedback.quality import load_facts
-from webapp.feedback.review import agreement_rows
+from webapp.feedback.quality.review import agreement_rows
+from webapp.feedback.quality.trust import load_facts
 
 CACHE_SECONDS = 30
 CACHE_KEY = "dashboard:loop-status"

@@ -77,7 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "webapp.feedback.context.roles",
+                "webapp.feedback.workspace.context.roles",
             ],
         },
     },

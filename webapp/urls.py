@@ -6,7 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp import views
 from webapp.arena import views as arena_views
-from webapp.feedback import views as feedback_views
+from webapp.feedback.workspace import views as feedback_views
 from webapp.modelstore import views as modelstore_views
 from webapp.retrieval import views as retrieval_views
 from webapp.training import views as training_views

@@ -1,4 +1,5 @@
-"""Celery app and tasks, and all code that needs torch. `celery -A workers worker` finds `app` here."""
+"""The Celery worker side: thin tasks (`workers.tasks`) that adapt between `webapp` services and `ml`.
+`celery -A workers worker` finds `app` here."""
 
 from workers.celery import app
 

@@ -23,13 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
 from typing import Any
 
 import numpy as np
 
 # faiss.Index, spelled so that callers need not import faiss (web processes never load it).
 Index = Any
+
 
 def _faiss():
     """FAISS is imported on first use, so that importing this module (as web processes do, for the

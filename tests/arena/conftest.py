@@ -2,7 +2,7 @@ import pytest
 
 from webapp.arena import selectors, services
 from webapp.arena.models import Battle
-from webapp.feedback.languages import language_get_or_create
+from webapp.feedback.services.languages import language_get_or_create
 from webapp.modelstore.models import ModelVariant, VariantStatus
 
 

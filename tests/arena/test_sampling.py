@@ -7,7 +7,7 @@ import pytest
 
 from tests.arena.conftest import finished_battle
 from webapp.arena import ratings, sampling, services
-from webapp.feedback.languages import language_get_or_create
+from webapp.feedback.services.languages import language_get_or_create
 
 
 def test_an_uncertain_pair_is_drawn_measurably_more_often_than_a_settled_one():

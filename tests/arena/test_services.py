@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from django.test import override_settings
 
+from ml.llm.params import VariantRef
 from tests.arena.conftest import finished_battle, make_variant
 from webapp.arena import selectors, services
 from webapp.arena.models import Battle, BattleStatus, BlockedTerm, ClientCounter, Vote
 from webapp.errors import ApplicationError, Conflict, NotFound
-from webapp.feedback.exporting import ExportSpec, export_rows
+from webapp.feedback.formats.exporting import ExportSpec, export_rows
 from webapp.feedback.models import PreferenceRecord
-from ml.llm.params import VariantRef
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from gradio_client.exceptions import AppError
 
 from tests.e2e.server_process import ServerProcess
 from webapp.arena.models import Battle, Vote
-from webapp.feedback.languages import language_get_or_create
 from webapp.feedback.models import PreferenceRecord
+from webapp.feedback.services.languages import language_get_or_create
 from webapp.modelstore.services import variant_set_enrolled
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]

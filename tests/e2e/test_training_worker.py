@@ -8,13 +8,13 @@ import time
 import pytest
 from django.conf import settings
 
+from ml.training import checkpoints
 from tests.e2e.conftest import browser_login
 from tests.e2e.worker_process import wait_for
 from tests.training.synthetic import marker_pairs, write
-from webapp.feedback.importing import feedback_import
+from webapp.feedback.services.importing import feedback_import
 from webapp.modelstore.models import ModelVariant
 from webapp.training.models import TrainingJob
-from ml.training import checkpoints
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
 
@@ -113,9 +113,9 @@ def test_staff_launch_a_job_and_watch_it_finish_in_the_browser(
 
 
 def test_an_sft_job_runs_on_a_worker_and_its_variant_generates(api, staff, tiny_variants, preferences, start_worker):
-    from webapp.modelstore.services import variant_ref
     from ml.llm.inference import LocalBackend
     from ml.llm.params import GenerationParams
+    from webapp.modelstore.services import variant_ref
 
     start_worker(queues="gpu")
     body = {"kind": "sft", "parent": "tiny-base", "hyperparameters": {**HP, "max_steps": 6}}

@@ -3,7 +3,7 @@
 import krippendorff
 import pytest
 
-from webapp.feedback.agreement import (
+from webapp.feedback.quality.agreement import (
     annotator_agreement,
     cross_lingual_consistency,
     gold_accuracy,

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.feedback.factories import campaign_with_tasks
-from webapp.feedback.exporting import ExportSpec, export_rows, feedback_export
-from webapp.feedback.importing import feedback_import
-from webapp.feedback.pairs import PairPolicy, pair_id
+from webapp.feedback.formats.exporting import ExportSpec, export_rows, feedback_export
+from webapp.feedback.formats.pairs import PairPolicy, pair_id
 from webapp.feedback.services.assignment import annotation_submit
+from webapp.feedback.services.importing import feedback_import
 
 pytestmark = pytest.mark.django_db
 

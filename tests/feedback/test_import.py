@@ -5,8 +5,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from webapp.feedback.importing import ImportRejected, feedback_import
 from webapp.feedback.models import Annotation, Language, PreferenceRecord, Task
+from webapp.feedback.services.importing import ImportRejected, feedback_import
 
 pytestmark = pytest.mark.django_db
 

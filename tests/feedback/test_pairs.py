@@ -3,7 +3,7 @@
 import pytest
 
 from webapp.errors import ApplicationError
-from webapp.feedback.pairs import PairPolicy, Vote, aggregate, select_pairs
+from webapp.feedback.formats.pairs import PairPolicy, Vote, aggregate, select_pairs
 
 
 def pairs(votes, n=3, **policy):

@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from webapp.feedback.demo import CAMPAIGN_NAME, demo_seed
 from webapp.feedback.models import Annotation, Campaign, Language, Prompt, Response, Task
-from webapp.feedback.roles import ANNOTATOR
+from webapp.permissions import ANNOTATOR
 
 pytestmark = pytest.mark.django_db
 

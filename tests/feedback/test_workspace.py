@@ -146,7 +146,7 @@ def test_the_review_page_is_for_reviewers_only(reviewer, annotator):
 
 
 def test_trust_weights_count_gold_accuracy(annotator, annotator2):
-    from webapp.feedback.trust import trust_weights
+    from webapp.feedback.quality.trust import trust_weights
 
     _, tasks = campaign_with_tasks(n_tasks=1, overlap=2)
     catalog.task_set_gold(task=tasks[0], position=2)

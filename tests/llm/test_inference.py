@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from tests.llm.openai_server import serve
 from ml.llm.inference import LocalBackend, encode_prompts
 from ml.llm.openai_backend import OpenAICompatibleBackend, RemoteError
 from ml.llm.params import BadParams, GenerationParams, VariantRef
+from tests.llm.openai_server import serve
 
 GREEDY = GenerationParams(max_new_tokens=12)
 ASK = [{"role": "user", "content": "Nenne drei Farben."}]

@@ -3,11 +3,11 @@
 import pytest
 from django.core.management import call_command
 
-from webapp.modelstore.models import ModelVariant
-from webapp.modelstore.services import variant_ref
 from ml.llm.files import is_complete
 from ml.llm.inference import LocalBackend
 from ml.llm.params import GenerationParams
+from webapp.modelstore.models import ModelVariant
+from webapp.modelstore.services import variant_ref
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -129,9 +129,9 @@ def test_the_api_launches_generation_and_enrols_variants(api, staff, annotator, 
 
 
 def test_an_adapter_gets_a_merged_copy_that_serves_the_same_answers(tiny_variants):
-    from webapp.modelstore.services import variant_full_model
     from ml.llm.inference import LocalBackend
     from ml.llm.params import GenerationParams
+    from webapp.modelstore.services import variant_full_model
 
     base, a, _ = tiny_variants
     assert variant_full_model(base) == base

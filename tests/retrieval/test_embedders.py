@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tests.retrieval.parallel import LANGUAGES, SENTENCES, distractors
 from ml.embedding import vectors
 from ml.embedding.embedders import MINILM_NAME, USE_NAME, load_embedder, resolve_model, supports
+from tests.retrieval.parallel import LANGUAGES, SENTENCES, distractors
 
 
 class Corpus:

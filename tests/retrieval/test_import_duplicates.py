@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from webapp.feedback.importing import feedback_import
 from webapp.feedback.models import Prompt
+from webapp.feedback.services.importing import feedback_import
 from webapp.retrieval.services import import_duplicates
 
 pytestmark = pytest.mark.django_db

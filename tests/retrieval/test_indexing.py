@@ -6,13 +6,13 @@ import json
 import pytest
 from django.db import transaction
 
+from ml.embedding import vectors
 from webapp.errors import Conflict
 from webapp.feedback.models import Prompt
 from webapp.feedback.services import catalog
 from webapp.jobs.models import JobStatus
 from webapp.retrieval import indexfiles, selectors, services, signals
 from webapp.retrieval.models import Embedding, IndexBuild, SearchIndex, vector_id
-from ml.embedding import vectors
 
 pytestmark = pytest.mark.django_db
 

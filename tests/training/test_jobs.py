@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from ml.llm.inference import LocalBackend
+from ml.llm.params import GenerationParams
 from tests.training.synthetic import marker_pairs, write
-from webapp.feedback.importing import feedback_import
+from webapp.feedback.services.importing import feedback_import
 from webapp.modelstore.services import variant_ref
 from webapp.training.models import TrainingJob
 from webapp.training.services import training_run
-from ml.llm.inference import LocalBackend
-from ml.llm.params import GenerationParams
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

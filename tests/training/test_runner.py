@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.synthetic import marker_pairs, write
 from ml.training import checkpoints
 from ml.training.config import ConfigError, Hyperparameters, TrainingConfig
 from ml.training.evaluate import pair_logprobs
 from ml.training.runner import main
+from tests.training.synthetic import marker_pairs, write
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 from webapp.arena import selectors, services
 from webapp.arena.models import ExcludedClient
 from webapp.errors import ApplicationError
-from webapp.feedback.api import IsStaff
-from webapp.feedback.languages import canonical_tag
 from webapp.feedback.models import Language
+from webapp.feedback.services.languages import canonical_tag
+from webapp.permissions import IsStaff
 
 
 class ArenaRatingSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework import status
 
+from ml.llm.params import GenerationParams
 from webapp.arena import sampling, selectors
 from webapp.arena.languages import detect_language
 from webapp.arena.models import (
@@ -32,11 +33,10 @@ from webapp.arena.models import (
 )
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.content import content_hash
-from webapp.feedback.languages import canonical_tag, language_get_or_create
 from webapp.feedback.models import Language, Outcome, PreferenceRecord, PreferenceSource
+from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import variant_ref
-from ml.llm.params import GenerationParams
 
 # Sampling for arena answers: some variety, so two battles with the same prompt differ.
 TEMPERATURE = 0.7

@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response as Reply
 
+from webapp.apifields import content_field, id_field, id_filter
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
-from webapp.feedback.languages import language_get_or_create
 from webapp.feedback.models import (
     Annotation,
     Campaign,
@@ -22,28 +22,11 @@ from webapp.feedback.models import (
     Task,
     TransferJob,
 )
-from webapp.feedback.rendering import render_markdown
-from webapp.feedback.roles import is_reviewer, is_staff
 from webapp.feedback.services import assignment, catalog, transfers
+from webapp.feedback.services.languages import language_get_or_create
+from webapp.feedback.workspace.rendering import render_markdown
 from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
-
-
-class IsStaff(permissions.BasePermission):
-    message = "Only staff can do this."
-
-    def has_permission(self, request, view):
-        return is_staff(request.user)
-
-
-class StaffWrites(permissions.BasePermission):
-    """Everyone signed in reads (what their role lets them see); staff write."""
-
-    message = "Only staff can change this."
-
-    def has_permission(self, request, view):
-        if not request.user.is_authenticated:
-            return False
-        return request.method in permissions.SAFE_METHODS or is_staff(request.user)
+from webapp.permissions import IsStaff, StaffWrites, is_reviewer
 
 
 class RoleScoped:
@@ -57,23 +40,6 @@ class RoleScoped:
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
         return type(self).selector(self.request.user).order_by("id")
-
-
-# Ids are 64-bit. Django turns an out-of-range id in a plain `pk=` lookup into "no such row", but not in foreign-key
-# or `__in` lookups, where the database driver fails (SQLite: OverflowError) and the request would end in a 500.
-MAX_ID = 2**63 - 1
-
-
-def _id_field(**kwargs):
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
-def _id_filter(field_name: str, **kwargs):
-    return filters.NumberFilter(field_name=field_name, min_value=1, max_value=MAX_ID, **kwargs)
-
-
-def _content_field(**kwargs):
-    return serializers.JSONField(help_text="A string, or a list of {role, content} chat messages", **kwargs)
 
 
 # --- Languages -----------------------------------------------------------------------------------
@@ -138,7 +104,7 @@ class CampaignViewSet(
 
 # --- Prompts and responses -----------------------------------------------------------------------
 class PromptOutput(serializers.ModelSerializer):
-    content = _content_field()
+    content = content_field()
     language = serializers.CharField(source="language_id")
 
     class Meta:
@@ -159,7 +125,7 @@ class PromptOutput(serializers.ModelSerializer):
 
 
 class PromptInput(serializers.Serializer):
-    content = _content_field()
+    content = content_field()
     language = serializers.CharField(max_length=35)
     group = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     source = serializers.CharField(max_length=50, required=False, default="api")
@@ -168,14 +134,14 @@ class PromptInput(serializers.Serializer):
 
 
 class TextEditInput(serializers.Serializer):
-    content = _content_field()
+    content = content_field()
 
 
 class PromptFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="language_id")
     source = filters.CharFilter()
     group = filters.CharFilter()
-    campaign = _id_filter("tasks__campaign_id", distinct=True)
+    campaign = id_filter("tasks__campaign_id", distinct=True)
 
     class Meta:
         model = Prompt
@@ -208,7 +174,7 @@ class PromptViewSet(
 
 
 class ResponseOutput(serializers.ModelSerializer):
-    content = _content_field()
+    content = content_field()
 
     class Meta:
         model = Response
@@ -216,15 +182,15 @@ class ResponseOutput(serializers.ModelSerializer):
 
 
 class ResponseInput(serializers.Serializer):
-    prompt = _id_field()
-    content = _content_field()
+    prompt = id_field()
+    content = content_field()
     model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     metadata = serializers.DictField(required=False, default=dict)
 
 
 class ResponseFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="prompt__language_id")
-    prompt = _id_filter("prompt_id")
+    prompt = id_filter("prompt_id")
     group = filters.CharFilter(field_name="prompt__group")
     source = filters.CharFilter(field_name="prompt__source")
 
@@ -263,7 +229,7 @@ class ResponseViewSet(
 class TaskItemOutput(serializers.Serializer):
     position = serializers.IntegerField()
     id = serializers.IntegerField(source="response.id")
-    content = _content_field(source="response.content")
+    content = content_field(source="response.content")
     text = serializers.CharField(source="response.text")
     html = serializers.SerializerMethodField(help_text="The text as safe HTML (Markdown rendered, raw HTML escaped)")
 
@@ -322,9 +288,9 @@ class TaskOutput(serializers.ModelSerializer):
 
 
 class TaskInput(serializers.Serializer):
-    campaign = _id_field()
-    prompt = _id_field()
-    responses = serializers.ListField(child=_id_field(), min_length=2, max_length=9)
+    campaign = id_field()
+    prompt = id_field()
+    responses = serializers.ListField(child=id_field(), min_length=2, max_length=9)
     external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -335,7 +301,7 @@ class GoldInput(serializers.Serializer):
 
 
 class NextInput(serializers.Serializer):
-    campaign = _id_field(required=False, allow_null=True, default=None)
+    campaign = id_field(required=False, allow_null=True, default=None)
 
 
 class AssignmentOutput(serializers.Serializer):
@@ -368,7 +334,7 @@ class AnnotationOutput(serializers.ModelSerializer):
 
 class TaskFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="language_id")
-    campaign = _id_filter("campaign_id")
+    campaign = id_filter("campaign_id")
     group = filters.CharFilter(field_name="prompt__group")
     source = filters.CharFilter(field_name="prompt__source")
 
@@ -467,8 +433,8 @@ class TaskViewSet(
 
 class AnnotationFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="task__language_id")
-    campaign = _id_filter("task__campaign_id")
-    task = _id_filter("task_id")
+    campaign = id_filter("task__campaign_id")
+    task = id_filter("task_id")
     group = filters.CharFilter(field_name="task__prompt__group")
 
     class Meta:
@@ -489,9 +455,9 @@ class AnnotationViewSet(RoleScoped, viewsets.ReadOnlyModelViewSet):
 # --- Preference records --------------------------------------------------------------------------
 class PreferenceOutput(serializers.ModelSerializer):
     language = serializers.CharField(source="language_id")
-    prompt = _content_field()
-    response_a = _content_field()
-    response_b = _content_field()
+    prompt = content_field()
+    response_a = content_field()
+    response_b = content_field()
 
     class Meta:
         model = PreferenceRecord
@@ -514,9 +480,9 @@ class PreferenceOutput(serializers.ModelSerializer):
 
 
 class PreferenceInput(serializers.Serializer):
-    prompt = _content_field()
-    response_a = _content_field()
-    response_b = _content_field()
+    prompt = content_field()
+    response_a = content_field()
+    response_b = content_field()
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     language = serializers.CharField(max_length=35)
     group = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -13,7 +13,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from webapp.feedback.models import Campaign, Task
-from webapp.feedback.roles import ANNOTATOR, role_group
 from webapp.feedback.services.assignment import annotation_submit
 from webapp.feedback.services.catalog import (
     annotator_set_languages,
@@ -22,6 +21,7 @@ from webapp.feedback.services.catalog import (
     response_create,
     task_create,
 )
+from webapp.permissions import ANNOTATOR, role_group
 
 CAMPAIGN_NAME = "Demo: helpful answers"
 SOURCE = "demo"

@@ -12,7 +12,7 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
-from webapp.feedback.roles import is_reviewer, is_staff
+from webapp.permissions import is_reviewer, is_staff
 
 STREAM_CHUNK = 500
 

@@ -1,7 +1,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from webapp.feedback import api, workspace_api
+from webapp.feedback import api
+from webapp.feedback.workspace import api as workspace_api
 
 router = DefaultRouter()
 router.register("languages", api.LanguageViewSet, basename="language")

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from webapp.jobs.models import Job, JobStatus
+from webapp.queue import send_task
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,7 @@ def job_enqueue(job: Job) -> None:
     model.objects.filter(pk=pk).update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
 
     def send():
-        from workers.celery import app
-
-        app.send_task(model.task_name, args=[pk], queue=model.queue)
+        send_task(model.task_name, args=[pk], queue=model.queue)
 
     transaction.on_commit(send)
 

@@ -5,11 +5,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
-from webapp.feedback.api import IsStaff
 from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
 from webapp.modelstore.generation import generation_job_create
 from webapp.modelstore.models import ModelJob, ModelVariant
 from webapp.modelstore.services import install_job_create, variant_set_enrolled
+from webapp.permissions import IsStaff
 
 MAX_ID = 2**63 - 1
 

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from ml.llm.params import BadParams, GenerationParams
 from webapp.errors import ApplicationError
 from webapp.feedback.content import as_messages, content_hash
-from webapp.feedback.languages import canonical_tag
 from webapp.feedback.models import Campaign, Prompt, Response, Task
 from webapp.feedback.services.catalog import task_create
+from webapp.feedback.services.languages import canonical_tag
 from webapp.jobs.services import JobRun, job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant
 from webapp.modelstore.services import variant_ref
-from ml.llm.params import BadParams, GenerationParams
 
 MAX_PROMPTS = 5000
 

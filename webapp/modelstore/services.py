@@ -6,11 +6,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
+from ml.llm.files import folder_size, is_complete
+from ml.llm.params import VariantRef
 from webapp.errors import ApplicationError
 from webapp.jobs.services import job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
-from ml.llm.files import folder_size, is_complete
-from ml.llm.params import VariantRef
 
 BUNDLED = "bundled:smollm2-135m-instruct"
 

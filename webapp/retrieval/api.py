@@ -2,11 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.feedback.api import MAX_ID
+from webapp.apifields import MAX_ID
+from webapp.permissions import IsStaff
 from webapp.retrieval import selectors, services
 from webapp.retrieval.models import IndexBuild, LinkDecision
 
@@ -57,7 +57,7 @@ class IndexStatusApi(APIView):
 
 
 class IndexBuildApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
@@ -83,7 +83,7 @@ class SimilarPairsInput(serializers.Serializer):
 class TranslationLinksApi(APIView):
     """GET suggestions (prompts in different languages, not yet grouped); POST a decision."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     class DecisionSerializer(serializers.Serializer):
         prompt_a = serializers.IntegerField(min_value=1, max_value=MAX_ID)
@@ -109,7 +109,7 @@ class TranslationLinksApi(APIView):
 
 
 class DuplicatesApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(parameters=[SimilarPairsInput], responses={200: dict})
     def get(self, request):

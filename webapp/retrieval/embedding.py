@@ -2,8 +2,8 @@
 
 from django.conf import settings
 
-from webapp.errors import ApplicationError
 from ml.embedding.embedders import Embedder, EmbedderError, load_embedder
+from webapp.errors import ApplicationError
 
 
 class EmbedderUnavailable(ApplicationError):

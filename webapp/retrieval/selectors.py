@@ -13,16 +13,17 @@ import numpy as np
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from ml.embedding import vectors
+from ml.embedding.embedders import Embedder, supports
 from webapp.errors import ApplicationError, Conflict, NotFound
+from webapp.feedback.formats.pairs import PairPolicy, derive_task
 from webapp.feedback.models import Annotation, Language, Lease, Prompt, Response, Task
-from webapp.feedback.pairs import PairPolicy, derive_task
-from webapp.feedback.roles import is_reviewer
 from webapp.feedback.selectors import tasks_for_pairs
+from webapp.permissions import is_reviewer
+from webapp.queue import send_task
 from webapp.retrieval import indexfiles
 from webapp.retrieval.embedding import current_embedder
 from webapp.retrieval.models import Embedding, SearchIndex, TextKind, TranslationLink, split_vector_id, vector_id
-from ml.embedding import vectors
-from ml.embedding.embedders import Embedder, supports
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
@@ -132,10 +133,8 @@ def _nearest(live: LiveIndex, query: np.ndarray, k: int, accept: Callable[[Hit],
 
 
 def _forget_later(ids: list[int]) -> None:
-    from workers.celery import app
-
     try:
-        app.send_task("workers.tasks.indexing.forget_vectors", args=[ids], queue="index")
+        send_task("workers.tasks.indexing.forget_vectors", args=[ids], queue="index")
     except Exception:  # noqa: BLE001 - the results are already filtered; the periodic sync removes them too
         log.warning("could not queue removal of %d deleted texts from the index", len(ids), exc_info=True)
 

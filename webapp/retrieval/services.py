@@ -18,6 +18,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from ml.embedding import vectors
+from ml.embedding.embedders import Embedder
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.models import Prompt, Response
 from webapp.jobs.models import JobStatus
@@ -34,8 +36,6 @@ from webapp.retrieval.models import (
     split_vector_id,
     vector_id,
 )
-from ml.embedding import vectors
-from ml.embedding.embedders import Embedder
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 
+from webapp.queue import send_task
+
 BATCH = 256
 
 
@@ -16,11 +18,9 @@ class _Batch:
         self.items: list[tuple[str, int]] = []
 
     def send(self) -> None:
-        from workers.celery import app
-
         items = list(dict.fromkeys(self.items))
         for start in range(0, len(items), BATCH):
-            app.send_task("workers.tasks.indexing.index_texts", args=[items[start : start + BATCH]], queue="index")
+            send_task("workers.tasks.indexing.index_texts", args=[items[start : start + BATCH]], queue="index")
 
 
 _pending: dict[int, _Batch] = {}

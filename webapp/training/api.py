@@ -6,8 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
 from webapp.errors import ApplicationError
-from webapp.feedback.api import IsStaff
 from webapp.modelstore.models import ModelVariant
+from webapp.permissions import IsStaff
 from webapp.training.models import TrainingJob
 from webapp.training.services import training_job_cancel, training_job_create, training_job_retry
 

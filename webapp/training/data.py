@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ml.llm.files import write_folder_atomically
 from webapp.errors import ApplicationError
 from webapp.feedback.content import plain_text
-from webapp.feedback.exporting import ExportSpec, export_rows
-from webapp.feedback.languages import canonical_tag
-from webapp.feedback.trust import trust_weights
-from ml.llm.files import write_folder_atomically
+from webapp.feedback.formats.exporting import ExportSpec, export_rows
+from webapp.feedback.quality.trust import trust_weights
+from webapp.feedback.services.languages import canonical_tag
 
 SPEC_KEYS = {
     "sources",

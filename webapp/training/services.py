@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from ml.training.config import ConfigError, Hyperparameters
 from webapp.errors import ApplicationError
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobCancelled, JobRun, job_enqueue, job_request_cancel, job_running
@@ -13,7 +14,6 @@ from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import store_path, variant_full_model, variant_ref, variant_register
 from webapp.training.data import DataSpec, data_counts, snapshot_write
 from webapp.training.models import TrainingJob, TrainingKind
-from ml.training.config import ConfigError, Hyperparameters
 
 log = logging.getLogger(__name__)
 

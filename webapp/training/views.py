@@ -1,10 +1,10 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, render
 
+from ml.training.config import DPO_LOSSES, Hyperparameters
 from webapp.feedback.models import Campaign, Language
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.training.models import TrainingJob
-from ml.training.config import DPO_LOSSES, Hyperparameters
 
 
 @staff_member_required

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback import selectors
-from webapp.feedback.formats import FLAGS, LineError, check_ranking
+from webapp.feedback.formats.parsing import FLAGS, LineError, check_ranking
 from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task
 
 PAGE = 50

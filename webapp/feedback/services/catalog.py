@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text, validate_content
-from webapp.feedback.languages import language_get_or_create
 from webapp.feedback.models import (
     MAX_RESPONSES,
     MIN_RESPONSES,
@@ -23,6 +22,7 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
+from webapp.feedback.services.languages import language_get_or_create
 
 
 @transaction.atomic

@@ -15,8 +15,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from webapp.errors import ApplicationError
 from webapp.feedback.models import Campaign
-from webapp.feedback.roles import ANNOTATOR, role_group
 from webapp.feedback.services.catalog import annotator_set_languages
+from webapp.permissions import ANNOTATOR, role_group
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import Max
 
 from webapp.errors import ApplicationError
-from webapp.feedback.exporting import ExportSpec, feedback_export
-from webapp.feedback.importing import ImportRejected, feedback_import
+from webapp.feedback.formats.exporting import ExportSpec, feedback_export
 from webapp.feedback.models import Prompt, TransferJob, TransferKind
+from webapp.feedback.services.importing import ImportRejected, feedback_import
 from webapp.jobs.services import JobRun, job_enqueue, job_running
 
 logger = logging.getLogger(__name__)

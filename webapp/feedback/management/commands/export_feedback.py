@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.errors import ApplicationError
-from webapp.feedback.exporting import FORMATS, SOURCES, ExportSpec, feedback_export
-from webapp.feedback.pairs import EXPANSIONS
+from webapp.feedback.formats.exporting import FORMATS, SOURCES, ExportSpec, feedback_export
+from webapp.feedback.formats.pairs import EXPANSIONS
 
 
 class Command(BaseCommand):

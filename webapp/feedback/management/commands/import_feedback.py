@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.errors import ApplicationError
-from webapp.feedback.importing import feedback_import
+from webapp.feedback.services.importing import feedback_import
 
 
 class Command(BaseCommand):

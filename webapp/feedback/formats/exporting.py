@@ -14,8 +14,8 @@ from pathlib import Path
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.content import as_messages
-from webapp.feedback.languages import canonical_tag
-from webapp.feedback.pairs import PairPolicy, derive_pairs, pair_id
+from webapp.feedback.formats.pairs import PairPolicy, derive_pairs, pair_id
+from webapp.feedback.services.languages import canonical_tag
 
 FORMATS = ("pairs", "dpo", "sft", "rankings")
 SOURCES = ("annotation", "arena", "import")

@@ -9,8 +9,8 @@ from typing import Any
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, validate_content
-from webapp.feedback.languages import canonical_tag
 from webapp.feedback.models import MAX_RESPONSES, MIN_RESPONSES, Flag
+from webapp.feedback.services.languages import canonical_tag
 
 PAIR_KEYS = {"prompt", "chosen", "rejected", "language", "id", "group", "source", "prompt_id", "agreement", "metadata"}
 RANKING_KEYS = {"id", "prompt", "language", "group", "campaign", "responses", "rankings", "ranking", "metadata"}

@@ -1,5 +1,5 @@
 """Per annotator and language: agreement with the others, gold accuracy, speed, skip rate, and the
-trust score built from them (webapp/feedback/agreement.py holds the maths; this module reads the
+trust score built from them (webapp/feedback/quality/agreement.py holds the maths; this module reads the
 database once and hands the maths plain data). Pair derivation and training weigh annotations by
 `trust_weights()`; the review page shows `annotator_quality()`."""
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from webapp.feedback.agreement import annotator_agreement, gold_accuracy, trust_scores
 from webapp.feedback.models import Annotation, Skip
+from webapp.feedback.quality.agreement import annotator_agreement, gold_accuracy, trust_scores
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response as Reply
 from rest_framework.views import APIView
 
+from webapp.apifields import MAX_ID
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
-from webapp.feedback.api import MAX_ID
 from webapp.feedback.models import Campaign, Language
-from webapp.feedback.review import review_report
-from webapp.feedback.roles import is_reviewer
+from webapp.feedback.quality.review import review_report
+from webapp.permissions import is_reviewer
 
 
 class IsReviewer(permissions.BasePermission):

@@ -15,8 +15,7 @@ from django.db.models import F
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text
-from webapp.feedback.formats import DEFAULT_CAMPAIGN, PairLine, RankingLine, parse_line
-from webapp.feedback.languages import language_get_or_create
+from webapp.feedback.formats.parsing import DEFAULT_CAMPAIGN, PairLine, RankingLine, parse_line
 from webapp.feedback.models import (
     Annotation,
     AnnotatorProfile,
@@ -29,8 +28,9 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
-from webapp.feedback.roles import ANNOTATOR, role_group
+from webapp.feedback.services.languages import language_get_or_create
 from webapp.modelstore.models import ModelVariant
+from webapp.permissions import ANNOTATOR, role_group
 
 log = logging.getLogger(__name__)
 BATCH = 1000

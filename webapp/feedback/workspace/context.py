@@ -1,6 +1,6 @@
 """Template context: which role-dependent links the navigation shows."""
 
-from webapp.feedback.roles import is_reviewer, is_staff
+from webapp.permissions import is_reviewer, is_staff
 
 
 def roles(request) -> dict:

@@ -13,18 +13,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from webapp.apifields import MAX_ID
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
-from webapp.feedback.api import MAX_ID
-from webapp.feedback.exporting import FORMATS, SOURCES
-from webapp.feedback.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
+from webapp.feedback.formats.exporting import FORMATS, SOURCES
+from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.models import Campaign, Language, TransferJob
-from webapp.feedback.pairs import EXPANSIONS
-from webapp.feedback.rendering import render_markdown
-from webapp.feedback.review import review_report
-from webapp.feedback.roles import ANNOTATOR, is_reviewer
+from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import catalog, onboarding
-from webapp.feedback.workspace_strings import workspace_strings
+from webapp.feedback.workspace.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
+from webapp.feedback.workspace.rendering import render_markdown
+from webapp.feedback.workspace.strings import workspace_strings
+from webapp.permissions import ANNOTATOR, is_reviewer
 
 
 @staff_member_required

@@ -5,16 +5,16 @@ only; the maths is in agreement.py and pairs.py (the same aggregation exports us
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from webapp.feedback.agreement import (
+from webapp.feedback.formats.pairs import Vote, aggregate
+from webapp.feedback.models import Task, TaskResponse
+from webapp.feedback.quality.agreement import (
     cross_lingual_consistency,
     krippendorff_alpha_ordinal,
     pairwise_agreement_rate,
     position_bias,
     rank_positions,
 )
-from webapp.feedback.models import Task, TaskResponse
-from webapp.feedback.pairs import Vote, aggregate
-from webapp.feedback.quality import Fact, annotator_quality, load_facts, load_skips, rankings_by_task
+from webapp.feedback.quality.trust import Fact, annotator_quality, load_facts, load_skips, rankings_by_task
 
 TASK_ROWS = 200
 

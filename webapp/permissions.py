@@ -1,0 +1,53 @@
+"""Who may do what, for every app: the three roles (annotator, reviewer, staff) and the DRF
+permission classes built on them. Annotators and reviewers are Django groups; staff is `is_staff`."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+ANNOTATOR = "annotator"
+REVIEWER = "reviewer"
+
+
+def is_staff(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
+def is_reviewer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Reviewers see every annotation; staff are reviewers too."""
+    if user is None or not user.is_authenticated:
+        return False
+    return is_staff(user) or user.groups.filter(name=REVIEWER).exists()  # type: ignore[union-attr]
+
+
+def role_group(name: str) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    return group
+
+
+class IsStaff(permissions.BasePermission):
+    message = "Only staff can do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_staff(request.user)
+
+
+class IsReviewer(permissions.BasePermission):
+    message = "Only reviewers can do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return is_reviewer(request.user)
+
+
+class StaffWrites(permissions.BasePermission):
+    """Everyone signed in reads (what their role lets them see); staff write."""
+
+    message = "Only staff can change this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not request.user.is_authenticated:
+            return False
+        return request.method in permissions.SAFE_METHODS or is_staff(request.user)
