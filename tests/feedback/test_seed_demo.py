@@ -1,5 +1,6 @@
 """The demo seed: multilingual content built through the services, partly annotated, and idempotent."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -7,11 +8,25 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import Count
 
-from webapp.feedback.demo import CAMPAIGN_NAME, demo_seed
+from webapp.feedback.demo import ANNOTATIONS, ANNOTATORS, CAMPAIGN_NAME, DATA_DIR, PROMPTS, demo_seed
 from webapp.feedback.models import Annotation, Campaign, Language, Prompt, Response, Task
 from webapp.permissions import ANNOTATOR
 
 pytestmark = pytest.mark.django_db
+
+# What the demo seeded when its content was still Python literals; the data files must keep it.
+SEEDED = {
+    "already_seeded": False,
+    "campaigns": 1,
+    "prompts": 49,
+    "languages": 9,
+    "groups": 5,
+    "responses": 114,
+    "tasks": 49,
+    "annotators": 3,
+    "annotations": 20,
+}
+DATA_FILES = {"campaign.jsonl", "annotators.jsonl", "prompts.jsonl", "annotations.jsonl"}
 
 
 def _store_counts() -> dict:
@@ -19,6 +34,42 @@ def _store_counts() -> dict:
         model.__name__: model.objects.count()
         for model in (Campaign, Prompt, Response, Task, Annotation, User, Language)
     }
+
+
+@pytest.mark.parametrize("name", sorted(DATA_FILES))
+def test_every_data_line_is_one_readable_json_object(name):
+    lines = (DATA_DIR / name).read_text(encoding="utf-8").split("\n")
+    assert lines.pop() == "", "the file ends with a newline"
+    for number, line in enumerate(lines, 1):
+        assert isinstance(json.loads(line), dict), f"{name}:{number}"
+        assert "\\u" not in line, f"{name}:{number} escapes a character; write it as UTF-8"
+
+
+def test_no_stray_data_files():
+    assert {path.name for path in DATA_DIR.iterdir()} == DATA_FILES
+
+
+def test_annotations_rank_exactly_their_prompts_models():
+    letters = {p.key: sorted(r["model"] for r in p.responses) for p in PROMPTS}
+    assert len(letters) == len(PROMPTS), "prompt keys are unique"
+    for number, annotation in enumerate(ANNOTATIONS, 1):
+        ranked = sorted(letter.strip() for rank in annotation.ranking.split(">") for letter in rank.split("="))
+        assert ranked == letters[annotation.prompt], f"annotations.jsonl:{number}"
+        assert annotation.annotator in ANNOTATORS, f"annotations.jsonl:{number}"
+
+
+def test_seed_from_the_data_files_keeps_the_counts():
+    assert demo_seed() == SEEDED
+    assert _store_counts() == {
+        "Campaign": 1,
+        "Prompt": 49,
+        "Response": 114,
+        "Task": 49,
+        "Annotation": 20,
+        "User": 3,
+        "Language": 9,
+    }
+    assert Prompt.objects.exclude(group="").values("group").distinct().count() == 5
 
 
 def test_seed_creates_multilingual_prompts():
