@@ -1,5 +1,5 @@
 """One ASGI application: a FastAPI root with the Gradio arena at /arena/ (mounted first: in the other
-order Django's catch-all answers /arena/ with 404, DESIGN.md) and Django for everything else."""
+order Django's catch-all answers /arena/ with 404; docs/operations.md, "Web process") and Django for the rest."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""`make run`: the embedded setup of DESIGN.md in one terminal. Starts the web server (uvicorn), the
+"""`make run`: the embedded setup of docs/operations.md in one terminal. Starts the web server (uvicorn), the
 default+index worker with the scheduler inside it, and the gpu worker; Ctrl-C (or any child dying)
 stops them all."""
 

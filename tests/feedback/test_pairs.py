@@ -1,4 +1,4 @@
-"""Pair derivation, with cases worked out by hand (DESIGN.md, "how rankings become pairs")."""
+"""Pair derivation, with cases worked out by hand (docs/formats.md, "Pair derivation")."""
 
 import pytest
 

@@ -61,7 +61,7 @@ def test_sentence_transformers_backend_runs_the_bundled_minilm(monkeypatch):
     rows = minilm.encode(["A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock prices fell sharply."])
     assert np.allclose(np.linalg.norm(rows, axis=1), 1, atol=1e-5)
     assert rows[0] @ rows[1] > rows[0] @ rows[2] + 0.3  # an English paraphrase beats an unrelated sentence
-    # English-only: far weaker across scripts than USE (DESIGN.md: 0.32 against 1.00).
+    # English-only: far weaker across scripts than USE (docs/operations.md, "Offline models": 0.32 against 1.00).
     corpus = Corpus(minilm, ("en", "zh-Hans"), n_noise=200)
     assert corpus.accuracy_at_1("en", "zh-Hans") < 0.6
 

@@ -1,4 +1,4 @@
-"""The three roles of DESIGN.md. Annotators and reviewers are Django groups; staff is `is_staff`."""
+"""The three roles (docs/operations.md, "Roles"). Annotators and reviewers are Django groups; staff is `is_staff`."""
 
 from django.contrib.auth.models import Group, User
 

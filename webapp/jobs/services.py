@@ -1,6 +1,6 @@
 """Job rows: enqueue after commit, claim by conditional UPDATE, heartbeat from claim to finish, and
 the sweep that recovers jobs whose message or worker was lost. The broker is never trusted to
-remember a job: the row is (DESIGN.md, "Job recovery never depends on the broker")."""
+remember a job: the row is (docs/operations.md, "Job recovery")."""
 
 import logging
 import threading

@@ -1,4 +1,4 @@
-"""The one place where rankings become preference pairs (DESIGN.md, "how rankings become pairs").
+"""The one place where rankings become preference pairs (docs/formats.md, "Pair derivation").
 
 Exports and training snapshots both call `derive_pairs`, so they can never disagree. The maths
 (`aggregate`, `select_pairs`) is pure and works on response positions; `derive_pairs` adds ids and

@@ -5,7 +5,7 @@ from webapp.feedback.services.importing import feedback_import
 
 
 class Command(BaseCommand):
-    help = "Import pair and ranking JSON Lines (DESIGN.md formats). Atomic: any bad line rejects the file."
+    help = "Import pair and ranking JSON Lines (formats: docs/formats.md). Atomic: any bad line rejects the file."
 
     def add_arguments(self, parser):
         parser.add_argument("path")
