@@ -1,7 +1,18 @@
+r"""`manage.py train`: launch a DPO or SFT LoRA run from the shell, in-process or queued for a worker.
+
+Every field of `ml.training.config.Hyperparameters` is a flag of its own (built by `ml.training.cli`,
+so a new field needs no change here); `--hp` JSON still works and explicit flags win over its keys:
+
+    .venv/bin/python manage.py train --kind dpo --parent base --language en \
+        --hp '{"max_steps": 50}' --learning-rate 1e-4 --beta 0.2 --lora-targets q_proj v_proj --background
+"""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.training.cli import add_dataclass_arguments, given_fields
+from ml.training.config import ConfigError, Hyperparameters
 from webapp.errors import ApplicationError
 from webapp.modelstore.models import ModelVariant
 from webapp.training.models import TrainingJob
@@ -9,7 +20,11 @@ from webapp.training.services import training_job_create, training_run
 
 
 class Command(BaseCommand):
-    help = "Train a DPO or SFT LoRA adapter on the collected preferences and register it as a variant."
+    help = (
+        "Train a DPO or SFT LoRA adapter on the collected preferences and register it as a variant. "
+        "Hyperparameters come from the dataclass defaults, then --hp JSON, then the explicit flags. "
+        "Example: manage.py train --kind dpo --parent base --max-steps 50 --learning-rate 1e-4 --background"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--kind", choices=("dpo", "sft"), required=True)
@@ -23,18 +38,18 @@ class Command(BaseCommand):
         parser.add_argument("--trust-weighting", action="store_true")
         parser.add_argument("--eval-fraction", type=float, default=0.1)
         parser.add_argument(
-            "--hp", default="{}", help='hyperparameters as JSON, e.g. \'{"max_steps": 50, "beta": 0.1}\''
+            "--hp",
+            default="{}",
+            help='hyperparameters as JSON, e.g. \'{"max_steps": 50, "beta": 0.1}\'; the flags below win over its keys',
         )
         parser.add_argument("--background", action="store_true", help="queue it for a gpu worker instead")
+        add_dataclass_arguments(parser, Hyperparameters, title="hyperparameters")
 
     def handle(self, *args, **o):
+        hp = _hyperparameters(o)
         parent = ModelVariant.objects.filter(name=o["parent"]).first()
         if parent is None:
             raise CommandError(f"No variant named {o['parent']!r}")
-        try:
-            hp = json.loads(o["hp"])
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"--hp is not JSON: {exc}") from None
         data = {
             "sources": o["sources"],
             "campaigns": o["campaigns"],
@@ -64,3 +79,20 @@ class Command(BaseCommand):
             f"Registered {job.variant.name}: held-out accuracy {overall.get('accuracy', 0):.3f} "
             f"(parent {overall.get('parent_accuracy', 0):.3f}, n={overall.get('n', 0)})"
         )
+
+
+def _hyperparameters(options: dict) -> dict:
+    """--hp JSON overlaid with the flags actually given, checked by the dataclass before anything
+    touches the database, so a typo fails at once with the field's name."""
+    try:
+        blob = json.loads(options["hp"])
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--hp is not JSON: {exc}") from None
+    if not isinstance(blob, dict):
+        raise CommandError(f"--hp must be a JSON object of settings, not {type(blob).__name__}")
+    hp = {**blob, **given_fields(options, Hyperparameters)}
+    try:
+        Hyperparameters.from_dict(hp)
+    except ConfigError as exc:
+        raise CommandError(f"hyperparameters.{exc.field}: {exc.message}") from None
+    return hp
