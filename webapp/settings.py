@@ -1,5 +1,5 @@
 """Django settings. Every value comes from the environment (see webapp/env.py); the defaults give the
-embedded setup of DESIGN.md: SQLite in WAL mode and Celery's filesystem broker under var/."""
+embedded setup of docs/operations.md: SQLite in WAL mode and Celery's filesystem broker under var/."""
 
 from pathlib import Path
 
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "webapp.training",
     "webapp.retrieval",
     "webapp.arena",
+    "webapp.pages",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,8 @@ SPECTACULAR_SETTINGS = {
     # Two models have a `status` choice field; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "webapp.jobs.models.JobStatus",
+        # The registered trainers (ml.training.trainers): one enum for the job's input and output.
+        "TrainingKindEnum": "webapp.training.models.TRAINING_KINDS",
         "VariantStatusEnum": "webapp.modelstore.models.VariantStatus",
     },
 }

@@ -4,10 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from webapp import views
 from webapp.arena import views as arena_views
 from webapp.feedback.workspace import views as feedback_views
 from webapp.modelstore import views as modelstore_views
+from webapp.pages import views
 from webapp.retrieval import views as retrieval_views
 from webapp.training import views as training_views
 
@@ -25,7 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("transfers/", feedback_views.transfers_page, name="transfers"),
     path("models/", modelstore_views.models_page, name="models"),
-    path("models/<int:pk>/", modelstore_views.variant_page, name="variant"),
+    path("models/<int:pk>/", views.variant_page, name="variant"),
     path("jobs/", training_views.jobs_page, name="jobs"),
     path("search/", retrieval_views.search_page, name="search"),
     path("search/links/", retrieval_views.links_page, name="search-links"),

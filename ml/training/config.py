@@ -2,7 +2,8 @@
 
 from dataclasses import asdict, dataclass, field, fields
 
-KINDS = ("dpo", "sft")
+from ml.training.trainers import kinds
+
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sppo_hard", "apo_zero", "apo_down")
 
 
@@ -99,5 +100,5 @@ class TrainingConfig:
     hp: Hyperparameters = field(default_factory=Hyperparameters)
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ConfigError("kind", f"must be one of {', '.join(KINDS)}")
+        if self.kind not in kinds():
+            raise ConfigError("kind", f"must be one of {', '.join(kinds())}")

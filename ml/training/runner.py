@@ -19,6 +19,7 @@ from ml.llm.loading import best_device
 from ml.training import checkpoints
 from ml.training.config import Hyperparameters, TrainingConfig
 from ml.training.evaluate import evaluate_pairs
+from ml.training.trainers import kinds, trainer_for
 
 METRIC_KEYS = (
     "loss",
@@ -171,14 +172,8 @@ def _build(config: TrainingConfig, staging: Path):
         task_type="CAUSAL_LM",
     )
     args = _trainer_args(config, staging, device)
-    if config.kind == "dpo":
-        from trl import DPOTrainer
-
-        trainer = DPOTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=lora)
-    else:
-        from trl import SFTTrainer
-
-        trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=lora)
+    build = trainer_for(config.kind).trainer
+    trainer = build(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=lora)
     return model, tokenizer, trainer
 
 
@@ -207,18 +202,12 @@ def _trainer_args(config: TrainingConfig, staging: Path, device):
         include_num_input_tokens_seen=True,
         disable_tqdm=True,
     )
-    if config.kind == "dpo":
-        from trl import DPOConfig
-
-        return DPOConfig(**common, beta=hp.beta, loss_type=[hp.loss_type])
-    from trl import SFTConfig
-
-    return SFTConfig(**common, completion_only_loss=True)
+    return trainer_for(config.kind).config(common, hp)
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", choices=("dpo", "sft"), required=True)
+    parser.add_argument("--kind", choices=kinds(), required=True)
     parser.add_argument("--model", required=True, help="parent full-model folder (safetensors)")
     parser.add_argument("--train", required=True, help="JSON Lines: TRL conversational dpo or sft rows")
     parser.add_argument("--eval", default="", help="JSON Lines of dpo rows for the held-out evaluation")

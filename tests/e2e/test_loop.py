@@ -1,4 +1,4 @@
-"""The whole loop as one user story (webapp/loop_story.py), with tiny models: the real ASGI app under
+"""The whole loop as one user story (webapp/pages/loop_story.py), with tiny models: the real ASGI app under
 uvicorn (Django + the Gradio arena), a real Celery worker on the gpu, default and index queues, the
 configured broker and database (PostgreSQL + Redis in CI's services run). Every link is checked:
 ids, sources, lineage, ratings and exports."""
@@ -13,8 +13,8 @@ from tests.conftest import make_annotator
 from tests.e2e.server_process import ServerProcess
 from tests.e2e.worker_process import wait_for
 from webapp.feedback.models import Annotation, PreferenceRecord
-from webapp.loop_story import LANGUAGES, PROMPTS, LoopStory, prepare_accounts
 from webapp.modelstore.models import ModelVariant
+from webapp.pages.loop_story import LANGUAGES, PROMPTS, LoopStory, prepare_accounts
 from webapp.training.models import TrainingJob
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]

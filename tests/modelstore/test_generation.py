@@ -47,8 +47,8 @@ def test_generate_responses_builds_tasks_from_several_variants(tiny_variants, pr
     for task in tasks:
         items = list(task.items.select_related("response"))
         assert 2 <= len(items) <= 3
-        assert {i.response.variant_id for i in items} == {base.pk, a.pk}
-    response = Response.objects.filter(variant=a).first()
+        assert {i.response.origin.variant_id for i in items} == {base.pk, a.pk}
+    response = Response.objects.filter(origin__variant=a).first()
     generation = response.metadata["generation"]
     assert generation["params"]["max_new_tokens"] == 8 and generation["params"]["temperature"] == 0.8
     assert generation["sample"] in (0, 1) and len(generation["chat_template"]) == 16

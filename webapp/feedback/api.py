@@ -11,6 +11,9 @@ from rest_framework.response import Response as Reply
 from webapp.apifields import content_field, id_field, id_filter
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
+from webapp.feedback.formats.exporting import SOURCES
+from webapp.feedback.formats.pairs import EXPANSIONS
+from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import (
     Annotation,
     Campaign,
@@ -537,13 +540,11 @@ class ImportInput(serializers.Serializer):
 
 
 class ExportInput(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["pairs", "dpo", "sft", "rankings"], default="pairs")
+    format = serializers.ChoiceField(choices=export_formats.names(), default="pairs")
     languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
-    sources = serializers.ListField(
-        child=serializers.ChoiceField(choices=["annotation", "arena", "import"]), required=False, default=list
-    )
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=SOURCES), required=False, default=list)
     campaigns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
-    pairs = serializers.ChoiceField(choices=["best_vs_rest", "all", "best_vs_worst"], default="best_vs_rest")
+    pairs = serializers.ChoiceField(choices=EXPANSIONS, default="best_vs_rest")
     min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)
     min_annotators = serializers.IntegerField(min_value=1, max_value=100, default=1)
     include_flagged = serializers.BooleanField(default=False)

@@ -1,10 +1,10 @@
 """The feedback store: languages, campaigns, texts, ranking tasks, annotations and preference
-records (DESIGN.md, "Preferences"). Content fields keep the imported form exactly: a string stays a
+records (docs/formats.md, "What is stored"). Content fields keep the imported form exactly: a string stays a
 string, a list of chat messages stays a list."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from webapp.feedback.jsonfield import TextJSONField
 from webapp.jobs.models import Job
@@ -105,15 +105,34 @@ class Prompt(Text):
 class Response(Text):
     prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="responses")
     model_name = models.CharField(max_length=200, blank=True, help_text="Producing model (variant or external)")
-    variant = models.ForeignKey(
-        "modelstore.ModelVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
-    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_version"
     )
 
     def __str__(self) -> str:
         return f"response {self.pk} to prompt {self.prompt_id}"
+
+
+def has_free_slot(annotation_count: int, leased: int, overlap: int) -> bool:
+    """The one rule for "a task has a free slot": its campaign's overlap counts distinct annotators, and
+    a slot is taken by an annotation or by another annotator's live lease."""
+    return annotation_count + leased < overlap
+
+
+class TaskQuerySet(SoftDeleteQuerySet):
+    def open(self, overlap: int | None = None) -> "TaskQuerySet":
+        """Tasks with a slot no annotation has taken (`has_free_slot` with no leases counted; callers
+        that lease count live leases on top). Pass the campaign's `overlap` when filtering one campaign,
+        so the query compares with a constant and stays on the `task_next` index."""
+        limit = F("campaign__overlap") if overlap is None else overlap
+        return self.filter(annotation_count__lt=limit)
+
+    def complete(self) -> "TaskQuerySet":
+        return self.filter(COMPLETE)
+
+
+# Every slot taken by an annotation: the complement of TaskQuerySet.open(), for aggregates.
+COMPLETE = Q(annotation_count__gte=F("campaign__overlap"))
 
 
 class Task(models.Model):
@@ -124,13 +143,16 @@ class Task(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     import_hash = models.CharField(max_length=64, blank=True)
     annotation_count = models.PositiveIntegerField(default=0)
+    kind = models.CharField(
+        max_length=20, default="ranking", help_text="What annotators do with it (webapp.feedback.extensions.task_kinds)"
+    )
     gold_position = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Gold item: the stored position of the known best response (staff only)"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = SoftDeleteQuerySet.as_manager()
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -149,6 +171,9 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.pk}"
+
+    def has_free_slot(self, leased: int = 0) -> bool:
+        return has_free_slot(self.annotation_count, leased, self.campaign.overlap)
 
 
 class TaskResponse(models.Model):

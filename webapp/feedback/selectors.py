@@ -1,7 +1,7 @@
 """Reads of the feedback store: what each role may see, and the querysets exports stream."""
 
 from django.contrib.auth.models import User
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from webapp.feedback.models import (
     Annotation,
@@ -124,11 +124,8 @@ def annotator_progress(user: User, *, campaign_id: int | None = None) -> dict:
     mine = Annotation.objects.filter(annotator=user, task__deleted_at__isnull=True)
     open_tasks = (
         Task.objects.alive()
-        .filter(
-            language__code__in=user_language_codes(user),
-            campaign__in=open_campaigns_for(user),
-            annotation_count__lt=F("campaign__overlap"),
-        )
+        .open()
+        .filter(language__code__in=user_language_codes(user), campaign__in=open_campaigns_for(user))
         .exclude(annotations__annotator=user)
         .exclude(skips__annotator=user)
     )

@@ -16,7 +16,7 @@ from webapp.feedback.models import Campaign, Prompt, Response, Task
 from webapp.feedback.services.catalog import task_create
 from webapp.feedback.services.languages import canonical_tag
 from webapp.jobs.services import JobRun, job_enqueue
-from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant
+from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, ResponseOrigin
 from webapp.modelstore.services import variant_ref
 
 MAX_PROMPTS = 5000
@@ -160,13 +160,15 @@ def _template(backend, ref) -> str:
 
 
 def _already_generated(job: ModelJob) -> set[tuple[int, int, int]]:
-    rows = Response.objects.filter(metadata__generation__job=job.pk).values_list("prompt_id", "variant_id", "metadata")
+    rows = Response.objects.filter(metadata__generation__job=job.pk).values_list(
+        "prompt_id", "origin__variant_id", "metadata"
+    )
     return {(p, v, m["generation"]["sample"]) for p, v, m in rows}
 
 
 @transaction.atomic
 def _store_batch(job, variant, sample: int, params: GenerationParams, prompts, texts, template: str) -> None:
-    Response.objects.bulk_create(
+    created = Response.objects.bulk_create(
         [
             Response(
                 prompt=p,
@@ -174,7 +176,6 @@ def _store_batch(job, variant, sample: int, params: GenerationParams, prompts, t
                 text=text,
                 content_hash=content_hash(text),
                 model_name=variant.name,
-                variant=variant,
                 metadata={
                     "generation": {
                         "job": job.pk,
@@ -188,6 +189,7 @@ def _store_batch(job, variant, sample: int, params: GenerationParams, prompts, t
             if text.strip() and "\x00" not in text
         ]
     )
+    ResponseOrigin.objects.bulk_create([ResponseOrigin(response=r, variant=variant) for r in created])
 
 
 @transaction.atomic
@@ -196,7 +198,7 @@ def build_tasks(job: ModelJob, spec: GenerationSpec, prompts) -> dict:
     variants (round robin), in a shuffled stored order."""
     campaign = Campaign.objects.get(pk=spec.campaign_id)
     by_prompt = defaultdict(list)
-    for response in Response.objects.filter(metadata__generation__job=job.pk).order_by("id"):
+    for response in Response.objects.filter(metadata__generation__job=job.pk).select_related("origin").order_by("id"):
         by_prompt[response.prompt_id].append(response)
     created = skipped = 0
     rng = random.Random(spec.seed)
@@ -218,7 +220,7 @@ def _pick(responses: list[Response], limit: int) -> list[Response]:
     """Distinct texts, taking one per variant in turn so every variant is represented."""
     queues = defaultdict(list)
     for response in responses:
-        queues[response.variant_id].append(response)
+        queues[response.origin.variant_id].append(response)
     picked, seen = [], set()
     while len(picked) < limit and any(queues.values()):
         for variant_id in list(queues):

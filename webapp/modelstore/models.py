@@ -44,6 +44,20 @@ class ModelVariant(models.Model):
         return self.kind in (VariantKind.SFT, VariantKind.DPO)
 
 
+class ResponseOrigin(models.Model):
+    """Which registered variant generated a response. It lives here, not on `feedback.Response`, so
+    that the store (the lower layer) never refers to the model store; `Response.model_name` keeps
+    the name for every response, generated or imported."""
+
+    response = models.OneToOneField(
+        "feedback.Response", primary_key=True, on_delete=models.CASCADE, related_name="origin"
+    )
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="responses")
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} by {self.variant_id}"
+
+
 class ModelJobKind(models.TextChoices):
     INSTALL = "install"
     GENERATE = "generate"

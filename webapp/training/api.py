@@ -5,6 +5,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
+from ml.training.trainers import kinds
 from webapp.errors import ApplicationError
 from webapp.modelstore.models import ModelVariant
 from webapp.permissions import IsStaff
@@ -42,7 +43,7 @@ class TrainingJobOutput(serializers.ModelSerializer):
 
 
 class TrainingJobInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["dpo", "sft"])
+    kind = serializers.ChoiceField(choices=kinds())
     parent = serializers.CharField(max_length=100, help_text="Name of the parent variant")
     data = serializers.DictField(
         required=False,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ml.llm.files import write_folder_atomically
+from ml.training.trainers import trainer_for
 from webapp.errors import ApplicationError
 from webapp.feedback.content import plain_text
 from webapp.feedback.formats.exporting import ExportSpec, export_rows
@@ -125,6 +126,7 @@ def snapshot_write(spec: DataSpec, kind: str, folder: Path) -> dict:
 
 
 def _write_rows(spec: DataSpec, kind: str, tmp: Path) -> dict:
+    rows = trainer_for(kind).rows  # which export rows this trainer learns from
     counts = {"train": Counter(), "eval": Counter(), "source": Counter()}
     digest = hashlib.sha256()
     eval_groups = set()
@@ -139,11 +141,11 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path) -> dict:
             if side == "eval":
                 eval_file.write(line)
                 eval_groups.add(row.get("group") or row["id"])
-            elif kind == "dpo":
+            elif rows == "dpo":
                 train_file.write(line)
                 digest.update(line.encode())
-        if kind == "sft":
-            for row in spec.rows("sft"):
+        if rows != "dpo":
+            for row in spec.rows(rows):
                 if not spec.is_eval(row):
                     line = json.dumps(row, ensure_ascii=False) + "\n"
                     train_file.write(line)

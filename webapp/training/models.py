@@ -1,10 +1,11 @@
-"""Training jobs: what to train (DPO or SFT on a parent variant), on which data, with which
-hyperparameters, and everything the run reports back."""
+"""Training jobs: what to train (a registered trainer kind, e.g. DPO or SFT, on a parent variant), on
+which data, with which hyperparameters, and everything the run reports back."""
 
 import uuid
 
 from django.db import models
 
+from ml.training.trainers import kinds
 from webapp.feedback.jsonfield import TextJSONField
 from webapp.jobs.models import Job
 from webapp.modelstore.models import ModelVariant
@@ -14,16 +15,19 @@ def new_folder_token() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class TrainingKind(models.TextChoices):
-    DPO = "dpo"
-    SFT = "sft"
+def training_kinds() -> list[tuple[str, str]]:
+    """The registered trainers (ml.training.trainers): a new kind needs no migration."""
+    return [(kind, kind) for kind in kinds()]
+
+
+TRAINING_KINDS = training_kinds()  # for the API schema's enum (SPECTACULAR_SETTINGS)
 
 
 class TrainingJob(Job):
     task_name = "workers.tasks.training.run_training_job"
     queue = "gpu"
 
-    kind = models.CharField(max_length=3, choices=TrainingKind.choices)
+    kind = models.CharField(max_length=10, choices=training_kinds)
     parent = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="training_jobs")
     data_spec = models.JSONField(default=dict, blank=True)
     hyperparameters = models.JSONField(default=dict, blank=True)

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.db import transaction
 
 from ml.training.config import ConfigError, Hyperparameters
+from ml.training.trainers import kinds
 from webapp.errors import ApplicationError
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobCancelled, JobRun, job_enqueue, job_request_cancel, job_running
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import store_path, variant_full_model, variant_ref, variant_register
 from webapp.training.data import DataSpec, data_counts, snapshot_write
-from webapp.training.models import TrainingJob, TrainingKind
+from webapp.training.models import TrainingJob
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ def training_job_create(
 ) -> TrainingJob:
     """Validate everything before queueing: settings (naming the field), the parent (servable), and
     the data (refused with the counts that explain why when nothing is left to train on)."""
-    if kind not in TrainingKind.values:
-        raise FieldError("kind", f"must be one of {', '.join(TrainingKind.values)}")
+    if kind not in kinds():
+        raise FieldError("kind", f"must be one of {', '.join(kinds())}")
     hp = _hyperparameters(hyperparameters)
     variant_ref(parent)
     spec = DataSpec.from_params(data or {})

@@ -1,4 +1,5 @@
-"""export_feedback: stream the store as JSON Lines in the four formats of DESIGN.md.
+"""export_feedback: stream the store as JSON Lines in the registered export formats (pairs, dpo, sft,
+rankings: docs/formats.md).
 
 Rows are produced by generators over `.iterator()` querysets, so memory stays flat whatever the size,
 and the file is written under a temporary name and renamed when complete (a crash leaves no
@@ -10,14 +11,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.content import as_messages
-from webapp.feedback.formats.pairs import PairPolicy, derive_pairs, pair_id
+from webapp.feedback.formats.pairs import DerivedPair, PairPolicy, TaskResult, derive_pairs, pair_id
+from webapp.feedback.formats.registry import ExportFormat, export_formats
 from webapp.feedback.services.languages import canonical_tag
 
-FORMATS = ("pairs", "dpo", "sft", "rankings")
 SOURCES = ("annotation", "arena", "import")
 
 
@@ -32,8 +34,8 @@ class ExportSpec:
     until: datetime | None = None
 
     def __post_init__(self):
-        if self.format not in FORMATS:
-            raise ApplicationError(f"format must be one of {', '.join(FORMATS)}")
+        if self.format not in export_formats:
+            raise ApplicationError(f"format must be one of {', '.join(export_formats.names())}")
         unknown = set(self.sources) - set(SOURCES)
         if unknown:
             raise ApplicationError(f"unknown source(s) {sorted(unknown)}; use {', '.join(SOURCES)}")
@@ -101,47 +103,63 @@ def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[
 
 
 def export_rows(spec: ExportSpec) -> Iterator[dict]:
-    if spec.format == "rankings":
-        yield from _ranking_rows(spec)
-        return
-    if spec.wants("annotation"):
-        yield from _derived_rows(spec)
-    record_sources = [s for s in ("arena", "import") if spec.wants(s)]
-    if record_sources and not spec.campaigns:
-        yield from _record_rows(spec, record_sources)
+    return export_formats.get(spec.format).rows(spec)
 
 
-def _derived_rows(spec: ExportSpec) -> Iterator[dict]:
-    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns), **spec.window())
-    for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
-        if spec.format == "sft":
-            if result.best_response is not None:
-                task = result.task
-                yield _sft_row(
-                    task.prompt.content,
-                    result.best_response.content,
-                    task.language_id,
-                    pair_id(task.pk, result.best_response.pk),
-                    task.prompt.group,
-                )
-            continue
-        for p in result.pairs:
-            if spec.format == "pairs":
-                row = {
-                    "prompt": p.prompt,
-                    "chosen": p.chosen,
-                    "rejected": p.rejected,
-                    "language": p.language,
-                    "id": p.id,
-                    "source": "annotation",
-                    "agreement": p.agreement,
-                    "metadata": {"task_id": p.task_external_id or str(p.task_id), "campaign": p.campaign, "n": p.n},
-                }
-                if p.group:
-                    row["group"] = p.group
-                yield row
-            else:
-                yield _dpo_row(p.prompt, p.chosen, p.rejected, p.language, p.id, "annotation", p.agreement, p.group)
+PairRow = Callable[[DerivedPair], dict]
+RecordRow = Callable[[Any, Any, Any, str], dict]  # (record, chosen, rejected, source)
+
+
+def _pair_family(
+    derived: Callable[[TaskResult], Iterator[dict]], record: RecordRow
+) -> Callable[[ExportSpec], Iterator[dict]]:
+    """The preference formats (pairs, dpo, sft): pairs derived from annotations (docs/formats.md),
+    then arena votes and imported pairs, each shaped by the format's two row builders."""
+
+    def rows(spec: ExportSpec) -> Iterator[dict]:
+        if spec.wants("annotation"):
+            tasks = selectors.tasks_for_pairs(
+                languages=list(spec.languages), campaigns=list(spec.campaigns), **spec.window()
+            )
+            for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
+                yield from derived(result)
+        sources = [s for s in ("arena", "import") if spec.wants(s)]
+        if sources and not spec.campaigns:
+            yield from _record_rows(spec, sources, record)
+
+    return rows
+
+
+def _derived_pairs_rows(result: TaskResult) -> Iterator[dict]:
+    for p in result.pairs:
+        row = {
+            "prompt": p.prompt,
+            "chosen": p.chosen,
+            "rejected": p.rejected,
+            "language": p.language,
+            "id": p.id,
+            "source": "annotation",
+            "agreement": p.agreement,
+            "metadata": {"task_id": p.task_external_id or str(p.task_id), "campaign": p.campaign, "n": p.n},
+        }
+        if p.group:
+            row["group"] = p.group
+        yield row
+
+
+def _derived_dpo_rows(result: TaskResult) -> Iterator[dict]:
+    for p in result.pairs:
+        yield _dpo_row(p.prompt, p.chosen, p.rejected, p.language, p.id, "annotation", p.agreement, p.group)
+
+
+def _derived_sft_rows(result: TaskResult) -> Iterator[dict]:
+    """The aggregated best response of each task that emits pairs."""
+    if result.best_response is not None:
+        task = result.task
+        best = result.best_response
+        yield _sft_row(
+            task.prompt.content, best.content, task.language_id, pair_id(task.pk, best.pk), task.prompt.group
+        )
 
 
 RECORD_COLUMNS = (
@@ -160,21 +178,23 @@ RECORD_COLUMNS = (
 )
 
 
-def _record_rows(spec: ExportSpec, sources: list[str]) -> Iterator[dict]:
+def _record_rows(spec: ExportSpec, sources: list[str], shape: RecordRow) -> Iterator[dict]:
     records = selectors.preference_records(languages=list(spec.languages), sources=sources, **spec.window())
     # Ties and both-bad count in ratings, never as pairs. Named tuples of the needed columns only:
     # no model instances, no unused JSON decoded.
     records = records.filter(outcome__in=("a", "b")).values_list(*RECORD_COLUMNS, named=True)
     for r in records.iterator(chunk_size=2000):
         chosen, rejected = (r.response_a, r.response_b) if r.outcome == "a" else (r.response_b, r.response_a)
-        source = r.origin or r.source
-        if spec.format == "pairs":
-            yield _pairs_row(r, chosen, rejected, source)
-        elif spec.format == "dpo":
-            agreement = 1.0 if r.agreement is None else r.agreement
-            yield _dpo_row(r.prompt, chosen, rejected, r.language_id, r.external_id, source, agreement, r.group)
-        else:
-            yield _sft_row(r.prompt, chosen, r.language_id, r.external_id, r.group)
+        yield shape(r, chosen, rejected, r.origin or r.source)
+
+
+def _dpo_record(r, chosen, rejected, source: str) -> dict:
+    agreement = 1.0 if r.agreement is None else r.agreement
+    return _dpo_row(r.prompt, chosen, rejected, r.language_id, r.external_id, source, agreement, r.group)
+
+
+def _sft_record(r, chosen, rejected, source: str) -> dict:
+    return _sft_row(r.prompt, chosen, r.language_id, r.external_id, r.group)
 
 
 def _pairs_row(r, chosen, rejected, source: str) -> dict:
@@ -242,3 +262,9 @@ def _ranking_entry(annotation) -> dict:
     if annotation.rationale:
         entry["rationale"] = annotation.rationale
     return entry
+
+
+export_formats.register("pairs", ExportFormat("pairs", _pair_family(_derived_pairs_rows, _pairs_row)))
+export_formats.register("dpo", ExportFormat("dpo", _pair_family(_derived_dpo_rows, _dpo_record)))
+export_formats.register("sft", ExportFormat("sft", _pair_family(_derived_sft_rows, _sft_record)))
+export_formats.register("rankings", ExportFormat("rankings", _ranking_rows))

@@ -1,4 +1,4 @@
-"""Parsing and validation of the JSON Lines interchange formats (DESIGN.md, "Data formats").
+"""Parsing and validation of the JSON Lines interchange formats (docs/formats.md, "Data formats").
 
 `parse_line` turns one line of bytes into a `PairLine` or a `RankingLine`, or raises `LineError`
 with a message that says what to fix. Nothing here touches the database."""
@@ -9,6 +9,8 @@ from typing import Any
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, validate_content
+from webapp.feedback.extensions import TaskKind, task_kinds
+from webapp.feedback.formats.registry import ImportFormat, import_formats
 from webapp.feedback.models import MAX_RESPONSES, MIN_RESPONSES, Flag
 from webapp.feedback.services.languages import canonical_tag
 
@@ -67,11 +69,10 @@ def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
         raise LineError(f"bad JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
         raise LineError(f"each line must be a JSON object, not {type(obj).__name__}")
-    if "responses" in obj:
-        return _ranking(obj, line_no)
-    if "chosen" in obj or "rejected" in obj:
-        return _pair(obj, line_no)
-    raise LineError("neither a pair (prompt, chosen, rejected) nor a ranking task (responses)")
+    for _name, fmt in import_formats.items():
+        if fmt.detect(obj):
+            return fmt.parse(obj, line_no)
+    raise LineError("neither " + " nor ".join(fmt.description for _name, fmt in import_formats.items()))
 
 
 def _pair(obj: dict, line_no: int) -> PairLine:
@@ -248,3 +249,30 @@ def _metadata(obj: dict, known: set[str]) -> dict:
     if "\\u0000" in json.dumps(merged):
         raise LineError("'metadata' contains a NUL character (\\u0000), which cannot be stored")
     return merged
+
+
+import_formats.register(
+    "pairs",
+    ImportFormat(
+        name="pairs",
+        description="a pair (prompt, chosen, rejected)",
+        detect=lambda obj: "responses" not in obj and ("chosen" in obj or "rejected" in obj),
+        parse=_pair,
+    ),
+)
+import_formats.register(
+    "rankings",
+    ImportFormat(
+        name="rankings", description="a ranking task (responses)", detect=lambda obj: "responses" in obj, parse=_ranking
+    ),
+)
+
+
+task_kinds.register(
+    "ranking",
+    TaskKind(
+        name="ranking",
+        description="Rank the responses best first; ties allowed",
+        check_submission=lambda ranking, n: check_ranking(ranking, n),
+    ),
+)

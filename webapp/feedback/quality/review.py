@@ -112,7 +112,8 @@ def gold_misses(facts: list[Fact]) -> list[dict]:
 
 @dataclass(frozen=True)
 class _Labels:
-    """Per task: the prompt text and, per stored position, the response's variant (or model) name."""
+    """Per task: the prompt text and, per stored position, the name of the model that wrote the
+    response (a generated response carries its variant's name; an imported one, the file's)."""
 
     prompt: dict[int, str]
     models: dict[int, list[str]]
@@ -123,10 +124,10 @@ def _response_labels(task_ids: set[int]) -> _Labels:
     items = (
         TaskResponse.objects.filter(task_id__in=task_ids)
         .order_by("task_id", "position")
-        .values_list("task_id", "response__variant__name", "response__model_name")
+        .values_list("task_id", "response__model_name")
     )
-    for task_id, variant, model_name in items.iterator(chunk_size=5000):
-        models[task_id].append(variant or model_name or "")
+    for task_id, model_name in items.iterator(chunk_size=5000):
+        models[task_id].append(model_name or "")
     prompts = dict(Task.objects.filter(pk__in=task_ids).values_list("pk", "prompt__text"))
     return _Labels(prompt=prompts, models=models)
 

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback import selectors
-from webapp.feedback.formats.parsing import FLAGS, LineError, check_ranking
-from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task
+from webapp.feedback.extensions import task_kinds
+from webapp.feedback.formats.parsing import FLAGS, LineError
+from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task, has_free_slot
 
 PAGE = 50
 MAX_PAGES = 20  # past 1,000 leased-out tasks in one language, the annotator waits for a lease to end
@@ -40,7 +41,7 @@ def _others_live_leases(task: Task, user: User) -> int:
 
 
 def _has_free_slot(task: Task, user: User) -> bool:
-    return task.annotation_count + _others_live_leases(task, user) < task.campaign.overlap
+    return task.has_free_slot(leased=_others_live_leases(task, user))
 
 
 def _open_task_ids(user: User, campaign: Campaign, language: str) -> Iterator[int]:
@@ -48,7 +49,8 @@ def _open_task_ids(user: User, campaign: Campaign, language: str) -> Iterator[in
     Each page is one scan of the `task_next` index; live leases are counted for that page only."""
     tasks = (
         Task.objects.alive()
-        .filter(campaign=campaign, language_id=language, annotation_count__lt=campaign.overlap)
+        .open(campaign.overlap)
+        .filter(campaign=campaign, language_id=language)
         .exclude(annotations__annotator=user)
         .exclude(skips__annotator=user)
         .order_by("-annotation_count", "id")
@@ -63,7 +65,7 @@ def _open_task_ids(user: User, campaign: Campaign, language: str) -> Iterator[in
             .annotate(n=Count("id"))
             .values_list("task_id", "n")
         )
-        yield from (pk for pk, done in rows if done + leased.get(pk, 0) < campaign.overlap)
+        yield from (pk for pk, done in rows if has_free_slot(done, leased.get(pk, 0), campaign.overlap))
         if len(rows) < PAGE:
             return
 
@@ -150,7 +152,7 @@ def annotation_submit(
     harmless; a different ranking for a task already annotated is refused."""
     task = _visible_task(user, task_id)
     n = task.items.count()
-    ranking, display_order, flags = _validated(ranking, display_order or [], flags or [], n)
+    ranking, display_order, flags = _validated(task.kind, ranking, display_order or [], flags or [], n)
     if "\x00" in rationale:
         raise ApplicationError("rationale contains a NUL character (\\u0000), which cannot be stored")
     with transaction.atomic():
@@ -185,9 +187,9 @@ def annotation_submit(
     return annotation, True
 
 
-def _validated(ranking, display_order, flags, n: int):
+def _validated(kind: str, ranking, display_order, flags, n: int):
     try:
-        ranking = check_ranking(ranking, n)
+        ranking = task_kinds.get(kind).check_submission(ranking, n)
     except LineError as exc:
         raise ApplicationError(exc.message) from None
     if display_order and (not isinstance(display_order, list) or sorted(display_order) != list(range(n))):

@@ -29,7 +29,6 @@ from webapp.feedback.models import (
     TaskResponse,
 )
 from webapp.feedback.services.languages import language_get_or_create
-from webapp.modelstore.models import ModelVariant
 from webapp.permissions import ANNOTATOR, role_group
 
 log = logging.getLogger(__name__)
@@ -121,7 +120,6 @@ class _Writer:
         self.languages: dict[str, Language] = {}
         self.campaigns: dict[str, Campaign] = {}
         self.annotators: dict[str, User] = {}
-        self.variants: dict[str, ModelVariant | None] = {}
 
     def add(self, record: PairLine | RankingLine) -> None:
         key = ("task:" if isinstance(record, RankingLine) else "pair:") + record.id
@@ -147,12 +145,6 @@ class _Writer:
         self._write_pairs(self.pairs)
         self._write_rankings(self.rankings)
         self.pairs, self.rankings = [], []
-
-    def variant(self, name: str) -> ModelVariant | None:
-        """`model` names a registered variant where one has that name, else it stays an external name."""
-        if name and name not in self.variants:
-            self.variants[name] = ModelVariant.objects.filter(name=name).first()
-        return self.variants.get(name)
 
     def language(self, code: str) -> Language:
         if code not in self.languages:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from webapp.errors import ApplicationError
+from webapp.feedback.extensions import import_reports
 from webapp.feedback.formats.exporting import ExportSpec, feedback_export
 from webapp.feedback.models import Prompt, TransferJob, TransferKind
 from webapp.feedback.services.importing import ImportRejected, feedback_import
@@ -75,21 +76,23 @@ def _run_import(run: JobRun, job: TransferJob) -> None:
     except ImportRejected as exc:
         run.save(result=exc.report.as_dict())
         raise
-    result = {**report.as_dict(), "near_duplicates": _near_duplicates(last_prompt)}
+    result = {**report.as_dict(), **_reports(last_prompt)}
     run.save(result=result, progress_done=report.lines, progress_total=report.lines)
 
 
-def _near_duplicates(last_prompt: int) -> dict:
-    """Prompts this import created that nearly repeat another prompt in their language. Advisory:
-    the import is committed already, so a failure here (no embedder, say) is reported, not raised."""
-    from webapp.retrieval.services import import_duplicates
-
+def _reports(last_prompt: int) -> dict:
+    """The registered post-import reports (near-duplicates, ...) on the prompts this import created.
+    Advisory: the import is committed already, so a report that fails (no embedder, say) says so in
+    its entry instead of failing the job."""
     new = list(Prompt.objects.alive().filter(pk__gt=last_prompt).values_list("pk", flat=True))
-    try:
-        return import_duplicates(prompt_ids=new)
-    except Exception as exc:  # noqa: BLE001  (see the docstring)
-        logger.warning("near-duplicate check after an import failed", exc_info=True)
-        return {"error": f"{type(exc).__name__}: {exc}"}
+    results = {}
+    for name, report in import_reports.items():
+        try:
+            results[name] = report(new)
+        except Exception as exc:  # noqa: BLE001  (see the docstring)
+            logger.warning("the %s report after an import failed", name, exc_info=True)
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return results
 
 
 def _run_export(run: JobRun, job: TransferJob) -> None:

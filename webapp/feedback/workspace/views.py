@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from webapp.apifields import MAX_ID
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
-from webapp.feedback.formats.exporting import FORMATS, SOURCES
+from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
+from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import Campaign, Language, TransferJob
 from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import catalog, onboarding
@@ -32,7 +33,7 @@ def transfers_page(request):
     """Staff page: upload an import, start an export, watch both progress (the page polls the API)."""
     context = {
         "jobs": TransferJob.objects.all()[:20],
-        "formats": FORMATS,
+        "formats": export_formats.names(),
         "sources": SOURCES,
         "expansions": EXPANSIONS,
         "languages": Language.objects.all(),

@@ -1,15 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.errors import ApplicationError
-from webapp.feedback.formats.exporting import FORMATS, SOURCES, ExportSpec, feedback_export
+from webapp.feedback.formats.exporting import SOURCES, ExportSpec, feedback_export
 from webapp.feedback.formats.pairs import EXPANSIONS
+from webapp.feedback.formats.registry import export_formats
 
 
 class Command(BaseCommand):
     help = "Export feedback as JSON Lines: pairs (interchange), dpo and sft (TRL), or rankings."
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=FORMATS, default="pairs")
+        parser.add_argument("--format", choices=export_formats.names(), default="pairs")
         parser.add_argument("--out", required=True, help="Output file (written under a temp name, then renamed)")
         parser.add_argument("--language", action="append", dest="languages", default=[])
         parser.add_argument("--source", action="append", dest="sources", choices=SOURCES, default=[])

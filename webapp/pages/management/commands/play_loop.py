@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from webapp.loop_story import LoopStory, StoryError, prepare_accounts
+from webapp.pages.loop_story import LoopStory, StoryError, prepare_accounts
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ Computed at most every CACHE_SECONDS per process (agreement reads every annotati
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Count
 
-from webapp.feedback.models import Language, PreferenceRecord, Task
+from webapp.feedback.models import COMPLETE, Language, PreferenceRecord, Task
 from webapp.feedback.quality.review import agreement_rows
 from webapp.feedback.quality.trust import load_facts
 
@@ -34,7 +34,7 @@ def _compute() -> dict:
         .values("language_id")
         .annotate(
             total=Count("id", distinct=True),
-            done=Count("id", filter=Q(annotation_count__gte=F("campaign__overlap")), distinct=True),
+            done=Count("id", filter=COMPLETE, distinct=True),
             annotations=Count("annotations"),
         )
     )

@@ -1,0 +1,49 @@
+"""Named registries: the seams through which a higher layer (or a later feature) adds a kind of
+thing that a lower layer uses, without the lower layer importing it or being edited again.
+
+The registries of the project: `webapp.feedback.extensions` (task kinds, judges, import reports),
+`webapp.feedback.formats.registry` (import and export formats) and `webapp.training.trainers`
+(dpo, sft, ...). Entries register at import time of the module that defines them, or in an app's
+`ready()` when they belong to a higher app."""
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from webapp.errors import ApplicationError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str, item: T) -> T:
+        """Add `item` as `name`; registering the same name twice is a programming error."""
+        if name in self._items and self._items[name] is not item:
+            raise ValueError(f"{self.what} {name!r} is registered already")
+        self._items[name] = item
+        return item
+
+    def decorator(self, name: str) -> Callable[[T], T]:
+        return lambda item: self.register(name, item)
+
+    def get(self, name: str) -> T:
+        """The entry, or a 4xx-mapped error that lists the known names."""
+        try:
+            return self._items[name]
+        except KeyError:
+            raise ApplicationError(f"unknown {self.what} {name!r}; use one of: {', '.join(self._items)}") from None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._items)
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        return iter(list(self._items.items()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
