@@ -50,7 +50,7 @@ def _append(path: Path, code: str) -> None:
         ("webapp/modelstore/services.py", "from webapp.training import models", "webapp: each layer imports"),
         ("ml/llm/params.py", "import django", "ml imports nothing of ours"),
         ("webapp/retrieval/selectors.py", "def _index():\n    import faiss\n\n    return faiss", "Only ml imports"),
-        ("webapp/jobs/services.py", "def _app():\n    from workers.celery import app\n\n    return app", "nothing imports it"),
+        ("webapp/jobs/services.py", "def _app():\n    from workers import app\n\n    return app", "nothing imports it"),
         ("ml/llm/inference.py", "def _trl():\n    import trl\n\n    return trl", "the one module that imports trl"),
     ],
 )
