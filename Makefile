@@ -40,9 +40,12 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-cjk >/dev/null; } || \
 	  { echo "Browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-core fonts-noto-cjk"; exit 1; }
 
+# Style, the layer contracts (import-linter, pyproject.toml) and the type checker (mypy, pyproject.toml).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) bench/store.py

@@ -103,3 +103,14 @@ def test_manage_py_check_runs_without_the_heavy_libraries():
         "    assert not exc.code, exc.code\n"
     )
     assert _modules_loaded_by(code) == []
+
+
+def test_the_dependency_picture_in_docs_is_current():
+    result = subprocess.run(
+        [sys.executable, "scripts/dependency_graph.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
