@@ -11,7 +11,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A request that cannot be done as asked; `message` tells the user what to fix."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, *, extra: dict | None = None):
         super().__init__(message)

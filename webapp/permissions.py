@@ -20,7 +20,8 @@ def is_reviewer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     """Reviewers see every annotation; staff are reviewers too."""
     if user is None or not user.is_authenticated:
         return False
-    return is_staff(user) or user.groups.filter(name=REVIEWER).exists()  # type: ignore[union-attr]
+    # AbstractBaseUser declares no `groups`; the project's user model (auth.User) has them.
+    return is_staff(user) or user.groups.filter(name=REVIEWER).exists()  # type: ignore[attr-defined]
 
 
 def role_group(name: str) -> Group:

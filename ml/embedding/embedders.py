@@ -30,13 +30,15 @@ MINILM_NAME = "all-MiniLM-L6-v2"
 # Sentence Encoder for Semantic Retrieval"), as BCP-47 primary subtags: zh-CN and zh-TW are both "zh".
 USE_LANGUAGES = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
 # sentence-transformers models whose training languages are documented on their model cards.
-KNOWN_ST_LANGUAGES = {
+KNOWN_ST_LANGUAGES: dict[str, tuple[str, ...]] = {
     "all-minilm-l6-v2": ("en",),
     "all-mpnet-base-v2": ("en",),
-    "paraphrase-multilingual-minilm-l12-v2": (
-        "ar bg ca cs da de el en es et fa fi fr gl gu he hi hr hu hy id it ja ka ko ku lt lv mk mn mr ms my nb nl "
-        "pl pt ro ru sk sl sq sr sv th tr uk ur vi zh"
-    ).split(),
+    "paraphrase-multilingual-minilm-l12-v2": tuple(
+        (
+            "ar bg ca cs da de el en es et fa fi fr gl gu he hi hr hu hy id it ja ka ko ku lt lv mk mn mr ms my nb nl "
+            "pl pt ro ru sk sl sq sr sv th tr uk ur vi zh"
+        ).split()
+    ),
 }
 
 
@@ -70,7 +72,8 @@ def supports(embedder: Embedder, language: str) -> bool | None:
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return normalised
 
 
 @dataclass

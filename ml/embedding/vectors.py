@@ -19,19 +19,21 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 # faiss.Index, spelled so that callers need not import faiss (web processes never load it).
 Index = Any
 
 
-def _faiss():
+def _faiss() -> ModuleType:
     """FAISS is imported on first use, so that importing this module (as web processes do, for the
     vector helpers) never loads it."""
     import faiss
@@ -61,11 +63,11 @@ def choose_params(n: int, flat_max: int = FLAT_MAX) -> IndexParams:
     return IndexParams("ivf", nlist=nlist, nprobe=max(16, nlist // 4))
 
 
-def _as_ids(ids) -> np.ndarray:
+def _as_ids(ids: npt.ArrayLike) -> np.ndarray:
     return np.ascontiguousarray(ids, dtype=np.int64)
 
 
-def _as_vectors(vectors) -> np.ndarray:
+def _as_vectors(vectors: npt.ArrayLike) -> np.ndarray:
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -96,7 +98,7 @@ def add_vectors(index: Index, vectors: np.ndarray, ids: np.ndarray) -> None:
         index.add_with_ids(_as_vectors(vectors), _as_ids(ids))
 
 
-def remove_ids(index: Index, ids) -> int:
+def remove_ids(index: Index, ids: npt.ArrayLike) -> int:
     faiss = _faiss()
     ids = _as_ids(ids)
     if not len(ids):
@@ -108,7 +110,8 @@ def index_ids(index: Index) -> np.ndarray:
     """Every id the index holds."""
     faiss = _faiss()
     if isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap):
-        return faiss.vector_to_array(index.id_map).astype(np.int64)
+        ids: np.ndarray = faiss.vector_to_array(index.id_map).astype(np.int64)
+        return ids
     ivf = faiss.extract_index_ivf(index)
     lists = ivf.invlists
     parts = [
@@ -117,19 +120,23 @@ def index_ids(index: Index) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def search(index: Index, queries: np.ndarray, k: int, *, nprobe: int | None = None):
+def search(index: Index, queries: np.ndarray, k: int, *, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids), each (n_queries, k); missing neighbours have id -1."""
     faiss = _faiss()
     k = max(1, min(k, max(index.ntotal, 1)))
     if nprobe is not None and not isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap):
         faiss.extract_index_ivf(index).nprobe = nprobe
-    return index.search(_as_vectors(queries), k)
+    found: tuple[np.ndarray, np.ndarray] = index.search(_as_vectors(queries), k)
+    return found
 
 
-def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int):
+def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Brute-force inner product: the ground truth that recall is measured against."""
     faiss = _faiss()
-    return faiss.knn(_as_vectors(queries), _as_vectors(vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
+    found: tuple[np.ndarray, np.ndarray] = faiss.knn(
+        _as_vectors(queries), _as_vectors(vectors), k, metric=faiss.METRIC_INNER_PRODUCT
+    )
+    return found
 
 
 # --- stored vectors ---------------------------------------------------------------------------
@@ -155,7 +162,7 @@ class Manifest:
     dim: int
     count: int
     generation: int
-    params: dict
+    params: dict[str, Any]
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest | None":
@@ -163,7 +170,7 @@ class Manifest:
         return cls(**json.loads(path.read_text())) if path.is_file() else None
 
 
-def _replace(path: Path, write) -> None:
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     write(tmp)
     with open(tmp, "rb") as handle:

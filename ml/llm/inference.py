@@ -9,29 +9,30 @@ scale-out alternative (vLLM or any OpenAI-compatible server)."""
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ml.llm.loading import Device, best_device, load_model
 from ml.llm.params import GenerationParams, VariantRef
 
 
-def encode_prompts(tokenizer, conversations: list[list[dict]]):
+def encode_prompts(tokenizer: Any, conversations: list[list[dict[str, Any]]]) -> Any:
     """The exact tokens the model sees: the chat template with the generation prompt, left-padded.
     Training uses the same template through TRL, so both see identical prompt tokens."""
     texts = [tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in conversations]
     return tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
 
 
-def template_fingerprint(tokenizer) -> str:
+def template_fingerprint(tokenizer: Any) -> str:
     return hashlib.sha256((tokenizer.chat_template or "").encode()).hexdigest()[:16]
 
 
 @dataclass
 class _Loaded:
-    model: object
-    tokenizer: object
+    model: Any
+    tokenizer: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
     adapters: dict[str, str] = field(default_factory=dict)
 
@@ -39,10 +40,10 @@ class _Loaded:
 class _StopWhenClosed:
     """A stopping criterion that ends generation when the stream's reader goes away."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.closed = threading.Event()
 
-    def __call__(self, input_ids, scores, **kwargs) -> bool:
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
         return self.closed.is_set()
 
 
@@ -59,10 +60,12 @@ class LocalBackend:
         self._loaded: dict[str, _Loaded] = {}
         self._loading = threading.Lock()
 
-    def generate(self, ref: VariantRef, messages: list[dict], params: GenerationParams) -> str:
+    def generate(self, ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams) -> str:
         return self.generate_batch(ref, [messages], params)[0]
 
-    def generate_batch(self, ref: VariantRef, conversations: list[list[dict]], params: GenerationParams) -> list[str]:
+    def generate_batch(
+        self, ref: VariantRef, conversations: list[list[dict[str, Any]]], params: GenerationParams
+    ) -> list[str]:
         import torch
 
         loaded = self._get(ref)
@@ -74,9 +77,12 @@ class LocalBackend:
                 **inputs, **params.generate_kwargs(), pad_token_id=loaded.tokenizer.pad_token_id
             )
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
-        return loaded.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        texts: list[str] = loaded.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        return texts
 
-    def stream(self, ref: VariantRef, messages: list[dict], params: GenerationParams) -> Iterator[str]:
+    def stream(
+        self, ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams
+    ) -> Generator[str, None, None]:
         """Text pieces as they are generated. Closing the iterator stops the generation."""
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
@@ -114,7 +120,7 @@ class LocalBackend:
         if failure:
             raise failure[0]
 
-    def tokenizer_for(self, ref: VariantRef):
+    def tokenizer_for(self, ref: VariantRef) -> Any:
         return self._get(ref).tokenizer
 
     def _get(self, ref: VariantRef) -> _Loaded:
@@ -132,6 +138,7 @@ class LocalBackend:
     def _load_adapter(loaded: _Loaded, ref: VariantRef) -> None:
         from peft import PeftModel
 
+        assert ref.adapter_path is not None  # _get loads adapters only for refs that have one
         if ref.name in loaded.adapters:
             loaded.model.delete_adapter(ref.name)
         if isinstance(loaded.model, PeftModel):
@@ -143,7 +150,7 @@ class LocalBackend:
 
     @staticmethod
     @contextmanager
-    def _activated(loaded: _Loaded, ref: VariantRef):
+    def _activated(loaded: _Loaded, ref: VariantRef) -> Iterator[None]:
         """Caller holds loaded.lock: the active adapter is shared state of the model."""
         from peft import PeftModel
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -10,7 +11,7 @@ class Device:
     dtype_name: str
 
     @property
-    def dtype(self):
+    def dtype(self) -> Any:  # a torch.dtype
         import torch
 
         return getattr(torch, self.dtype_name)
@@ -24,7 +25,7 @@ def best_device() -> Device:
     return Device("cpu", "float32")
 
 
-def load_model(path: Path, device: Device | None = None):
+def load_model(path: str | Path, device: Device | None = None) -> tuple[Any, Any]:
     """(model, tokenizer) from a safetensors folder, in eval mode, left-padded for batches."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -2,7 +2,8 @@
 with LoRA adapters, each adapter under its variant name), behind the same interface as LocalBackend."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
+from typing import Any
 
 import httpx
 
@@ -19,7 +20,9 @@ class OpenAICompatibleBackend:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
-    def _body(self, ref: VariantRef, messages: list[dict], params: GenerationParams, stream: bool) -> dict:
+    def _body(
+        self, ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams, stream: bool
+    ) -> dict[str, Any]:
         body = {
             "model": ref.name,
             "messages": messages,
@@ -32,15 +35,20 @@ class OpenAICompatibleBackend:
             body["seed"] = params.seed
         return body
 
-    def generate(self, ref: VariantRef, messages: list[dict], params: GenerationParams) -> str:
+    def generate(self, ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams) -> str:
         reply = self.client.post("/v1/chat/completions", json=self._body(ref, messages, params, False))
         self._check(reply)
-        return reply.json()["choices"][0]["message"]["content"]
+        content: str = reply.json()["choices"][0]["message"]["content"]
+        return content
 
-    def generate_batch(self, ref: VariantRef, conversations: list[list[dict]], params: GenerationParams) -> list[str]:
+    def generate_batch(
+        self, ref: VariantRef, conversations: list[list[dict[str, Any]]], params: GenerationParams
+    ) -> list[str]:
         return [self.generate(ref, messages, params) for messages in conversations]
 
-    def stream(self, ref: VariantRef, messages: list[dict], params: GenerationParams) -> Iterator[str]:
+    def stream(
+        self, ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams
+    ) -> Generator[str, None, None]:
         body = self._body(ref, messages, params, True)
         with self.client.stream("POST", "/v1/chat/completions", json=body) as reply:
             if reply.status_code >= 400:

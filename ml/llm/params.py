@@ -1,6 +1,7 @@
 """What a generation call is given: the variant to run and the sampling settings."""
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 class BadParams(ValueError):
@@ -14,7 +15,7 @@ class GenerationParams:
     top_p: float = 1.0
     seed: int | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not 1 <= self.max_new_tokens <= 4096:
             raise BadParams("max_new_tokens must be between 1 and 4096")
         if not 0 <= self.temperature <= 2:
@@ -22,10 +23,10 @@ class GenerationParams:
         if not 0 < self.top_p <= 1:
             raise BadParams("top_p must be in (0, 1]")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def generate_kwargs(self) -> dict:
+    def generate_kwargs(self) -> dict[str, Any]:
         if self.temperature == 0:
             return {"max_new_tokens": self.max_new_tokens, "do_sample": False}
         return {

@@ -1,6 +1,7 @@
 """The training configuration: typed, validated, with the defaults a small LoRA run wants."""
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from ml.training.trainers import kinds
 
@@ -38,7 +39,7 @@ class Hyperparameters:
     logging_steps: int = field(default=1, metadata={"help": "report metrics every N steps"})
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Hyperparameters":
+    def from_dict(cls, values: dict[str, Any]) -> "Hyperparameters":
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -82,11 +83,11 @@ class Hyperparameters:
             if not ok:
                 raise ConfigError(name, f"must be {expected} (got {getattr(self, name)!r})")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _int(value) -> bool:
+def _int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -99,6 +100,6 @@ class TrainingConfig:
     eval_file: str = ""
     hp: Hyperparameters = field(default_factory=Hyperparameters)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in kinds():
             raise ConfigError("kind", f"must be one of {', '.join(kinds())}")

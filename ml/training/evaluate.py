@@ -12,6 +12,7 @@ Accuracies come with a 95% Wilson interval."""
 import math
 from collections import defaultdict
 from contextlib import nullcontext
+from typing import Any
 
 
 def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -24,7 +25,11 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def completion_logprobs(
-    model, tokenizer, prompts: list[list[dict]], completions: list[list[dict]], batch_size: int = 8
+    model: Any,
+    tokenizer: Any,
+    prompts: list[list[dict[str, Any]]],
+    completions: list[list[dict[str, Any]]],
+    batch_size: int = 8,
 ) -> list[float]:
     """Sum of log p(token) over each completion's tokens, given its prompt."""
     import torch
@@ -48,7 +53,7 @@ def completion_logprobs(
     return out
 
 
-def _ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[int], int]:
+def _ids(tokenizer: Any, prompt: list[dict[str, Any]], completion: list[dict[str, Any]]) -> tuple[list[int], int]:
     prompt_ids = _as_list(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True))
     full_ids = _as_list(tokenizer.apply_chat_template(prompt + completion, tokenize=True))
     if full_ids[: len(prompt_ids)] != prompt_ids:
@@ -56,18 +61,22 @@ def _ids(tokenizer, prompt: list[dict], completion: list[dict]) -> tuple[list[in
     return full_ids, len(prompt_ids)
 
 
-def _as_list(encoded) -> list[int]:
+def _as_list(encoded: Any) -> list[int]:
     return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
 
 
-def completion_lengths(tokenizer, prompts: list[list[dict]], completions: list[list[dict]]) -> list[int]:
+def completion_lengths(
+    tokenizer: Any, prompts: list[list[dict[str, Any]]], completions: list[list[dict[str, Any]]]
+) -> list[int]:
     return [
         len(ids) - n_prompt
         for ids, n_prompt in (_ids(tokenizer, p, c) for p, c in zip(prompts, completions, strict=True))
     ]
 
 
-def pair_logprobs(model, tokenizer, rows: list[dict], adapter_off: bool = False) -> tuple[list[float], list[float]]:
+def pair_logprobs(
+    model: Any, tokenizer: Any, rows: list[dict[str, Any]], adapter_off: bool = False
+) -> tuple[list[float], list[float]]:
     context = model.disable_adapter() if adapter_off else nullcontext()
     with context:
         prompts = [r["prompt"] for r in rows]
@@ -76,7 +85,9 @@ def pair_logprobs(model, tokenizer, rows: list[dict], adapter_off: bool = False)
     return chosen, rejected
 
 
-def evaluate_pairs(model, tokenizer, rows: list[dict], beta: float) -> tuple[dict, dict]:
+def evaluate_pairs(
+    model: Any, tokenizer: Any, rows: list[dict[str, Any]], beta: float
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[float]]]:
     """Per language (and `all`): n, accuracy of the trained model and of the parent with 95% intervals,
     implicit-reward accuracy and mean margin. `model` is a PEFT model; its parent is the model with the
     adapter switched off. Also returns the trained model's log-probabilities per row."""
@@ -84,7 +95,7 @@ def evaluate_pairs(model, tokenizer, rows: list[dict], beta: float) -> tuple[dic
         return {}, {"chosen": [], "rejected": []}
     policy_c, policy_r = pair_logprobs(model, tokenizer, rows)
     ref_c, ref_r = pair_logprobs(model, tokenizer, rows, adapter_off=True)
-    groups = defaultdict(list)
+    groups: defaultdict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         for key in (row.get("language") or "und", "all"):
             groups[key].append(i)
@@ -101,7 +112,14 @@ def evaluate_pairs(model, tokenizer, rows: list[dict], beta: float) -> tuple[dic
     return summary, {"chosen": policy_c, "rejected": policy_r}
 
 
-def _per_token(idx, policy_c, policy_r, ref_c, ref_r, lengths) -> dict:
+def _per_token(
+    idx: list[int],
+    policy_c: list[float],
+    policy_r: list[float],
+    ref_c: list[float],
+    ref_r: list[float],
+    lengths: tuple[list[int], list[int]],
+) -> dict[str, Any]:
     len_c, len_r = lengths
     wins = sum(policy_c[i] / len_c[i] > policy_r[i] / len_r[i] for i in idx)
     parent_wins = sum(ref_c[i] / len_c[i] > ref_r[i] / len_r[i] for i in idx)
@@ -114,7 +132,9 @@ def _per_token(idx, policy_c, policy_r, ref_c, ref_r, lengths) -> dict:
     }
 
 
-def _summary(idx, policy_c, policy_r, ref_c, ref_r, beta) -> dict:
+def _summary(
+    idx: list[int], policy_c: list[float], policy_r: list[float], ref_c: list[float], ref_r: list[float], beta: float
+) -> dict[str, Any]:
     n = len(idx)
     wins = sum(policy_c[i] > policy_r[i] for i in idx)
     parent_wins = sum(ref_c[i] > ref_r[i] for i in idx)

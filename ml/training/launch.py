@@ -52,6 +52,7 @@ def run_distributed(config: TrainingConfig, on_progress: Callable[[Event], bool]
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             if line.startswith(EVENT) and not on_progress(Event(**json.loads(line[len(EVENT) :]))):
                 (folder / "STOP").touch()

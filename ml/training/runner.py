@@ -13,9 +13,10 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ml.llm.files import write_folder_atomically
-from ml.llm.loading import best_device
+from ml.llm.loading import Device, best_device
 from ml.training import checkpoints
 from ml.training.config import Hyperparameters, TrainingConfig
 from ml.training.evaluate import evaluate_pairs
@@ -38,7 +39,7 @@ METRIC_KEYS = (
 class Event:
     step: int
     total: int
-    metrics: dict = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
     resumed_from: int | None = None
     message: str = ""
 
@@ -49,8 +50,8 @@ class Outcome:
     step: int
     resumed_from: int
     adapter_path: str = ""
-    evaluation: dict = field(default_factory=dict)
-    eval_logprobs: dict = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    eval_logprobs: dict[str, Any] = field(default_factory=dict)
     train_runtime: float = 0.0
     tokens_seen: int = 0
 
@@ -68,7 +69,7 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
     class Reporter(TrainerCallback):
         cancelled = False
 
-        def on_train_begin(self, args, state, control, **kwargs):
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if state.is_world_process_zero:
                 on_progress(
                     Event(
@@ -79,17 +80,19 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
                     )
                 )
 
-        def on_log(self, args, state, control, logs=None, **kwargs):
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+        ) -> None:
             metrics = {k: float(v) for k, v in (logs or {}).items() if k in METRIC_KEYS}
             if metrics and state.is_world_process_zero:
                 on_progress(Event(state.global_step, state.max_steps, metrics=metrics))
 
-        def on_step_end(self, args, state, control, **kwargs):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             stop = state.is_world_process_zero and not on_progress(Event(state.global_step, state.max_steps))
             if _all_agree(stop):  # every process must stop at the same step, or collectives hang
                 self.cancelled = control.should_save = control.should_training_stop = True
 
-        def on_save(self, args, state, control, **kwargs):
+        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             _barrier()  # every process has written its part (e.g. its RNG state) before the rename
             if state.is_world_process_zero:
                 checkpoints.promote(staging, ckpts, state.global_step)
@@ -119,7 +122,7 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
 def _distributed() -> bool:
     import torch.distributed as dist
 
-    return dist.is_available() and dist.is_initialized()
+    return bool(dist.is_available() and dist.is_initialized())
 
 
 def _all_agree(flag: bool) -> bool:
@@ -141,18 +144,18 @@ def _barrier() -> None:
         dist.barrier()
 
 
-def _save_adapter(trainer, tokenizer, folder: Path) -> None:
+def _save_adapter(trainer: Any, tokenizer: Any, folder: Path) -> None:
     trainer.model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
 
 
-def _rows(path: str) -> list[dict]:
+def _rows(path: str) -> list[dict[str, Any]]:
     if not path or not Path(path).is_file():
         return []
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _build(config: TrainingConfig, staging: Path):
+def _build(config: TrainingConfig, staging: Path) -> tuple[Any, Any, Any]:
     from datasets import load_dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -177,7 +180,7 @@ def _build(config: TrainingConfig, staging: Path):
     return model, tokenizer, trainer
 
 
-def _trainer_args(config: TrainingConfig, staging: Path, device):
+def _trainer_args(config: TrainingConfig, staging: Path, device: Device) -> Any:
     """TRL configs default to bf16 and gradient checkpointing: both are set explicitly per device."""
     hp = config.hp
     common = dict(

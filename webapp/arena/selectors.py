@@ -108,12 +108,13 @@ def _anchor(rated: list[ModelVariant]) -> ModelVariant | None:
     """ARENA_ANCHOR when it is rated, else the oldest rated base model, else none (mean at 1000)."""
     named = [v for v in rated if v.name == settings.ARENA_ANCHOR]
     bases = sorted((v for v in rated if v.kind == VariantKind.BASE), key=lambda v: (v.created_at, v.pk))
-    return (named or bases or [None])[0]
+    found = named or bases
+    return found[0] if found else None
 
 
 def lineage(variant: ModelVariant) -> str:
     """One line for the leaderboard: what the variant was made from, by which job, on what data."""
-    if not variant.parent_id:
+    if variant.parent is None:
         return f"{variant.kind} model" + (f" ({variant.source})" if variant.source else "")
     facts = [f"{variant.kind} on {variant.parent.name}"]
     info = variant.lineage or {}

@@ -10,15 +10,17 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import status
 
-from ml.llm.params import GenerationParams
+from ml.llm.params import GenerationParams, VariantRef
 from webapp.arena import sampling, selectors
 from webapp.arena.languages import detect_language
 from webapp.arena.models import (
@@ -37,6 +39,12 @@ from webapp.feedback.models import Language, Outcome, PreferenceRecord, Preferen
 from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import variant_ref
+
+if TYPE_CHECKING:
+    from ml.llm.inference import LocalBackend
+    from ml.llm.openai_backend import OpenAICompatibleBackend
+
+    Backend = LocalBackend | OpenAICompatibleBackend
 
 # Sampling for arena answers: some variety, so two battles with the same prompt differ.
 TEMPERATURE = 0.7
@@ -96,7 +104,7 @@ def _forget_old_windows(before: datetime) -> None:
 
 
 @transaction.atomic
-def client_exclude(*, client_hash: str, reason: str = "", by=None) -> ExcludedClient:
+def client_exclude(*, client_hash: str, reason: str = "", by: User | None = None) -> ExcludedClient:
     """Leave a client's votes out of ratings, exports and training (their preference records are
     soft-deleted, which every preference selector honours); later votes are excluded too."""
     if not CLIENT_HASH.fullmatch(client_hash or ""):
@@ -248,7 +256,9 @@ def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
 class _Side:
     """One variant's answer, streamed into a buffer by a thread."""
 
-    def __init__(self, backend, ref, messages, params):
+    def __init__(
+        self, backend: "Backend", ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams
+    ) -> None:
         self.pieces: list[str] = []
         self.done = threading.Event()
         self.cancel = threading.Event()
@@ -256,7 +266,9 @@ class _Side:
         self.thread = threading.Thread(target=self._run, args=(backend, ref, messages, params), daemon=True)
         self.thread.start()
 
-    def _run(self, backend, ref, messages, params) -> None:
+    def _run(
+        self, backend: "Backend", ref: VariantRef, messages: list[dict[str, Any]], params: GenerationParams
+    ) -> None:
         stream = backend.stream(ref, messages, params)
         try:
             for piece in stream:
@@ -277,10 +289,10 @@ class _Side:
 
 
 _backend_lock = threading.Lock()
-_backend_instance = None
+_backend_instance: "Backend | None" = None
 
 
-def _backend():
+def _backend() -> "Backend":
     """One backend per web process (the local one keeps its loaded models between battles), made
     under a lock: battles start in several Gradio threads at once."""
     global _backend_instance
@@ -290,7 +302,7 @@ def _backend():
         return _backend_instance
 
 
-def _make_backend():
+def _make_backend() -> "Backend":
     from webapp.modelstore.generation import inference_backend
 
     return inference_backend()
@@ -335,6 +347,7 @@ def vote_cast(*, token: str, outcome: str, client_hash: str, language_code: str 
     if outcome not in OUTCOMES:
         raise ApplicationError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
     battle = _battle_for_vote(token, client_hash)
+    language: Language | None
     language = battle.language
     if language_code and canonical_tag(language_code) != language.code:
         language = Language.objects.filter(code=canonical_tag(language_code)).first()
@@ -397,6 +410,7 @@ def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
 def identity_revealed(battle: Battle) -> bool:
     """Whether an answer names a model: either variant or its ancestors, or a configured word."""
     words = set(settings.ARENA_IDENTITY_WORDS)
+    variant: ModelVariant | None
     for variant in (battle.variant_a, battle.variant_b):
         while variant is not None:
             words |= {variant.name, variant.name.replace("-", " "), variant.name.replace("-", "")}

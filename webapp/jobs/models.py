@@ -3,6 +3,8 @@
 Concrete job models (imports and exports here, training and indexing later) subclass `Job` and name
 the Celery task that runs them."""
 
+from typing import TYPE_CHECKING, ClassVar, Self
+
 from django.conf import settings
 from django.db import models
 
@@ -21,6 +23,8 @@ FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 class Job(models.Model):
     task_name: str = ""  # the Celery task that runs this kind of job
     queue: str = "default"
+    if TYPE_CHECKING:  # every concrete job model has the default manager
+        objects: ClassVar[models.Manager[Self]]
 
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     # Bumped by every claim and every recovery; a write carrying an older value is from a stale

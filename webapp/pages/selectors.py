@@ -20,12 +20,14 @@ class VariantDetail:
 def variant_detail(variant: ModelVariant) -> VariantDetail:
     from webapp.training.models import TrainingJob
 
-    ancestors, parent = [], variant.parent
+    ancestors: list[ModelVariant] = []
+    parent = variant.parent
     while parent is not None and len(ancestors) < 50:
         ancestors.append(parent)
         parent = parent.parent
     lineage = variant.lineage or {}
-    job = TrainingJob.objects.filter(pk=lineage.get("job")).first() if lineage.get("job") else None
+    job_id = lineage.get("job")
+    job = TrainingJob.objects.filter(pk=job_id).first() if job_id else None
     evaluation = (variant.metrics or {}).get("evaluation") or {}
     rows = [{"language": language, **values} for language, values in sorted(evaluation.items()) if language != "all"]
     if "all" in evaluation:

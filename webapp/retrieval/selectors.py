@@ -59,7 +59,7 @@ class Hit:
 @dataclass
 class LiveIndex:
     row: SearchIndex
-    loaded: object  # faiss.Index
+    loaded: vectors.Index  # faiss.Index
     embedder: Embedder
 
 
@@ -280,7 +280,7 @@ def similar_prompt_pairs(*, threshold: float, cross_language: bool, limit: int =
         return []
     queries = np.stack([vectors.vector_from_bytes(bytes(v), live.row.dim) for _, v in rows])
     scores, ids = vectors.search(live.loaded, queries, 20)
-    candidates = {}
+    candidates: dict[tuple[int, int], float] = {}
     for (source, _), row_scores, row_ids in zip(rows, scores, ids, strict=True):
         for score, other in zip(row_scores, row_ids, strict=True):
             kind, pk = split_vector_id(int(other))

@@ -8,14 +8,15 @@ work. A vector is marked `indexed` only after the file that holds it has been wr
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
+from typing import Any, TypeVar
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ml.embedding import vectors
@@ -41,8 +42,12 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 256
 READ_CHUNK = 2000
 
+T = TypeVar("T")
+# (pk, kind, object_id, vector bytes, checksum) of a stored vector
+VectorRow = tuple[int, str, int, bytes | memoryview, str]
 
-def alive_texts(kind: str):
+
+def alive_texts(kind: str) -> QuerySet[Prompt] | QuerySet[Response]:
     if kind == TextKind.PROMPT:
         return Prompt.objects.alive()
     return Response.objects.alive().filter(prompt__deleted_at__isnull=True)
@@ -77,7 +82,7 @@ def embeddings_store(*, embedder: Embedder, kind: str, rows: list[tuple[int, str
     return len(objs)
 
 
-def _stale_texts(model_key: str, kind: str):
+def _stale_texts(model_key: str, kind: str) -> QuerySet[Prompt] | QuerySet[Response]:
     """Alive texts without a vector of their current version under this model."""
     current = Embedding.objects.filter(
         model_key=model_key, kind=kind, object_id=OuterRef("pk"), content_hash=OuterRef("content_hash")
@@ -85,7 +90,7 @@ def _stale_texts(model_key: str, kind: str):
     return alive_texts(kind).filter(~Exists(current)).order_by("pk")
 
 
-def _dead_embeddings(model_key: str, kind: str):
+def _dead_embeddings(model_key: str, kind: str) -> QuerySet[Embedding]:
     """Vectors whose text was deleted (soft or hard)."""
     alive = alive_texts(kind).filter(pk=OuterRef("object_id"))
     return Embedding.objects.filter(model_key=model_key, kind=kind).filter(~Exists(alive))
@@ -147,8 +152,8 @@ def index_sync(*, on_progress: Callable[[int, int], None] | None = None, apply: 
     return {"embedded": done, "removed": len(removed), **applied}
 
 
-def _chunks(rows, size: int = EMBED_BATCH):
-    chunk = []
+def _chunks(rows: Iterable[T], size: int = EMBED_BATCH) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) == size:
@@ -175,7 +180,7 @@ def _index_row(embedder: Embedder) -> SearchIndex:
     return row
 
 
-def _manifest(row: SearchIndex, loaded, generation: int) -> vectors.Manifest:
+def _manifest(row: SearchIndex, loaded: vectors.Index, generation: int) -> vectors.Manifest:
     return vectors.Manifest(row.model_key, row.dim, int(loaded.ntotal), generation, row.params)
 
 
@@ -204,7 +209,7 @@ def index_apply(*, embedder: Embedder, remove: Iterable[int] = (), full: bool = 
     return changes
 
 
-def _catch_up(model_key: str, dim: int, loaded, remove: set[int], *, full: bool) -> dict:
+def _catch_up(model_key: str, dim: int, loaded: vectors.Index, remove: set[int], *, full: bool) -> dict[str, Any]:
     unindexed = Embedding.objects.filter(model_key=model_key, indexed=False)
     rows = list(unindexed.values_list("pk", "kind", "object_id", "vector", "checksum"))
     add_ids, add_vectors, applied = _verified(rows, dim)
@@ -229,8 +234,8 @@ def _catch_up(model_key: str, dim: int, loaded, remove: set[int], *, full: bool)
     return {"added": len(add_ids), "removed": removed, "applied": applied}
 
 
-def _rows_for(model_key: str, ids: set[int]) -> list:
-    rows = []
+def _rows_for(model_key: str, ids: set[int]) -> list[VectorRow]:
+    rows: list[VectorRow] = []
     for kind in TextKind.values:
         pks = [pk for k, pk in map(split_vector_id, ids) if k == kind]
         for start in range(0, len(pks), READ_CHUNK):
@@ -240,7 +245,7 @@ def _rows_for(model_key: str, ids: set[int]) -> list:
     return rows
 
 
-def _verified(rows, dim: int) -> tuple[list[int], list[np.ndarray], list[tuple[int, str]]]:
+def _verified(rows: Iterable[VectorRow], dim: int) -> tuple[list[int], list[np.ndarray], list[tuple[int, str]]]:
     """Vectors whose checksum holds; a corrupt one is deleted, so the next sync embeds its text again."""
     ids, vecs, applied, corrupt = [], [], [], []
     for pk, kind, object_id, data, digest in rows:
@@ -332,7 +337,7 @@ def _rebuild(run: JobRun) -> None:
     run.save(result={"vectors": int(built.ntotal), "index": params.describe(), "model": embedder.key})
 
 
-def _all_vectors(embedder: Embedder):
+def _all_vectors(embedder: Embedder) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
     rows = Embedding.objects.filter(model_key=embedder.key).values_list("pk", "kind", "object_id", "vector", "checksum")
     ids, vecs, applied = _verified(rows.iterator(chunk_size=READ_CHUNK), embedder.dim)
     matrix = np.stack(vecs) if vecs else np.zeros((0, embedder.dim), dtype=np.float32)
@@ -341,7 +346,9 @@ def _all_vectors(embedder: Embedder):
 
 # --- translation links ---------------------------------------------------------------------------
 @transaction.atomic
-def translation_link_decide(*, user: User, prompt_a: int, prompt_b: int, decision: str, score: float = 0.0):
+def translation_link_decide(
+    *, user: User, prompt_a: int, prompt_b: int, decision: str, score: float = 0.0
+) -> TranslationLink:
     """Confirm (both prompts join one translation group) or reject (never suggested again)."""
     if decision not in LinkDecision.values:
         raise ApplicationError(f"decision must be one of {', '.join(LinkDecision.values)}")

@@ -2,8 +2,10 @@
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from ml.training.config import ConfigError, Hyperparameters
@@ -15,6 +17,9 @@ from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import store_path, variant_full_model, variant_ref, variant_register
 from webapp.training.data import DataSpec, data_counts, snapshot_write
 from webapp.training.models import TrainingJob
+
+if TYPE_CHECKING:
+    from ml.training.runner import Event, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +38,7 @@ def _hyperparameters(values: dict) -> Hyperparameters:
 
 @transaction.atomic
 def training_job_create(
-    *, kind: str, parent: ModelVariant, data: dict, hyperparameters: dict, user, enqueue: bool = True
+    *, kind: str, parent: ModelVariant, data: dict, hyperparameters: dict, user: User | None, enqueue: bool = True
 ) -> TrainingJob:
     """Validate everything before queueing: settings (naming the field), the parent (servable), and
     the data (refused with the counts that explain why when nothing is left to train on)."""
@@ -122,7 +127,7 @@ class _Reporter:
     def __init__(self, run: JobRun, job: TrainingJob):
         self.run, self.metrics, self.resumes = run, list(job.metrics), list(job.resumes)
 
-    def __call__(self, event) -> bool:
+    def __call__(self, event: "Event") -> bool:
         if event.resumed_from is not None:
             self.metrics = [m for m in self.metrics if m["step"] <= event.resumed_from]
             if event.resumed_from:
@@ -141,7 +146,9 @@ class _Reporter:
 
 
 @transaction.atomic
-def _register(job: TrainingJob, parent: ModelVariant, summary: dict, outcome, resumes: list[int]) -> ModelVariant:
+def _register(
+    job: TrainingJob, parent: ModelVariant, summary: dict, outcome: "Outcome", resumes: list[int]
+) -> ModelVariant:
     """Exactly one variant per job, even when a crash hit between registering and finishing."""
     existing = ModelVariant.objects.filter(lineage__job=job.pk).first()
     if existing:

@@ -23,8 +23,12 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from webapp.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from webapp.feedback.models import Response
 
 EXPANSIONS = ("best_vs_rest", "all", "best_vs_worst")
 DISQUALIFYING = {"all_bad", "wrong_language"}
@@ -172,7 +176,7 @@ class TaskResult:
 
     task: object
     pairs: list[DerivedPair]
-    best_response: object | None
+    best_response: "Response | None"
 
 
 def derive_task(task, policy: PairPolicy) -> TaskResult:

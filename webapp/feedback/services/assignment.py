@@ -8,7 +8,8 @@ taken at BEGIN by the IMMEDIATE transaction mode.)"""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -32,7 +33,7 @@ class Assignment:
     lease_expires_at: object
 
 
-def _lease_deadline():
+def _lease_deadline() -> datetime:
     return timezone.now() + timedelta(seconds=settings.TASK_LEASE_SECONDS)
 
 
@@ -187,7 +188,9 @@ def annotation_submit(
     return annotation, True
 
 
-def _validated(kind: str, ranking, display_order, flags, n: int):
+def _validated(
+    kind: str, ranking: Any, display_order: Any, flags: Any, n: int
+) -> tuple[list[list[int]], list[int], list[str]]:
     try:
         ranking = task_kinds.get(kind).check_submission(ranking, n)
     except LineError as exc:

@@ -5,6 +5,8 @@ uses creates a new version linked to the old one. Deletion is soft and cascades:
 takes its responses and tasks with it, a deleted response the tasks that show it, a deleted
 campaign its tasks."""
 
+from typing import Any, TypeVar
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +25,8 @@ from webapp.feedback.models import (
     TaskResponse,
 )
 from webapp.feedback.services.languages import language_get_or_create
+
+TextT = TypeVar("TextT", Prompt, Response)
 
 
 @transaction.atomic
@@ -49,7 +53,13 @@ def annotator_set_languages(*, user: User, languages: list[str]) -> AnnotatorPro
 
 @transaction.atomic
 def prompt_create(
-    *, content, language: str, group: str = "", source: str = "api", metadata: dict | None = None, external_id: str = ""
+    *,
+    content: Any,
+    language: str,
+    group: str = "",
+    source: str = "api",
+    metadata: dict | None = None,
+    external_id: str = "",
 ) -> Prompt:
     content = validate_content(content, "content")
     return Prompt.objects.create(
@@ -65,7 +75,7 @@ def prompt_create(
 
 
 @transaction.atomic
-def response_create(*, prompt: Prompt, content, model_name: str = "", metadata: dict | None = None) -> Response:
+def response_create(*, prompt: Prompt, content: Any, model_name: str = "", metadata: dict | None = None) -> Response:
     if prompt.deleted_at:
         raise ApplicationError("That prompt was deleted.")
     content = validate_content(content, "content")
@@ -97,7 +107,7 @@ def task_create(*, campaign: Campaign, prompt: Prompt, responses: list[Response]
     return task
 
 
-def _text_edit(text: Prompt | Response, content, *, in_use: bool, **copied) -> Prompt | Response:
+def _text_edit(text: TextT, content: Any, *, in_use: bool, **copied: Any) -> TextT:
     """Edit in place while no task shows the text; afterwards, save the edit as a new version that
     links back to the old one (tasks and annotations keep pointing at what was judged)."""
     model = type(text)
@@ -114,13 +124,13 @@ def _text_edit(text: Prompt | Response, content, *, in_use: bool, **copied) -> P
 
 
 @transaction.atomic
-def prompt_edit(*, prompt: Prompt, content) -> Prompt:
+def prompt_edit(*, prompt: Prompt, content: Any) -> Prompt:
     copied = {"language": prompt.language, "group": prompt.group, "source": prompt.source}
     return _text_edit(prompt, content, in_use=prompt.tasks.exists(), **copied)
 
 
 @transaction.atomic
-def response_edit(*, response: Response, content) -> Response:
+def response_edit(*, response: Response, content: Any) -> Response:
     copied = {"prompt": response.prompt, "model_name": response.model_name}
     return _text_edit(response, content, in_use=response.task_items.exists(), **copied)
 
@@ -168,9 +178,9 @@ def preference_delete(*, record: PreferenceRecord) -> None:
 @transaction.atomic
 def preference_create(
     *,
-    prompt,
-    response_a,
-    response_b,
+    prompt: Any,
+    response_a: Any,
+    response_b: Any,
     outcome: str,
     language: str,
     source: str = "import",

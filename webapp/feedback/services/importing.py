@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -34,6 +35,8 @@ from webapp.permissions import ANNOTATOR, role_group
 log = logging.getLogger(__name__)
 BATCH = 1000
 MAX_REPORTED_ERRORS = 10_000
+
+LineT = TypeVar("LineT", PairLine, RankingLine)
 
 
 @dataclass
@@ -133,9 +136,12 @@ class _Writer:
             self._unchanged(record)
             return
         self.seen[key] = (record.content_hash, record.line_no)
-        (self.rankings if isinstance(record, RankingLine) else self.pairs).append(record)
+        if isinstance(record, RankingLine):
+            self.rankings.append(record)
+        else:
+            self.pairs.append(record)
 
-    def _unchanged(self, record) -> None:
+    def _unchanged(self, record: PairLine | RankingLine) -> None:
         if isinstance(record, RankingLine):
             self.report.tasks_unchanged += 1
         else:
@@ -151,13 +157,13 @@ class _Writer:
             self.languages[code] = language_get_or_create(code)
         return self.languages[code]
 
-    def _known(self, model, records: Iterable, hash_field: str) -> list:
+    def _known(self, model: type[PreferenceRecord | Task], records: Iterable[LineT], hash_field: str) -> list[LineT]:
         """Drop records whose id is already stored: unchanged when the content matches, else an error."""
         records = list(records)
         stored = dict(
             model.objects.filter(external_id__in=[r.id for r in records]).values_list("external_id", hash_field)
         )
-        fresh = []
+        fresh: list[LineT] = []
         for record in records:
             if record.id not in stored:
                 fresh.append(record)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 
 
-def upload_store(upload) -> Path:
+def upload_store(upload: UploadedFile) -> Path:
     """Copy an uploaded file to var/imports in chunks (never whole into memory)."""
     folder = settings.VAR_DIR / "imports"
     folder.mkdir(parents=True, exist_ok=True)
