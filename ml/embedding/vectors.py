@@ -120,14 +120,28 @@ def index_ids(index: Index) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def search(index: Index, queries: np.ndarray, k: int, *, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, ids), each (n_queries, k); missing neighbours have id -1."""
+def search(
+    index: Index, queries: np.ndarray, k: int, *, nprobe: int | None = None, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, ids), each (n_queries, k); missing neighbours have id -1. `allowed` (vector ids)
+    restricts the search inside FAISS (an id selector), so a caller that may see only part of the
+    index gets its k nearest among those, with no over-fetching."""
     faiss = _faiss()
     k = max(1, min(k, max(index.ntotal, 1)))
-    if nprobe is not None and not isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap):
+    flat = isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap)
+    if nprobe is not None and not flat:
         faiss.extract_index_ivf(index).nprobe = nprobe
-    found: tuple[np.ndarray, np.ndarray] = index.search(_as_vectors(queries), k)
-    return found
+    if allowed is None:
+        found: tuple[np.ndarray, np.ndarray] = index.search(_as_vectors(queries), k)
+        return found
+    ids = _as_ids(allowed)
+    selector = faiss.IDSelectorBatch(len(ids), faiss.swig_ptr(ids))
+    if flat:
+        params = faiss.SearchParameters(sel=selector)
+    else:
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=faiss.extract_index_ivf(index).nprobe)
+    selected: tuple[np.ndarray, np.ndarray] = index.search(_as_vectors(queries), k, params=params)
+    return selected
 
 
 def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import client_for
+from tests.conftest import client_for, make_annotator
 from webapp.feedback.models import Prompt, Task
 from webapp.feedback.services import assignment, catalog
 from webapp.retrieval import services
@@ -34,10 +34,10 @@ def test_search_filters_by_languages_and_kind(indexed, annotator):
     )
 
 
-def test_results_in_languages_the_model_was_not_trained_on_carry_a_warning(indexed, annotator):
+def test_results_in_languages_the_model_was_not_trained_on_carry_a_warning(indexed, reviewer):
     swahili = catalog.prompt_create(content="Kwa nini anga ni la buluu?", language="sw")
     services.index_texts(items=[("prompt", swahili.pk)])
-    body = client_for(annotator).get("/api/v1/search/", {"q": "Why is the sky blue?", "language": "sw"}).json()
+    body = client_for(reviewer).get("/api/v1/search/", {"q": "Why is the sky blue?", "language": "sw"}).json()
     assert body["results"][0]["id"] == swahili.pk and "not trained on sw" in body["results"][0]["warning"]
     assert any("sw" in w for w in body["warnings"])
 
@@ -82,9 +82,8 @@ def settle(prompt: Prompt, users) -> Task:
     return task
 
 
-def test_panel_shows_other_languages_never_the_own_group_and_consensus_only_after_submit(
-    indexed, annotator_de, reviewer
-):
+def test_panel_shows_other_languages_never_the_own_group_and_consensus_only_after_submit(indexed, reviewer):
+    annotator_de = make_annotator("ann-de-zh", ["de", "en", "zh-Hans"])  # related items only in their languages
     task = leased_task(indexed, annotator_de, "Wann fährt der Zug nach Berlin ab?")
     chinese = indexed["去柏林的火车什么时候出发？"]
     settle(chinese, [reviewer])

@@ -33,6 +33,7 @@ class SearchApi(APIView):
             kinds=_multi(request, "kind"),
             k=data["k"],
             model=data["model"],
+            user=request.user,
         )
         return Response(result)
 

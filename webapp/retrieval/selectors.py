@@ -18,7 +18,7 @@ from ml.embedding.embedders import Embedder, supports
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.formats.pairs import PairPolicy, derive_task
 from webapp.feedback.models import Annotation, Language, Lease, Prompt, Response, Task
-from webapp.feedback.selectors import tasks_for_pairs
+from webapp.feedback.selectors import tasks_for_pairs, user_language_codes
 from webapp.permissions import is_reviewer
 from webapp.queue import send_task
 from webapp.retrieval import indexfiles
@@ -109,11 +109,13 @@ def _resolve(ids: list[int]) -> tuple[dict[int, Hit], list[int]]:
     return hits, [i for i in ids if i not in hits]
 
 
-def _nearest(live: LiveIndex, query: np.ndarray, k: int, accept: Callable[[Hit], bool]) -> list[Hit]:
+def _nearest(
+    live: LiveIndex, query: np.ndarray, k: int, accept: Callable[[Hit], bool], allowed: np.ndarray | None = None
+) -> list[Hit]:
     fetch = max(4 * k, 32)
     gone: list[int] = []
     while True:
-        scores, ids = vectors.search(live.loaded, query[None, :], fetch)
+        scores, ids = vectors.search(live.loaded, query[None, :], fetch, allowed=allowed)
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         hits, gone = _resolve([i for i, _ in found])
         results = []
@@ -139,6 +141,49 @@ def _forget_later(ids: list[int]) -> None:
         log.warning("could not queue removal of %d deleted texts from the index", len(ids), exc_info=True)
 
 
+# --- who may see what -----------------------------------------------------------------------------
+def visible_languages(user: User | None) -> list[str] | None:
+    """The languages whose texts this user may find: every language (None) for reviewers and staff and
+    for trusted callers with no user (the CLI); an annotator's own languages otherwise, the rule every
+    other read of prompts and responses follows (webapp.feedback.selectors.prompts_for_user)."""
+    if user is None or is_reviewer(user):
+        return None
+    return user_language_codes(user)
+
+
+def _allowed_ids(languages: list[str] | None, kinds: list[str]) -> np.ndarray | None:
+    """The vector ids a search may return (alive texts of these languages and kinds), for FAISS's id
+    selector; None when nothing is excluded."""
+    if languages is None and set(kinds) == set(TextKind.values):
+        return None
+    parts = []
+    if TextKind.PROMPT in kinds:
+        prompts = Prompt.objects.alive()
+        if languages is not None:
+            prompts = prompts.filter(language__code__in=languages)
+        parts.append(np.fromiter(prompts.values_list("pk", flat=True), dtype=np.int64) * 2)
+    if TextKind.RESPONSE in kinds:
+        responses = Response.objects.alive().filter(prompt__deleted_at__isnull=True)
+        if languages is not None:
+            responses = responses.filter(prompt__language__code__in=languages)
+        parts.append(np.fromiter(responses.values_list("pk", flat=True), dtype=np.int64) * 2 + 1)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _search_languages(user: User | None, requested: list[str]) -> tuple[list[str] | None, list[str]]:
+    """(the languages to search, warnings): the requested ones this user may see, or all they may see."""
+    visible = visible_languages(user)
+    if visible is None:
+        return (requested or None), []
+    if not requested:
+        return visible, []
+    mine = {code.lower() for code in visible}
+    allowed = [code for code in requested if code.lower() in mine]
+    hidden = [code for code in requested if code.lower() not in mine]
+    warnings = [f"You can search only your languages ({', '.join(visible) or 'none'}); not {', '.join(hidden)}."]
+    return allowed, (warnings if hidden else [])
+
+
 # --- search ----------------------------------------------------------------------------------------
 def _validated_languages(languages: list[str]) -> list[str]:
     known = {code.lower(): code for code in Language.objects.values_list("code", flat=True)}
@@ -149,8 +194,16 @@ def _validated_languages(languages: list[str]) -> list[str]:
 
 
 def search_texts(
-    *, query: str, languages: list[str] | None = None, kinds: list[str] | None = None, k: int = 10, model: str = ""
+    *,
+    query: str,
+    languages: list[str] | None = None,
+    kinds: list[str] | None = None,
+    k: int = 10,
+    model: str = "",
+    user: User | None = None,
 ) -> dict:
+    """The k texts nearest to `query` among those `user` may see (see `visible_languages`), filtered
+    inside the index; no user means a trusted caller (the CLI) who sees everything."""
     query = (query or "").strip()
     if not query:
         raise ApplicationError("The query is empty; type some text to search for.")
@@ -162,17 +215,19 @@ def search_texts(
     bad = [kind for kind in kinds if kind not in TextKind.values]
     if bad:
         raise ApplicationError(f"Unknown kind {bad[0]!r}; use prompt or response.")
-    languages = _validated_languages(languages or [])
+    requested = _validated_languages(languages or [])
+    searched, warnings = _search_languages(user, requested)
     live = live_index(model_key=model or None)
     if live is None:
         return {"results": [], "model": current_embedder().key, "warnings": ["There is no search index yet."]}
-    wanted = {code.lower() for code in languages}
+    wanted = None if searched is None else {code.lower() for code in searched}
 
     def accept(hit: Hit) -> bool:
-        return hit.kind in kinds and (not wanted or hit.language.lower() in wanted)
+        return hit.kind in kinds and (wanted is None or hit.language.lower() in wanted)
 
-    hits = _nearest(live, live.embedder.encode([query])[0], k, accept)
-    warnings = [w for w in (language_warning(live.embedder, code) for code in languages) if w]
+    allowed = _allowed_ids(searched, kinds)
+    hits = [] if searched == [] else _nearest(live, live.embedder.encode([query])[0], k, accept, allowed)
+    warnings += [w for w in (language_warning(live.embedder, code) for code in requested) if w]
     return {
         "results": [hit.as_dict() for hit in hits],
         "model": live.row.model_key,
@@ -239,7 +294,11 @@ def related_for_task(*, user: User, task_id: int, k: int = 5) -> dict:
         same_group = bool(prompt.group) and hit.group == prompt.group
         return hit.kind == TextKind.PROMPT and hit.language != task.language_id and not same_group
 
-    hits = _nearest(live, _prompt_vector(live.embedder, prompt), k, accept)
+    visible = visible_languages(user)
+    others = None if visible is None else [code for code in visible if code.lower() != task.language_id.lower()]
+    if others == []:
+        return {"task": task.pk, "hidden": False, "submitted": submitted, "results": []}
+    hits = _nearest(live, _prompt_vector(live.embedder, prompt), k, accept, _allowed_ids(others, [TextKind.PROMPT]))
     consensus = _consensus({hit.id for hit in hits}) if submitted else {}
     results = [{**hit.as_dict(), "consensus": consensus.get(hit.id)} for hit in hits]
     return {"task": task.pk, "hidden": False, "submitted": submitted, "results": results}
