@@ -136,7 +136,11 @@ def rank_one_task_in_the_browser(story: LoopStory) -> int:
 def task_items(task_id: int) -> list[dict]:
     from webapp.feedback.models import TaskResponse
 
-    return [
-        {"model_name": item.response.variant.name if item.response.variant else item.response.model_name}
-        for item in TaskResponse.objects.filter(task_id=task_id).select_related("response__variant")
-    ]
+    items = TaskResponse.objects.filter(task_id=task_id).select_related("response__origin__variant")
+    return [{"model_name": _origin_name(item.response)} for item in items]
+
+
+def _origin_name(response) -> str:
+    """The generating variant's name (modelstore.ResponseOrigin), else the stored model name."""
+    origin = getattr(response, "origin", None)
+    return origin.variant.name if origin is not None else response.model_name
