@@ -1,0 +1,50 @@
+"""What the feedback API's views share: role-scoped querysets, the text-edit input, and input helpers."""
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from rest_framework import serializers
+
+from webapp.apifields import content_field
+from webapp.errors import ApplicationError
+
+
+class RoleScoped:
+    """Lists and details show what the user's role may see (`selector`, from selectors.py); the schema
+    generator, which has no user, gets an empty queryset of the right `model`."""
+
+    model: type[Model] | None = None
+    selector = None
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return type(self).selector(self.request.user).order_by("id")
+
+
+# The PATCH body of a prompt and of a response: one class, so one component (PatchedTextEditInputRequest).
+class TextEditInput(serializers.Serializer):
+    content = content_field()
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
+    """The validated data, or a 400 with the serializer's errors."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def url_pk(value: Any) -> int:
+    """The id in the URL as a number (routes accept any text there)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApplicationError("The id in the URL must be a number.") from None
+
+
+def existing(queryset: QuerySet, pk: int, name: str) -> Model:
+    """The row a request body refers to, or a 400 naming it."""
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ApplicationError(f"No such {name}: {pk}")
+    return obj

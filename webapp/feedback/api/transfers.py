@@ -1,0 +1,115 @@
+"""Imports and exports (staff), run by workers: start one, poll it for progress, counts and bad lines, cancel it,
+download an export's file."""
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from rest_framework import generics, mixins, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response as Reply
+
+from webapp.feedback.api.common import validated
+from webapp.feedback.formats.exporting import SOURCES
+from webapp.feedback.formats.pairs import EXPANSIONS
+from webapp.feedback.formats.registry import export_formats
+from webapp.feedback.models import TransferJob
+from webapp.feedback.services import transfers
+from webapp.jobs.api import JOB_FIELDS
+from webapp.jobs.services import job_request_cancel
+from webapp.permissions import IsStaff
+
+
+class TransferOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TransferJob
+        fields = JOB_FIELDS
+
+
+class _TransferApi(generics.GenericAPIView):
+    queryset = TransferJob.objects.all()
+    serializer_class = TransferOutput
+    permission_classes = [IsStaff]
+
+
+class TransferListApi(mixins.ListModelMixin, _TransferApi):
+    """Imports and exports run by workers; poll a job for progress, counts and bad lines."""
+
+    @extend_schema(operation_id="v1_transfers_list", responses=TransferOutput(many=True))
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+class TransferDetailApi(_TransferApi):
+    """One import or export job: its status, progress, counts and bad lines."""
+
+    @extend_schema(operation_id="v1_transfers_retrieve", responses=TransferOutput)
+    def get(self, request, *args, **kwargs):
+        return Reply(TransferOutput(self.get_object()).data)
+
+
+class TransferImportApi(_TransferApi):
+    """Upload a JSON Lines file of pairs and/or rankings; a worker imports it."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema_serializer(component_name="ImportInput")
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text="pairs and/or rankings JSON Lines")
+        skip_invalid = serializers.BooleanField(default=False)
+
+    @extend_schema(
+        operation_id="v1_transfers_import_create",
+        request={"multipart/form-data": InputSerializer},
+        responses={202: TransferOutput},
+    )
+    def post(self, request, *args, **kwargs):
+        data = validated(self.InputSerializer, request.data)
+        path = transfers.upload_store(data["file"])
+        job = transfers.transfer_import_create(path=path, skip_invalid=data["skip_invalid"], user=request.user)
+        return Reply(TransferOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TransferExportApi(_TransferApi):
+    """Export the chosen data in one of the export formats; a worker writes the file."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema_serializer(component_name="ExportInput")
+    class InputSerializer(serializers.Serializer):
+        format = serializers.ChoiceField(choices=export_formats.names(), default="pairs")
+        languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
+        sources = serializers.ListField(child=serializers.ChoiceField(choices=SOURCES), required=False, default=list)
+        campaigns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+        pairs = serializers.ChoiceField(choices=EXPANSIONS, default="best_vs_rest")
+        min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)
+        min_annotators = serializers.IntegerField(min_value=1, max_value=100, default=1)
+        include_flagged = serializers.BooleanField(default=False)
+        since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (inclusive)")
+        until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (exclusive)")
+
+    @extend_schema(operation_id="v1_transfers_export_create", request=InputSerializer, responses={202: TransferOutput})
+    def post(self, request, *args, **kwargs):
+        job = transfers.transfer_export_create(params=validated(self.InputSerializer, request.data), user=request.user)
+        return Reply(TransferOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TransferDownloadApi(_TransferApi):
+    """The file a finished export wrote."""
+
+    @extend_schema(
+        operation_id="v1_transfers_download_retrieve",
+        responses={200: OpenApiResponse(description="The JSON Lines file")},
+    )
+    def get(self, request, *args, **kwargs):
+        path = transfers.transfer_output(self.get_object())
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/jsonl")
+
+
+class TransferCancelApi(_TransferApi):
+    """A queued job is cancelled at once, a running one at its next check."""
+
+    @extend_schema(operation_id="v1_transfers_cancel_create", request=None, responses={200: TransferOutput})
+    def post(self, request, *args, **kwargs):
+        job = self.get_object()
+        job_request_cancel(job)
+        job.refresh_from_db()
+        return Reply(TransferOutput(job).data)
