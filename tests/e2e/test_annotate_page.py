@@ -184,7 +184,7 @@ def test_the_related_panel_shows_other_groups_in_other_languages_and_consensus_o
     from webapp.feedback.services import assignment
     from webapp.retrieval.services import index_sync
 
-    german = make_annotator("greta", ["de"])
+    german = make_annotator("greta", ["de", "en"])  # related items only in her languages
     german.set_password("pw-greta")
     german.save()
     english = make_annotator("eddie", ["en"])
