@@ -189,7 +189,7 @@ def test_the_related_panel_shows_other_groups_in_other_languages_and_consensus_o
     german.save()
     english = make_annotator("eddie", ["en"])
     de_campaign = catalog.campaign_create(name="Brot", languages=["de"], overlap=1)
-    en_campaign = catalog.campaign_create(name="Bread", languages=["en"], overlap=1)
+    en_campaign = catalog.campaign_create(name="Bread", languages=["en"], overlap=1, annotators=[english])
 
     def task(campaign, text, language, group, answers):
         prompt = catalog.prompt_create(content=text, language=language, group=group)
