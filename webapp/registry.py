@@ -6,7 +6,7 @@ The registries of the project: `webapp.feedback.extensions` (task kinds, judges,
 (dpo, sft, ...). Entries register at import time of the module that defines them, or in an app's
 `ready()` when they belong to a higher app."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from webapp.errors import ApplicationError
@@ -25,9 +25,6 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.what} {name!r} is registered already")
         self._items[name] = item
         return item
-
-    def decorator(self, name: str) -> Callable[[T], T]:
-        return lambda item: self.register(name, item)
 
     def get(self, name: str) -> T:
         """The entry, or a 4xx-mapped error that lists the known names."""

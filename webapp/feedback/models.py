@@ -127,9 +127,6 @@ class TaskQuerySet(SoftDeleteQuerySet):
         limit = F("campaign__overlap") if overlap is None else overlap
         return self.filter(annotation_count__lt=limit)
 
-    def complete(self) -> "TaskQuerySet":
-        return self.filter(COMPLETE)
-
 
 # Every slot taken by an annotation: the complement of TaskQuerySet.open(), for aggregates.
 COMPLETE = Q(annotation_count__gte=F("campaign__overlap"))

@@ -9,38 +9,41 @@ from django.db import migrations, models, transaction
 BATCH = 10_000
 
 
-def copy_links(apps, schema_editor):
-    Response = apps.get_model("feedback", "Response")
-    ResponseOrigin = apps.get_model("modelstore", "ResponseOrigin")
+def _in_batches(rows, write) -> None:
+    """Call `write` on (pk, variant id) rows of `rows()` (ordered by pk, from a pk onwards), one batch per
+    transaction, until none are left."""
     last = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                Response.objects.filter(pk__gt=last, variant__isnull=False)
-                .order_by("pk")
-                .values_list("pk", "variant_id")[:BATCH]
-            )
-            if not rows:
+            batch = list(rows(last)[:BATCH])
+            if not batch:
                 return
-            ResponseOrigin.objects.bulk_create(
-                [ResponseOrigin(response_id=pk, variant_id=variant) for pk, variant in rows], ignore_conflicts=True
-            )
-        last = rows[-1][0]
+            write(batch)
+        last = batch[-1][0]
+
+
+def copy_links(apps, schema_editor):
+    Response = apps.get_model("feedback", "Response")
+    ResponseOrigin = apps.get_model("modelstore", "ResponseOrigin")
+    _in_batches(
+        lambda last: (
+            Response.objects.filter(pk__gt=last, variant__isnull=False).order_by("pk").values_list("pk", "variant_id")
+        ),
+        lambda batch: ResponseOrigin.objects.bulk_create(
+            [ResponseOrigin(response_id=pk, variant_id=variant) for pk, variant in batch], ignore_conflicts=True
+        ),
+    )
 
 
 def copy_links_back(apps, schema_editor):
     Response = apps.get_model("feedback", "Response")
     ResponseOrigin = apps.get_model("modelstore", "ResponseOrigin")
-    last = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                ResponseOrigin.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "variant_id")[:BATCH]
-            )
-            if not rows:
-                return
-            Response.objects.bulk_update([Response(pk=pk, variant_id=variant) for pk, variant in rows], ["variant"])
-        last = rows[-1][0]
+    _in_batches(
+        lambda last: ResponseOrigin.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "variant_id"),
+        lambda batch: Response.objects.bulk_update(
+            [Response(pk=pk, variant_id=variant) for pk, variant in batch], ["variant"]
+        ),
+    )
 
 
 class Migration(migrations.Migration):
