@@ -222,3 +222,10 @@ def test_staff_add_a_language_by_its_tag_and_get_its_direction(api, staff, annot
     assert reply.status_code == 201 and reply.json() == {"code": "fa", "name": "Persian", "direction": "rtl"}
     assert api(staff).post("/api/v1/languages/", {"code": "xx-!!"}, format="json").status_code == 400
     assert api(annotator).post("/api/v1/languages/", {"code": "de"}, format="json").status_code == 403
+
+
+def test_a_preference_with_a_message_role_that_is_a_list_gets_a_400(api, staff):
+    """Found by schemathesis: an unhashable role crashed the content check with a 500."""
+    body = {"prompt": [{"role": [], "content": "x"}], "response_a": "a", "response_b": "b", "outcome": "a"}
+    reply = api(staff).post("/api/v1/preferences/", body | {"language": "en"}, format="json")
+    assert reply.status_code == 400 and "role" in str(reply.json())

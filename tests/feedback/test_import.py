@@ -61,6 +61,8 @@ BAD_LINES = [
     ({"prompt": "Hi", "chosen": "a", "rejected": "b"}, "'language' is missing"),
     ({"prompt": "Hi\u0000", "chosen": "a", "rejected": "b", "language": "en"}, "NUL character"),
     ({"prompt": [{"role": "robot", "content": "x"}], "chosen": "a", "rejected": "b", "language": "en"}, "role"),
+    ({"prompt": [{"role": [], "content": "x"}], "chosen": "a", "rejected": "b", "language": "en"}, "role' must"),
+    ({"prompt": [{"role": {}, "content": "x"}], "chosen": "a", "rejected": "b", "language": "en"}, ".role' must be"),
     (
         {"id": "r1", "prompt": "p", "language": "en", "responses": [{"text": "a"}, {"text": "b"}], "ranking": [[0]]},
         "incomplete",

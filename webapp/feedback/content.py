@@ -27,7 +27,8 @@ def validate_content(value: Any, field: str) -> str | list[dict]:
             where = f"{field}[{i}]"
             if not isinstance(message, dict):
                 raise InvalidContent(f"'{where}' must be an object with 'role' and 'content'")
-            if message.get("role") not in ROLES:
+            role = message.get("role")
+            if not isinstance(role, str) or role not in ROLES:  # a list or object here is not hashable
                 raise InvalidContent(f"'{where}.role' must be one of {sorted(ROLES)}")
             if not isinstance(message.get("content"), str):
                 raise InvalidContent(f"'{where}.content' must be a string")
