@@ -40,6 +40,7 @@ def test_production_settings_pass_check_deploy_but_for_what_the_tls_proxy_decide
         DEBUG="false",
         SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-0123456789",
         ALLOWED_HOSTS="feedback.example.org",
+        BEHIND_TLS_PROXY="true",  # production is served over TLS, so its cookies are Secure
         VAR_DIR=str(tmp_path),
     )
     # Left to the TLS proxy: HTTPS redirect (W008) and HSTS (W004), which the proxy sets.

@@ -8,12 +8,12 @@ import subprocess
 import sys
 import time
 
-from webapp.env import env_int
+from webapp.env import env_int, env_str, names_for_bind
 
 CELERY = [sys.executable, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO"]
 
 
-def commands(port: int, var_dir: str) -> dict[str, list[str]]:
+def commands(port: int, var_dir: str, host: str = "127.0.0.1") -> dict[str, list[str]]:
     return {
         "web": [
             sys.executable,
@@ -21,7 +21,7 @@ def commands(port: int, var_dir: str) -> dict[str, list[str]]:
             "uvicorn",
             "webapp.asgi:application",
             "--host",
-            "127.0.0.1",
+            host,
             "--port",
             str(port),
             "--no-access-log",
@@ -44,10 +44,18 @@ def commands(port: int, var_dir: str) -> dict[str, list[str]]:
 
 def main() -> int:
     port = env_int("PORT", 8000, minimum=1, maximum=65535)
+    host = env_str("HOST", "127.0.0.1")
     var_dir = os.environ.get("VAR_DIR", os.path.join(os.getcwd(), "var"))
     os.makedirs(var_dir, exist_ok=True)
-    children = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands(port, var_dir).items()}
-    print(f"\n  Polyglot Feedback is running at http://127.0.0.1:{port}/   (Ctrl-C stops everything)\n", flush=True)
+    children = {
+        name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands(port, var_dir, host).items()
+    }
+    here = host if host not in ("0.0.0.0", "::", "localhost") else "127.0.0.1"
+    print(f"\n  Polyglot Feedback is running at http://{here}:{port}/   (Ctrl-C stops everything)", flush=True)
+    if host in ("0.0.0.0", "::"):
+        others = ", ".join(f"http://{name}:{port}/" for name in names_for_bind(host))
+        print(f"  and on the network at {others}", flush=True)
+    print(flush=True)
     stopping = False
 
     def stop(*_):

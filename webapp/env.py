@@ -1,6 +1,7 @@
 """Strict readers for environment variables: a bad value stops the process with a clear message."""
 
 import os
+import socket
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -42,3 +43,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def names_for_bind(host: str) -> list[str]:
+    """The host names a server bound to `host` is reached by, beyond localhost: for a wildcard bind
+    (0.0.0.0 or ::), this machine's name, its fully qualified name and its addresses."""
+    if host not in ("0.0.0.0", "::", "[::]"):
+        return [] if host in ("127.0.0.1", "localhost", "::1", "[::1]") else [host]
+    names = {socket.gethostname(), socket.getfqdn()}
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None):
+            address = str(info[4][0])
+            names.add(f"[{address}]" if ":" in address else address)
+    except OSError:
+        pass  # a machine whose own name does not resolve is reached by the names above
+    return sorted(name for name in names if name)

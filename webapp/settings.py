@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import env_bool, env_int, env_list, env_str
+from webapp.env import env_bool, env_int, env_list, env_str, names_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -29,7 +29,10 @@ if not SECRET_KEY:
         _key_file.write_text(SECRET_KEY)
         _key_file.chmod(0o600)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+# The address `make run` listens on: 127.0.0.1 (this machine only) unless HOST=0.0.0.0 opens it to the network,
+# and then the machine's own names and addresses are allowed too (docs/operations.md).
+HOST = env_str("HOST", "127.0.0.1")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver", *names_for_bind(HOST)])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 
@@ -138,8 +141,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Security (python manage.py check --deploy) --------------------------------------------------
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies are Secure when the site is reached over TLS (a proxy in front, or HTTPS=true), not because DEBUG
+# is off: `make run` serves plain HTTP, where a browser or script would drop Secure cookies and fail CSRF.
+SERVED_OVER_TLS = env_bool("BEHIND_TLS_PROXY", False) or env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = SERVED_OVER_TLS
+CSRF_COOKIE_SECURE = SERVED_OVER_TLS
+# A refused form says what went wrong and what to do, instead of Django's bare 403 page.
+CSRF_FAILURE_VIEW = "webapp.pages.csrf.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
