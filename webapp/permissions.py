@@ -1,7 +1,14 @@
 """Who may do what, for every app: the three roles (annotator, reviewer, staff) and the DRF
 permission classes built on them. Annotators and reviewers are Django groups; staff is `is_staff`."""
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -52,3 +59,28 @@ class StaffWrites(permissions.BasePermission):
         if not request.user.is_authenticated:
             return False
         return request.method in permissions.SAFE_METHODS or is_staff(request.user)
+
+
+# --- Pages ----------------------------------------------------------------------------------------
+# One login page for every page (/accounts/login/, settings.LOGIN_URL), staff pages included; a signed-in
+# user without the role gets a 403 page that says so, not a login form they cannot pass.
+View = Callable[..., HttpResponse]
+
+
+def _page_for(test: Callable[[AbstractBaseUser | AnonymousUser], bool], refusal: Callable[[], str]):
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not test(request.user):
+                raise PermissionDenied(refusal())
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+staff_page = _page_for(is_staff, lambda: _("This page is for staff. Ask an administrator if you need it."))
+reviewer_page = _page_for(is_reviewer, lambda: _("This page is for reviewers and staff."))

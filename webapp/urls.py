@@ -1,19 +1,22 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp.arena import views as arena_views
 from webapp.feedback.workspace import views as feedback_views
 from webapp.modelstore import views as modelstore_views
-from webapp.pages import views
+from webapp.pages import accounts, views
 from webapp.retrieval import views as retrieval_views
 from webapp.training import views as training_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
     path("annotate/", feedback_views.annotate_page, name="annotate"),
     path("review/", feedback_views.review_page, name="review"),
     path("team/", feedback_views.team_page, name="team"),
@@ -31,6 +34,7 @@ urlpatterns = [
     path("search/links/", retrieval_views.links_page, name="search-links"),
     path("arena-stats/", arena_views.stats_page, name="arena-stats"),
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
+    path("admin/login/", accounts.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("webapp.feedback.urls")),

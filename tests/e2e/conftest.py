@@ -46,8 +46,8 @@ def browser_page(monkeypatch):
 
 
 def browser_login(page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/admin/login/?next=/")
+    page.goto(f"{base_url}/accounts/login/?next=/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/")

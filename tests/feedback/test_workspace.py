@@ -142,7 +142,7 @@ def test_review_lists_translation_groups_whose_preference_flips_between_language
 
 def test_the_review_page_is_for_reviewers_only(reviewer, annotator):
     assert page_client(reviewer).get("/review/").status_code == 200
-    assert page_client(annotator).get("/review/").status_code == 302
+    assert page_client(annotator).get("/review/").status_code == 403  # signed in, without the role
 
 
 def test_trust_weights_count_gold_accuracy(annotator, annotator2):
@@ -199,7 +199,7 @@ def test_staff_change_languages_and_deactivate_an_annotator(staff, annotator):
     annotator.refresh_from_db()
     assert not annotator.is_active and list(annotator.campaigns.all()) == [campaign]
     assert not Client().login(username="ann1", password="pw-ann1")
-    assert page_client(annotator).get("/team/").status_code == 302  # annotators never need these pages
+    assert page_client(annotator).get("/team/").status_code == 302  # deactivated: signed out
 
 
 def test_staff_create_a_campaign_with_guidelines_languages_and_overlap(staff):

@@ -1,13 +1,13 @@
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from webapp.arena import selectors, services
 from webapp.errors import ApplicationError
+from webapp.permissions import staff_page
 
 
-@staff_member_required
+@staff_page
 @require_http_methods(["GET", "POST"])
 def stats_page(request):
     """Staff: arena activity, the most active clients, and excluding (or restoring) a client."""

@@ -1,11 +1,11 @@
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
 from webapp.feedback.models import Campaign, Language
 from webapp.modelstore.models import ModelJob, ModelVariant
+from webapp.permissions import staff_page
 
 
-@staff_member_required
+@staff_page
 def models_page(request):
     """Staff page: the variants, installing the base model, launching generation, watching jobs."""
     context = {

@@ -1,4 +1,3 @@
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -6,6 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from webapp.modelstore.models import ModelVariant
 from webapp.pages.dashboard import loop_status
 from webapp.pages.selectors import variant_detail
+from webapp.permissions import staff_page
 
 
 def home(request):
@@ -19,7 +19,7 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
-@staff_member_required
+@staff_page
 def variant_page(request, pk: int):
     """One variant: lineage (parents, job, data by source and language, parameters), evaluation per
     language, arena rating per language, and enrol / withdraw."""

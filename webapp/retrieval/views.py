@@ -1,9 +1,9 @@
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from webapp.feedback.models import Language
+from webapp.permissions import staff_page
 from webapp.retrieval import selectors
 
 LINK_THRESHOLD = 0.6
@@ -15,7 +15,7 @@ def search_page(request):
     return render(request, "retrieval/search.html", {"languages": Language.objects.all()})
 
 
-@staff_member_required
+@staff_page
 def links_page(request):
     """Staff: suggested translation links (prompt pairs in different languages, similar, not yet in
     one group) to confirm or reject in one click, and near-duplicates within a language."""

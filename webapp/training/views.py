@@ -1,13 +1,13 @@
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, render
 
 from ml.training.config import DPO_LOSSES, Hyperparameters
 from webapp.feedback.models import Campaign, Language
 from webapp.modelstore.models import ModelVariant, VariantStatus
+from webapp.permissions import staff_page
 from webapp.training.models import TrainingJob
 
 
-@staff_member_required
+@staff_page
 def jobs_page(request):
     """Staff: the training jobs with their progress, and the launch form."""
     context = {
@@ -21,7 +21,7 @@ def jobs_page(request):
     return render(request, "training/jobs.html", context)
 
 
-@staff_member_required
+@staff_page
 def job_page(request, pk: int):
     """Staff: one job, live (the page polls the API)."""
     job = get_object_or_404(TrainingJob.objects.select_related("parent", "variant"), pk=pk)

@@ -5,9 +5,8 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,10 +24,10 @@ from webapp.feedback.services import catalog, onboarding
 from webapp.feedback.workspace.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
 from webapp.feedback.workspace.rendering import render_markdown
 from webapp.feedback.workspace.strings import workspace_strings
-from webapp.permissions import ANNOTATOR, is_reviewer
+from webapp.permissions import ANNOTATOR, reviewer_page, staff_page
 
 
-@staff_member_required
+@staff_page
 def transfers_page(request):
     """Staff page: upload an import, start an export, watch both progress (the page polls the API)."""
     context = {
@@ -75,8 +74,7 @@ def annotate_page(request):
 
 
 # --- Review ----------------------------------------------------------------------------------------
-@login_required
-@user_passes_test(is_reviewer)
+@reviewer_page
 def review_page(request):
     campaign_id = request.GET.get("campaign") or None
     language = request.GET.get("language") or None
@@ -114,7 +112,7 @@ def _codes(languages) -> list[str]:
     return [language.code for language in languages]
 
 
-@staff_member_required
+@staff_page
 def team_page(request):
     """Invite annotators, list them with their languages and campaigns, and the campaigns."""
     form = InviteForm(request.POST or None)
@@ -145,7 +143,7 @@ def team_page(request):
     return render(request, "feedback/team.html", context)
 
 
-@staff_member_required
+@staff_page
 def annotator_page(request, pk: int):
     user = get_object_or_404(User, pk=pk, profile__is_external=False)
     initial = {
@@ -171,7 +169,7 @@ def annotator_page(request, pk: int):
     return render(request, "feedback/annotator.html", {"form": form, "member": user, "invitation_url": invitation_url})
 
 
-@staff_member_required
+@staff_page
 def campaign_new_page(request):
     form = CampaignForm(request.POST or None)
     created = _submitted(
