@@ -151,9 +151,12 @@ if env_bool("BEHIND_TLS_PROXY", False):
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: DRF answers an unauthenticated request with 401 and `WWW-Authenticate` only when the
+    # first class names a scheme (https://www.django-rest-framework.org/api-guide/authentication/#unauthorized-and-forbidden-responses);
+    # session cookies (the browser's pages and their scripts) are tried next.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
