@@ -1,6 +1,7 @@
 """Django settings. Every value comes from the environment (see webapp/env.py); the defaults give the
 embedded setup of docs/operations.md: SQLite in WAL mode and Celery's filesystem broker under var/."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "webapp.audit",
     "webapp.jobs",
     "webapp.feedback",
     "webapp.modelstore",
@@ -69,6 +72,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "webapp.audit.context.AuditContextMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -116,6 +122,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Signing in: wrong-password throttling and API tokens (webapp/accounts) ----------------------
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that pair out for
+# LOGIN_LOCKOUT_MINUTES (429 with Retry-After), on /accounts/login/, /admin/login/ and
+# POST /api/v1/auth/token/; counted in the database by django-axes (https://django-axes.readthedocs.io/en/latest/4_configuration.html).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "webapp.accounts.lockout.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "webapp.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# An API token older than this many days is refused (401); POST /api/v1/auth/token/ issues a new one
+# and revokes the old. 0: tokens never expire.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=0)
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/annotate/"
 LOGOUT_REDIRECT_URL = "/"
@@ -180,7 +206,7 @@ REST_FRAMEWORK = {
     # first class names a scheme (https://www.django-rest-framework.org/api-guide/authentication/#unauthorized-and-forbidden-responses);
     # session cookies (the browser's pages and their scripts) are tried next.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "webapp.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from webapp.accounts.api import TokenIssueView
 from webapp.arena import views as arena_views
 from webapp.feedback.workspace import views as feedback_views
 from webapp.modelstore import views as modelstore_views
@@ -32,7 +32,7 @@ urlpatterns = [
     path("arena-stats/", arena_views.stats_page, name="arena-stats"),
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
     path("admin/", admin.site.urls),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", TokenIssueView.as_view(), name="api-token"),
     path("api/v1/", include("webapp.feedback.urls")),
     path("api/v1/", include("webapp.modelstore.urls")),
     path("api/v1/", include("webapp.training.urls")),
