@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from webapp.accounts.api import TokenIssueView
 from webapp.arena import views as arena_views
 from webapp.feedback.workspace import views as feedback_views
 from webapp.modelstore import views as modelstore_views
@@ -36,12 +36,12 @@ urlpatterns = [
     path("jobs/<int:pk>/", training_views.job_page, name="job"),
     path("admin/login/", accounts.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", TokenIssueView.as_view(), name="api-token"),
     path("api/v1/", include("webapp.feedback.urls")),
     path("api/v1/", include("webapp.modelstore.urls")),
     path("api/v1/", include("webapp.training.urls")),
     path("api/v1/", include("webapp.retrieval.urls")),
     path("api/v1/", include("webapp.arena.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -22,6 +22,8 @@ ALLOWED: dict[str, str] = {
     "components added: TrainingKindEnum": _TRAINERS,
     "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values)",
     "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values)",
+    "operations changed: POST /api/v1/auth/token/": "documents its error answers, 400 (wrong username or password) "
+    "and 429 (too many wrong passwords, with Retry-After); the request and the 200 answer are unchanged",
 }
 
 

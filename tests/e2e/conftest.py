@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from tests.e2e.worker_process import WorkerProcess, purge_broker
@@ -41,8 +43,35 @@ def browser_page(monkeypatch):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        violations = csp_violations(page)
         yield page
         browser.close()
+    # Every browser test also checks that no page broke its Content-Security-Policy.
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def csp_violations(page) -> list[str]:
+    """What Chromium reports on the console when the page's Content-Security-Policy blocks something
+    (an inline script, style or handler, eval, a foreign source), collected as the test runs."""
+    found: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            found.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return found
+
+
+def wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JavaScript expression until it is true. Playwright's `page.wait_for_function` compiles
+    its predicate with eval inside the page, which a Content-Security-Policy without 'unsafe-eval'
+    refuses; `page.evaluate` runs through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
 
 
 def browser_login(page, base_url: str, username: str, password: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.conftest import make_annotator
-from tests.e2e.conftest import browser_login
+from tests.e2e.conftest import browser_login, wait_until
 from tests.feedback.factories import campaign_with_tasks
 from webapp.feedback.models import Annotation, Task
 from webapp.feedback.services import catalog
@@ -83,8 +83,9 @@ def test_an_invited_annotator_ranks_by_keyboard_and_by_dragging_with_a_tie_and_a
     page.keyboard.press("Escape")
     focus_card(page, 1)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        f"!document.getElementById('task').hidden && document.getElementById('prompt').innerText !== {first_prompt!r}"
+    wait_until(
+        page,
+        f"!document.getElementById('task').hidden && document.getElementById('prompt').innerText !== {first_prompt!r}",
     )
 
     # Task 2 by dragging: the last card to the top, then the second card tied with it by its button.
@@ -110,7 +111,7 @@ def test_an_invited_annotator_ranks_by_keyboard_and_by_dragging_with_a_tie_and_a
     assert two.ranking == [sorted(dragged[:2]), [dragged[2]]] and two.display_order == second_display
     assert two.rationale == "Klar und höflich; die dritte Antwort weicht aus." and two.flags == []
     assert Annotation.objects.count() == 2
-    page.wait_for_function("document.getElementById('progress').innerText.includes('2 done today')", timeout=10_000)
+    wait_until(page, "document.getElementById('progress').innerText.includes('2 done today')", timeout=10)
 
 
 XSS = {

@@ -5,7 +5,7 @@ import pytest
 from django.db import transaction
 
 from tests.conftest import client_for
-from tests.e2e.conftest import browser_login
+from tests.e2e.conftest import browser_login, wait_until
 from tests.e2e.worker_process import wait_for
 from webapp.feedback.services import assignment, catalog
 from webapp.jobs.models import JobStatus
@@ -95,7 +95,7 @@ def test_search_page_and_related_panel_in_the_browser(store, staff, live_app, br
 
     page.select_option("#search-form select[name=language]", ["ar"])
     page.click("#search-form button")
-    page.wait_for_function("document.querySelectorAll('#search-results li.hit').length === 1")
+    wait_until(page, "document.querySelectorAll('#search-results li.hit').length === 1")
     assert page.inner_text("#search-results .hit-text") == "لماذا السماء زرقاء؟"
 
     # The panel, mounted the way the annotator page does it, for a task the staff member holds.

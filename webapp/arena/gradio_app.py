@@ -16,6 +16,7 @@ import gradio as gr
 from django.conf import settings
 
 from webapp.arena import selectors, services
+from webapp.arena.policy import ArenaPolicyMiddleware
 from webapp.errors import ApplicationError
 
 AUTO = "auto"
@@ -271,5 +272,6 @@ def build_arena() -> gr.Blocks:
 
 
 def mount_arena(app, *, path: str) -> None:
-    """Mount the arena on the FastAPI root; the caller mounts Django after it."""
+    """Mount the arena on the FastAPI root, with its Content-Security-Policy; the caller mounts Django after it."""
     gr.mount_gradio_app(app, build_arena(), path=path, footer_links=[])
+    app.add_middleware(ArenaPolicyMiddleware, prefix=path)

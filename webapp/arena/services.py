@@ -33,6 +33,7 @@ from webapp.arena.models import (
     ExcludedClient,
     Vote,
 )
+from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.content import content_hash
 from webapp.feedback.models import Language, Outcome, PreferenceRecord, PreferenceSource
@@ -115,6 +116,7 @@ def client_exclude(*, client_hash: str, reason: str = "", by: User | None = None
     votes = Vote.objects.filter(client_hash=client_hash, excluded=False)
     PreferenceRecord.objects.filter(arena_vote__in=votes, deleted_at__isnull=True).update(deleted_at=timezone.now())
     votes.update(excluded=True)
+    audit.record(action="arena.client_exclude", target=excluded, details={"client_hash": client_hash}, actor=by)
     return excluded
 
 
@@ -126,7 +128,9 @@ def client_include(*, client_hash: str) -> int:
         raise NotFound("That client is not excluded.")
     votes = Vote.objects.filter(client_hash=client_hash, excluded=True)
     PreferenceRecord.objects.filter(arena_vote__in=votes).update(deleted_at=None)
-    return votes.update(excluded=False)
+    restored = votes.update(excluded=False)
+    audit.record(action="arena.client_include", details={"client_hash": client_hash, "votes": restored})
+    return restored
 
 
 # --- Battles -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text, validate_content
 from webapp.feedback.models import (
@@ -141,6 +142,7 @@ def prompt_delete(*, prompt: Prompt) -> None:
     Prompt.objects.filter(pk=prompt.pk).update(deleted_at=now)
     Response.objects.alive().filter(prompt=prompt).update(deleted_at=now)
     Task.objects.alive().filter(prompt=prompt).update(deleted_at=now)
+    audit.record(action="prompt.delete", target=prompt)
 
 
 @transaction.atomic
@@ -148,6 +150,7 @@ def response_delete(*, response: Response) -> None:
     now = timezone.now()
     Response.objects.filter(pk=response.pk).update(deleted_at=now)
     Task.objects.alive().filter(items__response=response).update(deleted_at=now)
+    audit.record(action="response.delete", target=response)
 
 
 @transaction.atomic
@@ -157,11 +160,14 @@ def task_set_gold(*, task: Task, position: int | None) -> Task:
         raise ApplicationError(f"position must name one of the task's responses: 0..{task.items.count() - 1}")
     task.gold_position = position
     task.save(update_fields=["gold_position"])
+    audit.record(action="task.gold", target=task, details={"position": position})
     return task
 
 
+@transaction.atomic
 def task_delete(*, task: Task) -> None:
     Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now())
+    audit.record(action="task.delete", target=task)
 
 
 @transaction.atomic
@@ -169,10 +175,13 @@ def campaign_delete(*, campaign: Campaign) -> None:
     now = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(deleted_at=now, is_active=False)
     Task.objects.alive().filter(campaign=campaign).update(deleted_at=now)
+    audit.record(action="campaign.delete", target=campaign)
 
 
+@transaction.atomic
 def preference_delete(*, record: PreferenceRecord) -> None:
     PreferenceRecord.objects.filter(pk=record.pk).update(deleted_at=timezone.now())
+    audit.record(action="preference.delete", target=record)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.models import Campaign
 from webapp.feedback.services.catalog import annotator_set_languages
@@ -88,6 +89,8 @@ def annotator_update(*, user: User, languages: list[str], campaigns: list[Campai
             campaign.annotators.add(user)
         else:
             campaign.annotators.remove(user)
+    if user.is_active != is_active:
+        audit.record(action="user.activate" if is_active else "user.deactivate", target=user)
     user.is_active = is_active
     user.save(update_fields=["is_active"])
     return user

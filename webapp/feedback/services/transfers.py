@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
+from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import import_reports
 from webapp.feedback.formats.exporting import ExportSpec, feedback_export
@@ -49,6 +50,7 @@ def transfer_export_create(*, params: dict, user: User | None) -> TransferJob:
     job = TransferJob.objects.create(kind=TransferKind.EXPORT, params=params, path="", created_by=user)
     job.path = str(settings.VAR_DIR / "exports" / f"export-{job.pk}.jsonl")
     job.save(update_fields=["path"])
+    audit.record(action="export.create", target=job, details=params, actor=user)
     job_enqueue(job)
     return job
 
