@@ -25,6 +25,7 @@ run: venv
 	$(PY) manage.py seed_demo
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py install_base_model
+	$(PY) manage.py check_fonts
 	$(PY) -m webapp.embedded
 
 # Play the whole loop against the app that `make run` serves (run it in a second terminal).
@@ -39,6 +40,9 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-cjk >/dev/null; } || \
 	  { echo "Browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-core fonts-noto-cjk"; exit 1; }
+	@fc-list : family 2>/dev/null | grep -q "Noto Sans CJK" || { [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-noto-cjk >/dev/null; } || \
+	  { echo "Browser tests need the Noto fonts: sudo apt-get install fonts-noto-core fonts-noto-cjk"; exit 1; }
 
 # Style, the layer contracts (import-linter, pyproject.toml) and the type checker (mypy, pyproject.toml).
 lint: venv

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from webapp.accounts.api import TokenIssueView
@@ -26,6 +27,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The JavaScript's strings, from the djangojs catalogues (gettext/ngettext/interpolate in static/*.js).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("transfers/", feedback_views.transfers_page, name="transfers"),
     path("models/", modelstore_views.models_page, name="models"),
     path("models/<int:pk>/", views.variant_page, name="variant"),

@@ -28,6 +28,7 @@
     li.dataset.id = item.id;
     const text = el("div", "pf-related-text", item.text);
     text.dir = "auto";
+    text.lang = item.language;
     li.append(text);
     li.append(el("div", "pf-related-meta", `${item.language} · ${S.similarity} ${item.score.toFixed(2)}`));
     if (item.warning) li.append(el("div", "pf-related-warning", item.warning));

@@ -92,6 +92,15 @@ def test_search_page_and_related_panel_in_the_browser(store, staff, live_app, br
     assert page.locator("#search-results img").count() == 0
     assert first.query_selector(".hit-text").get_attribute("dir") == "auto"
     assert set(texts[:3]) >= {"لماذا السماء زرقاء؟", "Почему небо голубое?"}
+    arabic = page.locator("#search-results .hit-text", has_text="لماذا السماء زرقاء؟").first
+    assert arabic.get_attribute("lang") == "ar"  # its own font stack (:lang(ar) in base.css)
+    assert "q=Why+is+the+sky+blue%3F" in page.url and "kind=prompt" in page.url  # the search can be linked
+
+    # A link with ?q= opens with the form filled in and the search run.
+    page.goto(f"{live_app.url}/search/?q=Why+is+the+sky+blue%3F&kind=prompt&k=2")
+    wait_until(page, "document.querySelectorAll('#search-results li.hit').length === 2")
+    assert page.input_value("#search-form input[name=q]") == "Why is the sky blue?"
+    assert page.inner_text("#search-status") == ""  # the loading notice is gone once results arrive
 
     page.select_option("#search-form select[name=language]", ["ar"])
     page.click("#search-form button")

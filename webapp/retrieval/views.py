@@ -11,8 +11,16 @@ LINK_THRESHOLD = 0.6
 
 @login_required
 def search_page(request):
-    """The page is static; static/retrieval/search.js calls GET /api/v1/search/."""
-    return render(request, "retrieval/search.html", {"languages": Language.objects.all()})
+    """The page's script calls GET /api/v1/search/; a link with ?q= (and language, kind, k) opens with
+    the form filled in and the search run (static/retrieval/search.js)."""
+    k = request.GET.get("k", "10")
+    query = {
+        "q": request.GET.get("q", "")[: selectors.MAX_QUERY_CHARS],
+        "languages": request.GET.getlist("language"),
+        "kind": request.GET.get("kind", ""),
+        "k": k if k.isdigit() and 1 <= int(k) <= selectors.MAX_K else "10",
+    }
+    return render(request, "retrieval/search.html", {"languages": Language.objects.all(), "query": query})
 
 
 @staff_page
