@@ -43,5 +43,11 @@ window.PF = (function () {
     return tr;
   }
 
-  return { post, pollJob, jobRow };
+  // {"annotation": 21, "import": 5} → "annotation 21 · import 5" (the counts a job summary carries).
+  function counts(map) {
+    const entries = Object.entries(map || {});
+    return entries.length ? entries.map(([name, n]) => `${name} ${n}`).join(" · ") : "—";
+  }
+
+  return { post, pollJob, jobRow, counts };
 })();

@@ -56,7 +56,7 @@ def test_a_variant_page_shows_its_lineage_data_sources_evaluation_and_enrolment(
         "parent": "base-model",
         "steps": 40,
         "data": {"by_source": {"annotation": 30, "arena": 5}, "by_language": {"de": 35}, "train_rows": 35},
-        "parameters": {"beta": 0.1},
+        "parameters": {"beta": 0.1, "lora": {"r": 8, "target_modules": ["q_proj", "v_proj"]}},
     }
     child = variant("base-model-dpo-1", kind="dpo", parent=base, lineage=lineage, metrics={"evaluation": evaluation})
     client = Client()
@@ -65,5 +65,6 @@ def test_a_variant_page_shows_its_lineage_data_sources_evaluation_and_enrolment(
     assert "base-model</a>" in body and 'arena</td><td class="num">5' in body and "0.75 [0.30, 0.95]" in body
     assert f'data-url="/api/v1/variants/{child.pk}/enrol/"' in body and "Enrol in the arena" in body
     assert "No arena votes yet." in body
+    assert "r=8, target_modules=q_proj, v_proj" in body and "[&#x27;" not in body and "{&#x27;" not in body  # no repr
     assert client.get(f"/models/{base.pk}/").status_code == 200
     assert Client().get(f"/models/{child.pk}/").status_code == 302  # staff only

@@ -32,9 +32,16 @@
     window.setTimeout(() => { $("announcer").textContent = message; }, 30);
   }
 
-  function status(message, isError) {
+  // A notice given with holdMs (e.g. "Submitted") stays that long although the next task appears at once;
+  // any other status, or the annotator's next action, replaces it.
+  let heldUntil = 0;
+  let holdTimer = null;
+  function status(message, isError, holdMs) {
+    window.clearTimeout(holdTimer);
     $("status").textContent = message || "";
     $("status").classList.toggle("error", Boolean(isError));
+    heldUntil = holdMs ? Date.now() + holdMs : 0;
+    if (holdMs) holdTimer = window.setTimeout(() => status(""), holdMs);
   }
 
   async function api(method, url, body) {
@@ -201,7 +208,7 @@
     startedAt = performance.now();
     render();
     show("task");
-    status("");
+    if (Date.now() >= heldUntil) status("");
     renewLeaseEvery(config.leaseSeconds);
     showRelated($("related"), next.id, false);
     cards[order[0].position].focus();
@@ -290,7 +297,7 @@
       return;
     }
     if (reply.ok) {
-      status(T.submitted);
+      status(T.submitted, false, 4000);
       showRelated($("related-previous"), task.id, true);
       loadNext();
     } else if (reply.status === 409) {

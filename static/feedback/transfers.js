@@ -12,15 +12,15 @@
     if (job.kind === "export" && job.status === "succeeded") {
       const a = document.createElement("a");
       a.href = `${api}${job.id}/download/`;
-      a.textContent = `${r.rows} rows ⬇`;
+      a.textContent = interpolate(ngettext("%(rows)s row ⬇", "%(rows)s rows ⬇", r.rows), r, true);
       cell.append(a);
     } else if (job.kind === "import" && r.lines !== undefined) {
-      cell.append(`${r.pairs_created} pairs, ${r.tasks_created} tasks imported; ${r.invalid} invalid`);
+      cell.append(interpolate(gettext("%(pairs_created)s pairs, %(tasks_created)s tasks imported; %(invalid)s invalid"), r, true));
       const dup = r.near_duplicates || {};
       if (dup.count) {
         const details = document.createElement("details");
         const summary = document.createElement("summary");
-        summary.textContent = `${dup.count} near-duplicate prompt pair(s)`;
+        summary.textContent = interpolate(ngettext("%(count)s near-duplicate prompt pair", "%(count)s near-duplicate prompt pairs", dup.count), dup, true);
         details.append(summary);
         const list = document.createElement("ul");
         for (const pair of dup.pairs || []) {
@@ -37,7 +37,7 @@
       const ul = document.createElement("ul");
       for (const e of r.errors.slice(0, 200)) {
         const li = document.createElement("li");
-        li.textContent = `line ${e.line}: ${e.error}`;
+        li.textContent = interpolate(gettext("line %(line)s: %(error)s"), e, true);
         ul.append(li);
       }
       cell.append(ul);

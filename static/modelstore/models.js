@@ -10,13 +10,13 @@
     const cell = tr.querySelector(".result");
     const r = job.result || {};
     if (job.error) cell.textContent = job.error;
-    else if (job.kind === "install" && r.variant) cell.textContent = `${r.variant}${r.installed ? " installed" : " already installed"}`;
-    else if (job.kind === "generate" && r.tasks_created !== undefined) cell.textContent = `${r.responses} responses, ${r.tasks_created} tasks`;
+    else if (job.kind === "install" && r.variant) cell.textContent = interpolate(r.installed ? gettext("%(variant)s installed") : gettext("%(variant)s already installed"), r, true);
+    else if (job.kind === "generate" && r.tasks_created !== undefined) cell.textContent = interpolate(gettext("%(responses)s responses, %(tasks_created)s tasks"), r, true);
     else cell.textContent = job.progress_total ? `${job.progress_done} / ${job.progress_total}` : "";
     if (!tr.querySelector("button.cancel") && (job.status === "queued" || job.status === "running")) {
       const button = document.createElement("button");
       button.className = "cancel";
-      button.textContent = "Cancel";
+      button.textContent = gettext("Cancel");
       button.addEventListener("click", () => PF.post(`${api}${job.id}/cancel/`, {}, true).then(render));
       cell.after(button);
     }

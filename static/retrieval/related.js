@@ -6,14 +6,16 @@
 // submitted; nothing is shown for gold items. Data goes in through textContent only.
 (function () {
   "use strict";
-  // English by default; a page passes its translated strings as options.strings.
+  // From the djangojs catalogue (/jsi18n/, loaded by base.html; English where a page has none); a page
+  // may still pass its own strings as options.strings.
+  const tr = (text) => (typeof gettext === "function" ? gettext(text) : text);
   const DEFAULT_STRINGS = {
-    title: "Related items in other languages",
-    empty: "No related items yet.",
-    similarity: "similarity",
-    consensus: "Consensus best answer: ",
-    afterSubmit: "Consensus is shown after you submit.",
-    unavailable: "Related items unavailable",
+    title: tr("Related items in other languages"),
+    empty: tr("No related items yet."),
+    similarity: tr("similarity"),
+    consensus: tr("Consensus best answer: "),
+    afterSubmit: tr("Consensus is shown after you submit."),
+    unavailable: tr("Related items unavailable"),
   };
 
   function el(tag, className, text) {

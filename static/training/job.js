@@ -11,7 +11,7 @@
     if (!charts[name]) {
       charts[name] = new Chart(document.getElementById(`chart-${name}`), {
         type: "line", data: { labels: [], datasets: [{ label: series[name], data: [], borderColor: "#1f6feb", pointRadius: 0 }] },
-        options: { animation: false, scales: { x: { title: { display: true, text: "step" } } }, plugins: { legend: { display: false } } },
+        options: { animation: false, scales: { x: { title: { display: true, text: gettext("step") } } }, plugins: { legend: { display: false } } },
       });
     }
     return charts[name];
@@ -31,7 +31,7 @@
     if (job.status !== "running" || !job.progress_done || !job.started_at) return "—";
     const elapsed = (Date.now() - Date.parse(job.started_at)) / 1000;
     const left = elapsed / job.progress_done * (job.progress_total - job.progress_done);
-    return `${Math.round(left)} s`;
+    return interpolate(gettext("%(seconds)s s"), { seconds: Math.round(left) }, true);
   }
 
   function rows(tbody, list) {
@@ -45,12 +45,24 @@
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   const ci = (pair) => pair ? ` [${pct(pair[0])}, ${pct(pair[1])}]` : "";
 
+  // The new variant, as a link to its page, once the job has registered it.
+  function showVariant(job) {
+    const box = $(".variant");
+    if (!job.variant) { box.replaceChildren(); return; }
+    if (box.dataset.shown === job.variant) return;
+    const link = document.createElement("a");
+    link.textContent = job.variant;
+    link.href = job.variant_id ? `/models/${job.variant_id}/` : "/models/";
+    box.replaceChildren("→ ", link);
+    box.dataset.shown = job.variant;
+  }
+
   function render(job) {
     $(".status").textContent = job.status;
     $(".steps").textContent = `${job.progress_done} / ${job.progress_total}`;
     $(".eta").textContent = eta(job);
     $("progress").value = job.progress_total ? job.progress_done / job.progress_total : (job.status === "succeeded" ? 1 : 0);
-    $(".variant").textContent = job.variant ? `→ ${job.variant}` : "";
+    showVariant(job);
     $(".error").textContent = job.error || "";
     document.getElementById("cancel").hidden = !["queued", "running"].includes(job.status);
     document.getElementById("retry").hidden = !["failed", "cancelled"].includes(job.status);
@@ -61,7 +73,8 @@
     const held = snapshot.eval_pairs_by_language || preview.eval || {};
     const languages = [...new Set([...Object.keys(train), ...Object.keys(held)])].sort();
     rows(document.querySelector("#data tbody"), languages.map((l) => [l, train[l] || 0, held[l] || 0]));
-    document.getElementById("sources").textContent = `By source: ${JSON.stringify(snapshot.pairs_by_source || preview.by_source || {})}`;
+    const bySource = snapshot.pairs_by_source || preview.by_source || {};
+    document.getElementById("sources").textContent = interpolate(gettext("By source: %(sources)s"), { sources: PF.counts(bySource) }, true);
     const evaluation = job.evaluation || {};
     rows(document.querySelector("#evaluation tbody"), Object.keys(evaluation).map((l) => {
       const e = evaluation[l];

@@ -30,8 +30,9 @@
       errorBox.textContent = e.message;
       const counts = e.data && e.data.counts;
       if (counts) {
-        errorBox.textContent += `\nPairs per language before the filters: ${JSON.stringify(counts.before_filters)}` +
-          `\nafter them, training: ${JSON.stringify(counts.train)}; held out: ${JSON.stringify(counts.eval)}`;
+        errorBox.textContent += interpolate(
+          gettext("\nPairs per language before the filters: %(before)s\nafter them, training: %(train)s; held out: %(eval)s"),
+          { before: PF.counts(counts.before_filters), train: PF.counts(counts.train), eval: PF.counts(counts.eval) }, true);
       }
     }
   });
@@ -40,6 +41,11 @@
     tr.querySelector(".status").textContent = job.status;
     tr.querySelector("progress").value = job.progress_total ? job.progress_done / job.progress_total : 0;
     tr.querySelector(".steps").textContent = `${job.progress_done} / ${job.progress_total}`;
-    if (job.variant) tr.cells[5].textContent = job.variant;
+    if (job.variant && !tr.cells[5].querySelector("a")) {
+      const link = document.createElement("a");
+      link.href = `/models/${job.variant_id}/`;
+      link.textContent = job.variant;
+      tr.cells[5].replaceChildren(link);
+    }
   }));
 })();

@@ -21,7 +21,9 @@ ALLOWED: dict[str, str] = {
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
     "components added: TrainingKindEnum": _TRAINERS,
     "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values)",
-    "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values)",
+    "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values); `variant` is "
+    "declared nullable, as it is until the job registers it, and `variant_id` is added for the link to its page",
+    "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis)",
     "operations changed: POST /api/v1/auth/token/": "documents its error answers, 400 (wrong username or password) "
     "and 429 (too many wrong passwords, with Retry-After); the request and the 200 answer are unchanged",
 }

@@ -87,6 +87,7 @@ def test_an_invited_annotator_ranks_by_keyboard_and_by_dragging_with_a_tie_and_a
         page,
         f"!document.getElementById('task').hidden && document.getElementById('prompt').innerText !== {first_prompt!r}",
     )
+    assert "Submitted" in page.inner_text("#status")  # the notice outlives the next task's arrival
 
     # Task 2 by dragging: the last card to the top, then the second card tied with it by its button.
     second_display = card_positions(page)

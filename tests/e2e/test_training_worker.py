@@ -107,6 +107,10 @@ def test_staff_launch_a_job_and_watch_it_finish_in_the_browser(
     assert page.inner_text("#job .steps") == "8 / 8"
     assert page.locator("#evaluation tbody tr").count() >= 2
     assert "registered variant" in page.inner_text("#log")
+    link = page.wait_for_selector("#job .variant a")  # the new variant, linked to its page
+    assert link.get_attribute("href") == f"/models/{TrainingJob.objects.get().variant_id}/"
+    sources = page.inner_text("#sources")
+    assert sources.startswith("By source: ") and "{" not in sources and '"' not in sources  # no raw JSON
     os.makedirs(settings.VAR_DIR / "screens", exist_ok=True)
     time.sleep(0.5)  # let the last chart frame draw before the screenshot
     page.screenshot(path=str(settings.VAR_DIR / "screens" / "training-job.png"), full_page=True)

@@ -15,7 +15,7 @@ MAX_ID = 2**63 - 1
 
 
 class VariantOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # null for a base
 
     class Meta:
         model = ModelVariant

@@ -38,10 +38,22 @@ def variant_detail(variant: ModelVariant) -> VariantDetail:
         children=list(variant.children.order_by("created_at")),
         job=job,
         data=lineage.get("data") or {},
-        parameters=lineage.get("parameters") or {},
+        parameters={key: readable(value) for key, value in (lineage.get("parameters") or {}).items()},
         evaluation=rows,
         arena=arena_standing(variant),
     )
+
+
+def readable(value: object) -> str:
+    """A lineage value as a person reads it: lists joined by commas, mappings as key=value, never a
+    Python repr (["q_proj", "v_proj"] → "q_proj, v_proj")."""
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={readable(item)}" for key, item in value.items()) or "—"
+    if value is None:
+        return "—"
+    return str(value)
 
 
 def arena_standing(variant: ModelVariant) -> list[dict]:

@@ -15,7 +15,11 @@ from webapp.training.services import training_job_cancel, training_job_create, t
 
 class TrainingJobOutput(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    variant = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # null until the job has registered its variant (declared so: schemathesis found the mismatch).
+    variant = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    variant_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The new variant's id (/models/ID/)"
+    )
 
     class Meta:
         model = TrainingJob
@@ -33,6 +37,7 @@ class TrainingJobOutput(serializers.ModelSerializer):
             "resumes",
             "evaluation",
             "variant",
+            "variant_id",
             "error",
             "log",
             "created_at",
