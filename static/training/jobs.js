@@ -20,6 +20,21 @@
     return { kind: f.get("kind"), parent: f.get("parent"), data, hyperparameters };
   }
 
+  // "hyperparameters.learning_rate: must be in (0, 1]" → "Learning rate: must be in (0, 1]", the field
+  // named as its label reads, and the field marked and focused.
+  function fieldMessage(error) {
+    form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+    const path = error.data && error.data.field;
+    const input = path && form.elements.namedItem(path.split(".").pop());
+    if (!input || !input.closest) return error.message;
+    const label = input.closest("label");
+    const name = label ? [...label.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join("").trim() : "";
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    const detail = error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message;
+    return name ? `${name}: ${detail}` : error.message;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errorBox.textContent = "";
@@ -27,7 +42,7 @@
       const job = await PF.post(api, body(), true);
       window.location.href = `/jobs/${job.id}/`;
     } catch (e) {
-      errorBox.textContent = e.message;
+      errorBox.textContent = fieldMessage(e);
       const counts = e.data && e.data.counts;
       if (counts) {
         errorBox.textContent += interpolate(
