@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import env_bool, env_int
+from webapp.env import env_bool, env_float, env_int
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,6 +23,12 @@ def test_bad_values_are_refused_loudly(monkeypatch):
     monkeypatch.setenv("PORT", "70000")
     with pytest.raises(ImproperlyConfigured, match="outside"):
         env_int("PORT", 8000, maximum=65535)
+    for bad, message in (("high", "not a number"), ("nan", "not a finite"), ("1.5", "outside")):
+        monkeypatch.setenv("SEARCH_MIN_SCORE", bad)
+        with pytest.raises(ImproperlyConfigured, match=message):
+            env_float("SEARCH_MIN_SCORE", 0.35, minimum=0.0, maximum=1.0)
+    monkeypatch.setenv("SEARCH_MIN_SCORE", " 0.4 ")
+    assert env_float("SEARCH_MIN_SCORE", 0.35, minimum=0.0, maximum=1.0) == 0.4
 
 
 def manage(*args, **env):

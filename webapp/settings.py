@@ -10,7 +10,7 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import env_bool, env_int, env_list, env_str, names_for_bind
+from webapp.env import env_bool, env_float, env_int, env_list, env_str, names_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -292,6 +292,12 @@ INFERENCE_API_KEY = env_str("INFERENCE_API_KEY", "")
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "")
 # Search index: exact IndexFlatIP up to this many vectors, IVF above (ml/embedding/vectors.py).
 SEARCH_FLAT_MAX = env_int("SEARCH_FLAT_MAX", 50_000, minimum=1)
+# Cosine similarity floors, calibrated for the default USE by bench/calibrate_similarity.py (rerun it with
+# --model after changing EMBEDDING_MODEL; docs/operations.md): search drops hits below SEARCH_MIN_SCORE
+# (nonsense queries' best matches stay under 0.35), the annotator page's related items below
+# RELATED_MIN_SCORE (at 0.55, 96% of different prompts shown across languages share a topic).
+SEARCH_MIN_SCORE = env_float("SEARCH_MIN_SCORE", 0.35, minimum=0.0, maximum=1.0)
+RELATED_MIN_SCORE = env_float("RELATED_MIN_SCORE", 0.55, minimum=0.0, maximum=1.0)
 # Index new and edited texts after their transaction commits (post_save), in batches on queue `index`;
 # texts written without signals (bulk imports, soft deletes) are caught by the periodic sync.
 SEARCH_INDEX_ON_SAVE = env_bool("SEARCH_INDEX_ON_SAVE", True)

@@ -26,6 +26,8 @@ ALLOWED: dict[str, str] = {
     "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis)",
     "operations changed: POST /api/v1/auth/token/": "documents its error answers, 400 (wrong username or password) "
     "and 429 (too many wrong passwords, with Retry-After); the request and the 200 answer are unchanged",
+    "operations changed: GET /api/v1/search/": "new optional query parameter `min_score` (0..1) overrides the "
+    "similarity floor SEARCH_MIN_SCORE for one query (issue 13: no results rather than noise)",
 }
 
 

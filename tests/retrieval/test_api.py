@@ -37,7 +37,9 @@ def test_search_filters_by_languages_and_kind(indexed, annotator):
 def test_results_in_languages_the_model_was_not_trained_on_carry_a_warning(indexed, reviewer):
     swahili = catalog.prompt_create(content="Kwa nini anga ni la buluu?", language="sw")
     services.index_texts(items=[("prompt", swahili.pk)])
-    body = client_for(reviewer).get("/api/v1/search/", {"q": "Why is the sky blue?", "language": "sw"}).json()
+    # USE scores Swahili too low for the floor (bench/calibrate_similarity.py): this test lowers it.
+    params = {"q": "Why is the sky blue?", "language": "sw", "min_score": 0}
+    body = client_for(reviewer).get("/api/v1/search/", params).json()
     assert body["results"][0]["id"] == swahili.pk and "not trained on sw" in body["results"][0]["warning"]
     assert any("sw" in w for w in body["warnings"])
 

@@ -16,7 +16,11 @@ GERMAN = "Warum ist der Himmel blau?"
 
 
 @pytest.fixture
-def indexed(prompts):
+def indexed(prompts, settings):
+    """Every text a candidate, however far from the query: these tests are about who sees what, so
+    they need hits in every language and kind, not only the similar ones."""
+    settings.SEARCH_MIN_SCORE = 0.0
+    settings.RELATED_MIN_SCORE = 0.0
     services.index_sync()
     return prompts
 

@@ -21,6 +21,13 @@ class SearchApi(APIView):
         q = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="")
         k = serializers.IntegerField(required=False, default=10)
         model = serializers.CharField(required=False, default="")
+        min_score = serializers.FloatField(
+            required=False,
+            default=None,
+            min_value=0.0,
+            max_value=1.0,
+            help_text="Similarity floor for this query (0..1); SEARCH_MIN_SCORE when absent.",
+        )
 
     @extend_schema(parameters=[InputSerializer], responses={200: dict})
     def get(self, request):
@@ -34,6 +41,7 @@ class SearchApi(APIView):
             k=data["k"],
             model=data["model"],
             user=request.user,
+            min_score=data["min_score"],
         )
         return Response(result)
 

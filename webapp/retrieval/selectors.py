@@ -1,15 +1,17 @@
 """Reads of the search index: text search, the related-items panel of the annotator page, and
 suggested translation links / near-duplicates for staff.
 
-FAISS returns candidates by vector id; the database then drops deleted texts and applies the
-language and kind filters, and the search asks FAISS for more candidates until it has k results
-or the index is exhausted. Deleted texts met on the way are sent to be removed from the index."""
+FAISS returns candidates by vector id, best first; the database then drops deleted texts and applies
+the language and kind filters, and the search asks FAISS for more candidates until it has k results,
+the candidates fall below the similarity floor (settings.SEARCH_MIN_SCORE, RELATED_MIN_SCORE) or the
+index is exhausted. Deleted texts met on the way are sent to be removed from the index."""
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -109,29 +111,45 @@ def _resolve(ids: list[int]) -> tuple[dict[int, Hit], list[int]]:
     return hits, [i for i in ids if i not in hits]
 
 
+@dataclass
+class Nearest:
+    hits: list[Hit]
+    best_below_floor: float | None  # the best score the floor dropped; None when it dropped nothing
+
+
 def _nearest(
-    live: LiveIndex, query: np.ndarray, k: int, accept: Callable[[Hit], bool], allowed: np.ndarray | None = None
-) -> list[Hit]:
+    live: LiveIndex,
+    query: np.ndarray,
+    k: int,
+    accept: Callable[[Hit], bool],
+    allowed: np.ndarray | None = None,
+    *,
+    floor: float,
+) -> Nearest:
+    """Up to k accepted hits scoring at least `floor`. FAISS returns candidates best first, so once one
+    falls below the floor no later fetch can add a hit."""
     fetch = max(4 * k, 32)
     gone: list[int] = []
     while True:
         scores, ids = vectors.search(live.loaded, query[None, :], fetch, allowed=allowed)
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        hits, gone = _resolve([i for i, _ in found])
+        above = [(i, score) for i, score in found if score >= floor]
+        below = [score for _, score in found if score < floor]
+        hits, gone = _resolve([i for i, _ in above])
         results = []
-        for i, score in found:
+        for i, score in above:
             hit = hits.get(i)
             if hit is not None and accept(hit):
                 hit.score = score
                 hit.warning = language_warning(live.embedder, hit.language)
                 results.append(hit)
         exhausted = len(found) < fetch or fetch >= live.loaded.ntotal
-        if len(results) >= k or exhausted:
+        if len(results) >= k or exhausted or below:
             break
         fetch *= 4
     if gone:
         _forget_later(gone)
-    return results[:k]
+    return Nearest(results[:k], max(below) if below else None)
 
 
 def _forget_later(ids: list[int]) -> None:
@@ -201,9 +219,11 @@ def search_texts(
     k: int = 10,
     model: str = "",
     user: User | None = None,
+    min_score: float | None = None,
 ) -> dict:
     """The k texts nearest to `query` among those `user` may see (see `visible_languages`), filtered
-    inside the index; no user means a trusted caller (the CLI) who sees everything."""
+    inside the index, scoring at least `min_score` (settings.SEARCH_MIN_SCORE when None); no user means
+    a trusted caller (the CLI) who sees everything."""
     query = (query or "").strip()
     if not query:
         raise ApplicationError("The query is empty; type some text to search for.")
@@ -211,6 +231,9 @@ def search_texts(
         raise ApplicationError(f"The query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}.")
     if not 1 <= k <= MAX_K:
         raise ApplicationError(f"k must be between 1 and {MAX_K}.")
+    floor = settings.SEARCH_MIN_SCORE if min_score is None else min_score
+    if not 0.0 <= floor <= 1.0:
+        raise ApplicationError("min_score must be between 0 and 1.")
     kinds = list(kinds or TextKind.values)
     bad = [kind for kind in kinds if kind not in TextKind.values]
     if bad:
@@ -219,19 +242,28 @@ def search_texts(
     searched, warnings = _search_languages(user, requested)
     live = live_index(model_key=model or None)
     if live is None:
-        return {"results": [], "model": current_embedder().key, "warnings": ["There is no search index yet."]}
+        no_index = ["There is no search index yet."]
+        return {"results": [], "model": current_embedder().key, "floor": floor, "warnings": no_index}
     wanted = None if searched is None else {code.lower() for code in searched}
 
     def accept(hit: Hit) -> bool:
         return hit.kind in kinds and (wanted is None or hit.language.lower() in wanted)
 
-    allowed = _allowed_ids(searched, kinds)
-    hits = [] if searched == [] else _nearest(live, live.embedder.encode([query])[0], k, accept, allowed)
+    nearest = Nearest([], None)
+    if searched != []:
+        vector = live.embedder.encode([query])[0]
+        nearest = _nearest(live, vector, k, accept, _allowed_ids(searched, kinds), floor=floor)
+    if not nearest.hits and nearest.best_below_floor is not None:
+        warnings.append(
+            f"No text is similar enough to this query: the best match scores {nearest.best_below_floor:.2f}, "
+            f"below the floor of {floor:.2f}. Try other words, or a whole sentence."
+        )
     warnings += [w for w in (language_warning(live.embedder, code) for code in requested) if w]
     return {
-        "results": [hit.as_dict() for hit in hits],
+        "results": [hit.as_dict() for hit in nearest.hits],
         "model": live.row.model_key,
         "index": live.row.params,
+        "floor": floor,
         "warnings": warnings,
     }
 
@@ -276,9 +308,10 @@ def _prompt_vector(embedder: Embedder, prompt: Prompt) -> np.ndarray:
 
 
 def related_for_task(*, user: User, task_id: int, k: int = 5) -> dict:
-    """Prompts in other languages near this task's prompt, never from its own translation group;
-    their consensus (aggregated best response) only once this user has submitted this task, so it
-    cannot anchor the ranking; nothing at all for gold items."""
+    """Prompts in other languages near this task's prompt, scoring at least settings.RELATED_MIN_SCORE
+    (none rather than noise), never from its own translation group; their consensus (aggregated best
+    response) only once this user has submitted this task, so it cannot anchor the ranking; nothing at
+    all for gold items."""
     if not 1 <= k <= 20:
         raise ApplicationError("k must be between 1 and 20.")
     task = _visible_task(user, task_id)
@@ -298,7 +331,8 @@ def related_for_task(*, user: User, task_id: int, k: int = 5) -> dict:
     others = None if visible is None else [code for code in visible if code.lower() != task.language_id.lower()]
     if others == []:
         return {"task": task.pk, "hidden": False, "submitted": submitted, "results": []}
-    hits = _nearest(live, _prompt_vector(live.embedder, prompt), k, accept, _allowed_ids(others, [TextKind.PROMPT]))
+    vector, allowed = _prompt_vector(live.embedder, prompt), _allowed_ids(others, [TextKind.PROMPT])
+    hits = _nearest(live, vector, k, accept, allowed, floor=settings.RELATED_MIN_SCORE).hits
     consensus = _consensus({hit.id for hit in hits}) if submitted else {}
     results = [{**hit.as_dict(), "consensus": consensus.get(hit.id)} for hit in hits]
     return {"task": task.pk, "hidden": False, "submitted": submitted, "results": results}

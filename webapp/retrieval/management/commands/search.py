@@ -2,6 +2,7 @@
 
 python manage.py search "Wie spät ist es?" --language en --language fr -k 5
 python manage.py search "What time is it" --kind prompt --json     # one JSON object per line
+python manage.py search "sky" --min-score 0.2                       # below SEARCH_MIN_SCORE too
 """
 
 import json
@@ -21,10 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--kind", action="append", default=[], choices=["prompt", "response"])
         parser.add_argument("-k", type=int, default=10)
         parser.add_argument("--json", action="store_true", help="print one JSON object per result")
+        parser.add_argument(
+            "--min-score", type=float, default=None, help="similarity floor (0..1); default SEARCH_MIN_SCORE"
+        )
 
-    def handle(self, *args, text: str, language: list, kind: list, k: int, json: bool, **options):
+    def handle(
+        self, *args, text: str, language: list, kind: list, k: int, json: bool, min_score: float | None, **options
+    ):
         try:
-            found = search_texts(query=text, languages=language, kinds=kind, k=k)
+            found = search_texts(query=text, languages=language, kinds=kind, k=k, min_score=min_score)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         for warning in found.get("warnings", []):
