@@ -59,7 +59,7 @@ def test_a_killed_worker_resumes_from_its_checkpoint_and_the_job_ends_with_one_v
     )
     first.kill()
     assert job(job_id).status == "running"
-    start_worker(queues="gpu,default", beat=True, env=FAST_SWEEP)  # the sweep runs on `default`
+    start_worker(queues="gpu,sweep", beat=True, env=FAST_SWEEP)  # the sweep runs on `sweep`
     done = wait_for(lambda: job(job_id).is_finished and job(job_id), timeout=300, what="the resumed job")
     assert done.status == "succeeded", done.error
     assert done.recoveries == 1 and done.resumes and done.resumes[0] > 0
