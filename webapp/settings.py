@@ -244,6 +244,8 @@ SEARCH_FLAT_MAX = env_int("SEARCH_FLAT_MAX", 50_000, minimum=1)
 # texts written without signals (bulk imports, soft deletes) are caught by the periodic sync.
 SEARCH_INDEX_ON_SAVE = env_bool("SEARCH_INDEX_ON_SAVE", True)
 SEARCH_SYNC_SECONDS = env_int("SEARCH_SYNC_SECONDS", 60, minimum=1)
+# Texts the sync embeds per task before it queues itself again, so it never holds an `index` slot for long.
+SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 
 # --- Arena (webapp/arena) ------------------------------------------------------------------------
 # Per-client limits, counted in the database so they hold across every web process; a fixed window.
