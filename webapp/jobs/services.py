@@ -110,10 +110,18 @@ class JobRun(Generic[J]):
             self._progress["progress_done"] = done
             if total is not None:
                 self._progress["progress_total"] = total
+        self.check()
+
+    def check(self) -> None:
+        """A safe point without progress to report: raises JobCancelled or JobLost when due."""
         if self.lost.is_set():
             raise JobLost(f"{self.model.__name__} {self.job_id}: attempt {self.token} is no longer current")
         if self.cancelled.is_set():
             raise JobCancelled()
+
+    def should_stop(self) -> bool:
+        """For code that cannot import this module (ml/): has a cancel arrived, or the claim been lost?"""
+        return self.cancelled.is_set() or self.lost.is_set()
 
     def pending_progress(self) -> dict[str, int]:
         with self._lock:
@@ -173,8 +181,10 @@ def job_running(model: type[J], job_id: int) -> Iterator[JobRun[J] | None]:
         yield run
     except JobLost:
         log.warning("%s %s: lost its claim; stopping without writing", model.__name__, job_id)
-    except JobCancelled:
-        _guarded(model, job_id, token).update(status=JobStatus.CANCELLED, finished_at=timezone.now())
+    except JobCancelled:  # with the last progress reported, which the heartbeat may not have written yet
+        _guarded(model, job_id, token).update(
+            status=JobStatus.CANCELLED, finished_at=timezone.now(), **run.pending_progress()
+        )
     except Exception as exc:
         log.exception("%s %s failed", model.__name__, job_id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
