@@ -1,6 +1,6 @@
 """`make run`: the embedded setup of docs/operations.md in one terminal. Starts the web server (uvicorn), the
-default+index worker with the scheduler inside it, and the gpu worker; Ctrl-C (or any child dying)
-stops them all."""
+default+index worker, the gpu worker, and the sweep worker with the scheduler inside it (its own process, so
+recovery never waits behind long work); Ctrl-C (or any child dying) stops them all."""
 
 import os
 import signal
@@ -34,11 +34,20 @@ def commands(port: int, var_dir: str, host: str = "127.0.0.1") -> dict[str, list
             "default@%h",
             "--concurrency",
             "2",
+        ],
+        "gpu": CELERY + ["-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "--prefetch-multiplier", "1"],
+        "sweep": CELERY
+        + [
+            "-Q",
+            "sweep",
+            "-n",
+            "sweep@%h",
+            "--concurrency",
+            "1",
             "-B",
             "-s",
             os.path.join(var_dir, "celerybeat-schedule"),
         ],
-        "gpu": CELERY + ["-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "--prefetch-multiplier", "1"],
     }
 
 

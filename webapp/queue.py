@@ -1,13 +1,15 @@
-"""The Celery app, configured from Django settings (CELERY_* names), with the three queues
-(`default`, `index`, `gpu`; docs/architecture.md) and the beat schedule of the sweeps.
+"""The Celery app, configured from Django settings (CELERY_* names), with the four queues
+(`default`, `index`, `gpu`, `sweep`; docs/architecture.md) and the beat schedule of the sweeps.
 
 It lives in the core layer because web processes send tasks too (by name, after commit: see
 `send_task`); the tasks themselves live in `workers.tasks`, which the worker loads through `include`."""
 
+import logging
 import os
 
 from celery import Celery
 from kombu import Queue
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
@@ -15,7 +17,8 @@ app = Celery("polyglot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu")]
+# `sweep` has a worker slot of its own (webapp/embedded.py), so recovery never waits behind long work.
+app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu"), Queue("sweep")]
 app.conf.include = [
     "workers.tasks.jobs",
     "workers.tasks.transfers",
@@ -26,8 +29,8 @@ app.conf.include = [
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
-    "workers.tasks.jobs.*": {"queue": "default"},
-    "workers.tasks.arena.*": {"queue": "default"},
+    "workers.tasks.jobs.*": {"queue": "sweep"},
+    "workers.tasks.arena.*": {"queue": "sweep"},
     "workers.tasks.indexing.*": {"queue": "index"},
     "workers.tasks.models.*": {"queue": "gpu"},
     "workers.tasks.training.*": {"queue": "gpu"},
@@ -53,6 +56,19 @@ def _schedule_sweep(sender, **kwargs):
     )
 
 
-def send_task(name: str, *, args: list, queue: str) -> None:
-    """Publish a task by name; web code never imports `workers` (it is the top layer)."""
-    app.send_task(name, args=args, queue=queue)
+log = logging.getLogger(__name__)
+
+# One quick retry, then give up: the caller's row is already committed and the sweep sends it again,
+# so a request must never wait on (or fail with) a broker that is down.
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def send_task(name: str, *, args: list, queue: str) -> bool:
+    """Publish a task by name; web code never imports `workers` (it is the top layer). Returns False,
+    logging why, when the broker cannot be reached: the job row stays the truth and the sweep sends it."""
+    try:
+        app.send_task(name, args=args, queue=queue, retry=True, retry_policy=PUBLISH_RETRY)
+    except (OperationalError, OSError) as exc:
+        log.error("could not publish %s%s to queue %s: %s", name, args, queue, exc)
+        return False
+    return True

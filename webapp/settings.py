@@ -246,6 +246,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) -------------------
 BROKER_DIR = VAR_DIR / "broker"
+# Seconds to wait for the broker before a publish gives up: a launch is answered while the broker is
+# down (its job row is committed and the sweep sends it once the broker is back; docs/operations.md).
+BROKER_CONNECT_TIMEOUT = env_int("BROKER_CONNECT_TIMEOUT", 2, minimum=1, maximum=60)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -260,7 +264,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis redelivers an unacknowledged message after this many seconds; our job rows make a
     # redelivery harmless (attempt token), so it only needs to exceed a normal task's runtime.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),
+        "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,  # Redis; AMQP uses broker_connection_timeout
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -277,6 +284,9 @@ JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60, minimum=2)
 JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 120, minimum=1)
 JOB_MAX_RECOVERIES = env_int("JOB_MAX_RECOVERIES", 3, minimum=0)
 JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 30, minimum=1)
+# A launching POST's Idempotency-Key is kept this long per user and endpoint (webapp/jobs); a retry
+# with the same key gets the first job back instead of a second one.
+IDEMPOTENCY_KEY_SECONDS = env_int("IDEMPOTENCY_KEY_SECONDS", 24 * 3600, minimum=60)
 
 # --- Annotation --------------------------------------------------------------------------------
 TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)
@@ -302,6 +312,8 @@ RELATED_MIN_SCORE = env_float("RELATED_MIN_SCORE", 0.55, minimum=0.0, maximum=1.
 # texts written without signals (bulk imports, soft deletes) are caught by the periodic sync.
 SEARCH_INDEX_ON_SAVE = env_bool("SEARCH_INDEX_ON_SAVE", True)
 SEARCH_SYNC_SECONDS = env_int("SEARCH_SYNC_SECONDS", 60, minimum=1)
+# Texts the sync embeds per task before it queues itself again, so it never holds an `index` slot for long.
+SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 
 # --- Arena (webapp/arena) ------------------------------------------------------------------------
 # Per-client limits, counted in the database so they hold across every web process; a fixed window.

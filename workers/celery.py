@@ -11,7 +11,7 @@ __all__ = ["app"]
 @worker_ready.connect
 def _sweep_on_start(sender, **kwargs):
     """A worker that starts after a crash picks up what the crash left behind."""
-    sender.app.send_task("workers.tasks.jobs.sweep_jobs", queue="default")
+    sender.app.send_task("workers.tasks.jobs.sweep_jobs", queue="sweep")
 
 
 @task_prerun.connect

@@ -11,8 +11,17 @@ Accuracies come with a 95% Wilson interval."""
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
+
+
+class Stopped(Exception):
+    """The caller's `should_stop()` said yes: the work stops between two batches."""
+
+
+def never() -> bool:
+    return False
 
 
 def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -30,12 +39,16 @@ def completion_logprobs(
     prompts: list[list[dict[str, Any]]],
     completions: list[list[dict[str, Any]]],
     batch_size: int = 8,
+    should_stop: Callable[[], bool] = never,
 ) -> list[float]:
-    """Sum of log p(token) over each completion's tokens, given its prompt."""
+    """Sum of log p(token) over each completion's tokens, given its prompt. Raises Stopped between
+    batches once `should_stop()` is true."""
     import torch
 
     out = []
     for start in range(0, len(prompts), batch_size):
+        if should_stop():
+            raise Stopped()
         items = [
             _ids(tokenizer, p, c)
             for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size], strict=True)
@@ -75,26 +88,33 @@ def completion_lengths(
 
 
 def pair_logprobs(
-    model: Any, tokenizer: Any, rows: list[dict[str, Any]], adapter_off: bool = False
+    model: Any,
+    tokenizer: Any,
+    rows: list[dict[str, Any]],
+    adapter_off: bool = False,
+    should_stop: Callable[[], bool] = never,
 ) -> tuple[list[float], list[float]]:
     context = model.disable_adapter() if adapter_off else nullcontext()
     with context:
         prompts = [r["prompt"] for r in rows]
-        chosen = completion_logprobs(model, tokenizer, prompts, [r["chosen"] for r in rows])
-        rejected = completion_logprobs(model, tokenizer, prompts, [r["rejected"] for r in rows])
+        chosen = completion_logprobs(model, tokenizer, prompts, [r["chosen"] for r in rows], should_stop=should_stop)
+        rejected = completion_logprobs(
+            model, tokenizer, prompts, [r["rejected"] for r in rows], should_stop=should_stop
+        )
     return chosen, rejected
 
 
 def evaluate_pairs(
-    model: Any, tokenizer: Any, rows: list[dict[str, Any]], beta: float
+    model: Any, tokenizer: Any, rows: list[dict[str, Any]], beta: float, should_stop: Callable[[], bool] = never
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[float]]]:
     """Per language (and `all`): n, accuracy of the trained model and of the parent with 95% intervals,
     implicit-reward accuracy and mean margin. `model` is a PEFT model; its parent is the model with the
-    adapter switched off. Also returns the trained model's log-probabilities per row."""
+    adapter switched off. Also returns the trained model's log-probabilities per row. Raises Stopped
+    between batches once `should_stop()` is true."""
     if not rows:
         return {}, {"chosen": [], "rejected": []}
-    policy_c, policy_r = pair_logprobs(model, tokenizer, rows)
-    ref_c, ref_r = pair_logprobs(model, tokenizer, rows, adapter_off=True)
+    policy_c, policy_r = pair_logprobs(model, tokenizer, rows, should_stop=should_stop)
+    ref_c, ref_r = pair_logprobs(model, tokenizer, rows, adapter_off=True, should_stop=should_stop)
     groups: defaultdict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         for key in (row.get("language") or "und", "all"):

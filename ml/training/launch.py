@@ -3,18 +3,22 @@ process per GPU when the host has several (the Trainer inside then uses DDP).
 
 The launched processes report to this one over stdout (one JSON event per line from process zero);
 a stop request is a STOP file that process zero reads and shares with the others; the outcome comes
-back as outcome.json. `python -m ml.training.launch --worker CONFIG` is the per-process entry."""
+back as outcome.json. `python -m ml.training.launch --worker CONFIG` is the per-process entry. The
+caller's `should_stop()` is watched by a thread while the processes run (they may be loading a model
+and print nothing for a while): it writes the STOP file too."""
 
 import argparse
 import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from ml.training.config import Hyperparameters, TrainingConfig
+from ml.training.evaluate import never
 from ml.training.runner import Event, Outcome, main
 
 EVENT = "@@event "
@@ -26,14 +30,21 @@ def gpu_count() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def run_training(config: TrainingConfig, on_progress: Callable[[Event], bool]) -> Outcome:
+def run_training(
+    config: TrainingConfig, on_progress: Callable[[Event], bool], should_stop: Callable[[], bool] = never
+) -> Outcome:
     processes = gpu_count()
     if processes > 1:
-        return run_distributed(config, on_progress, processes)
-    return main(config, on_progress)
+        return run_distributed(config, on_progress, processes, should_stop)
+    return main(config, on_progress, should_stop)
 
 
-def run_distributed(config: TrainingConfig, on_progress: Callable[[Event], bool], processes: int) -> Outcome:
+def run_distributed(
+    config: TrainingConfig,
+    on_progress: Callable[[Event], bool],
+    processes: int,
+    should_stop: Callable[[], bool] = never,
+) -> Outcome:
     folder = Path(config.output_dir) / "launch"
     folder.mkdir(parents=True, exist_ok=True)
     for stale in ("STOP", "outcome.json"):
@@ -51,6 +62,15 @@ def run_distributed(config: TrainingConfig, on_progress: Callable[[Event], bool]
         str(folder / "config.json"),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(0.5):
+            if should_stop():
+                (folder / "STOP").touch()
+                return
+
+    threading.Thread(target=watch, daemon=True, name="training-stop-watch").start()
     try:
         assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
@@ -59,6 +79,7 @@ def run_distributed(config: TrainingConfig, on_progress: Callable[[Event], bool]
         if process.wait():
             raise RuntimeError(f"the training processes exited with status {process.returncode}")
     finally:
+        finished.set()
         if process.poll() is None:
             process.kill()
             process.wait()
@@ -75,7 +96,7 @@ def worker(config_path: Path) -> None:
         print(EVENT + json.dumps(asdict(event)), flush=True)
         return not stop.exists()
 
-    outcome = main(config, report)
+    outcome = main(config, report, should_stop=stop.exists)
     if zero:
         tmp = config_path.parent / "outcome.json.partial"
         tmp.write_text(json.dumps(asdict(outcome)))

@@ -3,8 +3,11 @@
     python -m ml.training.runner --kind dpo --model models_store/base/smollm2-135m-instruct \
         --train var/jobs/1/train.jsonl --eval var/jobs/1/eval_pairs.jsonl --out var/jobs/1 --max-steps 20
 
-`main(config, on_progress)` is what the Celery task calls; `on_progress(event)` gets every step, every
-logged metric and the resume point, and returns False to ask for a stop (a checkpoint is saved first).
+`main(config, on_progress, should_stop)` is what the Celery task calls; `on_progress(event)` gets every
+step, every logged metric and the resume point, and returns False to ask for a stop (a checkpoint is
+saved first). `should_stop()` is asked between the phases before training (model load, dataset load,
+trainer set-up), at every step, and between evaluation batches, so a cancel never waits for a phase
+to end; a stop before the first step or during evaluation leaves the checkpoints as they were.
 No second model copy is made for the DPO reference: TRL switches the adapter off instead."""
 
 import argparse
@@ -19,7 +22,7 @@ from ml.llm.files import write_folder_atomically
 from ml.llm.loading import Device, best_device
 from ml.training import checkpoints
 from ml.training.config import Hyperparameters, TrainingConfig
-from ml.training.evaluate import evaluate_pairs
+from ml.training.evaluate import Stopped, evaluate_pairs, never
 from ml.training.trainers import kinds, trainer_for
 
 METRIC_KEYS = (
@@ -54,9 +57,14 @@ class Outcome:
     eval_logprobs: dict[str, Any] = field(default_factory=dict)
     train_runtime: float = 0.0
     tokens_seen: int = 0
+    phase: str = ""  # where a cancelled run stopped: "loading", "training" or "evaluation"
 
 
-def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda event: True) -> Outcome:
+def main(
+    config: TrainingConfig,
+    on_progress: Callable[[Event], bool] = lambda event: True,
+    should_stop: Callable[[], bool] = never,
+) -> Outcome:
     from transformers import TrainerCallback
 
     out = Path(config.output_dir)
@@ -64,7 +72,16 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
     shutil.rmtree(staging, ignore_errors=True)  # half-written saves of a run that died
     resume = checkpoints.latest(ckpts)
     resumed_from = int(resume.name.split("-")[1]) if resume else 0
-    model, tokenizer, trainer = _build(config, staging)
+
+    def check() -> None:  # every process calls it at the same points, and they agree
+        if _all_agree(should_stop()):
+            raise Stopped()
+
+    try:
+        check()
+        model, tokenizer, trainer = _build(config, staging, check)
+    except Stopped:
+        return Outcome(cancelled=True, step=resumed_from, resumed_from=resumed_from, phase="loading")
 
     class Reporter(TrainerCallback):
         cancelled = False
@@ -88,7 +105,9 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
                 on_progress(Event(state.global_step, state.max_steps, metrics=metrics))
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            stop = state.is_world_process_zero and not on_progress(Event(state.global_step, state.max_steps))
+            stop = state.is_world_process_zero and (
+                not on_progress(Event(state.global_step, state.max_steps)) or should_stop()
+            )
             if _all_agree(stop):  # every process must stop at the same step, or collectives hang
                 self.cancelled = control.should_save = control.should_training_stop = True
 
@@ -103,10 +122,15 @@ def main(config: TrainingConfig, on_progress: Callable[[Event], bool] = lambda e
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     step = trainer.state.global_step
     if reporter.cancelled or not trainer.is_world_process_zero():
-        return Outcome(cancelled=reporter.cancelled, step=step, resumed_from=resumed_from)
+        return Outcome(cancelled=reporter.cancelled, step=step, resumed_from=resumed_from, phase="training")
     adapter = write_folder_atomically(out / "adapter", lambda tmp: _save_adapter(trainer, tokenizer, tmp))
     on_progress(Event(step, step, message="evaluating on the held-out split"))
-    evaluation, logprobs = evaluate_pairs(trainer.model, tokenizer, _rows(config.eval_file), config.hp.beta)
+    try:  # process zero alone evaluates, so it decides alone
+        evaluation, logprobs = evaluate_pairs(
+            trainer.model, tokenizer, _rows(config.eval_file), config.hp.beta, should_stop=should_stop
+        )
+    except Stopped:
+        return Outcome(cancelled=True, step=step, resumed_from=resumed_from, phase="evaluation")
     return Outcome(
         cancelled=False,
         step=step,
@@ -155,7 +179,9 @@ def _rows(path: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _build(config: TrainingConfig, staging: Path) -> tuple[Any, Any, Any]:
+def _build(config: TrainingConfig, staging: Path, check: Callable[[], None]) -> tuple[Any, Any, Any]:
+    """Load the tokenizer, the model and the data, and set the trainer up (TRL tokenizes the dataset
+    here); `check()` between the steps raises Stopped when a stop was asked for."""
     from datasets import load_dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -165,8 +191,11 @@ def _build(config: TrainingConfig, staging: Path) -> tuple[Any, Any, Any]:
     tokenizer = AutoTokenizer.from_pretrained(config.model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    check()
     model = AutoModelForCausalLM.from_pretrained(config.model_path, use_safetensors=True, dtype=device.dtype)
+    check()
     train = load_dataset("json", data_files=config.train_file, split="train")
+    check()
     lora = LoraConfig(
         r=hp.lora_r,
         lora_alpha=hp.lora_alpha,
@@ -177,6 +206,7 @@ def _build(config: TrainingConfig, staging: Path) -> tuple[Any, Any, Any]:
     args = _trainer_args(config, staging, device)
     build = trainer_for(config.kind).trainer
     trainer = build(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=lora)
+    check()
     return model, tokenizer, trainer
 
 

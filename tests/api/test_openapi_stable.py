@@ -16,6 +16,10 @@ BASELINE = Path(__file__).with_name("openapi_baseline.json")
 
 # line printed by `differences` -> why it is allowed
 _TRAINERS = "the training kind's two identical enums (dpo, sft) became one, filled from the trainer registry"
+_IDEMPOTENT = (
+    "launching POSTs declare the optional `Idempotency-Key` header: a retry returns the first job "
+    "instead of launching a second one (issue 20)"
+)
 ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
@@ -28,6 +32,18 @@ ALLOWED: dict[str, str] = {
     "and 429 (too many wrong passwords, with Retry-After); the request and the 200 answer are unchanged",
     "operations changed: GET /api/v1/search/": "new optional query parameter `min_score` (0..1) overrides the "
     "similarity floor SEARCH_MIN_SCORE for one query (issue 13: no results rather than noise)",
+    **{
+        f"operations changed: POST {path}": _IDEMPOTENT
+        for path in (
+            "/api/v1/model-jobs/generate/",
+            "/api/v1/search/index/builds/",
+            "/api/v1/training-jobs/",
+            "/api/v1/transfers/export/",
+            "/api/v1/transfers/import/",
+        )
+    },
+    "operations changed: POST /api/v1/model-jobs/install/": _IDEMPOTENT
+    + "; and it answers 200 with the existing job when the model is installed or its install is queued or running",
 }
 
 

@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -41,6 +41,7 @@ class ServerProcess:
             "DATABASE_URL": test_database_url(),
             "VAR_DIR": str(settings.VAR_DIR),
             "DEBUG": "true",
+            **(env or {}),
         }
         self.log = log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -34,7 +34,7 @@ def test_annotations_train_a_model_that_the_arena_compares_and_its_votes_train_t
     base, adapter_a, _ = tiny_variants
     User.objects.create_superuser("admin", password="pw-admin")
     staff_token, annotators = prepare_accounts()
-    start_worker(queues="gpu,default,index")
+    start_worker(queues="gpu,default,index,sweep")
     lines = []
     story = LoopStory(
         base_url=app_server.url,

@@ -59,7 +59,7 @@ def test_a_killed_worker_resumes_from_its_checkpoint_and_the_job_ends_with_one_v
     )
     first.kill()
     assert job(job_id).status == "running"
-    start_worker(queues="gpu,default", beat=True, env=FAST_SWEEP)  # the sweep runs on `default`
+    start_worker(queues="gpu,sweep", beat=True, env=FAST_SWEEP)  # the sweep runs on `sweep`
     done = wait_for(lambda: job(job_id).is_finished and job(job_id), timeout=300, what="the resumed job")
     assert done.status == "succeeded", done.error
     assert done.recoveries == 1 and done.resumes and done.resumes[0] > 0
@@ -77,10 +77,22 @@ def test_cancel_keeps_the_checkpoint_and_retry_resumes_from_it(api, staff, tiny_
     cancelled = wait_for(lambda: job(job_id).is_finished and job(job_id), what="the cancel")
     assert cancelled.status == "cancelled" and cancelled.variant is None
     kept = checkpoints.completed(settings.MODELS_STORE / job(job_id).folder / "checkpoints")
-    assert kept and kept[-1] == cancelled.metrics[-1]["step"]
+    assert kept and kept[-1] == cancelled.metrics[-1]["step"] == cancelled.progress_done
     assert api(staff).post(f"/api/v1/training-jobs/{job_id}/retry/").status_code == 200
     done = wait_for(lambda: job(job_id).is_finished and job(job_id), timeout=300, what="the retried job")
     assert done.status == "succeeded" and done.resumes == [kept[-1]] and done.variant is not None
+
+
+def test_a_cancel_while_the_job_prepares_stops_it_before_the_first_step(
+    api, staff, tiny_variants, preferences, start_worker
+):
+    start_worker(queues="gpu", env=FAST_SWEEP)
+    job_id = launch(api, staff, steps=40)
+    wait_for(lambda: job(job_id).status == "running", interval=0.05, what="the claim")
+    assert api(staff).post(f"/api/v1/training-jobs/{job_id}/cancel/").status_code == 200
+    cancelled = wait_for(lambda: job(job_id).is_finished and job(job_id), timeout=60, what="the cancel")
+    assert cancelled.status == "cancelled" and cancelled.metrics == [] and cancelled.progress_done == 0
+    assert not checkpoints.completed(settings.MODELS_STORE / cancelled.folder / "checkpoints")
 
 
 @pytest.mark.browser

@@ -22,7 +22,9 @@ def test_database_url() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, log_path: Path, *, queues: str = "default,index", beat: bool = False, env: dict | None = None):
+    def __init__(
+        self, log_path: Path, *, queues: str = "default,index,sweep", beat: bool = False, env: dict | None = None
+    ):
         self.log_path = log_path
         cmd = [
             sys.executable,
@@ -100,7 +102,7 @@ def purge_broker() -> None:
     from workers.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in ("default", "index", "gpu"):
+        for queue in ("default", "index", "gpu", "sweep"):
             try:
                 conn.default_channel.queue_purge(queue)
             except Exception:  # noqa: BLE001 - a queue that does not exist yet has nothing to purge

@@ -87,3 +87,14 @@ def test_queued_jobs_are_sent_again_with_a_doubling_delay():
 def test_running_jobs_with_a_fresh_heartbeat_are_left_alone():
     new_job(status="running", attempt=1, heartbeat_at=timezone.now())
     assert jobs_sweep() == {"recovered": 0, "failed": 0, "requeued": 0}
+
+
+def test_a_cancelled_job_keeps_the_last_progress_it_reported():
+    job = new_job()
+    with job_running(TransferJob, job.pk) as run:
+        run.progress(3, 10)
+        job_request_cancel(job)
+        run.cancelled.set()  # what the heartbeat thread does when it sees the flag
+        run.progress(4, 10)
+    job.refresh_from_db()
+    assert (job.status, job.progress_done, job.progress_total) == ("cancelled", 4, 10)

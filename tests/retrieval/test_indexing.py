@@ -36,7 +36,16 @@ def test_sync_embeds_every_text_and_search_crosses_languages(prompts):
     hit = selectors.search_texts(query="recipe for soup with vegetables", languages=["ar"], k=1)["results"][0]
     assert hit["text"] == "أعطني وصفة لحساء الخضار." and hit["group"] == "g-soup" and hit["warning"] is None
     assert Embedding.objects.filter(indexed=False).count() == 0
-    assert services.index_sync() == {"embedded": 0, "removed": 0, "added": 0}  # nothing left to do
+    assert services.index_sync() == {"embedded": 0, "removed": 0, "remaining": 0, "added": 0}  # nothing left to do
+
+
+def test_a_limited_sync_embeds_one_chunk_and_says_how_many_are_left(prompts):
+    total = 3 * len(prompts)
+    first = services.index_sync(limit=5)
+    assert (first["embedded"], first["remaining"]) == (5, total - 5)
+    assert Embedding.objects.count() == 5 and len(index_ids()) == 5  # the chunk is searchable already
+    rest = services.index_sync(limit=total)
+    assert (rest["embedded"], rest["remaining"]) == (total - 5, 0) and len(index_ids()) == total
 
 
 def test_incremental_batch_adds_new_texts_and_edits_replace_their_vector(prompts):

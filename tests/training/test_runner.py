@@ -108,3 +108,20 @@ def test_the_torchrun_launch_path_reports_events_stops_and_resumes(tmp_path, tin
     done = run_distributed(cfg, lambda e: True, processes=1)
     assert done.resumed_from == stopped.step and done.step == 12 and not done.cancelled
     assert done.evaluation["all"]["n"] == 40 and Path(done.adapter_path).is_dir()
+
+
+def test_a_stop_asked_while_loading_or_evaluating_ends_the_run_there(tmp_path, tiny_model):
+    (tmp_path / "a").mkdir()
+    loading = main(config(tmp_path / "a", tiny_model, max_steps=4), should_stop=lambda: True)
+    assert (loading.cancelled, loading.phase, loading.step) == (True, "loading", 0)
+    assert not checkpoints.completed(tmp_path / "a" / "run" / "checkpoints")
+
+    (tmp_path / "b").mkdir()
+    evaluating = []
+
+    def on_progress(event) -> bool:
+        evaluating.extend([event] if event.message.startswith("evaluating") else [])
+        return True
+
+    outcome = main(config(tmp_path / "b", tiny_model, max_steps=2), on_progress, should_stop=lambda: bool(evaluating))
+    assert (outcome.cancelled, outcome.phase, outcome.step, outcome.evaluation) == (True, "evaluation", 2, {})

@@ -57,3 +57,26 @@ class Job(models.Model):
     @property
     def progress(self) -> float:
         return self.progress_done / self.progress_total if self.progress_total else 0.0
+
+
+class IdempotencyKey(models.Model):
+    """The `Idempotency-Key` of a launching POST: for `IDEMPOTENCY_KEY_SECONDS`, the same user sending
+    the same key to the same endpoint gets the job the first request launched, not a second one
+    (a client retrying after a timeout or an error). The same key with another body is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=200)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # sha256 of the request body, files included
+    job_model = models.CharField(max_length=100)  # "app_label.ModelName" of the job it launched
+    job_id = models.PositiveBigIntegerField()
+    created = models.BooleanField(default=True)  # False: the launch found an existing job (200, not 202)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "endpoint", "key"], name="jobs_idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"

@@ -4,18 +4,21 @@ remember a job: the row is (docs/operations.md, "Job recovery")."""
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.contrib.auth.models import User
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from webapp.jobs.models import Job, JobStatus
+from webapp.errors import ApplicationError
+from webapp.jobs.models import IdempotencyKey, Job, JobStatus
 from webapp.queue import send_task
 
 log = logging.getLogger(__name__)
@@ -41,9 +44,22 @@ def job_enqueue(job: Job) -> None:
     model.objects.filter(pk=pk).update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
 
     def send() -> None:
-        send_task(model.task_name, args=[pk], queue=model.queue)
+        if not send_task(model.task_name, args=[pk], queue=model.queue):
+            _mark_overdue(model, pk)
 
     transaction.on_commit(send)
+
+
+def requeue_wait(enqueue_count: int) -> float:
+    """Seconds a queued job waits for a worker before the sweep sends it again (doubling per send)."""
+    return float(settings.JOB_REQUEUE_SECONDS * 2 ** min(max(enqueue_count, 1) - 1, 8))
+
+
+def _mark_overdue(model: type[Job], pk: int) -> None:
+    """The broker was down: date the send back so that the first sweep once it is up sends it again."""
+    count = model.objects.filter(pk=pk).values_list("enqueue_count", flat=True).first() or 1
+    overdue = timezone.now() - timedelta(seconds=requeue_wait(count) + 1)
+    model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(enqueued_at=overdue)
 
 
 def job_request_cancel(job: Job) -> None:
@@ -94,10 +110,18 @@ class JobRun(Generic[J]):
             self._progress["progress_done"] = done
             if total is not None:
                 self._progress["progress_total"] = total
+        self.check()
+
+    def check(self) -> None:
+        """A safe point without progress to report: raises JobCancelled or JobLost when due."""
         if self.lost.is_set():
             raise JobLost(f"{self.model.__name__} {self.job_id}: attempt {self.token} is no longer current")
         if self.cancelled.is_set():
             raise JobCancelled()
+
+    def should_stop(self) -> bool:
+        """For code that cannot import this module (ml/): has a cancel arrived, or the claim been lost?"""
+        return self.cancelled.is_set() or self.lost.is_set()
 
     def pending_progress(self) -> dict[str, int]:
         with self._lock:
@@ -157,8 +181,10 @@ def job_running(model: type[J], job_id: int) -> Iterator[JobRun[J] | None]:
         yield run
     except JobLost:
         log.warning("%s %s: lost its claim; stopping without writing", model.__name__, job_id)
-    except JobCancelled:
-        _guarded(model, job_id, token).update(status=JobStatus.CANCELLED, finished_at=timezone.now())
+    except JobCancelled:  # with the last progress reported, which the heartbeat may not have written yet
+        _guarded(model, job_id, token).update(
+            status=JobStatus.CANCELLED, finished_at=timezone.now(), **run.pending_progress()
+        )
     except Exception as exc:
         log.exception("%s %s failed", model.__name__, job_id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -183,9 +209,8 @@ def jobs_sweep() -> dict[str, int]:
         for job in model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale_before):
             counts[_recover(model, job, now)] += 1
         for job in model.objects.filter(status=JobStatus.QUEUED, enqueued_at__isnull=False):
-            wait = settings.JOB_REQUEUE_SECONDS * 2 ** min(job.enqueue_count - 1, 8)
             assert job.enqueued_at is not None  # filtered on enqueued_at__isnull=False
-            if job.enqueued_at < now - timedelta(seconds=wait):
+            if job.enqueued_at < now - timedelta(seconds=requeue_wait(job.enqueue_count)):
                 with transaction.atomic():
                     job_enqueue(job)
                 counts["requeued"] += 1
@@ -208,3 +233,70 @@ def _recover(model: type[Job], job: Job, now: datetime) -> str:
             log.warning("%s %s: heartbeat stale since %s; re-queued", model.__name__, job.pk, job.heartbeat_at)
             job_enqueue(job)
     return "recovered"
+
+
+# --- idempotent launches --------------------------------------------------------------------------
+class IdempotencyKeyReused(ApplicationError):
+    status_code = 422
+
+
+def idempotent_launch(
+    *,
+    user: User,
+    endpoint: str,
+    key: str,
+    request_hash: str,
+    launch: Callable[[], tuple[Job, bool]],
+) -> tuple[Job, bool]:
+    """Run `launch` (which returns the job and whether it was queued now) once per user, endpoint and
+    key: a retry of the same request gets the first job back, with the first answer's `created`.
+
+    The key row is written before the launch, in the same transaction: a concurrent retry waits on
+    its unique index (PostgreSQL) or on the write lock (SQLite), then finds it and launches nothing.
+    A launch that fails rolls the key back with everything else, so the client may retry with it."""
+    with transaction.atomic():
+        record = _live_key(user, endpoint, key)
+        if record is None:
+            try:
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.create(
+                        user=user, endpoint=endpoint, key=key, request_hash=request_hash, job_model="", job_id=0
+                    )
+            except IntegrityError:  # a concurrent request with this key committed first
+                record = IdempotencyKey.objects.get(user=user, endpoint=endpoint, key=key)
+            else:
+                job, created = launch()
+                IdempotencyKey.objects.filter(pk=record.pk).update(
+                    job_model=job._meta.label, job_id=job.pk, created=created
+                )
+                return job, created
+        return _replayed(record, request_hash), record.created
+
+
+def _live_key(user: User, endpoint: str, key: str) -> IdempotencyKey | None:
+    """The key's record if it is still valid; an expired one (or one whose job was deleted) is dropped."""
+    record = IdempotencyKey.objects.filter(user=user, endpoint=endpoint, key=key).first()
+    if record is None:
+        return None
+    expired = record.created_at < timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_SECONDS)
+    if expired or not apps.get_model(record.job_model).objects.filter(pk=record.job_id).exists():
+        record.delete()
+        return None
+    return record
+
+
+def _replayed(record: IdempotencyKey, request_hash: str) -> Job:
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            _("This Idempotency-Key was already used with a different request body; send a new key for a new request."),
+            extra={"field": "Idempotency-Key"},
+        )
+    job: Job = apps.get_model(record.job_model).objects.get(pk=record.job_id)
+    return job
+
+
+def idempotency_keys_purge() -> int:
+    """Delete the keys older than IDEMPOTENCY_KEY_SECONDS (run by the sweep)."""
+    expired = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_SECONDS)
+    deleted, _kinds = IdempotencyKey.objects.filter(created_at__lt=expired).delete()
+    return deleted

@@ -1,11 +1,11 @@
 """REST API of the model store: variants, base-model installs and generation jobs (staff)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
-from webapp.jobs.api import JOB_FIELDS, CancelActionMixin
+from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, CancelActionMixin, launch_once, queued
 from webapp.modelstore.generation import generation_job_create
 from webapp.modelstore.models import ModelJob, ModelVariant
 from webapp.modelstore.services import install_job_create, variant_set_enrolled
@@ -92,18 +92,26 @@ class ModelJobViewSet(CancelActionMixin, mixins.ListModelMixin, mixins.RetrieveM
     serializer_class = ModelJobOutput
     permission_classes = [IsStaff]
 
-    @extend_schema(request=InstallInput, responses={202: ModelJobOutput})
+    @extend_schema(
+        request=InstallInput,
+        responses={202: ModelJobOutput, 200: ModelJobOutput},
+        parameters=[IDEMPOTENCY_KEY],
+        description="Queue an install (202). When the model is installed already, or an install of it is "
+        "queued or running, that job is returned instead (200) and nothing new is queued.",
+    )
     @action(detail=False, methods=["post"])
     def install(self, request):
         data = InstallInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = install_job_create(source=data.validated_data["source"] or None, user=request.user)
-        return Reply(ModelJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+        source = data.validated_data["source"] or None
+        return launch_once(request, lambda: install_job_create(source=source, user=request.user), ModelJobOutput)
 
-    @extend_schema(request=GenerateInput, responses={202: ModelJobOutput})
+    @extend_schema(request=GenerateInput, responses={202: ModelJobOutput}, parameters=[IDEMPOTENCY_KEY])
     @action(detail=False, methods=["post"])
     def generate(self, request):
         data = GenerateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = generation_job_create(params=dict(data.validated_data), user=request.user)
-        return Reply(ModelJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+        params = dict(data.validated_data)
+        return launch_once(
+            request, lambda: queued(generation_job_create(params=params, user=request.user)), ModelJobOutput
+        )

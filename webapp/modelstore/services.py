@@ -6,11 +6,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from ml.llm.files import folder_size, is_complete
 from ml.llm.params import VariantRef
 from webapp.errors import ApplicationError
+from webapp.jobs.models import JobStatus
 from webapp.jobs.services import job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
 
@@ -121,10 +123,34 @@ def variant_set_enrolled(*, variant: ModelVariant, enrolled: bool) -> ModelVaria
 
 
 @transaction.atomic
-def install_job_create(*, source: str | None, user: User | None) -> ModelJob:
-    job = ModelJob.objects.create(kind=ModelJobKind.INSTALL, params={"source": source or ""}, created_by=user)
+def install_job_create(*, source: str | None, user: User | None) -> tuple[ModelJob, bool]:
+    """Queue an install of `source` (empty: the configured default). Returns (job, queued_now): an
+    install of the same model already queued or running is returned as it is, and so is the last
+    install of a model already installed (one finished row is written when it was installed by the
+    command line), so repeated requests never pile up jobs."""
+    resolved = source or settings.BASE_MODEL or BUNDLED
+    installs = ModelJob.objects.filter(kind=ModelJobKind.INSTALL, params__source=resolved).order_by("-pk")
+    pending = installs.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).first()
+    if pending is not None:
+        return pending, False
+    variant = variant_for_source(resolved)
+    if variant and variant.status == VariantStatus.READY and is_complete(store_path(variant.path)):
+        done = installs.filter(status=JobStatus.SUCCEEDED).first()
+        if done is None:
+            now = timezone.now()
+            done = ModelJob.objects.create(
+                kind=ModelJobKind.INSTALL,
+                params={"source": resolved},
+                status=JobStatus.SUCCEEDED,
+                result={"variant": variant.name, "installed": False},
+                started_at=now,
+                finished_at=now,
+                created_by=user,
+            )
+        return done, False
+    job = ModelJob.objects.create(kind=ModelJobKind.INSTALL, params={"source": resolved}, created_by=user)
     job_enqueue(job)
-    return job
+    return job, True
 
 
 def variant_full_model(variant: ModelVariant) -> ModelVariant:

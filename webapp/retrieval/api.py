@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.apifields import MAX_ID
+from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.permissions import IsStaff
 from webapp.retrieval import selectors, services
 from webapp.retrieval.models import IndexBuild, LinkDecision
@@ -77,10 +78,11 @@ class IndexBuildApi(APIView):
     def get(self, request):
         return Response(self.OutputSerializer(IndexBuild.objects.all()[:20], many=True).data)
 
-    @extend_schema(request=None, responses={202: OutputSerializer})
+    @extend_schema(request=None, responses={202: OutputSerializer}, parameters=[IDEMPOTENCY_KEY])
     def post(self, request):
-        job = services.index_build_create(user=request.user)
-        return Response(self.OutputSerializer(job).data, status=202)
+        return launch_once(
+            request, lambda: queued(services.index_build_create(user=request.user)), self.OutputSerializer
+        )
 
 
 class SimilarPairsInput(serializers.Serializer):

@@ -131,9 +131,16 @@ def index_forget(*, vector_ids: Iterable[int]) -> dict:
     return {"removed": len(removed), **index_apply(embedder=embedder, remove=removed)}
 
 
-def index_sync(*, on_progress: Callable[[int, int], None] | None = None, apply: bool = True) -> dict:
+def index_sync(
+    *, on_progress: Callable[[int, int], None] | None = None, apply: bool = True, limit: int | None = None
+) -> dict:
     """Catch up with everything the signals missed: bulk-imported and edited texts get vectors,
-    deleted ones lose theirs, and the FAISS file is reconciled with the stored vectors."""
+    deleted ones lose theirs, and the FAISS file is reconciled with the stored vectors.
+
+    With `limit`, at most that many texts are embedded and `remaining` says how many are left: the
+    periodic task queues itself again for them, so other `index` work (and a cancel) gets its turn
+    instead of waiting behind one task that embeds a whole bulk import. The full reconcile of the
+    FAISS file waits for the last chunk; the chunks before it apply only what they embedded."""
     embedder = current_embedder()
     removed = []
     for kind in TextKind.values:
@@ -144,12 +151,16 @@ def index_sync(*, on_progress: Callable[[int, int], None] | None = None, apply: 
     total = sum(qs.count() for qs in pending.values())
     done = 0
     for kind, texts in pending.items():
-        for chunk in _chunks(texts.values_list("pk", "text", "content_hash").iterator(chunk_size=READ_CHUNK)):
+        rows = texts.values_list("pk", "text", "content_hash")
+        if limit is not None:
+            rows = rows[: max(limit - done, 0)]
+        for chunk in _chunks(rows.iterator(chunk_size=READ_CHUNK)):
             done += embeddings_store(embedder=embedder, kind=kind, rows=chunk)
             if on_progress:
                 on_progress(done, total)
-    applied = index_apply(embedder=embedder, remove=removed, full=True) if apply else {}
-    return {"embedded": done, "removed": len(removed), **applied}
+    remaining = total - done
+    applied = index_apply(embedder=embedder, remove=removed, full=not remaining) if apply else {}
+    return {"embedded": done, "removed": len(removed), "remaining": remaining, **applied}
 
 
 def _chunks(rows: Iterable[T], size: int = EMBED_BATCH) -> Iterator[list[T]]:

@@ -1,12 +1,13 @@
 """REST API of training jobs (staff): launch, watch, cancel, retry."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
 from ml.training.trainers import kinds
 from webapp.errors import ApplicationError
+from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.modelstore.models import ModelVariant
 from webapp.permissions import IsStaff
 from webapp.training.models import TrainingJob
@@ -65,7 +66,7 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     serializer_class = TrainingJobOutput
     permission_classes = [IsStaff]
 
-    @extend_schema(request=TrainingJobInput, responses={202: TrainingJobOutput})
+    @extend_schema(request=TrainingJobInput, responses={202: TrainingJobOutput}, parameters=[IDEMPOTENCY_KEY])
     def create(self, request):
         data = TrainingJobInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -73,14 +74,18 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         parent = ModelVariant.objects.filter(name=values["parent"]).first()
         if parent is None:
             raise ApplicationError(f"parent: no variant named {values['parent']!r}", extra={"field": "parent"})
-        job = training_job_create(
-            kind=values["kind"],
-            parent=parent,
-            data=values["data"],
-            hyperparameters=values["hyperparameters"],
-            user=request.user,
-        )
-        return Reply(TrainingJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+        def launch():
+            job = training_job_create(
+                kind=values["kind"],
+                parent=parent,
+                data=values["data"],
+                hyperparameters=values["hyperparameters"],
+                user=request.user,
+            )
+            return queued(job)
+
+        return launch_once(request, launch, TrainingJobOutput)
 
     @extend_schema(request=None, responses={200: TrainingJobOutput})
     @action(detail=True, methods=["post"])

@@ -8,6 +8,7 @@ with the same settings hold the same pairs (same ids)."""
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from webapp.feedback.content import plain_text
 from webapp.feedback.formats.exporting import ExportSpec, export_rows
 from webapp.feedback.quality.trust import trust_weights
 from webapp.feedback.services.languages import canonical_tag
+
+CHECK_EVERY = 500  # snapshot rows between two cancel checks
 
 SPEC_KEYS = {
     "sources",
@@ -109,30 +112,33 @@ def data_counts(spec: DataSpec) -> dict:
     }
 
 
-def snapshot_write(spec: DataSpec, kind: str, folder: Path) -> dict:
+def snapshot_write(spec: DataSpec, kind: str, folder: Path, check: Callable[[], None] = lambda: None) -> dict:
     """data/train.jsonl (dpo or sft rows), data/eval_pairs.jsonl (dpo rows of the held-out groups),
-    data/summary.json. Written once, atomically; a resumed run reads the same snapshot."""
+    data/summary.json. Written once, atomically; a resumed run reads the same snapshot. `check()` is
+    called every CHECK_EVERY rows and may raise (a cancel): the half-written folder is then removed."""
     target = folder / "data"
     if (target / "summary.json").is_file():
         return json.loads((target / "summary.json").read_text())
 
     def build(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        summary = _write_rows(spec, kind, tmp)
+        summary = _write_rows(spec, kind, tmp, check)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
 
     write_folder_atomically(target, build)
     return json.loads((target / "summary.json").read_text())
 
 
-def _write_rows(spec: DataSpec, kind: str, tmp: Path) -> dict:
+def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None]) -> dict:
     rows = trainer_for(kind).rows  # which export rows this trainer learns from
     counts = {"train": Counter(), "eval": Counter(), "source": Counter()}
     digest = hashlib.sha256()
     eval_groups = set()
     with (tmp / "eval_pairs.jsonl").open("w", encoding="utf-8") as eval_file, (tmp / "pair_ids.txt").open("w") as ids:
         train_file = (tmp / "train.jsonl").open("w", encoding="utf-8")
-        for row in spec.rows("dpo"):
+        for n, row in enumerate(spec.rows("dpo")):
+            if n % CHECK_EVERY == 0:
+                check()
             line = json.dumps(row, ensure_ascii=False) + "\n"
             side = "eval" if spec.is_eval(row) else "train"
             counts[side][row["language"]] += 1
@@ -145,7 +151,9 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path) -> dict:
                 train_file.write(line)
                 digest.update(line.encode())
         if rows != "dpo":
-            for row in spec.rows(rows):
+            for n, row in enumerate(spec.rows(rows)):
+                if n % CHECK_EVERY == 0:
+                    check()
                 if not spec.is_eval(row):
                     line = json.dumps(row, ensure_ascii=False) + "\n"
                     train_file.write(line)

@@ -98,8 +98,9 @@ def _train(run: JobRun, job: TrainingJob) -> None:
     from ml.training.launch import run_training
 
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
+    run.check()
     folder = store_path(job.folder)
-    summary = snapshot_write(DataSpec.from_params(job.data_spec), job.kind, folder)
+    summary = snapshot_write(DataSpec.from_params(job.data_spec), job.kind, folder, check=run.check)
     run.save(data_summary={**job.data_summary, "snapshot": summary})
     run.log(f"data: {summary['train_rows']} training rows, {summary['eval_pairs']} held-out pairs")
     config = TrainingConfig(
@@ -111,9 +112,9 @@ def _train(run: JobRun, job: TrainingJob) -> None:
         hp=Hyperparameters.from_dict(job.hyperparameters),
     )
     reporter = _Reporter(run, job)
-    outcome = run_training(config, reporter)
+    outcome = run_training(config, reporter, should_stop=run.should_stop)
     if outcome.cancelled:
-        run.log(f"stopped at step {outcome.step}; the checkpoint is kept, retry to resume")
+        run.log(f"stopped during {outcome.phase} at step {outcome.step}; the checkpoints are kept, retry to resume")
         raise JobCancelled()
     variant = _register(job, parent, summary, outcome, reporter.resumes)
     run.save(evaluation=outcome.evaluation, variant=variant, progress_done=outcome.step, progress_total=outcome.step)

@@ -1,4 +1,4 @@
-"""Arena housekeeping on queue `default` (webapp/arena/services.py does the work)."""
+"""Arena housekeeping on queue `sweep` (webapp/arena/services.py does the work)."""
 
 from celery import shared_task
 

@@ -19,11 +19,17 @@ def forget_vectors(vector_ids: list) -> dict:
     return index_forget(vector_ids=[int(i) for i in vector_ids])
 
 
-@shared_task(name="workers.tasks.indexing.sync_index", ignore_result=True)
-def sync_index() -> dict:
+@shared_task(name="workers.tasks.indexing.sync_index", bind=True, ignore_result=True)
+def sync_index(self) -> dict:
+    """One chunk of the sync; the rest goes to the back of the `index` queue."""
+    from django.conf import settings
+
     from webapp.retrieval.services import index_sync
 
-    return index_sync()
+    result = index_sync(limit=settings.SEARCH_SYNC_CHUNK)
+    if result["remaining"]:
+        self.apply_async(queue="index")
+    return result
 
 
 @shared_task(name="workers.tasks.indexing.run_index_build", ignore_result=True)

@@ -3,7 +3,7 @@ download an export's file."""
 
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
-from rest_framework import generics, mixins, serializers, status
+from rest_framework import generics, mixins, serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response as Reply
 
@@ -13,7 +13,7 @@ from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import TransferJob
 from webapp.feedback.services import transfers
-from webapp.jobs.api import JOB_FIELDS
+from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, launch_once, queued
 from webapp.jobs.services import job_request_cancel
 from webapp.permissions import IsStaff
 
@@ -60,12 +60,18 @@ class TransferImportApi(_TransferApi):
         operation_id="v1_transfers_import_create",
         request={"multipart/form-data": InputSerializer},
         responses={202: TransferOutput},
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, *args, **kwargs):
         data = validated(self.InputSerializer, request.data)
-        path = transfers.upload_store(data["file"])
-        job = transfers.transfer_import_create(path=path, skip_invalid=data["skip_invalid"], user=request.user)
-        return Reply(TransferOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+        def launch():
+            path = transfers.upload_store(data["file"])
+            return queued(
+                transfers.transfer_import_create(path=path, skip_invalid=data["skip_invalid"], user=request.user)
+            )
+
+        return launch_once(request, launch, TransferOutput)
 
 
 class TransferExportApi(_TransferApi):
@@ -86,10 +92,17 @@ class TransferExportApi(_TransferApi):
         since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (inclusive)")
         until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (exclusive)")
 
-    @extend_schema(operation_id="v1_transfers_export_create", request=InputSerializer, responses={202: TransferOutput})
+    @extend_schema(
+        operation_id="v1_transfers_export_create",
+        request=InputSerializer,
+        responses={202: TransferOutput},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     def post(self, request, *args, **kwargs):
-        job = transfers.transfer_export_create(params=validated(self.InputSerializer, request.data), user=request.user)
-        return Reply(TransferOutput(job).data, status=status.HTTP_202_ACCEPTED)
+        params = validated(self.InputSerializer, request.data)
+        return launch_once(
+            request, lambda: queued(transfers.transfer_export_create(params=params, user=request.user)), TransferOutput
+        )
 
 
 class TransferDownloadApi(_TransferApi):
