@@ -150,8 +150,9 @@ LOGIN_REDIRECT_URL = "/annotate/"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en"
-# The interface's languages (the data can be in any language). German shows the i18n mechanism at work.
-LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The interface's languages (the data can be in any language). The catalogues under locale/ were drafted
+# by machine and are corrected by speakers (README, "Interface languages").
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español"), ("ar", "العربية"), ("zh-hans", "简体中文")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
