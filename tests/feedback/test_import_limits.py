@@ -179,6 +179,16 @@ INVISIBLE = [
         },
         "'rankings[0].annotator' must be a non-empty name",
     ),
+    (
+        {
+            "id": "r",
+            "prompt": "p",
+            "language": "en",
+            "responses": [{"text": "a"}, {"text": "b"}],
+            "rankings": [{"annotator": "li", "ranking": [[0], [1]]}, {"annotator": "li\u200b", "ranking": [[1], [0]]}],
+        },
+        "ranks this task twice",
+    ),
 ]
 
 

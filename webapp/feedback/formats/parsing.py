@@ -182,9 +182,9 @@ def _rankings(obj: dict, n: int) -> list[dict]:
         annotator = item.get("annotator")
         if not isinstance(annotator, str) or is_blank(annotator) or len(annotator) > 100:
             raise LineError(f"'{where}.annotator' must be a non-empty name of at most 100 characters")
-        if annotator in annotators:
+        if visible_form(annotator) in annotators:
             raise LineError(f"'{where}.annotator' {annotator!r} ranks this task twice")
-        annotators.add(annotator)
+        annotators.add(visible_form(annotator))
         flags = item.get("flags", [])
         if not isinstance(flags, list) or not set(flags) <= FLAGS:
             raise LineError(f"'{where}.flags' must be a list drawn from {sorted(FLAGS)}")
