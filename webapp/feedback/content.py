@@ -1,11 +1,19 @@
 """Text content as users give it: a string or a list of chat messages (TRL's conversational form).
-Validation, plain-text rendering and hashing live here so every entry point agrees."""
+Validation, plain-text rendering, hashing, the visible-text comparisons and the metadata limits live here
+so every entry point agrees."""
 
+import functools
 import hashlib
+import itertools
 import json
+import re
+import unicodedata
 from typing import Any
 
+from django.conf import settings
+
 from webapp.errors import ApplicationError
+from webapp.safejson import MAX_DEPTH, depth_message, too_deep
 
 ROLES = {"user", "assistant", "system"}
 MAX_CHARS = 200_000
@@ -40,12 +48,81 @@ def validate_content(value: Any, field: str) -> str | list[dict]:
 
 
 def _check_text(text: str, field: str) -> None:
-    if not text.strip():
+    if is_blank(text):
         raise InvalidContent(f"'{field}' is empty")
     if "\x00" in text:
         raise InvalidContent(f"'{field}' contains a NUL character (\\u0000), which cannot be stored")
     if len(text) > MAX_CHARS:
         raise InvalidContent(f"'{field}' is longer than {MAX_CHARS} characters")
+
+
+@functools.cache
+def _invisible() -> re.Pattern[str]:
+    """Unicode category Cf as a character class of ranges (about 20). Cf lives in
+    planes 0-3 and 14 (tags); planes 4-13 are unassigned, 15-16 private use. Built on first use (0.1 s)."""
+    ranges: list[list[int]] = []
+    for c in itertools.chain(range(0x40000), range(0xE0000, 0xF0000)):
+        if unicodedata.category(chr(c)) == "Cf":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
+
+
+def visible_form(text: str) -> str:
+    """The text as a reader sees it, for the emptiness and equality checks only: NFC, without the
+    invisible format characters (Unicode category Cf: zero-width space, word joiner, BOM, soft hyphen,
+    bidi controls, ZWNJ and ZWJ too, ...). ZWNJ and ZWJ matter in Persian, Hindi and emoji, which is why
+    this form is used only to compare: what is stored, hashed and exported stays exactly what came in.
+    (So two answers that differ only by a ZWNJ count as the same answer for chosen ≠ rejected.)"""
+    if text.isascii():  # no format characters, already NFC
+        return text
+    return _invisible().sub("", unicodedata.normalize("NFC", text))
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: only whitespace and invisible format characters (or nothing)."""
+    stripped = text.strip()
+    if stripped and unicodedata.category(stripped[0]) != "Cf":  # the usual case, decided at once
+        return False
+    return not visible_form(text).strip()
+
+
+def same_content(a: Any, b: Any) -> bool:
+    """Whether two contents read the same: equal visible forms, message by message (with equal roles)
+    for conversations. A string and a message list are different contents."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b or (not (a.isascii() and b.isascii()) and visible_form(a) == visible_form(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(
+            x.get("role") == y.get("role") and same_content(x.get("content"), y.get("content"))
+            for x, y in zip(a, b, strict=True)
+        )
+    return bool(a == b)
+
+
+def validate_metadata(value: Any, what: str = "'metadata'") -> dict:
+    """Return the metadata unchanged if it can be stored: an object without NUL characters, nested at most
+    MAX_DEPTH levels, at most IMPORT_METADATA_MAX_BYTES bytes as UTF-8 JSON. `what` names it in the errors."""
+    if not isinstance(value, dict):
+        raise InvalidContent(f"{what} must be an object")
+    if not value:
+        return value
+    limit = settings.IMPORT_METADATA_MAX_BYTES
+    try:
+        serialised = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    except RecursionError:  # only from Python callers: parsed JSON had its depth checked before parsing
+        raise InvalidContent(f"{what}: {depth_message()}") from None
+    if too_deep(serialised, MAX_DEPTH):
+        raise InvalidContent(f"{what}: {depth_message()}")
+    if len(serialised) > limit:
+        raise InvalidContent(
+            f"{what} is {len(serialised)} bytes as JSON, over the limit of {limit} bytes (IMPORT_METADATA_MAX_BYTES)"
+        )
+    if b"\\u0000" in serialised:
+        raise InvalidContent(f"{what} contains a NUL character (\\u0000), which cannot be stored")
+    return value
 
 
 def plain_text(content: str | list[dict]) -> str:

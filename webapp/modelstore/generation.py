@@ -11,7 +11,7 @@ from django.db import transaction
 
 from ml.llm.params import BadParams, GenerationParams
 from webapp.errors import ApplicationError
-from webapp.feedback.content import as_messages, content_hash
+from webapp.feedback.content import as_messages, content_hash, is_blank, visible_form
 from webapp.feedback.models import Campaign, Prompt, Response, Task
 from webapp.feedback.services.catalog import task_create
 from webapp.feedback.services.languages import canonical_tag
@@ -186,7 +186,7 @@ def _store_batch(job, variant, sample: int, params: GenerationParams, prompts, t
                 },
             )
             for p, text in zip(prompts, texts, strict=True)
-            if text.strip() and "\x00" not in text
+            if not is_blank(text) and "\x00" not in text
         ]
     )
     ResponseOrigin.objects.bulk_create([ResponseOrigin(response=r, variant=variant) for r in created])
@@ -226,7 +226,7 @@ def _pick(responses: list[Response], limit: int) -> list[Response]:
         for variant_id in list(queues):
             if queues[variant_id] and len(picked) < limit:
                 response = queues[variant_id].pop(0)
-                if response.text.strip() not in seen:
-                    seen.add(response.text.strip())
+                if visible_form(response.text).strip() not in seen:  # what task_create compares
+                    seen.add(visible_form(response.text).strip())
                     picked.append(response)
     return picked

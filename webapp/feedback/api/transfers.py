@@ -4,7 +4,7 @@ download an export's file."""
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response as Reply
 
 from webapp.feedback.api.common import validated
@@ -16,6 +16,7 @@ from webapp.feedback.services import transfers
 from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, launch_once, queued
 from webapp.jobs.services import job_request_cancel
 from webapp.permissions import IsStaff
+from webapp.safejson import DepthLimitedJSONParser
 
 
 class TransferOutput(serializers.ModelSerializer):
@@ -77,7 +78,7 @@ class TransferImportApi(_TransferApi):
 class TransferExportApi(_TransferApi):
     """Export the chosen data in one of the export formats; a worker writes the file."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
 
     @extend_schema_serializer(component_name="ExportInput")
     class InputSerializer(serializers.Serializer):

@@ -8,11 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.errors import ApplicationError
-from webapp.feedback.content import content_hash, validate_content
+from webapp.feedback.content import (
+    content_hash,
+    is_blank,
+    same_content,
+    validate_content,
+    validate_metadata,
+    visible_form,
+)
 from webapp.feedback.extensions import TaskKind, task_kinds
 from webapp.feedback.formats.registry import ImportFormat, import_formats
 from webapp.feedback.models import MAX_RESPONSES, MIN_RESPONSES, Flag
 from webapp.feedback.services.languages import canonical_tag
+from webapp.safejson import depth_message, too_deep
 
 PAIR_KEYS = {"prompt", "chosen", "rejected", "language", "id", "group", "source", "prompt_id", "agreement", "metadata"}
 RANKING_KEYS = {"id", "prompt", "language", "group", "campaign", "responses", "rankings", "ranking", "metadata"}
@@ -63,6 +71,8 @@ def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
         raise LineError(f"not valid UTF-8 (byte {exc.start})") from None
     if not text.strip():
         return None
+    if too_deep(raw):  # before json.loads, which recurses
+        raise LineError(depth_message())
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -79,8 +89,8 @@ def _pair(obj: dict, line_no: int) -> PairLine:
     prompt = validate_content(obj.get("prompt"), "prompt")
     chosen = validate_content(obj.get("chosen"), "chosen")
     rejected = validate_content(obj.get("rejected"), "rejected")
-    if chosen == rejected:
-        raise LineError("'chosen' and 'rejected' are the same text")
+    if same_content(chosen, rejected):
+        raise LineError("'chosen' and 'rejected' are the same text (invisible characters aside)")
     language = canonical_tag(_required_str(obj, "language"))
     agreement = obj.get("agreement")
     if agreement is not None and (
@@ -141,9 +151,9 @@ def _responses(value: Any) -> list[dict]:
         if not isinstance(text, str):
             raise LineError(f"'responses[{i}].text' must be a string")
         validate_content(text, f"responses[{i}].text")
-        if text in seen:
+        if visible_form(text) in seen:
             raise LineError(f"'responses[{i}].text' repeats an earlier response")
-        seen.add(text)
+        seen.add(visible_form(text))
         out.append(
             {
                 "text": text,
@@ -170,11 +180,11 @@ def _rankings(obj: dict, n: int) -> list[dict]:
         if not isinstance(item, dict):
             raise LineError(f"'{where}' must be an object with 'annotator' and 'ranking'")
         annotator = item.get("annotator")
-        if not isinstance(annotator, str) or not annotator.strip() or len(annotator) > 100:
+        if not isinstance(annotator, str) or is_blank(annotator) or len(annotator) > 100:
             raise LineError(f"'{where}.annotator' must be a non-empty name of at most 100 characters")
-        if annotator in annotators:
+        if visible_form(annotator) in annotators:
             raise LineError(f"'{where}.annotator' {annotator!r} ranks this task twice")
-        annotators.add(annotator)
+        annotators.add(visible_form(annotator))
         flags = item.get("flags", [])
         if not isinstance(flags, list) or not set(flags) <= FLAGS:
             raise LineError(f"'{where}.flags' must be a list drawn from {sorted(FLAGS)}")
@@ -218,7 +228,7 @@ def check_ranking(value: Any, n: int, where: str = "ranking") -> list[list[int]]
 
 def _required_str(obj: dict, key: str) -> str:
     value = obj.get(key)
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or is_blank(value):
         raise LineError(f"'{key}' is missing or not a string")
     return value
 
@@ -240,15 +250,14 @@ def _optional_id(obj: dict, key: str, where: str | None = None) -> str:
 
 
 def _metadata(obj: dict, known: set[str]) -> dict:
-    """Unknown keys are kept, folded into metadata (explicit metadata wins on a clash)."""
+    """Unknown keys are kept, folded into metadata (explicit metadata wins on a clash); together they are
+    held to IMPORT_METADATA_MAX_BYTES."""
     metadata = obj.get("metadata", {})
     if not isinstance(metadata, dict):
         raise LineError("'metadata' must be an object")
     extra = {k: v for k, v in obj.items() if k not in known}
     merged = {**extra, **metadata}
-    if "\\u0000" in json.dumps(merged):
-        raise LineError("'metadata' contains a NUL character (\\u0000), which cannot be stored")
-    return merged
+    return validate_metadata(merged, "'metadata' (with the unknown keys kept in it)")
 
 
 import_formats.register(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError
-from webapp.feedback.content import content_hash, plain_text, validate_content
+from webapp.feedback.content import content_hash, plain_text, same_content, validate_content, validate_metadata
 from webapp.feedback.models import (
     MAX_RESPONSES,
     MIN_RESPONSES,
@@ -70,7 +70,7 @@ def prompt_create(
         language=language_get_or_create(language),
         group=group,
         source=source,
-        metadata=metadata or {},
+        metadata=validate_metadata(metadata or {}),
         external_id=external_id,
     )
 
@@ -86,7 +86,7 @@ def response_create(*, prompt: Prompt, content: Any, model_name: str = "", metad
         text=plain_text(content),
         content_hash=content_hash(content),
         model_name=model_name,
-        metadata=metadata or {},
+        metadata=validate_metadata(metadata or {}),
     )
 
 
@@ -98,6 +98,12 @@ def task_create(*, campaign: Campaign, prompt: Prompt, responses: list[Response]
         raise ApplicationError("A task cannot show the same response twice.")
     if any(r.prompt_id != prompt.pk for r in responses):
         raise ApplicationError("Every response must answer the task's prompt.")
+    for i, later in enumerate(responses):
+        earlier = next((r for r in responses[:i] if same_content(r.content, later.content)), None)
+        if earlier is not None:
+            raise ApplicationError(
+                f"Responses {earlier.pk} and {later.pk} read the same; a task compares different texts."
+            )
     if any(r.deleted_at for r in responses) or prompt.deleted_at or campaign.deleted_at:
         raise ApplicationError("A deleted prompt, response or campaign cannot be used in a new task.")
     if external_id and Task.objects.filter(external_id=external_id).exists():
@@ -204,8 +210,9 @@ def preference_create(
     prompt = validate_content(prompt, "prompt")
     response_a = validate_content(response_a, "response_a")
     response_b = validate_content(response_b, "response_b")
-    if response_a == response_b:
-        raise ApplicationError("response_a and response_b are the same text")
+    if same_content(response_a, response_b):
+        raise ApplicationError("response_a and response_b are the same text (invisible characters aside)")
+    metadata = validate_metadata(metadata or {})
     lang = language_get_or_create(language)
     digest = content_hash(prompt, response_a, response_b, lang.code)
     external_id = external_id or f"{source}:{digest}:{outcome}"

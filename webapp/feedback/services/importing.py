@@ -1,15 +1,17 @@
 """import_feedback: pair and ranking JSON Lines into the store, atomically.
 
-One pass over the file: each line is parsed and checked, good lines are written in batches inside one
-transaction, and every bad line is collected with its number. Any bad line rolls the whole file back
-(unless `skip_invalid`), so a failed import leaves nothing behind."""
+One pass over the file: each line is read (never more than IMPORT_LINE_MAX_BYTES of it at once), parsed
+and checked, good lines are written in batches inside one transaction, and every bad line is collected
+with its number. Any bad line rolls the whole file back (unless `skip_invalid`), so a failed import
+leaves nothing behind, and its report counts nothing as stored."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
@@ -35,6 +37,7 @@ from webapp.permissions import ANNOTATOR, role_group
 log = logging.getLogger(__name__)
 BATCH = 1000
 MAX_REPORTED_ERRORS = 10_000
+CHUNK = 1024 * 1024  # how much of an over-long line is read at a time while skipping it
 
 LineT = TypeVar("LineT", PairLine, RankingLine)
 
@@ -54,6 +57,11 @@ class ImportReport:
         self.invalid += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append((line_no, message))
+
+    def nothing_stored(self) -> None:
+        """The transaction was rolled back: this import stored nothing, whatever its batches counted."""
+        self.pairs_created = self.pairs_unchanged = self.tasks_created = self.tasks_unchanged = 0
+        self.annotations_created = 0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "errors"} | {
@@ -83,28 +91,60 @@ def feedback_import(
         raise ApplicationError(f"{path}: no such file")
     total = path.stat().st_size
     report = ImportReport()
-    with transaction.atomic():
-        writer = _Writer(report)
-        with path.open("rb") as handle:
-            for line_no, raw in enumerate(handle, start=1):
-                report.lines = line_no
-                _read_line(raw, line_no, writer, report)
-                if line_no % BATCH == 0:
-                    if not report.invalid or skip_invalid:
-                        writer.flush()
-                    if on_progress:
-                        on_progress(handle.tell(), total)
-        if not report.invalid or skip_invalid:
-            writer.flush()
-        if report.invalid and not skip_invalid:
-            transaction.set_rollback(True)
-            raise ImportRejected(report)
+    try:
+        with transaction.atomic():
+            writer = _Writer(report)
+            with path.open("rb") as handle:
+                for line_no, raw in _lines(handle, settings.IMPORT_LINE_MAX_BYTES):
+                    report.lines = line_no
+                    _read_line(raw, line_no, writer, report)
+                    if line_no % BATCH == 0:
+                        if not report.invalid or skip_invalid:
+                            writer.flush()
+                        if on_progress:
+                            on_progress(handle.tell(), total)
+            if not report.invalid or skip_invalid:
+                writer.flush()
+            if report.invalid and not skip_invalid:
+                transaction.set_rollback(True)
+                raise ImportRejected(report)
+    except BaseException:
+        report.nothing_stored()
+        raise
     return report
 
 
-def _read_line(raw: bytes, line_no: int, writer: "_Writer", report: ImportReport) -> None:
+def _lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | int]]:
+    """(line number, the line without its line ending) for each line, or for a line over `limit` bytes
+    (line ending not counted) its size instead. At most `limit` + 2 bytes of a line are held at once: the
+    rest of a long line is read in chunks, counted and dropped."""
+    line_no = 0
+    while raw := handle.readline(limit + 2):  # room for the limit and a CRLF
+        line_no += 1
+        if raw.endswith(b"\n") or len(raw) < limit + 2:  # the whole line (the last one may have no ending)
+            body = raw.rstrip(b"\r\n")
+            yield line_no, body if len(body) <= limit else len(body)
+            continue
+        size, last = len(raw), raw[-1:]
+        while chunk := handle.readline(CHUNK):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                size -= 2 if chunk.endswith(b"\r\n") or (chunk == b"\n" and last == b"\r") else 1
+                break
+            last = chunk[-1:]
+        yield line_no, size
+
+
+def _read_line(raw: bytes | int, line_no: int, writer: "_Writer", report: ImportReport) -> None:
+    if isinstance(raw, int):
+        report.add_error(
+            line_no,
+            f"the line is {raw} bytes long, over the limit of {settings.IMPORT_LINE_MAX_BYTES} bytes "
+            "(IMPORT_LINE_MAX_BYTES)",
+        )
+        return
     try:
-        record = parse_line(raw.rstrip(b"\r\n"), line_no)
+        record = parse_line(raw, line_no)
     except ApplicationError as exc:
         report.add_error(line_no, exc.message)
         return

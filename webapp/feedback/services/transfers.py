@@ -16,8 +16,8 @@ from webapp.errors import ApplicationError
 from webapp.feedback.extensions import import_reports
 from webapp.feedback.formats.exporting import ExportSpec, feedback_export
 from webapp.feedback.models import Prompt, TransferJob, TransferKind
-from webapp.feedback.services.importing import ImportRejected, feedback_import
-from webapp.jobs.services import JobRun, job_enqueue, job_running
+from webapp.feedback.services.importing import ImportRejected, ImportReport, feedback_import
+from webapp.jobs.services import JobLost, JobRun, job_enqueue, job_running
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,14 @@ def _run_import(run: JobRun, job: TransferJob) -> None:
             on_progress=lambda done, total: run.progress(done, total),
         )
     except ImportRejected as exc:
-        run.save(result=exc.report.as_dict())
+        run.save(result=exc.report.as_dict())  # zero counts (it was rolled back) and every bad line
+        raise
+    except JobLost:
+        raise  # another attempt owns the row now
+    except Exception as exc:
+        # One transaction: whatever stopped it (a cancel, the database), nothing of the file is stored.
+        error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        run.save(result={**ImportReport().as_dict(), "error": error})
         raise
     result = {**report.as_dict(), **_reports(last_prompt)}
     run.save(result=result, progress_done=report.lines, progress_total=report.lines)
