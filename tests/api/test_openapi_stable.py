@@ -16,12 +16,22 @@ BASELINE = Path(__file__).with_name("openapi_baseline.json")
 
 # line printed by `differences` -> why it is allowed
 _TRAINERS = "the training kind's two identical enums (dpo, sft) became one, filled from the trainer registry"
+_SOURCES = "imported rankings were counted as human annotations; every label now names its source"
 ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
     "components added: TrainingKindEnum": _TRAINERS,
     "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values)",
     "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values)",
+    # Issue 20, item 12: one source taxonomy (webapp/feedback/sources.py) for rankings and records.
+    "components changed: SourceEnum": _SOURCES + " (arena, import -> every source: annotation, import, judge, ...)",
+    "components removed: SourcesEnum": _SOURCES + " (the export's `sources` uses SourceEnum, the same values)",
+    "components changed: ExportInputRequest": _SOURCES + " (`sources` takes every source; new `origins`)",
+    "components changed: PreferenceOutput": _SOURCES + " (a record's `origin`: rankings, pairs, oasst, local, ...)",
+    "components changed: AnnotationOutput": _SOURCES + " (a ranking's `source` and `origin`)",
+    "operations changed: GET /api/v1/preferences/": _SOURCES + " (an `origin` filter)",
+    "operations changed: GET /api/v1/annotations/": _SOURCES + " (`source` and `origin` filters)",
+    "operations changed: GET /api/v1/review/": _SOURCES + " (a `source` filter: annotation or import)",
 }
 
 

@@ -21,6 +21,9 @@ from webapp.feedback.services.languages import canonical_tag
 
 SPEC_KEYS = {
     "sources",
+    "source",
+    "origins",
+    "origin",
     "campaigns",
     "languages",
     "min_agreement",
