@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
         # The registered trainers (ml.training.trainers): one enum for the job's input and output.
         "TrainingKindEnum": "webapp.training.models.TRAINING_KINDS",
         "VariantStatusEnum": "webapp.modelstore.models.VariantStatus",
+        # The one source taxonomy (webapp/feedback/sources.py), wherever a source is read or selected.
+        "SourceEnum": "webapp.feedback.sources.Source",
     },
 }
 

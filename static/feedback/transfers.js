@@ -4,6 +4,8 @@
   const api = "/api/v1/transfers/";
   const errorBox = document.getElementById("form-error");
   const tbody = document.querySelector("#jobs tbody");
+  // "rankings, pairs" -> ["rankings", "pairs"]
+  const names = (raw) => (raw || "").split(",").map((s) => s.trim()).filter(Boolean);
 
   function render(job) {
     const cell = PF.jobRow(tbody, job).querySelector(".result");
@@ -61,7 +63,8 @@
     const form = new FormData(event.target);
     const body = {
       format: form.get("format"), pairs: form.get("pairs"), languages: form.getAll("languages"),
-      sources: form.getAll("sources"), min_agreement: Number(form.get("min_agreement")),
+      sources: form.getAll("sources"), origins: names(form.get("origins")),
+      min_agreement: Number(form.get("min_agreement")),
       min_annotators: Number(form.get("min_annotators")), include_flagged: form.get("include_flagged") === "true",
     };
     try { watch((await PF.post(`${api}export/`, body, true)).id); }

@@ -4,12 +4,15 @@
   const api = "/api/v1/training-jobs/";
   const form = document.getElementById("launch-form");
   const errorBox = document.getElementById("form-error");
+  // "rankings, pairs" -> ["rankings", "pairs"]
+  const names = (raw) => (raw || "").split(",").map((s) => s.trim()).filter(Boolean);
   const HP_NUMBERS = ["beta", "learning_rate", "epochs", "max_steps", "batch_size", "max_length", "lora_r", "lora_alpha", "seed"];
 
   function body() {
     const f = new FormData(form);
     const data = {
-      sources: f.getAll("sources"), campaigns: f.getAll("campaigns"), languages: f.getAll("languages"),
+      sources: f.getAll("sources"), origins: names(f.get("origins")),
+      campaigns: f.getAll("campaigns"), languages: f.getAll("languages"),
       pairs: f.get("pairs"), min_agreement: Number(f.get("min_agreement")), min_annotators: Number(f.get("min_annotators")),
       eval_fraction: Number(f.get("eval_fraction")), trust_weighting: f.get("trust_weighting") === "true",
     };

@@ -20,6 +20,7 @@ _IDEMPOTENT = (
     "launching POSTs declare the optional `Idempotency-Key` header: a retry returns the first job "
     "instead of launching a second one (issue 20)"
 )
+_SOURCES = "imported rankings were counted as human annotations; every label now names its source"
 ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
@@ -44,6 +45,15 @@ ALLOWED: dict[str, str] = {
     },
     "operations changed: POST /api/v1/model-jobs/install/": _IDEMPOTENT
     + "; and it answers 200 with the existing job when the model is installed or its install is queued or running",
+    # Issue 20, item 12: one source taxonomy (webapp/feedback/sources.py) for rankings and records.
+    "components changed: SourceEnum": _SOURCES + " (arena, import -> every source: annotation, import, judge, ...)",
+    "components removed: SourcesEnum": _SOURCES + " (the export's `sources` uses SourceEnum, the same values)",
+    "components changed: ExportInputRequest": _SOURCES + " (`sources` takes every source; new `origins`)",
+    "components changed: PreferenceOutput": _SOURCES + " (a record's `origin`: rankings, pairs, oasst, local, ...)",
+    "components changed: AnnotationOutput": _SOURCES + " (a ranking's `source` and `origin`)",
+    "operations changed: GET /api/v1/preferences/": _SOURCES + " (an `origin` filter)",
+    "operations changed: GET /api/v1/annotations/": _SOURCES + " (`source` and `origin` filters)",
+    "operations changed: GET /api/v1/review/": _SOURCES + " (a `source` filter: annotation or import)",
 }
 
 

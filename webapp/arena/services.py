@@ -36,8 +36,9 @@ from webapp.arena.models import (
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.content import content_hash, is_blank
-from webapp.feedback.models import Language, Outcome, PreferenceRecord, PreferenceSource
+from webapp.feedback.models import Language, Outcome, PreferenceRecord
 from webapp.feedback.services.languages import canonical_tag, language_get_or_create
+from webapp.feedback.sources import ORIGIN_LOCAL, Source
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import variant_ref
 
@@ -390,7 +391,8 @@ def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
         response_b=battle.response_b,
         prompt_text=battle.prompt,
         outcome=outcome,
-        source=PreferenceSource.ARENA,
+        source=Source.ARENA,
+        origin=ORIGIN_LOCAL,
         language=language,
         model_a=battle.variant_a.name,
         model_b=battle.variant_b.name,

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from webapp.feedback.jsonfield import TextJSONField
+from webapp.feedback.sources import MAX_ORIGIN, Source
 from webapp.jobs.models import Job
 
 MAX_RESPONSES = 9
@@ -215,6 +216,10 @@ class Annotation(models.Model):
     flags = models.JSONField(default=list, blank=True)
     rationale = models.TextField(blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    # Where the ranking comes from (webapp/feedback/sources.py): a live annotator, an imported file
+    # (origin `rankings`) or a judge (origin `NAME@VERSION`).
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.ANNOTATION)
+    origin = models.CharField(max_length=MAX_ORIGIN, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -244,11 +249,6 @@ class Outcome(models.TextChoices):
     BOTH_BAD = "both_bad"
 
 
-class PreferenceSource(models.TextChoices):
-    ARENA = "arena"
-    IMPORT = "import"
-
-
 class PreferenceRecord(models.Model):
     """One comparison from outside the ranking flow: an arena vote or an imported pair."""
 
@@ -259,11 +259,15 @@ class PreferenceRecord(models.Model):
     response_b = TextJSONField()
     prompt_text = models.TextField()
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
-    source = models.CharField(max_length=20, choices=PreferenceSource.choices, default=PreferenceSource.IMPORT)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.IMPORT)
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="preferences")
     group = models.CharField(max_length=200, blank=True, db_index=True)
     prompt_external_id = models.CharField(max_length=200, blank=True)
-    origin = models.CharField(max_length=200, blank=True, help_text="The 'source' an imported line named")
+    origin = models.CharField(
+        max_length=MAX_ORIGIN,
+        blank=True,
+        help_text="import: the 'source' an imported line named, else pairs (or api); arena: local",
+    )
     model_a = models.CharField(max_length=200, blank=True)
     model_b = models.CharField(max_length=200, blank=True)
     agreement = models.FloatField(null=True, blank=True)

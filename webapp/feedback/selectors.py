@@ -3,6 +3,7 @@
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 
+from webapp.feedback import sources
 from webapp.feedback.models import (
     Annotation,
     Campaign,
@@ -81,14 +82,24 @@ def _created_between(since, until) -> Q:
 
 
 def tasks_for_pairs(
-    *, languages: list[str] | None = None, campaigns: list[str] | None = None, since=None, until=None
+    *,
+    languages: list[str] | None = None,
+    campaigns: list[str] | None = None,
+    rankings: Q | None = None,
+    since=None,
+    until=None,
 ) -> QuerySet[Task]:
-    """Tasks with everything pair derivation reads, for streaming with .iterator(). With a time window,
-    only the annotations made inside it count."""
-    annotations = Annotation.objects.filter(_created_between(since, until)).select_related("annotator").order_by("id")
+    """Tasks with everything pair derivation reads, for streaming with .iterator(). Only the annotations
+    that `rankings` selects (sources.selected; default: every source but judges) and, with a time window,
+    that were made inside it count; tasks with none are left out."""
+    if rankings is None:
+        rankings = sources.selected((), (), sources.RANKING_SOURCES)
+    annotations = (
+        Annotation.objects.filter(rankings, _created_between(since, until)).select_related("annotator").order_by("id")
+    )
     tasks = (
         Task.objects.alive()
-        .filter(annotation_count__gt=0)
+        .filter(pk__in=annotations.values("task_id"))
         .select_related("prompt", "campaign")
         .prefetch_related(
             Prefetch("items", queryset=TaskResponse.objects.select_related("response").order_by("position")),
@@ -96,8 +107,6 @@ def tasks_for_pairs(
         )
         .order_by("id")
     )
-    if since or until:
-        tasks = tasks.filter(pk__in=annotations.values("task_id"))
     if languages:
         tasks = tasks.filter(language_id__in=languages)
     if campaigns:
@@ -106,13 +115,14 @@ def tasks_for_pairs(
 
 
 def preference_records(
-    *, languages: list[str] | None = None, sources: list[str] | None = None, since=None, until=None
+    *, languages: list[str] | None = None, selection: Q | None = None, since=None, until=None
 ) -> QuerySet[PreferenceRecord]:
+    """Live preference records, filtered by language, by `selection` (sources.selected) and by time."""
     records = PreferenceRecord.objects.alive().filter(_created_between(since, until)).order_by("id")
     if languages:
         records = records.filter(language_id__in=languages)
-    if sources:
-        records = records.filter(source__in=sources)
+    if selection is not None:
+        records = records.filter(selection)
     return records
 
 
@@ -121,7 +131,7 @@ def annotator_progress(user: User, *, campaign_id: int | None = None) -> dict:
     annotator (in their languages, with a free slot, not done or skipped by them; leases ignored)."""
     from django.utils import timezone
 
-    mine = Annotation.objects.filter(annotator=user, task__deleted_at__isnull=True)
+    mine = Annotation.objects.filter(annotator=user, source=sources.ASSIGNED, task__deleted_at__isnull=True)
     open_tasks = (
         Task.objects.alive()
         .open()

@@ -10,6 +10,7 @@ from django.db.models import Count
 from webapp.feedback.models import COMPLETE, Language, PreferenceRecord, Task
 from webapp.feedback.quality.review import agreement_rows
 from webapp.feedback.quality.trust import load_facts
+from webapp.feedback.sources import human_rankings
 
 CACHE_SECONDS = 30
 CACHE_KEY = "dashboard:loop-status"
@@ -35,7 +36,7 @@ def _compute() -> dict:
         .annotate(
             total=Count("id", distinct=True),
             done=Count("id", filter=COMPLETE, distinct=True),
-            annotations=Count("annotations"),
+            annotations=Count("annotations", filter=human_rankings("annotations__")),  # never a judge's
         )
     )
     by_language: dict[str, dict] = defaultdict(dict)

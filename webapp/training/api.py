@@ -54,7 +54,8 @@ class TrainingJobInput(serializers.Serializer):
     data = serializers.DictField(
         required=False,
         default=dict,
-        help_text="Selection: sources, campaigns, languages, "
+        help_text="Selection: sources (annotation, import, arena, judge, ...; none: every source but judge), "
+        "origins (e.g. rankings, pairs, oasst, local), campaigns, languages, "
         "min_agreement, min_annotators, pairs, include_flagged, trust_weighting, since, "
         "until, eval_fraction, near_language + near_top (pairs whose prompts are nearest to that language's)",
     )

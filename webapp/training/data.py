@@ -24,6 +24,9 @@ CHECK_EVERY = 500  # snapshot rows between two cancel checks
 
 SPEC_KEYS = {
     "sources",
+    "source",
+    "origins",
+    "origin",
     "campaigns",
     "languages",
     "min_agreement",

@@ -17,7 +17,19 @@ class AnnotationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Annotation
-        fields = ["id", "task", "annotator", "ranking", "display_order", "flags", "rationale", "seconds", "created_at"]
+        fields = [
+            "id",
+            "task",
+            "annotator",
+            "ranking",
+            "display_order",
+            "flags",
+            "rationale",
+            "seconds",
+            "source",
+            "origin",
+            "created_at",
+        ]
 
 
 class AnnotationFilter(filters.FilterSet):
@@ -25,10 +37,12 @@ class AnnotationFilter(filters.FilterSet):
     campaign = id_filter("task__campaign_id")
     task = id_filter("task_id")
     group = filters.CharFilter(field_name="task__prompt__group")
+    source = filters.CharFilter()
+    origin = filters.CharFilter()
 
     class Meta:
         model = Annotation
-        fields = ["language", "campaign", "task", "group"]
+        fields = ["language", "campaign", "task", "group", "source", "origin"]
 
 
 class _AnnotationApi(RoleScoped, generics.GenericAPIView):

@@ -29,6 +29,7 @@ class PreferenceOutput(serializers.ModelSerializer):
             "response_b",
             "outcome",
             "source",
+            "origin",
             "language",
             "group",
             "model_a",
@@ -42,12 +43,13 @@ class PreferenceOutput(serializers.ModelSerializer):
 class PreferenceFilter(filters.FilterSet):
     language = filters.CharFilter(field_name="language_id")
     source = filters.CharFilter()
+    origin = filters.CharFilter()
     group = filters.CharFilter()
     outcome = filters.CharFilter()
 
     class Meta:
         model = PreferenceRecord
-        fields = ["language", "source", "group", "outcome"]
+        fields = ["language", "source", "origin", "group", "outcome"]
 
 
 class _PreferenceApi(RoleScoped, generics.GenericAPIView):
@@ -59,7 +61,7 @@ class _PreferenceApi(RoleScoped, generics.GenericAPIView):
 
 
 class PreferenceListCreateApi(mixins.ListModelMixin, _PreferenceApi):
-    """GET: the preference records you may see. POST (staff): add one (its source is "import")."""
+    """GET: the preference records you may see. POST (staff): add one (source "import", origin "api")."""
 
     @extend_schema_serializer(component_name="PreferenceInput")
     class InputSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import TransferJob
 from webapp.feedback.services import transfers
+from webapp.feedback.sources import MAX_ORIGIN
 from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, launch_once, queued
 from webapp.jobs.services import job_request_cancel
 from webapp.permissions import IsStaff
@@ -84,7 +85,18 @@ class TransferExportApi(_TransferApi):
     class InputSerializer(serializers.Serializer):
         format = serializers.ChoiceField(choices=export_formats.names(), default="pairs")
         languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
-        sources = serializers.ListField(child=serializers.ChoiceField(choices=SOURCES), required=False, default=list)
+        sources = serializers.ListField(
+            child=serializers.ChoiceField(choices=SOURCES),
+            required=False,
+            default=list,
+            help_text="none: every source but judge",
+        )
+        origins = serializers.ListField(
+            child=serializers.CharField(max_length=MAX_ORIGIN),
+            required=False,
+            default=list,
+            help_text="e.g. rankings, pairs, oasst, local; none: any",
+        )
         campaigns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
         pairs = serializers.ChoiceField(choices=EXPANSIONS, default="best_vs_rest")
         min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)

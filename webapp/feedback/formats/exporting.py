@@ -14,20 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from webapp.errors import ApplicationError
-from webapp.feedback import selectors
+from webapp.feedback import selectors, sources
 from webapp.feedback.content import as_messages
 from webapp.feedback.formats.pairs import DerivedPair, PairPolicy, TaskResult, derive_pairs, pair_id
 from webapp.feedback.formats.registry import ExportFormat, export_formats
 from webapp.feedback.services.languages import canonical_tag
-
-SOURCES = ("annotation", "arena", "import")
+from webapp.feedback.sources import ORIGIN_API, ORIGIN_PAIRS, SOURCES, Source
 
 
 @dataclass(frozen=True)
 class ExportSpec:
     format: str = "pairs"
     languages: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # none: every source but judges (webapp/feedback/sources.py)
+    origins: tuple[str, ...] = ()  # none: any origin
     campaigns: tuple[str, ...] = ()
     policy: PairPolicy = PairPolicy()
     since: datetime | None = None  # annotations and records created in [since, until)
@@ -43,6 +43,7 @@ class ExportSpec:
     @classmethod
     def from_params(cls, params: dict) -> "ExportSpec":
         """From the flags of export_feedback or the body of the export API (validated here)."""
+        selected_sources, origins = sources.selection_from_params(params)
         try:
             policy = PairPolicy(
                 min_agreement=float(params.get("min_agreement", 0.5)),
@@ -55,7 +56,8 @@ class ExportSpec:
         return cls(
             format=params.get("format", "pairs"),
             languages=tuple(canonical_tag(code) for code in params.get("languages") or ()),
-            sources=tuple(params.get("sources") or ()),
+            sources=selected_sources,
+            origins=origins,
             campaigns=tuple(params.get("campaigns") or ()),
             policy=policy,
             since=_when(params.get("since"), "since"),
@@ -65,8 +67,14 @@ class ExportSpec:
     def window(self) -> dict:
         return {"since": self.since, "until": self.until}
 
-    def wants(self, source: str) -> bool:
-        return not self.sources or source in self.sources
+    def rankings(self):
+        """The filter on rankings (Annotation rows) this export takes, or None for none of them."""
+        return sources.selected(self.sources, self.origins, sources.RANKING_SOURCES)
+
+    def records(self):
+        """The filter on preference records, or None: records have no campaign, so naming campaigns
+        leaves them out."""
+        return None if self.campaigns else sources.selected(self.sources, self.origins, sources.RECORD_SOURCES)
 
 
 def _when(value, name: str) -> datetime | None:
@@ -107,7 +115,7 @@ def export_rows(spec: ExportSpec) -> Iterator[dict]:
 
 
 PairRow = Callable[[DerivedPair], dict]
-RecordRow = Callable[[Any, Any, Any, str], dict]  # (record, chosen, rejected, source)
+RecordRow = Callable[[Any, Any, Any], dict]  # (record, chosen, rejected)
 
 
 def _pair_family(
@@ -117,15 +125,16 @@ def _pair_family(
     then arena votes and imported pairs, each shaped by the format's two row builders."""
 
     def rows(spec: ExportSpec) -> Iterator[dict]:
-        if spec.wants("annotation"):
+        rankings = spec.rankings()
+        if rankings is not None:
             tasks = selectors.tasks_for_pairs(
-                languages=list(spec.languages), campaigns=list(spec.campaigns), **spec.window()
+                languages=list(spec.languages), campaigns=list(spec.campaigns), rankings=rankings, **spec.window()
             )
             for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
                 yield from derived(result)
-        sources = [s for s in ("arena", "import") if spec.wants(s)]
-        if sources and not spec.campaigns:
-            yield from _record_rows(spec, sources, record)
+        records = spec.records()
+        if records is not None:
+            yield from _record_rows(spec, records, record)
 
     return rows
 
@@ -138,7 +147,7 @@ def _derived_pairs_rows(result: TaskResult) -> Iterator[dict]:
             "rejected": p.rejected,
             "language": p.language,
             "id": p.id,
-            "source": "annotation",
+            "source": p.source,
             "agreement": p.agreement,
             "metadata": {"task_id": p.task_external_id or str(p.task_id), "campaign": p.campaign, "n": p.n},
         }
@@ -149,7 +158,7 @@ def _derived_pairs_rows(result: TaskResult) -> Iterator[dict]:
 
 def _derived_dpo_rows(result: TaskResult) -> Iterator[dict]:
     for p in result.pairs:
-        yield _dpo_row(p.prompt, p.chosen, p.rejected, p.language, p.id, "annotation", p.agreement, p.group)
+        yield _dpo_row(p.prompt, p.chosen, p.rejected, p.language, p.id, p.source, p.origin, p.agreement, p.group)
 
 
 def _derived_sft_rows(result: TaskResult) -> Iterator[dict]:
@@ -178,28 +187,37 @@ RECORD_COLUMNS = (
 )
 
 
-def _record_rows(spec: ExportSpec, sources: list[str], shape: RecordRow) -> Iterator[dict]:
-    records = selectors.preference_records(languages=list(spec.languages), sources=sources, **spec.window())
+def _record_rows(spec: ExportSpec, selection, shape: RecordRow) -> Iterator[dict]:
+    records = selectors.preference_records(languages=list(spec.languages), selection=selection, **spec.window())
     # Ties and both-bad count in ratings, never as pairs. Named tuples of the needed columns only:
     # no model instances, no unused JSON decoded.
     records = records.filter(outcome__in=("a", "b")).values_list(*RECORD_COLUMNS, named=True)
     for r in records.iterator(chunk_size=2000):
         chosen, rejected = (r.response_a, r.response_b) if r.outcome == "a" else (r.response_b, r.response_a)
-        yield shape(r, chosen, rejected, r.origin or r.source)
+        yield shape(r, chosen, rejected)
 
 
-def _dpo_record(r, chosen, rejected, source: str) -> dict:
+def _dpo_record(r, chosen, rejected) -> dict:
     agreement = 1.0 if r.agreement is None else r.agreement
-    return _dpo_row(r.prompt, chosen, rejected, r.language_id, r.external_id, source, agreement, r.group)
+    return _dpo_row(r.prompt, chosen, rejected, r.language_id, r.external_id, r.source, r.origin, agreement, r.group)
 
 
-def _sft_record(r, chosen, rejected, source: str) -> dict:
+def _sft_record(r, chosen, rejected) -> dict:
     return _sft_row(r.prompt, chosen, r.language_id, r.external_id, r.group)
 
 
-def _pairs_row(r, chosen, rejected, source: str) -> dict:
+def _interchange_source(source: str, origin: str) -> str:
+    """The pairs format's `source`: the name an imported line gave (so it comes back as it went in), else
+    the record's source (`import` for pairs that named none or came through the API, `arena`, ...)."""
+    if source == Source.IMPORT and origin not in ("", ORIGIN_PAIRS, ORIGIN_API):
+        return origin
+    return source
+
+
+def _pairs_row(r, chosen, rejected) -> dict:
     """The interchange form, written back exactly as imported: optional keys only when present."""
     row = {"prompt": r.prompt, "chosen": chosen, "rejected": rejected, "language": r.language_id, "id": r.external_id}
+    source = _interchange_source(r.source, r.origin)
     optional = {"group": r.group, "source": source, "prompt_id": r.prompt_external_id, "metadata": r.metadata}
     row.update({k: v for k, v in optional.items() if v})
     if r.agreement is not None:
@@ -207,7 +225,7 @@ def _pairs_row(r, chosen, rejected, source: str) -> dict:
     return row
 
 
-def _dpo_row(prompt, chosen, rejected, language, id_, source, agreement, group) -> dict:
+def _dpo_row(prompt, chosen, rejected, language, id_, source, origin, agreement, group) -> dict:
     return {
         "prompt": as_messages(prompt, "user"),
         "chosen": as_messages(chosen, "assistant"),
@@ -215,6 +233,7 @@ def _dpo_row(prompt, chosen, rejected, language, id_, source, agreement, group) 
         "language": language,
         "id": id_,
         "source": source,
+        "origin": origin,
         "agreement": agreement,
         "group": group,
     }
@@ -232,9 +251,10 @@ def _sft_row(prompt, completion, language, id_, group="") -> dict:
 
 
 def _ranking_rows(spec: ExportSpec) -> Iterator[dict]:
-    if spec.sources and "annotation" not in spec.sources:
+    rankings = spec.rankings()
+    if rankings is None:
         return
-    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns))
+    tasks = selectors.tasks_for_pairs(languages=list(spec.languages), campaigns=list(spec.campaigns), rankings=rankings)
     for task in tasks.iterator(chunk_size=selectors.STREAM_CHUNK):
         row = {"id": task.external_id or f"task-{task.pk}", "prompt": task.prompt.content, "language": task.language_id}
         if task.prompt.group:

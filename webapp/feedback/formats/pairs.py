@@ -5,6 +5,9 @@ Exports and training snapshots both call `derive_pairs`, so they can never disag
 texts for stored tasks.
 
 Rules, per task, over the annotations that count:
+* Which rankings are read is the selection's (webapp/feedback/sources.py: by default live annotations
+  and imported rankings, never a judge's unless asked for). A pair's `source` is the most human source
+  among them (`annotation`, then `import`, then `judge`).
 * `agreement(i > j) = (weight of annotations ranking i above j + half the weight of those tying them)
   / total weight`, with weight 1 unless trust weights are given.
 * A pair i > j passes when agreement > min_agreement and the number of counting annotations is at
@@ -26,6 +29,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING
 
 from webapp.errors import ApplicationError
+from webapp.feedback.sources import pair_source
 
 if TYPE_CHECKING:
     from webapp.feedback.models import Response
@@ -168,6 +172,8 @@ class DerivedPair:
     group: str
     agreement: float
     n: int
+    source: str = "annotation"  # of the rankings it was derived from (sources.pair_source)
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,9 +188,9 @@ class TaskResult:
 def derive_task(task, policy: PairPolicy) -> TaskResult:
     """`task` comes from selectors.tasks_for_pairs (items, responses, annotations prefetched)."""
     responses = [item.response for item in task.items.all()]
-    votes = [
-        Vote(a.ranking, tuple(a.flags), policy.weight(a.annotator_id, task.language_id)) for a in task.annotations.all()
-    ]
+    annotations = list(task.annotations.all())
+    votes = [Vote(a.ranking, tuple(a.flags), policy.weight(a.annotator_id, task.language_id)) for a in annotations]
+    source, origin = pair_source((a.source, a.origin) for a in annotations)
     agg = aggregate(len(responses), votes, include_flagged=policy.include_flagged)
     selected = select_pairs(agg, policy)
     pairs = [
@@ -202,6 +208,8 @@ def derive_task(task, policy: PairPolicy) -> TaskResult:
             group=task.prompt.group,
             agreement=round(agreement, 6),
             n=agg.n,
+            source=source,
+            origin=origin,
         )
         for i, j, agreement in selected
     ]

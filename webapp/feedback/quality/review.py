@@ -51,12 +51,15 @@ class Report:
         }
 
 
-def review_report(*, campaign_id: int | None = None, language: str | None = None) -> Report:
-    facts = load_facts(campaign_id=campaign_id, language=language)
+def review_report(*, campaign_id: int | None = None, language: str | None = None, source: str | None = None) -> Report:
+    """Over the rankings that count as human (live annotations and imported rankings), or the one
+    source named (`annotation` or `import`)."""
+    facts = load_facts(campaign_id=campaign_id, language=language, source=source)
     labels = _response_labels({f.task_id for f in facts})
+    skips = load_skips(campaign_id=campaign_id, language=language, source=source)
     return Report(
         agreement=agreement_rows(facts),
-        annotators=annotator_quality(facts, load_skips(campaign_id=campaign_id, language=language)),
+        annotators=annotator_quality(facts, skips),
         gold_misses=gold_misses(facts),
         consistency=consistency_rows(facts, labels),
         position_bias=[

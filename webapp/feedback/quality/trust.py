@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
+from webapp.errors import ApplicationError
+from webapp.feedback import sources
 from webapp.feedback.models import Annotation, Skip
 from webapp.feedback.quality.agreement import annotator_agreement, gold_accuracy, trust_scores
 
@@ -46,8 +48,20 @@ class AnnotatorQuality:
     trust: float
 
 
-def load_facts(*, campaign_id: int | None = None, language: str | None = None) -> list[Fact]:
-    rows = Annotation.objects.filter(task__deleted_at__isnull=True, task__campaign__deleted_at__isnull=True)
+def human_source(source: str | None) -> tuple[str, ...]:
+    """The sources a quality report reads: the human ones (sources.HUMAN), or the one of them named."""
+    if source in (None, ""):
+        return sources.HUMAN
+    if source not in sources.HUMAN:
+        raise ApplicationError(f"source must be one of {', '.join(sources.HUMAN)} (judges never count as human)")
+    return (source,)
+
+
+def load_facts(*, campaign_id: int | None = None, language: str | None = None, source: str | None = None) -> list[Fact]:
+    """Rankings that count as human (annotation and import; `source` narrows to one), never a judge's."""
+    rows = Annotation.objects.filter(
+        task__deleted_at__isnull=True, task__campaign__deleted_at__isnull=True, source__in=human_source(source)
+    )
     if campaign_id is not None:
         rows = rows.filter(task__campaign_id=campaign_id)
     if language:
@@ -69,8 +83,12 @@ def load_facts(*, campaign_id: int | None = None, language: str | None = None) -
     return [Fact(*row) for row in values.iterator(chunk_size=5000)]
 
 
-def load_skips(*, campaign_id: int | None = None, language: str | None = None) -> dict[tuple[str, int], int]:
-    """(language, annotator id) -> number of tasks skipped."""
+def load_skips(
+    *, campaign_id: int | None = None, language: str | None = None, source: str | None = None
+) -> dict[tuple[str, int], int]:
+    """(language, annotator id) -> number of tasks skipped (skips are live annotators' only)."""
+    if sources.ASSIGNED not in human_source(source):
+        return {}
     rows = Skip.objects.filter(task__deleted_at__isnull=True)
     if campaign_id is not None:
         rows = rows.filter(task__campaign_id=campaign_id)

@@ -26,6 +26,7 @@ from webapp.feedback.models import (
     TaskResponse,
 )
 from webapp.feedback.services.languages import language_get_or_create
+from webapp.feedback.sources import ORIGIN_API, Source
 
 TextT = TypeVar("TextT", Prompt, Response)
 
@@ -198,7 +199,8 @@ def preference_create(
     response_b: Any,
     outcome: str,
     language: str,
-    source: str = "import",
+    source: str = Source.IMPORT,
+    origin: str = ORIGIN_API,
     group: str = "",
     model_a: str = "",
     model_b: str = "",
@@ -230,6 +232,7 @@ def preference_create(
         prompt_text=plain_text(prompt),
         outcome=outcome,
         source=source,
+        origin=origin,
         language=lang,
         group=group,
         model_a=model_a,

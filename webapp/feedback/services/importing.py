@@ -25,13 +25,13 @@ from webapp.feedback.models import (
     Campaign,
     Language,
     PreferenceRecord,
-    PreferenceSource,
     Prompt,
     Response,
     Task,
     TaskResponse,
 )
 from webapp.feedback.services.languages import language_get_or_create
+from webapp.feedback.sources import ORIGIN_PAIRS, ORIGIN_RANKINGS, Source
 from webapp.permissions import ANNOTATOR, role_group
 
 log = logging.getLogger(__name__)
@@ -225,8 +225,8 @@ class _Writer:
                     response_b=r.rejected,
                     prompt_text=plain_text(r.prompt),
                     outcome="a",
-                    source=PreferenceSource.IMPORT,
-                    origin=r.source,
+                    source=Source.IMPORT,
+                    origin=r.source or ORIGIN_PAIRS,
                     language=self.language(r.language),
                     group=r.group,
                     prompt_external_id=r.prompt_id,
@@ -283,6 +283,8 @@ class _Writer:
                     ranking=item["ranking"],
                     flags=item["flags"],
                     rationale=item["rationale"],
+                    source=Source.IMPORT,
+                    origin=ORIGIN_RANKINGS,
                 )
                 for item in r.rankings
             ]

@@ -10,6 +10,7 @@ from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.models import Campaign, Language
 from webapp.feedback.quality.review import review_report
+from webapp.feedback.sources import HUMAN
 from webapp.permissions import is_reviewer
 
 
@@ -37,6 +38,15 @@ def _language_param(request) -> str | None:
         return None
     if not Language.objects.filter(code=raw).exists():
         raise ApplicationError(f"Unknown language: {raw[:40]!r}")
+    return raw
+
+
+def _source_param(request) -> str | None:
+    raw = request.query_params.get("source")
+    if raw in (None, ""):
+        return None
+    if raw not in HUMAN:
+        raise ApplicationError(f"source must be one of {', '.join(HUMAN)}, not {raw[:40]!r}")
     return raw
 
 
@@ -71,9 +81,12 @@ class ReviewView(APIView):
         parameters=[
             OpenApiParameter("campaign", int, required=False),
             OpenApiParameter("language", str, required=False),
+            OpenApiParameter("source", str, required=False, enum=[s.value for s in HUMAN]),
         ],
         responses={200: dict},
     )
     def get(self, request):
-        report = review_report(campaign_id=_campaign_param(request), language=_language_param(request))
+        report = review_report(
+            campaign_id=_campaign_param(request), language=_language_param(request), source=_source_param(request)
+        )
         return Reply(report.as_dict())

@@ -21,6 +21,7 @@ from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import Campaign, Language, TransferJob
 from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import catalog, onboarding
+from webapp.feedback.sources import HUMAN, Source
 from webapp.feedback.workspace.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
 from webapp.feedback.workspace.rendering import render_markdown
 from webapp.feedback.workspace.strings import workspace_strings
@@ -83,11 +84,16 @@ def review_page(request):
     campaign = get_object_or_404(Campaign.objects.alive(), pk=campaign_id) if campaign_id else None
     if language and not Language.objects.filter(code=language).exists():
         raise Http404(_("Unknown language."))
-    report = review_report(campaign_id=campaign.pk if campaign else None, language=language)
+    source = request.GET.get("source") or None
+    if source and source not in HUMAN:
+        raise Http404(_("Unknown source: choose annotation or import."))
+    report = review_report(campaign_id=campaign.pk if campaign else None, language=language, source=source)
     context = {
         "report": report,
         "campaign": campaign,
         "language": language,
+        "source": source,
+        "sources": [(value, Source(value).label) for value in HUMAN],
         "campaigns": Campaign.objects.alive().order_by("name"),
         "languages": Language.objects.filter(tasks__isnull=False).distinct().order_by("code"),
         "strings": {"saved": _("Saved.")},

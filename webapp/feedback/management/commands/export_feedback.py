@@ -13,7 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=export_formats.names(), default="pairs")
         parser.add_argument("--out", required=True, help="Output file (written under a temp name, then renamed)")
         parser.add_argument("--language", action="append", dest="languages", default=[])
-        parser.add_argument("--source", action="append", dest="sources", choices=SOURCES, default=[])
+        parser.add_argument(
+            "--source", action="append", dest="sources", choices=SOURCES, default=[], help="none: all but judge"
+        )
+        parser.add_argument(
+            "--origin", action="append", dest="origins", default=[], help="rankings, pairs, oasst, local..."
+        )
         parser.add_argument("--campaign", action="append", dest="campaigns", default=[])
         parser.add_argument("--pairs", choices=EXPANSIONS, default="best_vs_rest")
         parser.add_argument("--min-agreement", type=float, default=0.5)
@@ -27,6 +32,7 @@ class Command(BaseCommand):
                     "format": o["format"],
                     "languages": o["languages"],
                     "sources": o["sources"],
+                    "origins": o["origins"],
                     "campaigns": o["campaigns"],
                     "pairs": o["pairs"],
                     "min_agreement": o["min_agreement"],

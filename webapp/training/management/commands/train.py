@@ -29,7 +29,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--kind", choices=("dpo", "sft"), required=True)
         parser.add_argument("--parent", required=True, help="parent variant name")
-        parser.add_argument("--source", action="append", dest="sources", default=[])
+        parser.add_argument("--source", action="append", dest="sources", default=[], help="none: all but judge")
+        parser.add_argument("--origin", action="append", dest="origins", default=[], help="rankings, pairs, oasst, ...")
         parser.add_argument("--campaign", action="append", dest="campaigns", default=[])
         parser.add_argument("--language", action="append", dest="languages", default=[])
         parser.add_argument("--pairs", default="best_vs_rest")
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError(f"No variant named {o['parent']!r}")
         data = {
             "sources": o["sources"],
+            "origins": o["origins"],
             "campaigns": o["campaigns"],
             "languages": o["languages"],
             "pairs": o["pairs"],
