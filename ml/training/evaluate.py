@@ -67,11 +67,16 @@ def completion_logprobs(
 
 
 def _ids(tokenizer: Any, prompt: list[dict[str, Any]], completion: list[dict[str, Any]]) -> tuple[list[int], int]:
-    prompt_ids = _as_list(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True))
-    full_ids = _as_list(tokenizer.apply_chat_template(prompt + completion, tokenize=True))
-    if full_ids[: len(prompt_ids)] != prompt_ids:
+    """The prompt's tokens, then the completion's, tokenized apart as TRL does when it trains: tokenizing
+    the whole conversation at once would merge the generation prompt's last newline with a completion
+    that starts with whitespace ("\n\n" is one token), and the prompt would no longer be a prefix."""
+    prompt_text = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+    full_text = tokenizer.apply_chat_template(prompt + completion, tokenize=False)
+    if not full_text.startswith(prompt_text):
         raise ValueError("the chat template renders the prompt differently inside the conversation")
-    return full_ids, len(prompt_ids)
+    prompt_ids = _as_list(tokenizer(prompt_text, add_special_tokens=False))
+    completion_ids = _as_list(tokenizer(full_text[len(prompt_text) :], add_special_tokens=False))
+    return prompt_ids + completion_ids, len(prompt_ids)
 
 
 def _as_list(encoded: Any) -> list[int]:
