@@ -16,6 +16,13 @@ DOMAINS = ["django", "djangojs"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|<[^>]+>")
 
 
+def translations(entry: polib.POEntry) -> list[str]:
+    """The entry's translated text, or each of its plural forms (none: an untranslated entry)."""
+    if entry.msgid_plural:
+        return list(entry.msgstr_plural.values()) or [""]
+    return [entry.msgstr]
+
+
 def catalogue(language: str, domain: str) -> Path:
     return ROOT / "locale" / to_locale(language) / "LC_MESSAGES" / f"{domain}.po"
 
@@ -26,14 +33,15 @@ def test_every_entry_is_translated_with_its_placeholders(language, domain):
     path = catalogue(language, domain)
     entries = [entry for entry in polib.pofile(str(path)) if not entry.obsolete]
     assert entries, f"{path} is empty"
-    empty = [e.msgid for e in entries if not (e.msgstr or all(e.msgstr_plural.values()) and e.msgstr_plural)]
+    empty = [e.msgid for e in entries if not all(translations(e))]
     fuzzy = [e.msgid for e in entries if "fuzzy" in e.flags]
     assert not empty, f"{path}: {len(empty)} untranslated, e.g. {empty[:3]}"
     assert not fuzzy, f"{path}: {len(fuzzy)} fuzzy, e.g. {fuzzy[:3]}"
     for entry in entries:
-        wanted = sorted(PLACEHOLDER.findall(entry.msgid))
-        for text in [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values()):
-            assert sorted(PLACEHOLDER.findall(text)) == wanted or entry.msgid_plural, (path, entry.msgid, text)
+        # Every form keeps the placeholders (a plural form those of the plural message id).
+        wanted = sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid))
+        for text in translations(entry):
+            assert sorted(PLACEHOLDER.findall(text)) == wanted, (path, entry.msgid, text)
 
 
 @pytest.mark.parametrize("language", SHIPPED)
