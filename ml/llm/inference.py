@@ -14,13 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ml.llm.chat import with_system_prompt
 from ml.llm.loading import Device, best_device, load_model
 from ml.llm.params import GenerationParams, VariantRef
 
 
 def encode_prompts(tokenizer: Any, conversations: list[list[dict[str, Any]]]) -> Any:
     """The exact tokens the model sees: the chat template with the generation prompt, left-padded.
-    Training uses the same template through TRL, so both see identical prompt tokens."""
+    Training uses the same template through TRL, and the same system-prompt rule (`ml.llm.chat`) is
+    applied to both sides before this, so both see identical prompt tokens."""
     texts = [tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in conversations]
     return tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
 
@@ -70,6 +72,7 @@ class LocalBackend:
 
         loaded = self._get(ref)
         with loaded.lock, self._activated(loaded, ref), torch.inference_mode():
+            conversations = [with_system_prompt(c, ref.system_prompt) for c in conversations]
             inputs = encode_prompts(loaded.tokenizer, conversations).to(self.device.name)
             if params.seed is not None:
                 torch.manual_seed(params.seed)
@@ -96,7 +99,8 @@ class LocalBackend:
 
             try:
                 with loaded.lock, self._activated(loaded, ref), torch.inference_mode():
-                    inputs = encode_prompts(loaded.tokenizer, [messages]).to(self.device.name)
+                    conversation = with_system_prompt(messages, ref.system_prompt)
+                    inputs = encode_prompts(loaded.tokenizer, [conversation]).to(self.device.name)
                     if params.seed is not None:
                         torch.manual_seed(params.seed)
                     loaded.model.generate(

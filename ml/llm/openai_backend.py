@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from ml.llm.chat import with_system_prompt
 from ml.llm.params import GenerationParams, VariantRef
 
 
@@ -25,7 +26,7 @@ class OpenAICompatibleBackend:
     ) -> dict[str, Any]:
         body = {
             "model": ref.name,
-            "messages": messages,
+            "messages": with_system_prompt(messages, ref.system_prompt),
             "max_tokens": params.max_new_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,

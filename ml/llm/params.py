@@ -39,8 +39,10 @@ class GenerationParams:
 
 @dataclass(frozen=True)
 class VariantRef:
-    """A servable variant: a full model folder, and optionally a LoRA adapter on it."""
+    """A servable variant: a full model folder, optionally a LoRA adapter on it, and the system prompt
+    it was trained with and is served with (`ml.llm.chat.with_system_prompt`)."""
 
     name: str
     model_path: str
     adapter_path: str | None = None
+    system_prompt: str | None = None

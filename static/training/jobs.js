@@ -20,7 +20,22 @@
     if (f.get("until")) data.until = f.get("until");
     const hyperparameters = { loss_type: f.get("loss_type") };
     for (const key of HP_NUMBERS) hyperparameters[key] = Number(f.get(key));
-    return { kind: f.get("kind"), parent: f.get("parent"), data, hyperparameters };
+    const launch = { kind: f.get("kind"), parent: f.get("parent"), data, hyperparameters };
+    if (f.get("system_prompt")) launch.system_prompt = f.get("system_prompt");
+    return launch;
+  }
+
+  // Which system prompt an empty field keeps: the chosen parent's.
+  const parentSelect = form.elements.namedItem("parent");
+  const parentHint = document.getElementById("parent-system-prompt");
+  function showParentPrompt() {
+    const option = parentSelect.selectedOptions[0];
+    const text = option ? option.dataset.systemPrompt : "";
+    parentHint.textContent = interpolate(gettext("The parent's system prompt: %(prompt)s"), { prompt: text || "—" }, true);
+  }
+  if (parentSelect && parentHint) {
+    parentSelect.addEventListener("change", showParentPrompt);
+    showParentPrompt();
   }
 
   // "hyperparameters.learning_rate: must be in (0, 1]" → "Learning rate: must be in (0, 1]", the field

@@ -25,10 +25,13 @@ ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
     "components added: TrainingKindEnum": _TRAINERS,
-    "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values)",
+    "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values); "
+    "an optional `system_prompt` (issue 13: one system prompt for training and serving)",
     "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values); `variant` is "
-    "declared nullable, as it is until the job registers it, and `variant_id` is added for the link to its page",
-    "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis)",
+    "declared nullable, as it is until the job registers it, and `variant_id` is added for the link to its page; "
+    "`system_prompt`, the job's",
+    "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis); "
+    "`system_prompt`, the one it is trained and served with",
     "operations changed: POST /api/v1/auth/token/": "documents its error answers, 400 (wrong username or password) "
     "and 429 (too many wrong passwords, with Retry-After); the request and the 200 answer are unchanged",
     "operations changed: GET /api/v1/search/": "new optional query parameter `min_score` (0..1) overrides the "

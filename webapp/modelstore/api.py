@@ -29,6 +29,7 @@ class VariantOutput(serializers.ModelSerializer):
             "size_bytes",
             "lineage",
             "metrics",
+            "system_prompt",
             "enrolled_in_arena",
             "created_at",
         ]

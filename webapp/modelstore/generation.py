@@ -182,6 +182,7 @@ def _store_batch(job, variant, sample: int, params: GenerationParams, prompts, t
                         "sample": sample,
                         "params": params.as_dict(),
                         "chat_template": template,
+                        "system_prompt": variant.system_prompt,
                     }
                 },
             )

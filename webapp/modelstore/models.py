@@ -30,6 +30,9 @@ class ModelVariant(models.Model):
     size_bytes = models.PositiveBigIntegerField(default=0)
     lineage = models.JSONField(default=dict, blank=True, help_text="Training job, data snapshot, parameters")
     metrics = models.JSONField(default=dict, blank=True)
+    # Trained and served with it (ml/llm/chat.py). Null: registered before the rule, so the chat
+    # template's own default applies, as it did when the variant was trained.
+    system_prompt = models.TextField(null=True, blank=True)  # noqa: DJ001 - null and "" differ (ml/llm/chat.py)
     enrolled_in_arena = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

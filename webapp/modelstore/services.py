@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -15,6 +16,8 @@ from webapp.errors import ApplicationError
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
+
+INHERIT = object()  # variant_register's default system prompt: see _system_prompt
 
 BUNDLED = "bundled:smollm2-135m-instruct"
 
@@ -50,6 +53,13 @@ def base_install(
     variant, _ = ModelVariant.objects.update_or_create(
         name=name,
         defaults={"kind": VariantKind.BASE, "source": source, "path": relative, "status": VariantStatus.INSTALLING},
+        create_defaults={
+            "kind": VariantKind.BASE,
+            "source": source,
+            "path": relative,
+            "status": VariantStatus.INSTALLING,
+            "system_prompt": settings.SYSTEM_PROMPT,
+        },
     )
     try:
         if is_complete(store_path(relative)):
@@ -78,8 +88,11 @@ def variant_register(
     source: str = "",
     lineage: dict | None = None,
     metrics: dict | None = None,
+    system_prompt: str | None | object = INHERIT,
 ) -> ModelVariant:
-    """Register files that are already complete under MODELS_STORE (training writes them first)."""
+    """Register files that are already complete under MODELS_STORE (training writes them first).
+    The system prompt (ml/llm/chat.py) is fixed here: by default a base model gets the SYSTEM_PROMPT
+    setting and any other variant its parent's; a training job passes its own."""
     if kind not in VariantKind.values:
         raise ApplicationError(f"kind must be one of {', '.join(VariantKind.values)}")
     if kind in (VariantKind.SFT, VariantKind.DPO) and (parent is None or parent.is_adapter):
@@ -98,7 +111,14 @@ def variant_register(
         size_bytes=folder_size(store_path(path)),
         lineage=lineage or {},
         metrics=metrics or {},
+        system_prompt=_system_prompt(kind, parent) if system_prompt is INHERIT else cast(str | None, system_prompt),
     )
+
+
+def _system_prompt(kind: str, parent: ModelVariant | None) -> str | None:
+    if kind == VariantKind.BASE or parent is None:
+        return settings.SYSTEM_PROMPT
+    return parent.system_prompt
 
 
 def variant_ref(variant: ModelVariant) -> VariantRef:
@@ -106,11 +126,13 @@ def variant_ref(variant: ModelVariant) -> VariantRef:
     if variant.status != VariantStatus.READY or not is_complete(store_path(variant.path)):
         raise ApplicationError(f"Variant {variant.name!r} is not ready (its files are missing or incomplete).")
     if not variant.is_adapter:
-        return VariantRef(variant.name, str(store_path(variant.path)))
+        return VariantRef(variant.name, str(store_path(variant.path)), system_prompt=variant.system_prompt)
     parent = variant.parent
     if parent is None or parent.is_adapter:
         raise ApplicationError(f"Variant {variant.name!r} needs a full-model parent.")
-    return VariantRef(variant.name, variant_ref(parent).model_path, str(store_path(variant.path)))
+    return VariantRef(
+        variant.name, variant_ref(parent).model_path, str(store_path(variant.path)), variant.system_prompt
+    )
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ class TrainingJobOutput(serializers.ModelSerializer):
             "progress_total",
             "data_spec",
             "hyperparameters",
+            "system_prompt",
             "data_summary",
             "metrics",
             "resumes",
@@ -60,6 +61,16 @@ class TrainingJobInput(serializers.Serializer):
         "until, eval_fraction, near_language + near_top (pairs whose prompts are nearest to that language's)",
     )
     hyperparameters = serializers.DictField(required=False, default=dict)
+    system_prompt = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=4000,
+        default=None,
+        help_text="Put first in every training and held-out conversation, and served with the new variant; "
+        "null or absent: the parent's",
+    )
 
 
 class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -82,6 +93,7 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 parent=parent,
                 data=values["data"],
                 hyperparameters=values["hyperparameters"],
+                system_prompt=values["system_prompt"],
                 user=request.user,
             )
             return queued(job)

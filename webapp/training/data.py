@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ml.llm.chat import with_system_prompt
 from ml.llm.files import write_folder_atomically
 from ml.training.trainers import trainer_for
 from webapp.errors import ApplicationError
@@ -115,25 +116,37 @@ def data_counts(spec: DataSpec) -> dict:
     }
 
 
-def snapshot_write(spec: DataSpec, kind: str, folder: Path, check: Callable[[], None] = lambda: None) -> dict:
+def snapshot_write(
+    spec: DataSpec,
+    kind: str,
+    folder: Path,
+    check: Callable[[], None] = lambda: None,
+    system_prompt: str | None = None,
+) -> dict:
     """data/train.jsonl (dpo or sft rows), data/eval_pairs.jsonl (dpo rows of the held-out groups),
     data/summary.json. Written once, atomically; a resumed run reads the same snapshot. `check()` is
-    called every CHECK_EVERY rows and may raise (a cancel): the half-written folder is then removed."""
+    called every CHECK_EVERY rows and may raise (a cancel): the half-written folder is then removed.
+    Every row's prompt gets the job's system prompt by the serving rule (ml/llm/chat.py), so the model
+    trains and is evaluated on the prompt tokens it is later served."""
     target = folder / "data"
     if (target / "summary.json").is_file():
         return json.loads((target / "summary.json").read_text())
 
     def build(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        summary = _write_rows(spec, kind, tmp, check)
+        summary = _write_rows(spec, kind, tmp, check, system_prompt)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
 
     write_folder_atomically(target, build)
     return json.loads((target / "summary.json").read_text())
 
 
-def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None]) -> dict:
+def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None], system_prompt: str | None) -> dict:
     rows = trainer_for(kind).rows  # which export rows this trainer learns from
+
+    def dumps(row: dict) -> str:
+        return json.dumps({**row, "prompt": with_system_prompt(row["prompt"], system_prompt)}, ensure_ascii=False)
+
     counts = {"train": Counter(), "eval": Counter(), "source": Counter()}
     digest = hashlib.sha256()
     eval_groups = set()
@@ -142,7 +155,7 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None])
         for n, row in enumerate(spec.rows("dpo")):
             if n % CHECK_EVERY == 0:
                 check()
-            line = json.dumps(row, ensure_ascii=False) + "\n"
+            line = dumps(row) + "\n"
             side = "eval" if spec.is_eval(row) else "train"
             counts[side][row["language"]] += 1
             counts["source"][row["source"]] += 1
@@ -158,7 +171,7 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None])
                 if n % CHECK_EVERY == 0:
                     check()
                 if not spec.is_eval(row):
-                    line = json.dumps(row, ensure_ascii=False) + "\n"
+                    line = dumps(row) + "\n"
                     train_file.write(line)
                     digest.update(line.encode())
         train_file.close()
@@ -172,5 +185,6 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None])
         "eval_pairs": sum(counts["eval"].values()),
         "eval_groups": len(eval_groups),
         "train_sha256": digest.hexdigest(),
+        "system_prompt": system_prompt,
         "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
     }

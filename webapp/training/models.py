@@ -31,6 +31,8 @@ class TrainingJob(Job):
     parent = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="training_jobs")
     data_spec = models.JSONField(default=dict, blank=True)
     hyperparameters = models.JSONField(default=dict, blank=True)
+    # Written into every training and held-out row, and given to the variant the job registers.
+    system_prompt = models.TextField(null=True, blank=True)  # noqa: DJ001 - null and "" differ (ml/llm/chat.py)
     data_summary = TextJSONField(default=dict, blank=True)
     metrics = models.JSONField(default=list, blank=True, help_text="[{step, loss, ...}], one entry per logged step")
     resumes = models.JSONField(default=list, blank=True, help_text="checkpoint steps the run resumed from")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SYSTEM_PROMPT_MAX_CHARS = 4000
+
 
 class FieldError(ApplicationError):
     def __init__(self, field: str, message: str):
@@ -38,12 +40,23 @@ def _hyperparameters(values: dict) -> Hyperparameters:
 
 @transaction.atomic
 def training_job_create(
-    *, kind: str, parent: ModelVariant, data: dict, hyperparameters: dict, user: User | None, enqueue: bool = True
+    *,
+    kind: str,
+    parent: ModelVariant,
+    data: dict,
+    hyperparameters: dict,
+    user: User | None,
+    enqueue: bool = True,
+    system_prompt: str | None = None,
 ) -> TrainingJob:
     """Validate everything before queueing: settings (naming the field), the parent (servable), and
-    the data (refused with the counts that explain why when nothing is left to train on)."""
+    the data (refused with the counts that explain why when nothing is left to train on).
+    `system_prompt` None keeps the parent's (ml/llm/chat.py); the job's goes into every row it trains
+    and evaluates on, and to the variant it registers."""
     if kind not in kinds():
         raise FieldError("kind", f"must be one of {', '.join(kinds())}")
+    if system_prompt is not None and len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
+        raise FieldError("system_prompt", f"at most {SYSTEM_PROMPT_MAX_CHARS} characters")
     hp = _hyperparameters(hyperparameters)
     variant_ref(parent)
     spec = DataSpec.from_params(data or {})
@@ -58,6 +71,7 @@ def training_job_create(
         parent=parent,
         data_spec=data or {},
         hyperparameters=hp.as_dict(),
+        system_prompt=parent.system_prompt if system_prompt is None else system_prompt,
         data_summary={"preview": counts},
         created_by=user,
     )
@@ -100,7 +114,8 @@ def _train(run: JobRun, job: TrainingJob) -> None:
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
     run.check()
     folder = store_path(job.folder)
-    summary = snapshot_write(DataSpec.from_params(job.data_spec), job.kind, folder, check=run.check)
+    spec = DataSpec.from_params(job.data_spec)
+    summary = snapshot_write(spec, job.kind, folder, check=run.check, system_prompt=job.system_prompt)
     run.save(data_summary={**job.data_summary, "snapshot": summary})
     run.log(f"data: {summary['train_rows']} training rows, {summary['eval_pairs']} held-out pairs")
     config = TrainingConfig(
@@ -172,6 +187,7 @@ def _register(
         "data": data,
         "data_spec": job.data_spec,
         "parameters": job.hyperparameters,
+        "system_prompt": job.system_prompt,
         "steps": outcome.step,
         "resumed_from": resumes,
     }
@@ -182,4 +198,5 @@ def _register(
         parent=parent,
         lineage=lineage,
         metrics={"evaluation": outcome.evaluation},
+        system_prompt=job.system_prompt,
     )

@@ -39,6 +39,11 @@ class Command(BaseCommand):
         parser.add_argument("--trust-weighting", action="store_true")
         parser.add_argument("--eval-fraction", type=float, default=0.1)
         parser.add_argument(
+            "--system-prompt",
+            default=None,
+            help="first message of every training conversation, served with the new variant (default: the parent's)",
+        )
+        parser.add_argument(
             "--hp",
             default="{}",
             help='hyperparameters as JSON, e.g. \'{"max_steps": 50, "beta": 0.1}\'; the flags below win over its keys',
@@ -64,7 +69,13 @@ class Command(BaseCommand):
         }
         try:
             job = training_job_create(
-                kind=o["kind"], parent=parent, data=data, hyperparameters=hp, user=None, enqueue=o["background"]
+                kind=o["kind"],
+                parent=parent,
+                data=data,
+                hyperparameters=hp,
+                user=None,
+                enqueue=o["background"],
+                system_prompt=o["system_prompt"],
             )
         except ApplicationError as exc:
             counts = exc.extra.get("counts")
