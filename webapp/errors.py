@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
@@ -9,11 +10,14 @@ from rest_framework.views import exception_handler
 
 
 class ApplicationError(Exception):
-    """A request that cannot be done as asked; `message` tells the user what to fix."""
+    """A request that cannot be done as asked; `message` tells the user what to fix. Raise it with a
+    message already translated (`gettext` at raise time: the request's language is active then) and named
+    placeholders, e.g. `NotFound(_("No such task: %(id)s") % {"id": pk})`."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, *, extra: dict | None = None):
+        message = str(message)  # a lazy translation is resolved now, in the language active at raise time
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
@@ -33,5 +37,5 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = DRFValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, PermissionDenied):
-        return Response({"detail": str(exc) or "You do not have permission to do this."}, status=403)
+        return Response({"detail": str(exc) or _("You do not have permission to do this.")}, status=403)
     return exception_handler(exc, context)

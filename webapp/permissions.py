@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -32,19 +33,19 @@ def is_reviewer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
 
 
 def role_group(name: str) -> Group:
-    group, _ = Group.objects.get_or_create(name=name)
+    group, _created = Group.objects.get_or_create(name=name)
     return group
 
 
 class IsStaff(permissions.BasePermission):
-    message = "Only staff can do this."
+    message = gettext_lazy("Only staff can do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return is_staff(request.user)
 
 
 class IsReviewer(permissions.BasePermission):
-    message = "Only reviewers can do this."
+    message = gettext_lazy("Only reviewers can do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return is_reviewer(request.user)
@@ -53,7 +54,7 @@ class IsReviewer(permissions.BasePermission):
 class StaffWrites(permissions.BasePermission):
     """Everyone signed in reads (what their role lets them see); staff write."""
 
-    message = "Only staff can change this."
+    message = gettext_lazy("Only staff can change this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not request.user.is_authenticated:

@@ -9,6 +9,8 @@ The registries of the project: `webapp.feedback.extensions` (task kinds, judges,
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
+from django.utils.translation import gettext as _
+
 from webapp.errors import ApplicationError
 
 T = TypeVar("T")
@@ -16,7 +18,7 @@ T = TypeVar("T")
 
 class Registry(Generic[T]):
     def __init__(self, what: str) -> None:
-        self.what = what
+        self.what = what  # marked with gettext_noop where it is created; translated in messages
         self._items: dict[str, T] = {}
 
     def register(self, name: str, item: T) -> T:
@@ -31,7 +33,10 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            raise ApplicationError(f"unknown {self.what} {name!r}; use one of: {', '.join(self._items)}") from None
+            raise ApplicationError(
+                _("unknown %(what)s %(name)s; use one of: %(names)s")
+                % {"what": _(self.what), "name": repr(name), "names": ", ".join(self._items)}
+            ) from None
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._items)

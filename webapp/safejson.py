@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -36,7 +37,9 @@ def too_deep(raw: bytes | str, limit: int = MAX_DEPTH) -> bool:
 
 
 def depth_message(limit: int = MAX_DEPTH) -> str:
-    return f"the JSON nests arrays and objects more than {limit} levels deep (the limit is {limit})"
+    return _("the JSON nests arrays and objects more than %(limit)s levels deep (the limit is %(limit)s)") % {
+        "limit": limit
+    }
 
 
 class DepthLimitedJSONParser(JSONParser):
@@ -52,5 +55,5 @@ class DepthLimitedJSONParser(JSONParser):
         except LookupError:
             text = b""  # DRF's parser below refuses that charset with a 400
         if too_deep(text):
-            raise ParseError(f"JSON parse error - {depth_message()}")
+            raise ParseError(_("JSON parse error - %(problem)s") % {"problem": depth_message()})
         return super().parse(io.BytesIO(raw), media_type, parser_context)

@@ -8,13 +8,37 @@ from ml.training.trainers import kinds
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sppo_hard", "apo_zero", "apo_down")
 
 
-class ConfigError(ValueError):
-    """A setting that cannot work; `field` names it."""
+# What a setting must be, per rule: the English wording here; `ConfigError.rule` and `.params` let a caller
+# word it otherwise (the web layer translates it into the interface language).
+RULES = {
+    "interval": "in {interval}",
+    "range": "{low}..{high}",
+    "choice": "one of {choices}",
+    "integer": "an integer",
+    "at_least": "at least {low}",
+    "names": "a non-empty list of module names",
+}
 
-    def __init__(self, field_name: str, message: str):
+
+class ConfigError(ValueError):
+    """A setting that cannot work; `field` names it. `rule` (a key of RULES, "unknown" for an unknown
+    setting, "" otherwise) and `params` (what the rule needs, `value` the refused value's repr, `known`
+    the known settings) say why in data, for callers that word the message themselves."""
+
+    def __init__(self, field_name: str, message: str, *, rule: str = "", params: dict[str, str] | None = None):
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
         self.message = message
+        self.rule = rule
+        self.params = dict(params or {})
+
+    @classmethod
+    def broken(cls, field_name: str, rule: str, value: object, **params: str) -> "ConfigError":
+        """The field's value breaks `rule` (a key of RULES)."""
+        expected = RULES[rule].format(**params)
+        return cls(
+            field_name, f"must be {expected} (got {value!r})", rule=rule, params={**params, "value": repr(value)}
+        )
 
 
 @dataclass
@@ -43,7 +67,8 @@ class Hyperparameters:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(sorted(known))}")
+            names = ", ".join(sorted(known))
+            raise ConfigError(unknown[0], f"unknown setting; known: {names}", rule="unknown", params={"known": names})
         try:
             hp = cls(**values)
         except TypeError as exc:
@@ -52,36 +77,69 @@ class Hyperparameters:
         return hp
 
     def check(self) -> None:
-        rules = [
-            ("learning_rate", isinstance(self.learning_rate, int | float) and 0 < self.learning_rate <= 1, "in (0, 1]"),
-            ("epochs", isinstance(self.epochs, int | float) and 0 < self.epochs <= 100, "in (0, 100]"),
-            ("max_steps", _int(self.max_steps) and 0 <= self.max_steps <= 1_000_000, "0..1,000,000"),
-            ("batch_size", _int(self.batch_size) and 1 <= self.batch_size <= 256, "1..256"),
+        # (field, passes, rule, the rule's parameters)
+        rules: list[tuple[str, object, str, dict[str, str]]] = [
+            (
+                "learning_rate",
+                isinstance(self.learning_rate, int | float) and 0 < self.learning_rate <= 1,
+                "interval",
+                {"interval": "(0, 1]"},
+            ),
+            (
+                "epochs",
+                isinstance(self.epochs, int | float) and 0 < self.epochs <= 100,
+                "interval",
+                {"interval": "(0, 100]"},
+            ),
+            (
+                "max_steps",
+                _int(self.max_steps) and 0 <= self.max_steps <= 1_000_000,
+                "range",
+                {"low": "0", "high": "1,000,000"},
+            ),
+            ("batch_size", _int(self.batch_size) and 1 <= self.batch_size <= 256, "range", {"low": "1", "high": "256"}),
             (
                 "gradient_accumulation",
                 _int(self.gradient_accumulation) and 1 <= self.gradient_accumulation <= 256,
-                "1..256",
+                "range",
+                {"low": "1", "high": "256"},
             ),
-            ("max_length", _int(self.max_length) and 16 <= self.max_length <= 32768, "16..32768"),
-            ("beta", isinstance(self.beta, int | float) and 0 < self.beta <= 10, "in (0, 10]"),
-            ("loss_type", self.loss_type in DPO_LOSSES, f"one of {', '.join(DPO_LOSSES)}"),
-            ("lora_r", _int(self.lora_r) and 1 <= self.lora_r <= 512, "1..512"),
-            ("lora_alpha", _int(self.lora_alpha) and 1 <= self.lora_alpha <= 4096, "1..4096"),
-            ("lora_dropout", isinstance(self.lora_dropout, int | float) and 0 <= self.lora_dropout < 1, "in [0, 1)"),
+            (
+                "max_length",
+                _int(self.max_length) and 16 <= self.max_length <= 32768,
+                "range",
+                {"low": "16", "high": "32768"},
+            ),
+            ("beta", isinstance(self.beta, int | float) and 0 < self.beta <= 10, "interval", {"interval": "(0, 10]"}),
+            ("loss_type", self.loss_type in DPO_LOSSES, "choice", {"choices": ", ".join(DPO_LOSSES)}),
+            ("lora_r", _int(self.lora_r) and 1 <= self.lora_r <= 512, "range", {"low": "1", "high": "512"}),
+            (
+                "lora_alpha",
+                _int(self.lora_alpha) and 1 <= self.lora_alpha <= 4096,
+                "range",
+                {"low": "1", "high": "4096"},
+            ),
+            (
+                "lora_dropout",
+                isinstance(self.lora_dropout, int | float) and 0 <= self.lora_dropout < 1,
+                "interval",
+                {"interval": "[0, 1)"},
+            ),
             (
                 "lora_targets",
                 isinstance(self.lora_targets, list)
                 and self.lora_targets
                 and all(isinstance(t, str) and t for t in self.lora_targets),
-                "a non-empty list of module names",
+                "names",
+                {},
             ),
-            ("seed", _int(self.seed), "an integer"),
-            ("save_steps", _int(self.save_steps) and 1 <= self.save_steps, "at least 1"),
-            ("logging_steps", _int(self.logging_steps) and 1 <= self.logging_steps, "at least 1"),
+            ("seed", _int(self.seed), "integer", {}),
+            ("save_steps", _int(self.save_steps) and 1 <= self.save_steps, "at_least", {"low": "1"}),
+            ("logging_steps", _int(self.logging_steps) and 1 <= self.logging_steps, "at_least", {"low": "1"}),
         ]
-        for name, ok, expected in rules:
+        for name, ok, rule, params in rules:
             if not ok:
-                raise ConfigError(name, f"must be {expected} (got {getattr(self, name)!r})")
+                raise ConfigError.broken(name, rule, getattr(self, name), **params)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,4 +160,4 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in kinds():
-            raise ConfigError("kind", f"must be one of {', '.join(kinds())}")
+            raise ConfigError.broken("kind", "choice", self.kind, choices=", ".join(kinds()))

@@ -38,8 +38,9 @@
     showParentPrompt();
   }
 
-  // "hyperparameters.learning_rate: must be in (0, 1]" → "Learning rate: must be in (0, 1]", the field
-  // named as its label reads, and the field marked and focused.
+  // The server names a setting as the form labels it, in the interface language ("Learning rate: must be
+  // in (0, 1] (got 2)"); a message that starts with the setting's path instead ("hyperparameters.warmup: ...")
+  // gets the label put in. Either way the field is marked and focused.
   function fieldMessage(error) {
     form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
     const path = error.data && error.data.field;
@@ -50,7 +51,7 @@
     input.setAttribute("aria-invalid", "true");
     input.focus();
     const detail = error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message;
-    return name ? `${name}: ${detail}` : error.message;
+    return name && detail !== error.message ? `${name}: ${detail}` : error.message;
   }
 
   form.addEventListener("submit", async (event) => {

@@ -150,3 +150,31 @@ def test_a_burst_beyond_the_queue_is_turned_away_while_the_site_keeps_answering(
     # model and generating, and were refused at once instead of piling up.
     assert outcomes.count("answered") == 3, outcomes
     assert all("queue is full" in o.lower() for o in outcomes if o != "answered"), outcomes
+
+
+@pytest.mark.browser
+def test_a_german_browser_gets_the_arena_in_german(servers, browser_page):
+    """Gradio's page shows the labels from the German catalogue to a browser set to German, and what the
+    server says (here the refusal of an empty prompt) is German too."""
+    from django.utils import translation
+
+    from tests.e2e.conftest import csp_violations
+
+    server = servers.start()
+    context = browser_page.context.browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    violations = csp_violations(page)
+    page.goto(f"{server.url}/arena/")
+    with translation.override("de"):
+        send, prompt_label = translation.gettext("Send"), translation.gettext("Your prompt (any language)")
+        leaderboard = translation.gettext("Leaderboard")
+        refused = translation.gettext("Write a prompt first.")
+    assert send == "Senden" and prompt_label != "Your prompt (any language)"
+    page.locator("#send").wait_for(timeout=60_000)
+    page.locator(f"#send:has-text('{send}')").wait_for(timeout=10_000)
+    assert prompt_label in page.locator("#prompt").inner_text()
+    assert page.get_by_role("tab", name=leaderboard).count() == 1
+    page.click("#send")  # no prompt: the server refuses in the visitor's language
+    page.get_by_text(refused).first.wait_for(timeout=30_000)
+    context.close()
+    assert not violations, violations

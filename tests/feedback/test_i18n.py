@@ -184,3 +184,93 @@ def test_the_scripts_strings_come_from_the_catalogue(pseudo_locale, db):
         ["grep", "-rnE", literal, str(static), "--include=*.js", "--exclude-dir=vendor"], capture_output=True, text=True
     ).stdout
     assert found == "", found
+
+
+# --- API errors speak the request's language ----------------------------------------------------------
+
+
+def translated(language: str, message: str, params: dict | None = None) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        text = translation.gettext(message)
+    return text % params if params is not None else text
+
+
+def test_a_service_error_in_an_api_answer_is_in_the_requests_language(api, annotator):
+    _, tasks = campaign_with_tasks(n_tasks=1)
+    body = {"ranking": [[0], [1], [1, 2]]}
+    url = f"/api/v1/tasks/{tasks[0].pk}/annotations/"
+    message = "'%(where)s' ranks response(s) %(repeated)s more than once"
+    params = {"where": "ranking", "repeated": [1]}
+    german = api(annotator).post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    assert german.status_code == 400
+    assert german.json()["detail"] == translated("de", message, params) != message % params
+    english = api(annotator).post(url, body, format="json")
+    assert english.json()["detail"] == message % params
+
+
+def test_a_conflict_is_in_spanish_and_a_content_error_in_arabic(api, annotator, staff):
+    _, tasks = campaign_with_tasks(n_tasks=1)
+    client = api(annotator)
+    url = f"/api/v1/tasks/{tasks[0].pk}/annotations/"
+    assert client.post(url, {"ranking": [[0], [1], [2]]}, format="json").status_code == 201
+    conflict = client.post(url, {"ranking": [[2], [1], [0]]}, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    message = "You have already submitted a different ranking for this task."
+    assert conflict.status_code == 409 and conflict.json()["detail"] == translated("es", message) != message
+    empty = api(staff).post(
+        "/api/v1/prompts/", {"content": " ", "language": "en"}, format="json", HTTP_ACCEPT_LANGUAGE="ar"
+    )
+    assert empty.status_code == 400
+    assert empty.json()["detail"] == translated("ar", "'%(where)s' is empty", {"where": "content"})
+
+
+def test_the_language_cookie_and_the_permission_messages(api, annotator):
+    client = api(annotator)
+    client.cookies["django_language"] = "zh-hans"
+    refused = client.get("/api/v1/transfers/")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == translated("zh-hans", "Only staff can do this.") != "Only staff can do this."
+    missing = client.post("/api/v1/tasks/999999/skip/", {}, format="json")
+    message = "No such task, or it is not in your languages."
+    assert missing.status_code == 404 and missing.json()["detail"] == translated("zh-hans", message)
+
+
+def test_a_refused_hyperparameter_is_named_as_the_launch_form_labels_it(api, staff):
+    from webapp.modelstore.models import ModelVariant, VariantStatus
+
+    ModelVariant.objects.create(name="i18n-base", kind="base", path="base/i18n-base", status=VariantStatus.READY)
+    body = {"kind": "dpo", "parent": "i18n-base", "hyperparameters": {"learning_rate": 2}}
+    reply = api(staff).post("/api/v1/training-jobs/", body, format="json", HTTP_ACCEPT_LANGUAGE="de")
+    assert reply.status_code == 400 and reply.json()["field"] == "hyperparameters.learning_rate"
+    problem = translated("de", "must be in %(interval)s (got %(value)s)", {"interval": "(0, 1]", "value": "2"})
+    label = translated("de", "Learning rate")  # the launch form's label (templates/training/jobs.html)
+    expected = translated("de", "%(field)s: %(problem)s", {"field": label, "problem": problem})
+    assert reply.json()["detail"] == expected == "Lernrate: muss in (0, 1] liegen (erhalten: 2)"
+    body["hyperparameters"] = {"batch_size": 0}
+    spanish = api(staff).post("/api/v1/training-jobs/", body, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    problem = translated("es", "must be %(low)s..%(high)s (got %(value)s)", {"low": "1", "high": "256", "value": "0"})
+    expected = translated("es", "%(field)s: %(problem)s", {"field": translated("es", "Batch size"), "problem": problem})
+    assert spanish.json()["detail"] == expected and spanish.json()["detail"].startswith("Tamaño de lote: ")
+    english = api(staff).post("/api/v1/training-jobs/", body, format="json").json()["detail"]
+    assert english == "Batch size: must be 1..256 (got 0)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_job_reports_its_bad_lines_in_the_language_of_whoever_started_it(api, staff, tmp_path):
+    from webapp.feedback.models import TransferJob
+    from webapp.feedback.services.transfers import transfer_run
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"prompt": "Hi", "chosen": "A", "rejected": "A", "language": "en"}\n', encoding="utf-8")
+    with path.open("rb") as handle:
+        reply = api(staff).post(
+            "/api/v1/transfers/import/", {"file": handle}, format="multipart", HTTP_ACCEPT_LANGUAGE="de"
+        )
+    assert reply.status_code == 202, reply.content
+    transfer_run(reply.json()["id"])  # the worker: no request, so no language of its own
+    job = TransferJob.objects.get(pk=reply.json()["id"])
+    message = "'chosen' and 'rejected' are the same text (invisible characters aside)"
+    assert job.status == "failed" and job.result["errors"] == [{"line": 1, "error": translated("de", message)}]
+    summary = "%(count)s invalid line(s); nothing was imported (use --skip-invalid to import the rest):"
+    assert job.error.startswith(translated("de", summary, {"count": 1}))

@@ -1,5 +1,6 @@
 """REST API of the arena (thin): the public leaderboard, and staff exclusion of a client's votes."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -41,7 +42,7 @@ class LeaderboardView(APIView):
         if language:
             language = canonical_tag(language)
             if not Language.objects.filter(code=language).exists():
-                raise ApplicationError(f"Unknown language {language!r}.")
+                raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language)})
         rows = selectors.leaderboard(language or None)
         return Reply(ArenaLeaderboardSerializer({"ratings": rows}).data)
 

@@ -7,29 +7,155 @@ ORM directly. Named endpoints for scripts (`gradio_client.Client("http://host/ar
 `/battle` (prompt, language) streams `(answer A, answer B, language, status)`; `/vote_a`, `/vote_b`,
 `/vote_tie`, `/vote_both_bad` (language) reveal the names; `/side_by_side` (prompt, language,
 model A, model B) and `/side_vote_*`; `/leaderboard` (language) -> `(table, plot)`.
+
+Languages. The Django catalogues (locale/*/LC_MESSAGES/django.po) are the only source of the arena's
+text. The static texts (labels, buttons, tabs, the notice) go to Gradio as a `gr.I18n` mapping built
+from them for every interface language (`arena_translations`); Gradio's page picks the browser's
+language (`navigator.language`: de-AT shows German, zh-CN Simplified Chinese, anything else English).
+What a handler says (status lines, the vote's result, errors, the leaderboard's headers and plot) is
+translated on the server in the visitor's language (`visitor_language`): the site's language cookie when
+the visitor chose one in the site's menu, else the request's Accept-Language, as on Django's pages.
 """
 
 from collections.abc import Iterator
 from html import escape
+from typing import TypeVar
 
 import gradio as gr
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.utils.translation.trans_real import parse_accept_lang_header
+from gradio.i18n import I18nData
 
 from webapp.arena import selectors, services
 from webapp.arena.policy import ArenaPolicyMiddleware
 from webapp.errors import ApplicationError
 
+T = TypeVar("T")
+
 AUTO = "auto"
 ALL = "all"
-DETECT = ("Detect automatically", AUTO)
-EVERY = ("All languages", ALL)
-OUTCOMES = [("a", "A is better"), ("b", "B is better"), ("tie", "Tie"), ("both_bad", "Both are bad")]
-LEADERBOARD_HEADERS = ["rank", "model", "rating", "95% CI", "votes", "lineage"]
-NOTICE = (
-    "**Before you write a prompt:** prompts, answers and votes are kept and may be used to train and "
-    "evaluate models, and may be published as part of a dataset. Do not write personal information. "
-    "Nothing about you is stored except a salted hash of your connection, used to limit abuse."
+# Gradio's name for an interface language where it differs from Django's (its Chinese is zh-CN / zh-TW).
+GRADIO_LOCALES = {"zh-hans": "zh-CN"}
+# The static texts by key; `arena_translations` looks each up in every interface language.
+TEXTS = {
+    "title": gettext_noop("Polyglot Feedback arena"),
+    "intro": gettext_noop("Compare models in your own language; your votes train the next ones."),
+    "notice": gettext_noop(
+        "**Before you write a prompt:** prompts, answers and votes are kept and may be used to train and "
+        "evaluate models, and may be published as part of a dataset. Do not write personal information. "
+        "Nothing about you is stored except a salted hash of your connection, used to limit abuse."
+    ),
+    "battle": gettext_noop("Battle"),
+    "battle_help": gettext_noop(
+        "Two anonymous models answer. Vote for the better answer; their names appear after your vote."
+    ),
+    "side": gettext_noop("Side by side"),
+    "side_help": gettext_noop("Choose two models by name, for example a base model and its adapted version."),
+    "leaderboard": gettext_noop("Leaderboard"),
+    "leaderboard_help": gettext_noop(
+        "Bradley–Terry ratings fitted by maximum likelihood on the Elo scale (400 points = 10:1 odds), "
+        "the base model at 1000; a tie or 'both bad' counts as half a win for each side. Intervals: "
+        "95%% bootstrap (%(rounds)s rounds; they need a few votes per pair, since "
+        "with one vote every round redraws that same vote). Votes cast after a model named itself, and "
+        "side-by-side votes, are not counted. Staff: statistics and exclusions at "
+        "[/arena-stats/](/arena-stats/)."
+    ),
+    "prompt": gettext_noop("Your prompt (any language)"),
+    "language": gettext_noop("Language"),
+    "send": gettext_noop("Send"),
+    "model_a": gettext_noop("Model A"),
+    "model_b": gettext_noop("Model B"),
+    "detect": gettext_noop("Detect automatically"),
+    "every": gettext_noop("All languages"),
+    "vote_a": gettext_noop("A is better"),
+    "vote_b": gettext_noop("B is better"),
+    "vote_tie": gettext_noop("Tie"),
+    "vote_both_bad": gettext_noop("Both are bad"),
+}
+# Filled in when the mapping is built (the same values in every language).
+TEXT_PARAMS = {"leaderboard_help": lambda: {"rounds": settings.ARENA_BOOTSTRAP_ROUNDS}}
+# The leaderboard's column headers, translated per request (they are part of the table's value).
+LEADERBOARD_HEADERS = [
+    gettext_noop("rank"),
+    gettext_noop("model"),
+    gettext_noop("rating"),
+    gettext_noop("95% CI"),
+    gettext_noop("votes"),
+    gettext_noop("lineage"),
+]
+OUTCOMES = ["a", "b", "tie", "both_bad"]
+# Gradio's page sets <html lang> to the language it shows; the right-to-left ones (Arabic) are laid out so,
+# the Markdown texts included (Gradio marks them dir="ltr").
+RTL_CSS = " ".join(
+    f":lang({GRADIO_LOCALES.get(code, code)}) .gradio-container, :lang({GRADIO_LOCALES.get(code, code)}) "
+    ".gradio-container .prose { direction: rtl; }"
+    for code, _name in settings.LANGUAGES
+    if translation.get_language_info(code)["bidi"]
 )
+
+I18N = gr.I18n()  # only hands out keys; the translations go to the mounted app (mount_arena)
+
+
+def text(key: str) -> I18nData:
+    """A static text, shown by Gradio's page in the browser's language."""
+    if key not in TEXTS and key != "heading":  # the heading is made of the title and the intro
+        raise KeyError(key)
+    return I18N(key)
+
+
+def arena_translations() -> dict[str, dict[str, str]]:
+    """Gradio locale -> key -> text, for every interface language, looked up in the Django catalogues."""
+    mapping = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts = {key: _(message) for key, message in TEXTS.items()}
+            for key, params in TEXT_PARAMS.items():
+                texts[key] = texts[key] % params()
+            texts["heading"] = f"# {texts['title']}\n{texts['intro']}"
+        mapping[GRADIO_LOCALES.get(code, code)] = texts
+    return mapping
+
+
+def arena_i18n() -> gr.I18n:
+    return gr.I18n(**arena_translations())
+
+
+def visitor_language(request: gr.Request | None) -> str:
+    """The interface language for this visitor: Django's language cookie, else the best match in the
+    Accept-Language header, else LANGUAGE_CODE (Django's own order, without the URL prefix we do not use)."""
+    if request is None:
+        return settings.LANGUAGE_CODE
+    cookies = getattr(request, "cookies", None) or {}
+    headers = getattr(request, "headers", None) or {}
+    wanted = [cookies.get(settings.LANGUAGE_COOKIE_NAME) or ""]
+    wanted += [code for code, _quality in parse_accept_lang_header(headers.get("accept-language", "") or "")]
+    for code in wanted:
+        if code and code != "*":
+            try:
+                return translation.get_supported_language_variant(code)
+            except LookupError:
+                continue
+    return settings.LANGUAGE_CODE
+
+
+def _steps(items: Iterator[T], language: str) -> Iterator[T]:
+    """Each step of `items` in `language`. Gradio may run every step of a generator handler on another worker
+    thread, and Django's active language belongs to a thread, so no translation.override may span a yield."""
+    try:
+        while True:
+            with translation.override(language):
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+            yield item
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()  # a visitor who left: the stream abandons its battle
 
 
 def client_hash(request: gr.Request) -> str:
@@ -40,7 +166,7 @@ def client_hash(request: gr.Request) -> str:
     return services.client_hash_for(address)
 
 
-def language_choices(*, first: tuple[str, str]) -> list[tuple[str, str]]:
+def language_choices(*, first: tuple[I18nData, str]) -> list[tuple[I18nData | str, str]]:
     return [first] + [(f"{language.name} ({language.code})", language.code) for language in selectors.arena_languages()]
 
 
@@ -61,39 +187,46 @@ def start_side_by_side(prompt: str, language: str, model_a: str, model_b: str, r
 
 
 def _stream(prompt, language, names, request) -> Iterator[tuple]:
+    speaks = visitor_language(request)
     try:
-        battle = services.battle_start(
-            prompt=prompt,
-            client_hash=client_hash(request),
-            language_code=None if language in (AUTO, None, "") else language,
-            variant_names=names,
-        )
+        with translation.override(speaks):
+            battle = services.battle_start(
+                prompt=prompt,
+                client_hash=client_hash(request),
+                language_code=None if language in (AUTO, None, "") else language,
+                variant_names=names,
+            )
+            generating, complete = _("Generating…"), _("Both answers are complete: which one is better?")
         token = str(battle.token)
         shown = battle.language_id  # the detected language, for the visitor to correct before voting
-        for text_a, text_b in services.battle_stream(battle):
-            yield text_a, text_b, token, shown, "Generating…"
+        for text_a, text_b in _steps(services.battle_stream(battle), speaks):
+            yield text_a, text_b, token, shown, generating
     except ApplicationError as exc:
         raise gr.Error(exc.message) from None
-    yield text_a, text_b, token, shown, "Both answers are complete: which one is better?"
+    yield text_a, text_b, token, shown, complete
 
 
 def cast_vote(outcome: str, token: str, language: str, request: gr.Request) -> str:
-    if not token:
-        raise gr.Error("Start a battle first.")
-    try:
-        vote = services.vote_cast(
-            token=token,
-            outcome=outcome,
-            client_hash=client_hash(request),
-            language_code=None if language in (AUTO, None, "") else language,
-        )
-    except ApplicationError as exc:
-        raise gr.Error(exc.message) from None
-    reveal = f"Model A was **{vote.variant_a.name}**, model B was **{vote.variant_b.name}**."
-    note = ""
-    if vote.identity_revealed and vote.battle.mode == "anonymous":
-        note = " An answer named its model, so this vote is kept as data but left out of the ratings."
-    return f"Thanks, your vote is recorded. {reveal}{note}"
+    with translation.override(visitor_language(request)):
+        if not token:
+            raise gr.Error(_("Start a battle first."))
+        try:
+            vote = services.vote_cast(
+                token=token,
+                outcome=outcome,
+                client_hash=client_hash(request),
+                language_code=None if language in (AUTO, None, "") else language,
+            )
+        except ApplicationError as exc:
+            raise gr.Error(exc.message) from None
+        said = [
+            _("Thanks, your vote is recorded."),
+            _("Model A was **%(model_a)s**, model B was **%(model_b)s**.")
+            % {"model_a": vote.variant_a.name, "model_b": vote.variant_b.name},
+        ]
+        if vote.identity_revealed and vote.battle.mode == "anonymous":
+            said.append(_("An answer named its model, so this vote is kept as data but left out of the ratings."))
+        return " ".join(said)
 
 
 def _voter(outcome: str):
@@ -103,7 +236,8 @@ def _voter(outcome: str):
     return vote
 
 
-def show_leaderboard(language: str) -> tuple[list[list], str]:
+def show_leaderboard(language: str, request: gr.Request | None = None) -> tuple[dict, str]:
+    """The table (with headers in the visitor's language) and the ratings plot."""
     rows = selectors.leaderboard_with_lineage(None if language in (ALL, None, "") else language)
     table = [
         [
@@ -116,13 +250,14 @@ def show_leaderboard(language: str) -> tuple[list[list], str]:
         ]
         for rank, row in enumerate(rows, start=1)
     ]
-    return table, ratings_plot(rows)
+    with translation.override(visitor_language(request)):
+        return {"headers": [_(header) for header in LEADERBOARD_HEADERS], "data": table}, ratings_plot(rows)
 
 
 def ratings_plot(rows: list[dict]) -> str:
     """Ratings with their 95% intervals as an inline SVG (no plotting library needed)."""
     if not rows:
-        return "<p>No votes yet in this language.</p>"
+        return "<p>" + escape(_("No votes yet in this language.")) + "</p>"
     low = min(row["ci_low"] for row in rows)
     high = max(row["ci_high"] for row in rows)
     span = max(high - low, 1.0)
@@ -146,19 +281,20 @@ def ratings_plot(rows: list[dict]) -> str:
         f'<text x="{left}" y="{height - 2}" font-size="11">{low:.0f}</text>'
         f'<text x="{width - 20}" y="{height - 2}" text-anchor="end" font-size="11">{high:.0f}</text>'
     )
+    label = escape(_("Ratings and intervals (95%)"), quote=True)
     return (
-        f'<svg role="img" aria-label="Ratings with 95% intervals" viewBox="0 0 {width} {height}" '
+        f'<svg role="img" aria-label="{label}" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px">{"".join(parts)}{axis}</svg>'
     )
 
 
 def refresh_choices():
-    languages = language_choices(first=DETECT)
+    languages = language_choices(first=(text("detect"), AUTO))
     models = model_choices()
     return (
         gr.update(choices=languages),
         gr.update(choices=languages),
-        gr.update(choices=language_choices(first=EVERY)),
+        gr.update(choices=language_choices(first=(text("every"), ALL))),
         gr.update(choices=models),
         gr.update(choices=models),
     )
@@ -176,7 +312,7 @@ def _votes_disabled() -> list:
 
 
 def _vote_events(prefix: str, buttons: list[gr.Button], token: gr.State, language: gr.Dropdown, result) -> None:
-    for (outcome, _label), button in zip(OUTCOMES, buttons, strict=True):
+    for outcome, button in zip(OUTCOMES, buttons, strict=True):
         button.click(
             _voter(outcome),
             [token, language],
@@ -192,52 +328,64 @@ def _conversation(prefix: str, with_models: bool):
     if with_models:
         with gr.Row():
             models = [
-                gr.Dropdown(label=f"Model {side}", allow_custom_value=True, elem_id=f"{prefix}model-{side.lower()}")
+                gr.Dropdown(
+                    label=text(f"model_{side.lower()}"),
+                    allow_custom_value=True,
+                    elem_id=f"{prefix}model-{side.lower()}",
+                )
                 for side in "AB"
             ]
     with gr.Row():
         prompt = gr.Textbox(
-            label="Your prompt (any language)",
+            label=text("prompt"),
             lines=3,
             max_length=settings.ARENA_PROMPT_MAX_CHARS,
             scale=4,
             elem_id=f"{prefix}prompt",
         )
         language = gr.Dropdown(
-            label="Language",
-            choices=[DETECT],
+            label=text("language"),
+            choices=[(text("detect"), AUTO)],
             value=AUTO,
             allow_custom_value=True,
             scale=1,
             elem_id=f"{prefix}language",
         )
-    send = gr.Button("Send", variant="primary", elem_id=f"{prefix}send")
+    send = gr.Button(text("send"), variant="primary", elem_id=f"{prefix}send")
     with gr.Row():
         answers = [
-            gr.Textbox(label=f"Model {side}", lines=10, interactive=False, elem_id=f"{prefix}answer-{side.lower()}")
+            gr.Textbox(
+                label=text(f"model_{side.lower()}"),
+                lines=10,
+                interactive=False,
+                elem_id=f"{prefix}answer-{side.lower()}",
+            )
             for side in "AB"
         ]
     status = gr.Markdown(elem_id=f"{prefix}status")
     with gr.Row():
-        buttons = [gr.Button(label, interactive=False, elem_id=f"{prefix}vote-{o}") for o, label in OUTCOMES]
+        buttons = [gr.Button(text(f"vote_{o}"), interactive=False, elem_id=f"{prefix}vote-{o}") for o in OUTCOMES]
     result = gr.Markdown(elem_id=f"{prefix}result")
     _vote_events(prefix, buttons, token, language, result)
     return prompt, language, models, send, answers, token, status, result, buttons
 
 
 def build_arena() -> gr.Blocks:
+    # The browser tab's title stays as it is: Gradio's page does not translate a title (it would show the key).
     with gr.Blocks(title="Polyglot Feedback arena", analytics_enabled=False) as blocks:
-        gr.Markdown("# Polyglot Feedback arena\nCompare models in your own language; your votes train the next ones.")
-        gr.Markdown(NOTICE, elem_id="data-notice")
-        with gr.Tab("Battle", id="battle"):
-            gr.Markdown("Two anonymous models answer. Vote for the better answer; their names appear after your vote.")
-            prompt, language, _, send, answers, token, status, result, buttons = _conversation("", with_models=False)
+        gr.Markdown(text("heading"))
+        gr.Markdown(text("notice"), elem_id="data-notice")
+        with gr.Tab(text("battle"), id="battle"):
+            gr.Markdown(text("battle_help"))
+            prompt, language, _models, send, answers, token, status, result, buttons = _conversation(
+                "", with_models=False
+            )
             send.click(_votes_disabled, None, buttons, api_visibility="private").then(
                 start_battle, [prompt, language], [*answers, token, language, status], api_name="battle"
             ).then(_votes_enabled, [token], buttons, api_visibility="private")
-        with gr.Tab("Side by side", id="side"):
-            gr.Markdown("Choose two models by name, for example a base model and its adapted version.")
-            s_prompt, s_language, models, s_send, s_answers, s_token, s_status, _, s_buttons = _conversation(
+        with gr.Tab(text("side"), id="side"):
+            gr.Markdown(text("side_help"))
+            s_prompt, s_language, models, s_send, s_answers, s_token, s_status, _result, s_buttons = _conversation(
                 "side-", with_models=True
             )
             s_send.click(_votes_disabled, None, s_buttons, api_visibility="private").then(
@@ -246,17 +394,14 @@ def build_arena() -> gr.Blocks:
                 [*s_answers, s_token, s_language, s_status],
                 api_name="side_by_side",
             ).then(_votes_enabled, [s_token], s_buttons, api_visibility="private")
-        with gr.Tab("Leaderboard", id="leaderboard") as board_tab:
-            gr.Markdown(
-                "Bradley–Terry ratings fitted by maximum likelihood on the Elo scale (400 points = 10:1 odds), "
-                "the base model at 1000; a tie or 'both bad' counts as half a win for each side. Intervals: "
-                f"95% bootstrap ({settings.ARENA_BOOTSTRAP_ROUNDS} rounds; they need a few votes per pair, since "
-                "with one vote every round redraws that same vote). Votes cast after a model named itself, and "
-                "side-by-side votes, are not counted. Staff: statistics and exclusions at "
-                "[/arena-stats/](/arena-stats/)."
-            )
+        with gr.Tab(text("leaderboard"), id="leaderboard") as board_tab:
+            gr.Markdown(text("leaderboard_help"))
             board_language = gr.Dropdown(
-                label="Language", choices=[EVERY], value=ALL, allow_custom_value=True, elem_id="board-language"
+                label=text("language"),
+                choices=[(text("every"), ALL)],
+                value=ALL,
+                allow_custom_value=True,
+                elem_id="board-language",
             )
             table = gr.Dataframe(headers=LEADERBOARD_HEADERS, interactive=False, elem_id="board-table")
             plot = gr.HTML(elem_id="board-plot")
@@ -272,6 +417,7 @@ def build_arena() -> gr.Blocks:
 
 
 def mount_arena(app, *, path: str) -> None:
-    """Mount the arena on the FastAPI root, with its Content-Security-Policy; the caller mounts Django after it."""
-    gr.mount_gradio_app(app, build_arena(), path=path, footer_links=[])
+    """Mount the arena on the FastAPI root, with its Content-Security-Policy and its texts in every interface
+    language; the caller mounts Django after it."""
+    gr.mount_gradio_app(app, build_arena(), path=path, footer_links=[], i18n=arena_i18n(), css=RTL_CSS)
     app.add_middleware(ArenaPolicyMiddleware, prefix=path)

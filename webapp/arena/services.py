@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import status
 
 from ml.llm.params import GenerationParams, VariantRef
@@ -92,9 +93,12 @@ def rate_limit_take(*, client_hash: str, action: str, now: datetime | None = Non
         except IntegrityError:
             if counters.filter(count__lt=limit).update(count=F("count") + 1):
                 return
-    noun = "answers" if action == CounterAction.GENERATE else "votes"
     minutes = max(1, round((start.timestamp() + window - now.timestamp()) / 60))
-    raise RateLimited(f"Too many {noun} from your connection: at most {limit}. Try again in {minutes} min.")
+    if action == CounterAction.GENERATE:
+        message = _("Too many answers from your connection: at most %(limit)s. Try again in %(minutes)s min.")
+    else:
+        message = _("Too many votes from your connection: at most %(limit)s. Try again in %(minutes)s min.")
+    raise RateLimited(message % {"limit": limit, "minutes": minutes})
 
 
 def _limit(action: str) -> int:
@@ -110,8 +114,8 @@ def client_exclude(*, client_hash: str, reason: str = "", by: User | None = None
     """Leave a client's votes out of ratings, exports and training (their preference records are
     soft-deleted, which every preference selector honours); later votes are excluded too."""
     if not CLIENT_HASH.fullmatch(client_hash or ""):
-        raise ApplicationError("A client is named by its 64-character hash, as listed on the statistics page.")
-    excluded, _ = ExcludedClient.objects.get_or_create(
+        raise ApplicationError(_("A client is named by its 64-character hash, as listed on the statistics page."))
+    excluded, _created = ExcludedClient.objects.get_or_create(
         client_hash=client_hash, defaults={"reason": reason[:500], "excluded_by": by}
     )
     votes = Vote.objects.filter(client_hash=client_hash, excluded=False)
@@ -124,9 +128,9 @@ def client_exclude(*, client_hash: str, reason: str = "", by: User | None = None
 @transaction.atomic
 def client_include(*, client_hash: str) -> int:
     """Undo an exclusion: the client's votes count again. Returns how many were restored."""
-    deleted, _ = ExcludedClient.objects.filter(client_hash=client_hash).delete()
+    deleted, _counts = ExcludedClient.objects.filter(client_hash=client_hash).delete()
     if not deleted:
-        raise NotFound("That client is not excluded.")
+        raise NotFound(_("That client is not excluded."))
     votes = Vote.objects.filter(client_hash=client_hash, excluded=True)
     PreferenceRecord.objects.filter(arena_vote__in=votes).update(deleted_at=None)
     restored = votes.update(excluded=False)
@@ -140,15 +144,16 @@ def client_include(*, client_hash: str) -> int:
 def prompt_check(prompt: str) -> str:
     prompt = (prompt or "").strip()
     if is_blank(prompt):  # whitespace or invisible characters only (zero-width space, ...)
-        raise ApplicationError("Write a prompt first.")
+        raise ApplicationError(_("Write a prompt first."))
     if len(prompt) > settings.ARENA_PROMPT_MAX_CHARS:
         raise ApplicationError(
-            f"The prompt is {len(prompt)} characters long; the limit is {settings.ARENA_PROMPT_MAX_CHARS}."
+            _("The prompt is %(length)s characters long; the limit is %(limit)s.")
+            % {"length": len(prompt), "limit": settings.ARENA_PROMPT_MAX_CHARS}
         )
     lowered = prompt.casefold()
     for term in BlockedTerm.objects.values_list("term", flat=True):
         if term.casefold() in lowered:
-            raise ApplicationError("This prompt cannot be used in the arena.")
+            raise ApplicationError(_("This prompt cannot be used in the arena."))
     return prompt
 
 
@@ -160,7 +165,10 @@ def battle_language(*, prompt: str, code: str | None) -> tuple[Language, str]:
         try:
             return Language.objects.get(code=canonical_tag(code)), detected
         except Language.DoesNotExist:
-            raise ApplicationError(f"Unknown language {code!r}; choose one of {', '.join(known)}.") from None
+            raise ApplicationError(
+                _("Unknown language %(code)s; choose one of %(choices)s.")
+                % {"code": repr(code), "choices": ", ".join(known)}
+            ) from None
     if detected:
         return Language.objects.get(code=detected), detected
     return language_get_or_create(settings.ARENA_DEFAULT_LANGUAGE), detected
@@ -170,7 +178,7 @@ def battle_pair(*, language: Language, rng: np.random.Generator | None = None) -
     """Two enrolled variants, drawn where the language's ratings are least certain (sampling.py)."""
     variants = {v.pk: v for v in selectors.enrolled_variants()}
     if len(variants) < 2:
-        raise ApplicationError("The arena needs at least two enrolled models; none can battle right now.")
+        raise ApplicationError(_("The arena needs at least two enrolled models; none can battle right now."))
     fit = selectors.rating_fit(language.code)
     variances = sampling.difference_variances(
         list(variants), fit.variant_ids, fit.covariance, unrated=1 / selectors.RATING_L2
@@ -181,13 +189,13 @@ def battle_pair(*, language: Language, rng: np.random.Generator | None = None) -
 
 def named_pair(*, name_a: str, name_b: str) -> tuple[ModelVariant, ModelVariant]:
     if not name_a or not name_b:
-        raise ApplicationError("Choose two models.")
+        raise ApplicationError(_("Choose two models."))
     if name_a == name_b:
-        raise ApplicationError("Choose two different models.")
+        raise ApplicationError(_("Choose two different models."))
     variants = {v.name: v for v in selectors.enrolled_variants()}
     missing = [name for name in (name_a, name_b) if name not in variants]
     if missing:
-        raise ApplicationError(f"Not an arena model: {', '.join(missing)}.")
+        raise ApplicationError(_("Not an arena model: %(names)s.") % {"names": ", ".join(missing)})
     return variants[name_a], variants[name_b]
 
 
@@ -254,7 +262,7 @@ def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:
     if failures:
         logger.error("battle %s: generation failed", battle.pk, exc_info=failures[0])
         battle_fail(battle, f"{type(failures[0]).__name__}: {failures[0]}")
-        raise ApplicationError("A model failed to answer; please try again.")
+        raise ApplicationError(_("A model failed to answer; please try again."))
     battle_finish(battle, *shown)
 
 
@@ -350,14 +358,14 @@ def vote_cast(*, token: str, outcome: str, client_hash: str, language_code: str 
     """Record the vote on a finished battle: a preference record (source `arena`) and the arena's
     own row. One vote per battle, only by the client that started it."""
     if outcome not in OUTCOMES:
-        raise ApplicationError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
+        raise ApplicationError(_("outcome must be one of %(choices)s") % {"choices": ", ".join(sorted(OUTCOMES))})
     battle = _battle_for_vote(token, client_hash)
     language: Language | None
     language = battle.language
     if language_code and canonical_tag(language_code) != language.code:
         language = Language.objects.filter(code=canonical_tag(language_code)).first()
         if language is None:
-            raise ApplicationError(f"Unknown language {language_code!r}.")
+            raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language_code)})
     rate_limit_take(client_hash=client_hash, action=CounterAction.VOTE)
     return _vote_store(battle, outcome, language)
 
@@ -365,13 +373,13 @@ def vote_cast(*, token: str, outcome: str, client_hash: str, language_code: str 
 def _battle_for_vote(token: str, client_hash: str) -> Battle:
     battle = Battle.objects.select_related("variant_a", "variant_b", "language").filter(token=token).first()
     if battle is None or battle.client_hash != client_hash:
-        raise NotFound("No such battle; start a new one.")
+        raise NotFound(_("No such battle; start a new one."))
     if battle.status == BattleStatus.VOTED:
-        raise Conflict("This battle already has a vote; start a new one.")
+        raise Conflict(_("This battle already has a vote; start a new one."))
     if battle.status in (BattleStatus.FAILED, BattleStatus.ABANDONED):
-        raise Conflict("This battle did not finish; start a new one.")
+        raise Conflict(_("This battle did not finish; start a new one."))
     if battle.status != BattleStatus.READY:
-        raise ApplicationError("Wait until both answers are complete before voting.")
+        raise ApplicationError(_("Wait until both answers are complete before voting."))
     return battle
 
 
@@ -380,7 +388,7 @@ def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
     # The conditional UPDATE claims the battle: of two racing votes, one changes the row, the other
     # finds nothing to change (and Vote.battle's uniqueness would stop it anyway).
     if not Battle.objects.filter(pk=battle.pk, status=BattleStatus.READY).update(status=BattleStatus.VOTED):
-        raise Conflict("This battle already has a vote; start a new one.")
+        raise Conflict(_("This battle already has a vote; start a new one."))
     revealed = battle.mode == BattleMode.NAMED or identity_revealed(battle)
     excluded = ExcludedClient.objects.filter(client_hash=battle.client_hash).exists()
     record = PreferenceRecord.objects.create(

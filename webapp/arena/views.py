@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from webapp.arena import selectors, services
@@ -16,10 +17,12 @@ def stats_page(request):
         try:
             if request.POST.get("action") == "include":
                 services.client_include(client_hash=client)
-                messages.success(request, f"Client {client[:12]}… counts again.")
+                messages.success(request, _("Client %(client)s… counts again.") % {"client": client[:12]})
             else:
                 services.client_exclude(client_hash=client, reason=request.POST.get("reason", ""), by=request.user)
-                messages.success(request, f"Client {client[:12]}… excluded; their votes no longer count.")
+                messages.success(
+                    request, _("Client %(client)s… excluded; their votes no longer count.") % {"client": client[:12]}
+                )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("arena-stats")

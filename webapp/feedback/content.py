@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.safejson import MAX_DEPTH, depth_message, too_deep
@@ -30,30 +31,37 @@ def validate_content(value: Any, field: str) -> str | list[dict]:
         return value
     if isinstance(value, list):
         if not value:
-            raise InvalidContent(f"'{field}' is an empty message list")
+            raise InvalidContent(_("'%(where)s' is an empty message list") % {"where": field})
         for i, message in enumerate(value):
             where = f"{field}[{i}]"
             if not isinstance(message, dict):
-                raise InvalidContent(f"'{where}' must be an object with 'role' and 'content'")
+                raise InvalidContent(_("'%(where)s' must be an object with 'role' and 'content'") % {"where": where})
             role = message.get("role")
             if not isinstance(role, str) or role not in ROLES:  # a list or object here is not hashable
-                raise InvalidContent(f"'{where}.role' must be one of {sorted(ROLES)}")
+                raise InvalidContent(
+                    _("'%(where)s' must be one of %(choices)s") % {"where": f"{where}.role", "choices": sorted(ROLES)}
+                )
             if not isinstance(message.get("content"), str):
-                raise InvalidContent(f"'{where}.content' must be a string")
+                raise InvalidContent(_("'%(where)s' must be a string") % {"where": f"{where}.content"})
             _check_text(message["content"], f"{where}.content")
         return value
     if value is None:
-        raise InvalidContent(f"'{field}' is missing")
-    raise InvalidContent(f"'{field}' must be a string or a list of chat messages, not {type(value).__name__}")
+        raise InvalidContent(_("'%(where)s' is missing") % {"where": field})
+    raise InvalidContent(
+        _("'%(where)s' must be a string or a list of chat messages, not %(type)s")
+        % {"where": field, "type": type(value).__name__}
+    )
 
 
 def _check_text(text: str, field: str) -> None:
     if is_blank(text):
-        raise InvalidContent(f"'{field}' is empty")
+        raise InvalidContent(_("'%(where)s' is empty") % {"where": field})
     if "\x00" in text:
-        raise InvalidContent(f"'{field}' contains a NUL character (\\u0000), which cannot be stored")
+        raise InvalidContent(
+            _("'%(where)s' contains a NUL character (\\u0000), which cannot be stored") % {"where": field}
+        )
     if len(text) > MAX_CHARS:
-        raise InvalidContent(f"'{field}' is longer than {MAX_CHARS} characters")
+        raise InvalidContent(_("'%(where)s' is longer than %(max)s characters") % {"where": field, "max": MAX_CHARS})
 
 
 @functools.cache
@@ -106,7 +114,7 @@ def validate_metadata(value: Any, what: str = "'metadata'") -> dict:
     """Return the metadata unchanged if it can be stored: an object without NUL characters, nested at most
     MAX_DEPTH levels, at most IMPORT_METADATA_MAX_BYTES bytes as UTF-8 JSON. `what` names it in the errors."""
     if not isinstance(value, dict):
-        raise InvalidContent(f"{what} must be an object")
+        raise InvalidContent(_("%(what)s must be an object") % {"what": what})
     if not value:
         return value
     limit = settings.IMPORT_METADATA_MAX_BYTES
@@ -118,10 +126,11 @@ def validate_metadata(value: Any, what: str = "'metadata'") -> dict:
         raise InvalidContent(f"{what}: {depth_message()}")
     if len(serialised) > limit:
         raise InvalidContent(
-            f"{what} is {len(serialised)} bytes as JSON, over the limit of {limit} bytes (IMPORT_METADATA_MAX_BYTES)"
+            _("%(what)s is %(size)s bytes as JSON, over the limit of %(limit)s bytes (IMPORT_METADATA_MAX_BYTES)")
+            % {"what": what, "size": len(serialised), "limit": limit}
         )
     if b"\\u0000" in serialised:
-        raise InvalidContent(f"{what} contains a NUL character (\\u0000), which cannot be stored")
+        raise InvalidContent(_("%(what)s contains a NUL character (\\u0000), which cannot be stored") % {"what": what})
     return value
 
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from webapp.registry import Registry
 
 
@@ -34,6 +36,6 @@ class Judge:
 
 ImportReport = Callable[[list[int]], dict[str, Any]]
 
-task_kinds: Registry[TaskKind] = Registry("task kind")
-judges: Registry[Judge] = Registry("judge")
-import_reports: Registry[ImportReport] = Registry("import report")
+task_kinds: Registry[TaskKind] = Registry(gettext_noop("task kind"))
+judges: Registry[Judge] = Registry(gettext_noop("judge"))
+import_reports: Registry[ImportReport] = Registry(gettext_noop("import report"))

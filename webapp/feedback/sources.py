@@ -16,6 +16,7 @@ they take every source except `judge`: automatic labels are used only where aske
 from collections.abc import Iterable
 
 from django.db.models import Q, TextChoices
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from webapp.errors import ApplicationError
@@ -92,7 +93,10 @@ def _names(value, field: str, *, limit: int) -> tuple[str, ...]:
         return ()
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) and 0 < len(v) <= limit for v in values):
-        raise ApplicationError(f"{field} must be a name or a list of names (strings of 1 to {limit} characters)")
+        raise ApplicationError(
+            gettext("%(field)s must be a name or a list of names (strings of 1 to %(limit)s characters)")
+            % {"field": field, "limit": limit}
+        )
     return tuple(dict.fromkeys(values))
 
 
@@ -100,10 +104,15 @@ def selection_from_params(params: dict) -> tuple[tuple[str, ...], tuple[str, ...
     """(sources, origins) from `sources`/`source` and `origins`/`origin` (each one name or a list), checked."""
     for plural in ("sources", "origins"):
         if params.get(plural) not in (None, "", [], ()) and params.get(plural[:-1]) not in (None, "", [], ()):
-            raise ApplicationError(f"give {plural} or {plural[:-1]}, not both")
+            raise ApplicationError(
+                gettext("give %(plural)s or %(singular)s, not both") % {"plural": plural, "singular": plural[:-1]}
+            )
     sources = _names(params.get("sources") or params.get("source"), "sources", limit=20)
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
-        raise ApplicationError(f"unknown source(s) {unknown}; use {', '.join(SOURCES)}")
+        raise ApplicationError(
+            gettext("unknown source(s) %(unknown)s; use %(choices)s")
+            % {"unknown": unknown, "choices": ", ".join(SOURCES)}
+        )
     origins = _names(params.get("origins") or params.get("origin"), "origins", limit=MAX_ORIGIN)
     return sources, origins

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ml.llm.params import BadParams, GenerationParams
 from webapp.errors import ApplicationError
@@ -58,21 +59,21 @@ class GenerationSpec:
             )
             spec.sampling(0)
         except (TypeError, ValueError, BadParams) as exc:
-            raise ApplicationError(f"Bad generation settings: {exc}") from None
+            raise ApplicationError(_("Bad generation settings: %(problem)s") % {"problem": exc}) from None
         spec.check()
         return spec
 
     def check(self) -> None:
         if not self.variant_ids:
-            raise ApplicationError("Choose at least one model variant.")
+            raise ApplicationError(_("Choose at least one model variant."))
         if not 1 <= self.samples <= 8:
-            raise ApplicationError("samples must be between 1 and 8 per variant")
+            raise ApplicationError(_("samples must be between 1 and 8 per variant"))
         if not 2 <= self.responses_per_task <= 4:
-            raise ApplicationError("responses_per_task must be between 2 and 4")
+            raise ApplicationError(_("responses_per_task must be between 2 and 4"))
         if len(self.variant_ids) * self.samples < 2:
-            raise ApplicationError("A task needs two responses: choose two variants or at least two samples.")
+            raise ApplicationError(_("A task needs two responses: choose two variants or at least two samples."))
         if not 1 <= self.batch_size <= 64:
-            raise ApplicationError("batch_size must be between 1 and 64")
+            raise ApplicationError(_("batch_size must be between 1 and 64"))
 
     def sampling(self, sample: int) -> GenerationParams:
         """Sample 0 of a single-sample run is greedy; otherwise each sample has its own seed."""
@@ -99,17 +100,19 @@ def selected_prompts(spec: GenerationSpec):
 def generation_job_create(*, params: dict, user, enqueue: bool = True) -> ModelJob:
     spec = GenerationSpec.from_params(params)
     if not Campaign.objects.alive().filter(pk=spec.campaign_id).exists():
-        raise ApplicationError(f"No such campaign: {spec.campaign_id}")
+        raise ApplicationError(_("No such campaign: %(id)s") % {"id": spec.campaign_id})
     variants = list(ModelVariant.objects.filter(pk__in=spec.variant_ids))
     if len(variants) != len(set(spec.variant_ids)):
-        raise ApplicationError("One of the chosen variants does not exist.")
+        raise ApplicationError(_("One of the chosen variants does not exist."))
     for variant in variants:
         variant_ref(variant)
     count = selected_prompts(spec).count()
     if not count:
-        raise ApplicationError("No prompt matches these filters.")
+        raise ApplicationError(_("No prompt matches these filters."))
     if count > MAX_PROMPTS:
-        raise ApplicationError(f"{count} prompts match; narrow the filters to at most {MAX_PROMPTS}.")
+        raise ApplicationError(
+            _("%(count)s prompts match; narrow the filters to at most %(max)s.") % {"count": count, "max": MAX_PROMPTS}
+        )
     job = ModelJob.objects.create(kind=ModelJobKind.GENERATE, params=params, created_by=user)
     if enqueue:
         job_enqueue(job)

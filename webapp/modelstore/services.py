@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from ml.llm.files import folder_size, is_complete
 from ml.llm.params import VariantRef
@@ -50,7 +51,7 @@ def base_install(
     installed_now = not is_complete(store_path(f"base/{base_name_for(source)}"))
     name = base_name_for(source)
     relative = f"base/{name}"
-    variant, _ = ModelVariant.objects.update_or_create(
+    variant, _created = ModelVariant.objects.update_or_create(
         name=name,
         defaults={"kind": VariantKind.BASE, "source": source, "path": relative, "status": VariantStatus.INSTALLING},
         create_defaults={
@@ -70,7 +71,9 @@ def base_install(
             copy_pretrained(source, store_path(relative))
     except Exception as exc:
         ModelVariant.objects.filter(pk=variant.pk).update(status=VariantStatus.FAILED)
-        raise ApplicationError(f"Installing {source} failed: {exc}") from exc
+        raise ApplicationError(
+            _("Installing %(source)s failed: %(problem)s") % {"source": source, "problem": exc}
+        ) from exc
     ModelVariant.objects.filter(pk=variant.pk).update(
         status=VariantStatus.READY, size_bytes=folder_size(store_path(relative))
     )
@@ -94,13 +97,13 @@ def variant_register(
     The system prompt (ml/llm/chat.py) is fixed here: by default a base model gets the SYSTEM_PROMPT
     setting and any other variant its parent's; a training job passes its own."""
     if kind not in VariantKind.values:
-        raise ApplicationError(f"kind must be one of {', '.join(VariantKind.values)}")
+        raise ApplicationError(_("kind must be one of %(choices)s") % {"choices": ", ".join(VariantKind.values)})
     if kind in (VariantKind.SFT, VariantKind.DPO) and (parent is None or parent.is_adapter):
-        raise ApplicationError("An adapter needs a full-model parent (a base or a merged variant).")
+        raise ApplicationError(_("An adapter needs a full-model parent (a base or a merged variant)."))
     if not is_complete(store_path(path)):
-        raise ApplicationError(f"{path} is not a complete model folder under MODELS_STORE.")
+        raise ApplicationError(_("%(path)s is not a complete model folder under MODELS_STORE.") % {"path": path})
     if ModelVariant.objects.filter(name=name).exists():
-        raise ApplicationError(f"A variant named {name!r} exists already.")
+        raise ApplicationError(_("A variant named %(name)s exists already.") % {"name": repr(name)})
     return ModelVariant.objects.create(
         name=name,
         kind=kind,
@@ -124,12 +127,14 @@ def _system_prompt(kind: str, parent: ModelVariant | None) -> str | None:
 def variant_ref(variant: ModelVariant) -> VariantRef:
     """What the inference backends need. Only ready variants with complete files are servable."""
     if variant.status != VariantStatus.READY or not is_complete(store_path(variant.path)):
-        raise ApplicationError(f"Variant {variant.name!r} is not ready (its files are missing or incomplete).")
+        raise ApplicationError(
+            _("Variant %(name)s is not ready (its files are missing or incomplete).") % {"name": repr(variant.name)}
+        )
     if not variant.is_adapter:
         return VariantRef(variant.name, str(store_path(variant.path)), system_prompt=variant.system_prompt)
     parent = variant.parent
     if parent is None or parent.is_adapter:
-        raise ApplicationError(f"Variant {variant.name!r} needs a full-model parent.")
+        raise ApplicationError(_("Variant %(name)s needs a full-model parent.") % {"name": repr(variant.name)})
     return VariantRef(
         variant.name, variant_ref(parent).model_path, str(store_path(variant.path)), variant.system_prompt
     )

@@ -14,6 +14,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ml.embedding import vectors
 from ml.embedding.embedders import Embedder, supports
@@ -70,14 +71,20 @@ def live_index(*, model_key: str | None = None) -> LiveIndex | None:
     model (or a query naming another model) is refused: its vectors are not comparable."""
     embedder = current_embedder()
     if model_key and model_key != embedder.key:
-        raise Conflict(f"This query names model {model_key!r}, but the index and queries use {embedder.key!r}.")
+        raise Conflict(
+            _("This query names model %(asked)s, but the index and queries use %(model)s.")
+            % {"asked": repr(model_key), "model": repr(embedder.key)}
+        )
     row = SearchIndex.objects.filter(model_key=embedder.key).first()
     if row is None:
         other = SearchIndex.objects.order_by("-synced_at").first()
         if other is not None:
             raise Conflict(
-                f"The search index was built by {other.model_key}, but the configured model is {embedder.key}; "
-                "staff must rebuild the index (python manage.py build_index --full)."
+                _(
+                    "The search index was built by %(built)s, but the configured model is %(model)s; "
+                    "staff must rebuild the index (python manage.py build_index --full)."
+                )
+                % {"built": other.model_key, "model": embedder.key}
             )
         return None
     loaded = indexfiles.load(row)
@@ -85,13 +92,19 @@ def live_index(*, model_key: str | None = None) -> LiveIndex | None:
     if loaded is None or manifest is None:
         return None
     if manifest.model_key != embedder.key:
-        raise Conflict(f"The index file was built by {manifest.model_key}, not {embedder.key}; rebuild it.")
+        raise Conflict(
+            _("The index file was built by %(built)s, not %(model)s; rebuild it.")
+            % {"built": manifest.model_key, "model": embedder.key}
+        )
     return LiveIndex(row, loaded, embedder)
 
 
 def language_warning(embedder: Embedder, language: str) -> str | None:
     if supports(embedder, language) is False:
-        return f"{embedder.name} was not trained on {language}; similarity for this language may be unreliable."
+        return _("%(model)s was not trained on %(language)s; similarity for this language may be unreliable.") % {
+            "model": embedder.name,
+            "language": language,
+        }
     return None
 
 
@@ -198,7 +211,10 @@ def _search_languages(user: User | None, requested: list[str]) -> tuple[list[str
     mine = {code.lower() for code in visible}
     allowed = [code for code in requested if code.lower() in mine]
     hidden = [code for code in requested if code.lower() not in mine]
-    warnings = [f"You can search only your languages ({', '.join(visible) or 'none'}); not {', '.join(hidden)}."]
+    warnings = [
+        _("You can search only your languages (%(mine)s); not %(others)s.")
+        % {"mine": ", ".join(visible) or _("none"), "others": ", ".join(hidden)}
+    ]
     return allowed, (warnings if hidden else [])
 
 
@@ -207,7 +223,10 @@ def _validated_languages(languages: list[str]) -> list[str]:
     known = {code.lower(): code for code in Language.objects.values_list("code", flat=True)}
     unknown = [code for code in languages if code.lower() not in known]
     if unknown:
-        raise ApplicationError(f"Unknown language {unknown[0]!r}; known: {', '.join(sorted(known.values()))}")
+        raise ApplicationError(
+            _("Unknown language %(code)s; known: %(choices)s")
+            % {"code": repr(unknown[0]), "choices": ", ".join(sorted(known.values()))}
+        )
     return [known[code.lower()] for code in languages]
 
 
@@ -226,23 +245,26 @@ def search_texts(
     a trusted caller (the CLI) who sees everything."""
     query = (query or "").strip()
     if not query:
-        raise ApplicationError("The query is empty; type some text to search for.")
+        raise ApplicationError(_("The query is empty; type some text to search for."))
     if len(query) > MAX_QUERY_CHARS:
-        raise ApplicationError(f"The query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}.")
+        raise ApplicationError(
+            _("The query is %(length)s characters long; the limit is %(limit)s.")
+            % {"length": len(query), "limit": MAX_QUERY_CHARS}
+        )
     if not 1 <= k <= MAX_K:
-        raise ApplicationError(f"k must be between 1 and {MAX_K}.")
+        raise ApplicationError(_("k must be between 1 and %(max)s.") % {"max": MAX_K})
     floor = settings.SEARCH_MIN_SCORE if min_score is None else min_score
     if not 0.0 <= floor <= 1.0:
-        raise ApplicationError("min_score must be between 0 and 1.")
+        raise ApplicationError(_("min_score must be between 0 and 1."))
     kinds = list(kinds or TextKind.values)
     bad = [kind for kind in kinds if kind not in TextKind.values]
     if bad:
-        raise ApplicationError(f"Unknown kind {bad[0]!r}; use prompt or response.")
+        raise ApplicationError(_("Unknown kind %(kind)s; use prompt or response.") % {"kind": repr(bad[0])})
     requested = _validated_languages(languages or [])
     searched, warnings = _search_languages(user, requested)
     live = live_index(model_key=model or None)
     if live is None:
-        no_index = ["There is no search index yet."]
+        no_index = [_("There is no search index yet.")]
         return {"results": [], "model": current_embedder().key, "floor": floor, "warnings": no_index}
     wanted = None if searched is None else {code.lower() for code in searched}
 
@@ -255,8 +277,11 @@ def search_texts(
         nearest = _nearest(live, vector, k, accept, _allowed_ids(searched, kinds), floor=floor)
     if not nearest.hits and nearest.best_below_floor is not None:
         warnings.append(
-            f"No text is similar enough to this query: the best match scores {nearest.best_below_floor:.2f}, "
-            f"below the floor of {floor:.2f}. Try other words, or a whole sentence."
+            _(
+                "No text is similar enough to this query: the best match scores %(best)s, "
+                "below the floor of %(floor)s. Try other words, or a whole sentence."
+            )
+            % {"best": f"{nearest.best_below_floor:.2f}", "floor": f"{floor:.2f}"}
         )
     warnings += [w for w in (language_warning(live.embedder, code) for code in requested) if w]
     return {
@@ -289,12 +314,12 @@ def index_status() -> dict:
 def _visible_task(user: User, task_id: int) -> Task:
     task = Task.objects.alive().select_related("prompt").filter(pk=task_id).first()
     if task is None:
-        raise NotFound(f"Task {task_id} does not exist.")
+        raise NotFound(_("Task %(id)s does not exist.") % {"id": task_id})
     if is_reviewer(user):
         return task
     holds = Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists()
     if not holds and not Annotation.objects.filter(task=task, annotator=user).exists():
-        raise Forbidden("Related items are shown only for a task you are working on or have annotated.")
+        raise Forbidden(_("Related items are shown only for a task you are working on or have annotated."))
     return task
 
 
@@ -313,7 +338,7 @@ def related_for_task(*, user: User, task_id: int, k: int = 5) -> dict:
     response) only once this user has submitted this task, so it cannot anchor the ranking; nothing at
     all for gold items."""
     if not 1 <= k <= 20:
-        raise ApplicationError("k must be between 1 and 20.")
+        raise ApplicationError(_("k must be between 1 and %(max)s.") % {"max": 20})
     task = _visible_task(user, task_id)
     if getattr(task, "gold_position", None) is not None:
         return {"task": task.pk, "hidden": True, "submitted": False, "results": []}
@@ -361,9 +386,9 @@ def similar_prompt_pairs(*, threshold: float, cross_language: bool, limit: int =
     prompts' neighbours: in different languages and not already in one group (translation links,
     minus rejected ones), or in the same language (near-duplicates)."""
     if not 0 < threshold <= 1:
-        raise ApplicationError("threshold must be above 0 and at most 1.")
+        raise ApplicationError(_("threshold must be above 0 and at most 1."))
     if not 1 <= limit <= 500 or not 1 <= scan <= 20000:
-        raise ApplicationError("limit must be 1..500 and scan 1..20000.")
+        raise ApplicationError(_("limit must be 1..500 and scan 1..20000."))
     live = live_index()
     if live is None:
         return []
@@ -374,7 +399,7 @@ def similar_prompt_pairs(*, threshold: float, cross_language: bool, limit: int =
     queries = np.stack([vectors.vector_from_bytes(bytes(v), live.row.dim) for _, v in rows])
     scores, ids = vectors.search(live.loaded, queries, 20)
     candidates: dict[tuple[int, int], float] = {}
-    for (source, _), row_scores, row_ids in zip(rows, scores, ids, strict=True):
+    for (source, _vector), row_scores, row_ids in zip(rows, scores, ids, strict=True):
         for score, other in zip(row_scores, row_ids, strict=True):
             kind, pk = split_vector_id(int(other))
             if other >= 0 and kind == TextKind.PROMPT and pk != source and score >= threshold:
@@ -417,7 +442,7 @@ def prompts_nearest_to_language(*, prompts: list[str], language: str, top: int) 
     if target is None or not prompts:
         return set()
     candidates = sorted(set(prompts))
-    scores, _ = vectors.exact_search(target, embedder.encode(candidates), 1)
+    scores, _ids = vectors.exact_search(target, embedder.encode(candidates), 1)
     order = np.argsort(-scores[:, 0], kind="stable")[:top]
     return {candidates[i] for i in order}
 

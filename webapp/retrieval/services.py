@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ml.embedding import vectors
 from ml.embedding.embedders import Embedder
@@ -60,7 +61,7 @@ def embeddings_store(*, embedder: Embedder, kind: str, rows: list[tuple[int, str
         return 0
     matrix = embedder.encode([text for _, text, _ in rows])
     objs = []
-    for (pk, _, content_hash), vector in zip(rows, matrix, strict=True):
+    for (pk, _text, content_hash), vector in zip(rows, matrix, strict=True):
         data = vectors.vector_to_bytes(vector)
         objs.append(
             Embedding(
@@ -237,7 +238,7 @@ def _catch_up(model_key: str, dim: int, loaded: vectors.Index, remove: set[int],
         missing = expected - present
         if missing:
             missing_rows = _rows_for(model_key, missing)
-            ids, vecs, _ = _verified(missing_rows, dim)
+            ids, vecs, _bad = _verified(missing_rows, dim)
             add_ids, add_vectors = add_ids + ids, add_vectors + vecs
     removed = vectors.remove_ids(loaded, sorted(drop))
     if add_ids:
@@ -299,7 +300,7 @@ def index_build_create(*, user: User | None) -> IndexBuild:
     """Queue a rebuild; at most one waits or runs at a time."""
     with transaction.atomic():
         if IndexBuild.objects.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).exists():
-            raise Conflict("A rebuild is already queued or running; wait for it to finish.")
+            raise Conflict(_("A rebuild is already queued or running; wait for it to finish."))
         job = IndexBuild.objects.create(created_by=user, model_key=current_embedder().key)
         job_enqueue(job)
     return job
@@ -362,20 +363,20 @@ def translation_link_decide(
 ) -> TranslationLink:
     """Confirm (both prompts join one translation group) or reject (never suggested again)."""
     if decision not in LinkDecision.values:
-        raise ApplicationError(f"decision must be one of {', '.join(LinkDecision.values)}")
+        raise ApplicationError(_("decision must be one of %(choices)s") % {"choices": ", ".join(LinkDecision.values)})
     if prompt_a == prompt_b:
-        raise ApplicationError("A prompt cannot be linked to itself.")
+        raise ApplicationError(_("A prompt cannot be linked to itself."))
     low, high = sorted((prompt_a, prompt_b))
     prompts = {p.pk: p for p in Prompt.objects.alive().select_for_update().filter(pk__in=(low, high))}
     if len(prompts) != 2:
-        raise NotFound("Both prompts must exist and not be deleted.")
+        raise NotFound(_("Both prompts must exist and not be deleted."))
     a, b = prompts[low], prompts[high]
     if a.language_id == b.language_id:
-        raise ApplicationError("Translation links join prompts in different languages.")
+        raise ApplicationError(_("Translation links join prompts in different languages."))
     group = ""
     if decision == LinkDecision.CONFIRMED:
         group = _joined_group(a, b)
-    link, _ = TranslationLink.objects.update_or_create(
+    link, _created = TranslationLink.objects.update_or_create(
         prompt_a=a, prompt_b=b, defaults={"decision": decision, "score": score, "group": group, "decided_by": user}
     )
     return link
@@ -383,7 +384,10 @@ def translation_link_decide(
 
 def _joined_group(a: Prompt, b: Prompt) -> str:
     if a.group and b.group and a.group != b.group:
-        raise Conflict(f"The prompts are already in different groups ({a.group!r}, {b.group!r}); merge them first.")
+        raise Conflict(
+            _("The prompts are already in different groups (%(first)s, %(second)s); merge them first.")
+            % {"first": repr(a.group), "second": repr(b.group)}
+        )
     group = a.group or b.group or f"link-{a.pk}"
     Prompt.objects.filter(pk__in=(a.pk, b.pk)).filter(Q(group="") | Q(group=group)).update(group=group)
     return group

@@ -1,17 +1,17 @@
 """REST API of training jobs (staff): launch, watch, cancel, retry."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
 from ml.training.trainers import kinds
-from webapp.errors import ApplicationError
 from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.modelstore.models import ModelVariant
 from webapp.permissions import IsStaff
 from webapp.training.models import TrainingJob
-from webapp.training.services import training_job_cancel, training_job_create, training_job_retry
+from webapp.training.services import FieldError, training_job_cancel, training_job_create, training_job_retry
 
 
 class TrainingJobOutput(serializers.ModelSerializer):
@@ -85,7 +85,7 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         values = data.validated_data
         parent = ModelVariant.objects.filter(name=values["parent"]).first()
         if parent is None:
-            raise ApplicationError(f"parent: no variant named {values['parent']!r}", extra={"field": "parent"})
+            raise FieldError("parent", _("no variant named %(name)s") % {"name": repr(values["parent"])})
 
         def launch():
             job = training_job_create(

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from ml.llm.chat import with_system_prompt
 from ml.llm.files import write_folder_atomically
 from ml.training.trainers import trainer_for
@@ -57,13 +59,22 @@ class DataSpec:
     def from_params(cls, params: dict) -> "DataSpec":
         unknown = sorted(set(params) - SPEC_KEYS)
         if unknown:
-            raise ApplicationError(f"data.{unknown[0]}: unknown setting; known: {', '.join(sorted(SPEC_KEYS))}")
+            raise ApplicationError(
+                _("%(field)s: unknown setting; known: %(known)s")
+                % {"field": f"data.{unknown[0]}", "known": ", ".join(sorted(SPEC_KEYS))},
+                extra={"field": f"data.{unknown[0]}"},
+            )
         fraction = params.get("eval_fraction", 0.1)
         if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 <= fraction <= 0.5:
-            raise ApplicationError("data.eval_fraction must be a number from 0 to 0.5")
+            raise ApplicationError(
+                _("data.eval_fraction must be a number from 0 to 0.5"), extra={"field": "data.eval_fraction"}
+            )
         near_language, near_top = params.get("near_language") or "", params.get("near_top", 0)
         if near_language and (isinstance(near_top, bool) or not isinstance(near_top, int) or near_top < 1):
-            raise ApplicationError("data.near_top must be a positive whole number of prompts when near_language is set")
+            raise ApplicationError(
+                _("data.near_top must be a positive whole number of prompts when near_language is set"),
+                extra={"field": "data.near_top"},
+            )
         return cls(
             export=ExportSpec.from_params({**params, "format": "dpo"}),
             trust_weighting=bool(params.get("trust_weighting", False)),

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ml.training.config import ConfigError, Hyperparameters
 from ml.training.trainers import kinds
@@ -26,16 +29,54 @@ log = logging.getLogger(__name__)
 SYSTEM_PROMPT_MAX_CHARS = 4000
 
 
+# The launch form's labels (templates/training/jobs.html: the same catalogue entries), so that an error names a
+# setting as the form does, in the interface language; `extra["field"]` keeps the setting's path for scripts.
+LABELS: dict[str, str | Promise] = {
+    "kind": gettext_lazy("Kind"),
+    "parent": gettext_lazy("Parent"),
+    "hyperparameters.learning_rate": gettext_lazy("Learning rate"),
+    "hyperparameters.epochs": gettext_lazy("Epochs"),
+    "hyperparameters.max_steps": gettext_lazy("Max steps (0: epochs)"),
+    "hyperparameters.batch_size": gettext_lazy("Batch size"),
+    "hyperparameters.max_length": gettext_lazy("Max length"),
+    "hyperparameters.loss_type": gettext_lazy("Loss"),
+    "hyperparameters.seed": gettext_lazy("Seed"),
+    "hyperparameters.beta": "beta",  # these three are not translated on the form either
+    "hyperparameters.lora_r": "LoRA r",
+    "hyperparameters.lora_alpha": "LoRA alpha",
+}
+# ml.training.config's rules (ConfigError.rule), worded in the interface language.
+RULE_MESSAGES = {
+    "interval": gettext_lazy("must be in %(interval)s (got %(value)s)"),
+    "range": gettext_lazy("must be %(low)s..%(high)s (got %(value)s)"),
+    "choice": gettext_lazy("must be one of %(choices)s (got %(value)s)"),
+    "integer": gettext_lazy("must be an integer (got %(value)s)"),
+    "at_least": gettext_lazy("must be at least %(low)s (got %(value)s)"),
+    "names": gettext_lazy("must be a non-empty list of module names (got %(value)s)"),
+    "unknown": gettext_lazy("unknown setting; known: %(known)s"),
+}
+
+
 class FieldError(ApplicationError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}", extra={"field": field})
+    """A refused setting, named by its form label where the launch form has one (else by its path)."""
+
+    def __init__(self, field: str, problem: str):
+        label = LABELS.get(field, field)
+        # Translators: a setting of a training job and what is wrong with it, e.g. "Learning rate: must be ...".
+        super().__init__(_("%(field)s: %(problem)s") % {"field": label, "problem": problem}, extra={"field": field})
+
+
+def config_problem(exc: ConfigError) -> str:
+    """What is wrong with the setting, in the interface language (ml words it in English only)."""
+    template = RULE_MESSAGES.get(exc.rule)
+    return str(template) % exc.params if template is not None else exc.message
 
 
 def _hyperparameters(values: dict) -> Hyperparameters:
     try:
         return Hyperparameters.from_dict(values or {})
     except ConfigError as exc:
-        raise FieldError(f"hyperparameters.{exc.field}", exc.message) from None
+        raise FieldError(f"hyperparameters.{exc.field}", config_problem(exc)) from None
 
 
 @transaction.atomic
@@ -54,16 +95,19 @@ def training_job_create(
     `system_prompt` None keeps the parent's (ml/llm/chat.py); the job's goes into every row it trains
     and evaluates on, and to the variant it registers."""
     if kind not in kinds():
-        raise FieldError("kind", f"must be one of {', '.join(kinds())}")
+        raise FieldError(
+            "kind",
+            _("must be one of %(choices)s (got %(value)s)") % {"choices": ", ".join(kinds()), "value": repr(kind)},
+        )
     if system_prompt is not None and len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
-        raise FieldError("system_prompt", f"at most {SYSTEM_PROMPT_MAX_CHARS} characters")
+        raise FieldError("system_prompt", _("at most %(limit)s characters") % {"limit": SYSTEM_PROMPT_MAX_CHARS})
     hp = _hyperparameters(hyperparameters)
     variant_ref(parent)
     spec = DataSpec.from_params(data or {})
     counts = data_counts(spec)
     if not counts["train_pairs"]:
         raise ApplicationError(
-            "No usable training pairs after the filters.",
+            _("No usable training pairs after the filters."),
             extra={"field": "data", "counts": counts},
         )
     job = TrainingJob.objects.create(
@@ -90,7 +134,9 @@ def training_job_cancel(*, job: TrainingJob) -> TrainingJob:
 def training_job_retry(*, job: TrainingJob) -> TrainingJob:
     """Run a failed or cancelled job again; it resumes from its last checkpoint."""
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-        raise ApplicationError(f"Only failed or cancelled jobs can be retried (this one is {job.status}).")
+        raise ApplicationError(
+            _("Only failed or cancelled jobs can be retried (this one is %(status)s).") % {"status": job.status}
+        )
     TrainingJob.objects.filter(pk=job.pk).update(
         status=JobStatus.QUEUED, error="", cancel_requested=False, finished_at=None, recoveries=0
     )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from webapp.apifields import content_field
@@ -39,12 +40,13 @@ def url_pk(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ApplicationError("The id in the URL must be a number.") from None
+        raise ApplicationError(_("The id in the URL must be a number.")) from None
 
 
 def existing(queryset: QuerySet, pk: int, name: str) -> Model:
     """The row a request body refers to, or a 400 naming it."""
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise ApplicationError(f"No such {name}: {pk}")
+        # Translators: field is the request body's field (campaign, prompt), id the number given for it.
+        raise ApplicationError(_("No such %(field)s: %(id)s") % {"field": name, "id": pk})
     return obj

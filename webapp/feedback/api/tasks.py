@@ -1,6 +1,7 @@
 """Ranking tasks: staff create, mark gold and delete them; annotators lease the next one, renew the lease, submit a
 ranking or skip. Annotators rank blind: model names and gold positions are for reviewers and staff only."""
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, permissions, serializers, status
@@ -133,7 +134,7 @@ class TaskListCreateApi(mixins.ListModelMixin, _TaskApi):
         by_id = Response.objects.alive().in_bulk(data["responses"])
         missing = [pk for pk in data["responses"] if pk not in by_id]
         if missing:
-            raise ApplicationError(f"No such response(s): {missing}")
+            raise ApplicationError(_("No such response(s): %(ids)s") % {"ids": missing})
         task = catalog.task_create(
             campaign=campaign,
             prompt=prompt,
@@ -174,7 +175,7 @@ class TaskNextApi(APIView):
                 {
                     "task": None,
                     "lease_expires_at": None,
-                    "detail": "No task needs you right now in your languages. Thank you!",
+                    "detail": _("No task needs you right now in your languages. Thank you!"),
                 }
             )
         return Reply({"task": _task_data(request, got.task), "lease_expires_at": got.lease_expires_at})
@@ -261,4 +262,4 @@ class TaskSkipApi(_TaskApi):
     )
     def post(self, request, pk, **kwargs):
         assignment.task_skip(user=request.user, task_id=url_pk(pk))
-        return Reply({"detail": "Skipped."}, status=status.HTTP_201_CREATED)
+        return Reply({"detail": _("Skipped.")}, status=status.HTTP_201_CREATED)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors, sources
 from webapp.feedback.content import as_messages
@@ -35,10 +37,15 @@ class ExportSpec:
 
     def __post_init__(self):
         if self.format not in export_formats:
-            raise ApplicationError(f"format must be one of {', '.join(export_formats.names())}")
+            raise ApplicationError(
+                _("format must be one of %(choices)s") % {"choices": ", ".join(export_formats.names())}
+            )
         unknown = set(self.sources) - set(SOURCES)
         if unknown:
-            raise ApplicationError(f"unknown source(s) {sorted(unknown)}; use {', '.join(SOURCES)}")
+            raise ApplicationError(
+                _("unknown source(s) %(unknown)s; use %(choices)s")
+                % {"unknown": sorted(unknown), "choices": ", ".join(SOURCES)}
+            )
 
     @classmethod
     def from_params(cls, params: dict) -> "ExportSpec":
@@ -52,7 +59,7 @@ class ExportSpec:
                 include_flagged=bool(params.get("include_flagged", False)),
             )
         except (TypeError, ValueError):
-            raise ApplicationError("min_agreement must be a number and min_annotators an integer") from None
+            raise ApplicationError(_("min_agreement must be a number and min_annotators an integer")) from None
         return cls(
             format=params.get("format", "pairs"),
             languages=tuple(canonical_tag(code) for code in params.get("languages") or ()),
@@ -88,7 +95,9 @@ def _when(value, name: str) -> datetime | None:
 
     parsed = parse_datetime(str(value)) or (parse_date(str(value)) and datetime.fromisoformat(str(value)))
     if not parsed:
-        raise ApplicationError(f"{name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00Z")
+        raise ApplicationError(
+            _("%(field)s must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T12:00Z") % {"field": name}
+        )
     return parsed if parsed.tzinfo else make_aware(parsed, timezone=UTC)
 
 

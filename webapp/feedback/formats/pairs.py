@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 from webapp.errors import ApplicationError
 from webapp.feedback.sources import pair_source
 
@@ -49,11 +51,11 @@ class PairPolicy:
 
     def __post_init__(self):
         if not 0.5 <= self.min_agreement < 1:
-            raise ApplicationError("min_agreement must be at least 0.5 (a majority) and below 1")
+            raise ApplicationError(_("min_agreement must be at least 0.5 (a majority) and below 1"))
         if self.min_annotators < 1:
-            raise ApplicationError("min_annotators must be at least 1")
+            raise ApplicationError(_("min_annotators must be at least 1"))
         if self.expansion not in EXPANSIONS:
-            raise ApplicationError(f"pairs policy must be one of {', '.join(EXPANSIONS)}")
+            raise ApplicationError(_("pairs policy must be one of %(choices)s") % {"choices": ", ".join(EXPANSIONS)})
 
     def weight(self, annotator_id: int, language: str) -> float:
         return (self.weights or {}).get((annotator_id, language), 1.0)

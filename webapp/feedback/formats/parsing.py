@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from webapp.errors import ApplicationError
 from webapp.feedback.content import (
     content_hash,
@@ -68,7 +71,7 @@ def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LineError(f"not valid UTF-8 (byte {exc.start})") from None
+        raise LineError(_("not valid UTF-8 (byte %(byte)s)") % {"byte": exc.start}) from None
     if not text.strip():
         return None
     if too_deep(raw):  # before json.loads, which recurses
@@ -76,13 +79,18 @@ def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LineError(f"bad JSON: {exc.msg} at column {exc.colno}") from None
+        raise LineError(
+            _("bad JSON: %(problem)s at column %(column)s") % {"problem": exc.msg, "column": exc.colno}
+        ) from None
     if not isinstance(obj, dict):
-        raise LineError(f"each line must be a JSON object, not {type(obj).__name__}")
+        raise LineError(_("each line must be a JSON object, not %(type)s") % {"type": type(obj).__name__})
     for _name, fmt in import_formats.items():
         if fmt.detect(obj):
             return fmt.parse(obj, line_no)
-    raise LineError("neither " + " nor ".join(fmt.description for _name, fmt in import_formats.items()))
+    descriptions = [_(fmt.description) for _name, fmt in import_formats.items()]
+    if len(descriptions) == 2:
+        raise LineError(_("neither %(first)s nor %(second)s") % {"first": descriptions[0], "second": descriptions[1]})
+    raise LineError(_("none of: %(formats)s") % {"formats": "; ".join(descriptions)})
 
 
 def _pair(obj: dict, line_no: int) -> PairLine:
@@ -90,13 +98,13 @@ def _pair(obj: dict, line_no: int) -> PairLine:
     chosen = validate_content(obj.get("chosen"), "chosen")
     rejected = validate_content(obj.get("rejected"), "rejected")
     if same_content(chosen, rejected):
-        raise LineError("'chosen' and 'rejected' are the same text (invisible characters aside)")
+        raise LineError(_("'chosen' and 'rejected' are the same text (invisible characters aside)"))
     language = canonical_tag(_required_str(obj, "language"))
     agreement = obj.get("agreement")
     if agreement is not None and (
         isinstance(agreement, bool) or not isinstance(agreement, int | float) or not 0 <= agreement <= 1
     ):
-        raise LineError("'agreement' must be a number between 0 and 1")
+        raise LineError(_("'agreement' must be a number between 0 and 1"))
     digest = content_hash(prompt, chosen, rejected, language)
     return PairLine(
         line_no=line_no,
@@ -117,7 +125,7 @@ def _pair(obj: dict, line_no: int) -> PairLine:
 def _ranking(obj: dict, line_no: int) -> RankingLine:
     task_id = _optional_id(obj, "id")
     if not task_id:
-        raise LineError("a ranking task needs an 'id'")
+        raise LineError(_("a ranking task needs an 'id'"))
     prompt = validate_content(obj.get("prompt"), "prompt")
     language = canonical_tag(_required_str(obj, "language"))
     responses = _responses(obj.get("responses"))
@@ -142,17 +150,19 @@ def _ranking(obj: dict, line_no: int) -> RankingLine:
 
 def _responses(value: Any) -> list[dict]:
     if not isinstance(value, list) or not MIN_RESPONSES <= len(value) <= MAX_RESPONSES:
-        raise LineError(f"'responses' must be a list of {MIN_RESPONSES} to {MAX_RESPONSES} objects")
+        raise LineError(
+            _("'responses' must be a list of %(min)s to %(max)s objects") % {"min": MIN_RESPONSES, "max": MAX_RESPONSES}
+        )
     out, seen = [], set()
     for i, item in enumerate(value):
         if not isinstance(item, dict):
-            raise LineError(f"'responses[{i}]' must be an object with 'text'")
+            raise LineError(_("'%(where)s' must be an object with 'text'") % {"where": f"responses[{i}]"})
         text = item.get("text")
         if not isinstance(text, str):
-            raise LineError(f"'responses[{i}].text' must be a string")
+            raise LineError(_("'%(where)s' must be a string") % {"where": f"responses[{i}].text"})
         validate_content(text, f"responses[{i}].text")
         if visible_form(text) in seen:
-            raise LineError(f"'responses[{i}].text' repeats an earlier response")
+            raise LineError(_("'%(where)s' repeats an earlier response") % {"where": f"responses[{i}].text"})
         seen.add(visible_form(text))
         out.append(
             {
@@ -168,29 +178,38 @@ def _rankings(obj: dict, n: int) -> list[dict]:
     rankings = obj.get("rankings")
     if "ranking" in obj:
         if rankings is not None:
-            raise LineError("give either 'ranking' (shorthand) or 'rankings', not both")
+            raise LineError(_("give either 'ranking' (shorthand) or 'rankings', not both"))
         rankings = [{"annotator": "import", "ranking": obj["ranking"]}]
     if rankings is None:
         return []
     if not isinstance(rankings, list):
-        raise LineError("'rankings' must be a list of {annotator, ranking} objects")
+        raise LineError(_("'rankings' must be a list of {annotator, ranking} objects"))
     out, annotators = [], set()
     for i, item in enumerate(rankings):
         where = f"rankings[{i}]"
         if not isinstance(item, dict):
-            raise LineError(f"'{where}' must be an object with 'annotator' and 'ranking'")
+            raise LineError(_("'%(where)s' must be an object with 'annotator' and 'ranking'") % {"where": where})
         annotator = item.get("annotator")
         if not isinstance(annotator, str) or is_blank(annotator) or len(annotator) > 100:
-            raise LineError(f"'{where}.annotator' must be a non-empty name of at most 100 characters")
+            raise LineError(
+                _("'%(where)s' must be a non-empty name of at most %(max)s characters")
+                % {"where": f"{where}.annotator", "max": 100}
+            )
         if visible_form(annotator) in annotators:
-            raise LineError(f"'{where}.annotator' {annotator!r} ranks this task twice")
+            raise LineError(
+                _("'%(where)s' %(name)s ranks this task twice")
+                % {"where": f"{where}.annotator", "name": repr(annotator)}
+            )
         annotators.add(visible_form(annotator))
         flags = item.get("flags", [])
         if not isinstance(flags, list) or not set(flags) <= FLAGS:
-            raise LineError(f"'{where}.flags' must be a list drawn from {sorted(FLAGS)}")
+            raise LineError(
+                _("'%(where)s' must be a list drawn from %(choices)s")
+                % {"where": f"{where}.flags", "choices": sorted(FLAGS)}
+            )
         rationale = item.get("rationale", "")
         if not isinstance(rationale, str) or "\x00" in rationale:
-            raise LineError(f"'{where}.rationale' must be a string without NUL characters")
+            raise LineError(_("'%(where)s' must be a string without NUL characters") % {"where": f"{where}.rationale"})
         out.append(
             {
                 "annotator": annotator,
@@ -206,30 +225,44 @@ def check_ranking(value: Any, n: int, where: str = "ranking") -> list[list[int]]
     """A complete ranking: a list of ranks, best first, each a non-empty list of response indexes;
     every index 0..n-1 appears exactly once (several in one rank are a tie)."""
     if not isinstance(value, list) or not value:
-        raise LineError(f"'{where}' must be a list of ranks such as [[0], [2, 1]]")
+        raise LineError(_("'%(where)s' must be a list of ranks such as [[0], [2, 1]]") % {"where": where})
     seen: list[int] = []
     for rank in value:
         if not isinstance(rank, list) or not rank:
-            raise LineError(f"'{where}' must be a list of non-empty lists of response indexes, e.g. [[0], [2, 1]]")
+            raise LineError(
+                _("'%(where)s' must be a list of non-empty lists of response indexes, e.g. [[0], [2, 1]]")
+                % {"where": where}
+            )
         for index in rank:
             if isinstance(index, bool) or not isinstance(index, int):
-                raise LineError(f"'{where}' holds {index!r}; response indexes are integers")
+                raise LineError(
+                    _("'%(where)s' holds %(value)s; response indexes are integers")
+                    % {"where": where, "value": repr(index)}
+                )
             if not 0 <= index < n:
-                raise LineError(f"'{where}' holds index {index}, out of range for {n} responses (0..{n - 1})")
+                raise LineError(
+                    _("'%(where)s' holds index %(index)s, out of range for %(count)s responses (0..%(last)s)")
+                    % {"where": where, "index": index, "count": n, "last": n - 1}
+                )
         seen.extend(rank)
     missing = sorted(set(range(n)) - set(seen))
     if missing:
-        raise LineError(f"'{where}' is incomplete: response(s) {missing} are not ranked")
+        raise LineError(
+            _("'%(where)s' is incomplete: response(s) %(missing)s are not ranked")
+            % {"where": where, "missing": missing}
+        )
     if len(seen) != len(set(seen)):
         repeated = sorted({i for i in seen if seen.count(i) > 1})
-        raise LineError(f"'{where}' ranks response(s) {repeated} more than once")
+        raise LineError(
+            _("'%(where)s' ranks response(s) %(repeated)s more than once") % {"where": where, "repeated": repeated}
+        )
     return [list(rank) for rank in value]
 
 
 def _required_str(obj: dict, key: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or is_blank(value):
-        raise LineError(f"'{key}' is missing or not a string")
+        raise LineError(_("'%(where)s' is missing or not a string") % {"where": key})
     return value
 
 
@@ -238,14 +271,19 @@ def _optional_str(obj: dict, key: str, where: str | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or "\x00" in value or len(value) > MAX_ID:
-        raise LineError(f"'{where or key}' must be a string of at most {MAX_ID} characters without NUL")
+        raise LineError(
+            _("'%(where)s' must be a string of at most %(max)s characters without NUL")
+            % {"where": where or key, "max": MAX_ID}
+        )
     return value
 
 
 def _optional_id(obj: dict, key: str, where: str | None = None) -> str:
     value = obj.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
-        raise LineError(f"'{where or key}' must be a string (write \"{value}\")")
+        raise LineError(
+            _("'%(where)s' must be a string (write \"%(value)s\")") % {"where": where or key, "value": value}
+        )
     return _optional_str(obj, key, where)
 
 
@@ -254,17 +292,17 @@ def _metadata(obj: dict, known: set[str]) -> dict:
     held to IMPORT_METADATA_MAX_BYTES."""
     metadata = obj.get("metadata", {})
     if not isinstance(metadata, dict):
-        raise LineError("'metadata' must be an object")
+        raise LineError(_("'metadata' must be an object"))
     extra = {k: v for k, v in obj.items() if k not in known}
     merged = {**extra, **metadata}
-    return validate_metadata(merged, "'metadata' (with the unknown keys kept in it)")
+    return validate_metadata(merged, _("'metadata' (with the unknown keys kept in it)"))
 
 
 import_formats.register(
     "pairs",
     ImportFormat(
         name="pairs",
-        description="a pair (prompt, chosen, rejected)",
+        description=gettext_noop("a pair (prompt, chosen, rejected)"),
         detect=lambda obj: "responses" not in obj and ("chosen" in obj or "rejected" in obj),
         parse=_pair,
     ),
@@ -272,7 +310,10 @@ import_formats.register(
 import_formats.register(
     "rankings",
     ImportFormat(
-        name="rankings", description="a ranking task (responses)", detect=lambda obj: "responses" in obj, parse=_ranking
+        name="rankings",
+        description=gettext_noop("a ranking task (responses)"),
+        detect=lambda obj: "responses" in obj,
+        parse=_ranking,
     ),
 )
 

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_noop
+
 from webapp.registry import Registry
 
 if TYPE_CHECKING:
@@ -32,5 +34,5 @@ class ExportFormat:
     rows: "Callable[[ExportSpec], Iterator[dict[str, Any]]]"
 
 
-import_formats: Registry[ImportFormat] = Registry("import format")
-export_formats: Registry[ExportFormat] = Registry("export format")
+import_formats: Registry[ImportFormat] = Registry(gettext_noop("import format"))
+export_formats: Registry[ExportFormat] = Registry(gettext_noop("export format"))

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.feedback import sources
@@ -53,7 +54,9 @@ def human_source(source: str | None) -> tuple[str, ...]:
     if source in (None, ""):
         return sources.HUMAN
     if source not in sources.HUMAN:
-        raise ApplicationError(f"source must be one of {', '.join(sources.HUMAN)} (judges never count as human)")
+        raise ApplicationError(
+            _("source must be one of %(choices)s (judges never count as human)") % {"choices": ", ".join(sources.HUMAN)}
+        )
     return (source,)
 
 
@@ -111,7 +114,7 @@ def annotator_quality(facts: list[Fact], skips: dict[tuple[str, int], int]) -> l
     by_language: dict[str, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_language[fact.language].append(fact)
-    for language, _ in skips:
+    for language, _count in skips:
         by_language.setdefault(language, [])
     rows = []
     for language, language_facts in by_language.items():

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback import selectors
@@ -117,7 +118,7 @@ def _try_lease(user: User, task_id: int) -> Assignment | None:
 def _visible_task(user: User, task_id: int) -> Task:
     task = selectors.tasks_for_user(user).filter(pk=task_id).first()
     if task is None:
-        raise NotFound("No such task, or it is not in your languages.")
+        raise NotFound(_("No such task, or it is not in your languages."))
     return task
 
 
@@ -130,10 +131,10 @@ def lease_renew(*, user: User, task_id: int) -> Assignment:
     with transaction.atomic():
         task = _locked(task_id)
         if Annotation.objects.filter(task=task, annotator=user).exists():
-            raise Conflict("You have already annotated this task.")
+            raise Conflict(_("You have already annotated this task."))
         if not Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists():
             if not _has_free_slot(task, user):
-                raise Conflict("Your lease expired and other annotators have filled this task. Take the next one.")
+                raise Conflict(_("Your lease expired and other annotators have filled this task. Take the next one."))
         expires = _lease_deadline()
         Lease.objects.update_or_create(task=task, annotator=user, defaults={"expires_at": expires})
     return Assignment(task=task, lease_expires_at=expires)
@@ -155,20 +156,20 @@ def annotation_submit(
     n = task.items.count()
     ranking, display_order, flags = _validated(task.kind, ranking, display_order or [], flags or [], n)
     if "\x00" in rationale:
-        raise ApplicationError("rationale contains a NUL character (\\u0000), which cannot be stored")
+        raise ApplicationError(_("rationale contains a NUL character (\\u0000), which cannot be stored"))
     with transaction.atomic():
         task = _locked(task_id)
         existing = Annotation.objects.filter(task=task, annotator=user).first()
         if existing:
             if existing.ranking == ranking:
                 return existing, False
-            raise Conflict("You have already submitted a different ranking for this task.")
+            raise Conflict(_("You have already submitted a different ranking for this task."))
         if Skip.objects.filter(task=task, annotator=user).exists():
-            raise Conflict("You skipped this task; skipped tasks cannot be annotated.")
+            raise Conflict(_("You skipped this task; skipped tasks cannot be annotated."))
         holds_lease = Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists()
         if not holds_lease and not _has_free_slot(task, user):
             raise Conflict(
-                "Your lease expired and other annotators have filled this task; your ranking was not stored."
+                _("Your lease expired and other annotators have filled this task; your ranking was not stored.")
             )
         try:
             with transaction.atomic():
@@ -196,9 +197,9 @@ def _validated(
     except LineError as exc:
         raise ApplicationError(exc.message) from None
     if display_order and (not isinstance(display_order, list) or sorted(display_order) != list(range(n))):
-        raise ApplicationError(f"display_order must list each response position 0..{n - 1} once")
+        raise ApplicationError(_("display_order must list each response position 0..%(last)s once") % {"last": n - 1})
     if not isinstance(flags, list) or not set(flags) <= FLAGS:
-        raise ApplicationError(f"flags must be a list drawn from {sorted(FLAGS)}")
+        raise ApplicationError(_("flags must be a list drawn from %(choices)s") % {"choices": sorted(FLAGS)})
     return ranking, display_order, sorted(set(flags))
 
 
@@ -206,7 +207,7 @@ def task_skip(*, user: User, task_id: int) -> Skip:
     task = _visible_task(user, task_id)
     with transaction.atomic():
         if Annotation.objects.filter(task=task, annotator=user).exists():
-            raise Conflict("You have already annotated this task; it cannot be skipped.")
-        skip, _ = Skip.objects.get_or_create(task=task, annotator=user)
+            raise Conflict(_("You have already annotated this task; it cannot be skipped."))
+        skip, _created = Skip.objects.get_or_create(task=task, annotator=user)
         Lease.objects.filter(task=task, annotator=user).delete()
     return skip

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError
@@ -36,9 +37,9 @@ def campaign_create(
     *, name: str, guidelines: str = "", languages: list[str], overlap: int = 2, annotators: list[User] | None = None
 ) -> Campaign:
     if Campaign.objects.filter(name=name).exists():
-        raise ApplicationError(f"A campaign named {name!r} already exists.")
+        raise ApplicationError(_("A campaign named %(name)s already exists.") % {"name": repr(name)})
     if not 1 <= overlap <= 50:
-        raise ApplicationError("overlap must be between 1 and 50 annotators per task")
+        raise ApplicationError(_("overlap must be between 1 and 50 annotators per task"))
     campaign = Campaign.objects.create(name=name, guidelines=guidelines, overlap=overlap)
     campaign.languages.set([language_get_or_create(code) for code in languages])
     if annotators:
@@ -48,7 +49,7 @@ def campaign_create(
 
 @transaction.atomic
 def annotator_set_languages(*, user: User, languages: list[str]) -> AnnotatorProfile:
-    profile, _ = AnnotatorProfile.objects.get_or_create(user=user)
+    profile, _created = AnnotatorProfile.objects.get_or_create(user=user)
     profile.languages.set([language_get_or_create(code) for code in languages])
     return profile
 
@@ -79,7 +80,7 @@ def prompt_create(
 @transaction.atomic
 def response_create(*, prompt: Prompt, content: Any, model_name: str = "", metadata: dict | None = None) -> Response:
     if prompt.deleted_at:
-        raise ApplicationError("That prompt was deleted.")
+        raise ApplicationError(_("That prompt was deleted."))
     content = validate_content(content, "content")
     return Response.objects.create(
         prompt=prompt,
@@ -94,21 +95,24 @@ def response_create(*, prompt: Prompt, content: Any, model_name: str = "", metad
 @transaction.atomic
 def task_create(*, campaign: Campaign, prompt: Prompt, responses: list[Response], external_id: str = "") -> Task:
     if not MIN_RESPONSES <= len(responses) <= MAX_RESPONSES:
-        raise ApplicationError(f"A task needs {MIN_RESPONSES} to {MAX_RESPONSES} responses.")
+        raise ApplicationError(
+            _("A task needs %(min)s to %(max)s responses.") % {"min": MIN_RESPONSES, "max": MAX_RESPONSES}
+        )
     if len({r.pk for r in responses}) != len(responses):
-        raise ApplicationError("A task cannot show the same response twice.")
+        raise ApplicationError(_("A task cannot show the same response twice."))
     if any(r.prompt_id != prompt.pk for r in responses):
-        raise ApplicationError("Every response must answer the task's prompt.")
+        raise ApplicationError(_("Every response must answer the task's prompt."))
     for i, later in enumerate(responses):
         earlier = next((r for r in responses[:i] if same_content(r.content, later.content)), None)
         if earlier is not None:
             raise ApplicationError(
-                f"Responses {earlier.pk} and {later.pk} read the same; a task compares different texts."
+                _("Responses %(first)s and %(second)s read the same; a task compares different texts.")
+                % {"first": earlier.pk, "second": later.pk}
             )
     if any(r.deleted_at for r in responses) or prompt.deleted_at or campaign.deleted_at:
-        raise ApplicationError("A deleted prompt, response or campaign cannot be used in a new task.")
+        raise ApplicationError(_("A deleted prompt, response or campaign cannot be used in a new task."))
     if external_id and Task.objects.filter(external_id=external_id).exists():
-        raise ApplicationError(f"A task with id {external_id!r} already exists.")
+        raise ApplicationError(_("A task with id %(id)s already exists.") % {"id": repr(external_id)})
     task = Task.objects.create(campaign=campaign, prompt=prompt, language=prompt.language, external_id=external_id)
     TaskResponse.objects.bulk_create([TaskResponse(task=task, response=r, position=i) for i, r in enumerate(responses)])
     campaign.languages.add(prompt.language)
@@ -121,7 +125,10 @@ def _text_edit(text: TextT, content: Any, *, in_use: bool, **copied: Any) -> Tex
     model = type(text)
     later = model.objects.filter(previous=text).first()
     if later is not None:
-        raise ApplicationError(f"This is an old version; edit the latest one ({model.__name__.lower()} {later.pk}).")
+        raise ApplicationError(
+            _("This is an old version; edit the latest one (%(kind)s %(id)s).")
+            % {"kind": model.__name__.lower(), "id": later.pk}
+        )
     content = validate_content(content, "content")
     fields = {"content": content, "text": plain_text(content), "content_hash": content_hash(content)}
     if not in_use:
@@ -164,7 +171,9 @@ def response_delete(*, response: Response) -> None:
 def task_set_gold(*, task: Task, position: int | None) -> Task:
     """Mark a gold item: `position` is the stored position of its known best response."""
     if position is not None and not 0 <= position < task.items.count():
-        raise ApplicationError(f"position must name one of the task's responses: 0..{task.items.count() - 1}")
+        raise ApplicationError(
+            _("position must name one of the task's responses: 0..%(last)s") % {"last": task.items.count() - 1}
+        )
     task.gold_position = position
     task.save(update_fields=["gold_position"])
     audit.record(action="task.gold", target=task, details={"position": position})
@@ -213,7 +222,7 @@ def preference_create(
     response_a = validate_content(response_a, "response_a")
     response_b = validate_content(response_b, "response_b")
     if same_content(response_a, response_b):
-        raise ApplicationError("response_a and response_b are the same text (invisible characters aside)")
+        raise ApplicationError(_("response_a and response_b are the same text (invisible characters aside)"))
     metadata = validate_metadata(metadata or {})
     lang = language_get_or_create(language)
     digest = content_hash(prompt, response_a, response_b, lang.code)
@@ -221,7 +230,7 @@ def preference_create(
     existing = PreferenceRecord.objects.filter(external_id=external_id).first()
     if existing:
         if existing.content_hash != digest or existing.outcome != outcome:
-            raise ApplicationError(f"id {external_id!r} is already stored with different content")
+            raise ApplicationError(_("id %(id)s is already stored with different content") % {"id": repr(external_id)})
         return existing
     return PreferenceRecord.objects.create(
         external_id=external_id,

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text
@@ -73,11 +74,13 @@ class ImportRejected(ApplicationError):
     """The file had bad lines and nothing was imported."""
 
     def __init__(self, report: ImportReport):
-        shown = "\n".join(f"  line {n}: {m}" for n, m in report.errors[:50])
-        more = f"\n  ... and {report.invalid - 50} more" if report.invalid > 50 else ""
+        shown = "\n".join("  " + _("line %(line)s: %(error)s") % {"line": n, "error": m} for n, m in report.errors[:50])
+        more = "\n  " + _("... and %(count)s more") % {"count": report.invalid - 50} if report.invalid > 50 else ""
+        summary = _("%(count)s invalid line(s); nothing was imported (use --skip-invalid to import the rest):") % {
+            "count": report.invalid
+        }
         super().__init__(
-            f"{report.invalid} invalid line(s); nothing was imported "
-            f"(use --skip-invalid to import the rest):\n{shown}{more}",
+            f"{summary}\n{shown}{more}",
             extra={"errors": [{"line": n, "error": m} for n, m in report.errors]},
         )
         self.report = report
@@ -88,7 +91,7 @@ def feedback_import(
 ) -> ImportReport:
     path = Path(path)
     if not path.is_file():
-        raise ApplicationError(f"{path}: no such file")
+        raise ApplicationError(_("%(path)s: no such file") % {"path": path})
     total = path.stat().st_size
     report = ImportReport()
     try:
@@ -139,8 +142,8 @@ def _read_line(raw: bytes | int, line_no: int, writer: "_Writer", report: Import
     if isinstance(raw, int):
         report.add_error(
             line_no,
-            f"the line is {raw} bytes long, over the limit of {settings.IMPORT_LINE_MAX_BYTES} bytes "
-            "(IMPORT_LINE_MAX_BYTES)",
+            _("the line is %(size)s bytes long, over the limit of %(limit)s bytes (IMPORT_LINE_MAX_BYTES)")
+            % {"size": raw, "limit": settings.IMPORT_LINE_MAX_BYTES},
         )
         return
     try:
@@ -169,7 +172,9 @@ class _Writer:
         earlier = self.seen.get(key)
         if earlier and earlier[0] != record.content_hash:
             self.report.add_error(
-                record.line_no, f"id {record.id!r} was used on line {earlier[1]} with different content"
+                record.line_no,
+                _("id %(id)s was used on line %(line)s with different content")
+                % {"id": repr(record.id), "line": earlier[1]},
             )
             return
         if earlier:
@@ -210,7 +215,9 @@ class _Writer:
             elif stored[record.id] == record.content_hash:
                 self._unchanged(record)
             else:
-                self.report.add_error(record.line_no, f"id {record.id!r} is already stored with different content")
+                self.report.add_error(
+                    record.line_no, _("id %(id)s is already stored with different content") % {"id": repr(record.id)}
+                )
         return fresh
 
     def _write_pairs(self, records: list[PairLine]) -> None:
@@ -294,7 +301,7 @@ class _Writer:
 
     def _campaign(self, name: str, language: Language) -> Campaign:
         if name not in self.campaigns:
-            self.campaigns[name], _ = Campaign.objects.get_or_create(
+            self.campaigns[name], _created = Campaign.objects.get_or_create(
                 name=name, defaults={"guidelines": "Imported tasks.", "overlap": 1}
             )
         self.campaigns[name].languages.add(language)

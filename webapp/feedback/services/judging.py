@@ -8,6 +8,7 @@ never read it, and exports and training jobs use it only when they select source
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError, NotFound
 from webapp.feedback.extensions import judges, task_kinds
@@ -32,14 +33,16 @@ def judge_label(*, task_id: int, judge: str) -> tuple[Annotation, bool]:
     entry = judges.get(judge)
     task = Task.objects.alive().select_related("prompt").filter(pk=task_id).first()
     if task is None:
-        raise NotFound(f"No such task: {task_id}")
+        raise NotFound(_("No such task: %(id)s") % {"id": task_id})
     texts = [item.response.text for item in task.items.select_related("response").order_by("position")]
     try:
         ranking = task_kinds.get(task.kind).check_submission(
             entry.rank(task.prompt.text, texts, task.language_id), len(texts)
         )
     except LineError as exc:
-        raise ApplicationError(f"judge {judge!r} gave an invalid ranking: {exc.message}") from None
+        raise ApplicationError(
+            _("judge %(judge)s gave an invalid ranking: %(problem)s") % {"judge": repr(judge), "problem": exc.message}
+        ) from None
     origin = judge_origin(entry.name, entry.version)
     return Annotation.objects.get_or_create(
         task=task,

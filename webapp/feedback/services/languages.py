@@ -3,6 +3,7 @@
 import functools
 
 import langcodes
+from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.feedback.models import Direction, Language
@@ -20,10 +21,12 @@ def canonical_tag(tag: str) -> str:
     """BCP-47's recommended case: language lower, script title, region upper (`zh-hans-cn` ->
     `zh-Hans-CN`). Tags compare case-insensitively, so this changes no meaning."""
     if not isinstance(tag, str) or not tag.strip():
-        raise InvalidLanguage("language must be a non-empty BCP-47 tag such as 'en', 'zh-Hans' or 'ar'")
+        raise InvalidLanguage(_("language must be a non-empty BCP-47 tag such as 'en', 'zh-Hans' or 'ar'"))
     tag = tag.strip().replace("_", "-")
     if not langcodes.tag_is_valid(tag):
-        raise InvalidLanguage(f"'{tag}' is not a valid BCP-47 language tag (e.g. 'en', 'de', 'zh-Hans', 'ar')")
+        raise InvalidLanguage(
+            _("'%(tag)s' is not a valid BCP-47 language tag (e.g. 'en', 'de', 'zh-Hans', 'ar')") % {"tag": tag}
+        )
     parts = tag.split("-")
     out = [parts[0].lower()]
     for part in parts[1:]:
@@ -49,5 +52,5 @@ def describe(code: str) -> tuple[str, str]:
 def language_get_or_create(tag: str) -> Language:
     code = canonical_tag(tag)
     name, direction = describe(code)
-    language, _ = Language.objects.get_or_create(code=code, defaults={"name": name, "direction": direction})
+    language, _created = Language.objects.get_or_create(code=code, defaults={"name": name, "direction": direction})
     return language

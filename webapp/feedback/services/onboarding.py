@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError
@@ -28,7 +29,9 @@ class Invitation:
 
 def invitation_path(user: User) -> str:
     if user.has_usable_password():
-        raise ApplicationError(f"{user.username} has already set a password; they log in as usual.")
+        raise ApplicationError(
+            _("%(username)s has already set a password; they log in as usual.") % {"username": user.username}
+        )
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return reverse("invite-accept", kwargs={"uid": uid, "token": default_token_generator.make_token(user)})
 
@@ -39,11 +42,11 @@ def annotator_invite(
 ) -> Invitation:
     username = username.strip()
     if not username:
-        raise ApplicationError("username is required")
+        raise ApplicationError(_("username is required"))
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(f"The username {username!r} is taken.")
+        raise ApplicationError(_("The username %(username)s is taken.") % {"username": repr(username)})
     if not languages:
-        raise ApplicationError("Choose at least one language the annotator ranks in.")
+        raise ApplicationError(_("Choose at least one language the annotator ranks in."))
     user = User(username=username, email=email.strip())
     user.set_unusable_password()
     user.save()
@@ -67,7 +70,7 @@ def invitation_user(uid: str, token: str) -> User | None:
 
 def invitation_accept(*, user: User, password: str, password_again: str) -> User:
     if password != password_again:
-        raise ApplicationError("The two passwords differ.")
+        raise ApplicationError(_("The two passwords differ."))
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -82,7 +85,7 @@ def annotator_update(*, user: User, languages: list[str], campaigns: list[Campai
     """Set an annotator's languages, campaign pools (of the campaigns listed on the page) and whether
     they may log in. Deactivating keeps every annotation they made."""
     if user.is_staff and not is_active:
-        raise ApplicationError("Staff accounts are deactivated in the admin, not here.")
+        raise ApplicationError(_("Staff accounts are deactivated in the admin, not here."))
     annotator_set_languages(user=user, languages=languages)
     for campaign in Campaign.objects.alive():
         if campaign in campaigns:

@@ -1,5 +1,9 @@
 """Imports and exports as background jobs: the request stores the upload (or the export's settings)
-and a TransferJob row; a worker runs it and writes counts and the bad-line list on the row."""
+and a TransferJob row; a worker runs it and writes counts and the bad-line list on the row.
+
+An import remembers the interface language of the request that started it (`params["language"]`) and
+the worker runs it in that language, so the bad-line messages on the row (shown by the API and the
+transfers page) read in the language of the person who uploaded the file."""
 
 import logging
 import uuid
@@ -10,6 +14,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError
@@ -38,7 +44,10 @@ def upload_store(upload: UploadedFile) -> Path:
 @transaction.atomic
 def transfer_import_create(*, path: Path, skip_invalid: bool, user: User | None) -> TransferJob:
     job = TransferJob.objects.create(
-        kind=TransferKind.IMPORT, path=str(path), params={"skip_invalid": skip_invalid}, created_by=user
+        kind=TransferKind.IMPORT,
+        path=str(path),
+        params={"skip_invalid": skip_invalid, "language": translation.get_language() or settings.LANGUAGE_CODE},
+        created_by=user,
     )
     job_enqueue(job)
     return job
@@ -62,10 +71,11 @@ def transfer_run(job_id: int) -> None:
         if run is None:
             return
         job = run.job()
-        if job.kind == TransferKind.IMPORT:
-            _run_import(run, job)
-        else:
-            _run_export(run, job)
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            if job.kind == TransferKind.IMPORT:
+                _run_import(run, job)
+            else:
+                _run_export(run, job)
 
 
 def _run_import(run: JobRun, job: TransferJob) -> None:
@@ -113,8 +123,8 @@ def _run_export(run: JobRun, job: TransferJob) -> None:
 
 def transfer_output(job: TransferJob) -> Path:
     if job.kind != TransferKind.EXPORT or job.status != "succeeded":
-        raise ApplicationError("This export has not finished.")
+        raise ApplicationError(_("This export has not finished."))
     path = Path(job.path)
     if not path.is_file():
-        raise ApplicationError("The export file is gone; run the export again.")
+        raise ApplicationError(_("The export file is gone; run the export again."))
     return path

@@ -1,5 +1,7 @@
 """REST endpoints behind the annotator workspace and the review page: progress and the review report."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.response import Response as Reply
@@ -15,7 +17,7 @@ from webapp.permissions import is_reviewer
 
 
 class IsReviewer(permissions.BasePermission):
-    message = "Reviewers and staff only."
+    message = gettext_lazy("Reviewers and staff only.")
 
     def has_permission(self, request, view):
         return is_reviewer(request.user)
@@ -26,9 +28,9 @@ def _campaign_param(request) -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise ApplicationError("campaign must be a campaign id (a positive integer)")
+        raise ApplicationError(_("campaign must be a campaign id (a positive integer)"))
     if not Campaign.objects.alive().filter(pk=int(raw)).exists():
-        raise ApplicationError(f"No such campaign: {raw}")
+        raise ApplicationError(_("No such campaign: %(id)s") % {"id": raw})
     return int(raw)
 
 
@@ -37,7 +39,7 @@ def _language_param(request) -> str | None:
     if raw in (None, ""):
         return None
     if not Language.objects.filter(code=raw).exists():
-        raise ApplicationError(f"Unknown language: {raw[:40]!r}")
+        raise ApplicationError(_("Unknown language: %(code)s") % {"code": repr(raw[:40])})
     return raw
 
 
@@ -46,7 +48,10 @@ def _source_param(request) -> str | None:
     if raw in (None, ""):
         return None
     if raw not in HUMAN:
-        raise ApplicationError(f"source must be one of {', '.join(HUMAN)}, not {raw[:40]!r}")
+        raise ApplicationError(
+            _("source must be one of %(choices)s, not %(value)s")
+            % {"choices": ", ".join(HUMAN), "value": repr(raw[:40])}
+        )
     return raw
 
 
