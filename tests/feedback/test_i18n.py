@@ -274,3 +274,18 @@ def test_an_import_job_reports_its_bad_lines_in_the_language_of_whoever_started_
     assert job.status == "failed" and job.result["errors"] == [{"line": 1, "error": translated("de", message)}]
     summary = "%(count)s invalid line(s); nothing was imported (use --skip-invalid to import the rest):"
     assert job.error.startswith(translated("de", summary, {"count": 1}))
+
+
+def test_every_training_rule_has_a_translated_wording():
+    """ml words its rules in English only; each one (and an unknown setting) needs its catalogue message."""
+    from django.utils import translation
+
+    from ml.training.config import RULES, ConfigError, Hyperparameters
+    from webapp.training.services import RULE_MESSAGES, config_problem
+
+    assert set(RULE_MESSAGES) == set(RULES) | {"unknown"}
+    with pytest.raises(ConfigError) as refused:
+        Hyperparameters.from_dict({"lora_targets": []})
+    problem = translated("ar", "must be a non-empty list of module names (got %(value)s)", {"value": "[]"})
+    with translation.override("ar"):
+        assert config_problem(refused.value) == problem
