@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "webapp.training",
     "webapp.retrieval",
     "webapp.arena",
+    "webapp.judging",
     "webapp.pages",
 ]
 

@@ -25,14 +25,19 @@ def _judge_account(origin: str) -> User:
     return user
 
 
-@transaction.atomic
 def judge_label(*, task_id: int, judge: str) -> tuple[Annotation, bool]:
     """Store the named judge's ranking of one task. Returns (annotation, created); a judge (name and
-    version) labels a task once."""
+    version) labels a task once. The judge ranks outside any transaction (a model may take seconds,
+    and on SQLite an open write transaction would hold every other writer back); only the write is
+    one short transaction."""
     entry = judges.get(judge)
     task = Task.objects.alive().select_related("prompt").filter(pk=task_id).first()
     if task is None:
         raise NotFound(f"No such task: {task_id}")
+    origin = judge_origin(entry.name, entry.version)
+    existing = Annotation.objects.filter(task=task, annotator__username=f"judge:{origin}"[:150]).first()
+    if existing is not None:
+        return existing, False
     texts = [item.response.text for item in task.items.select_related("response").order_by("position")]
     try:
         ranking = task_kinds.get(task.kind).check_submission(
@@ -40,9 +45,9 @@ def judge_label(*, task_id: int, judge: str) -> tuple[Annotation, bool]:
         )
     except LineError as exc:
         raise ApplicationError(f"judge {judge!r} gave an invalid ranking: {exc.message}") from None
-    origin = judge_origin(entry.name, entry.version)
-    return Annotation.objects.get_or_create(
-        task=task,
-        annotator=_judge_account(origin),
-        defaults={"ranking": ranking, "source": Source.JUDGE, "origin": origin},
-    )
+    with transaction.atomic():
+        return Annotation.objects.get_or_create(
+            task=task,
+            annotator=_judge_account(origin),
+            defaults={"ranking": ranking, "source": Source.JUDGE, "origin": origin},
+        )
