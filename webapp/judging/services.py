@@ -7,10 +7,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 
-from webapp.errors import ApplicationError
+from webapp.errors import ApplicationError, NotFound
 from webapp.feedback.extensions import judges
 from webapp.feedback.models import Annotation, Campaign, Language, Task
-from webapp.feedback.services.judging import judge_label
+from webapp.feedback.services.judging import InvalidJudgement, judge_label
 from webapp.feedback.services.languages import canonical_tag
 from webapp.feedback.sources import Source
 from webapp.jobs.models import JobStatus
@@ -101,7 +101,7 @@ def _judge(run: JobRun[JudgeJob], job: JudgeJob) -> None:
                 continue
             try:
                 _, created = judge_label(task_id=task_id, judge=entry.name)
-            except ApplicationError as exc:  # an invalid ranking from the judge: listed, the job goes on
+            except (InvalidJudgement, NotFound) as exc:  # listed, and the job goes on; any other error stops it
                 result["invalid"] += 1
                 if len(result["errors"]) < MAX_ERRORS:
                     result["errors"].append({"task": task_id, "error": exc.message})

@@ -16,6 +16,10 @@ from webapp.feedback.models import Annotation, AnnotatorProfile, Task
 from webapp.feedback.sources import Source, judge_origin
 
 
+class InvalidJudgement(ApplicationError):
+    """The judge's answer for one task is not a ranking of its responses."""
+
+
 def _judge_account(origin: str) -> User:
     user, created = User.objects.get_or_create(username=f"judge:{origin}"[:150], defaults={"is_active": False})
     if created:
@@ -44,7 +48,7 @@ def judge_label(*, task_id: int, judge: str) -> tuple[Annotation, bool]:
             entry.rank(task.prompt.text, texts, task.language_id), len(texts)
         )
     except LineError as exc:
-        raise ApplicationError(f"judge {judge!r} gave an invalid ranking: {exc.message}") from None
+        raise InvalidJudgement(f"judge {judge!r} gave an invalid ranking: {exc.message}") from None
     with transaction.atomic():
         return Annotation.objects.get_or_create(
             task=task,
