@@ -25,6 +25,10 @@ _JUDGES = (
     "issue 14 (judges): the registered judges, and judge jobs (launch with Idempotency-Key, list, detail, "
     "cancel) that rank a campaign's tasks as source judge; new, so no client breaks"
 )
+_SUGGESTIONS = (
+    "issue 14 (judges): a campaign may show annotators a judge's ranking as the starting order; fields were "
+    "added, none changed or removed"
+)
 ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
@@ -78,6 +82,11 @@ ALLOWED: dict[str, str] = {
         f"components added: {name}": _JUDGES
         for name in ("JudgeOutput", "JudgeJobInputRequest", "JudgeJobOutput", "PaginatedJudgeJobOutputList")
     },
+    # Issue 14, judges: suggestions, a judge's ranking as a task's starting order (and a held-out share).
+    "operations added: POST /api/v1/campaigns/{id}/suggestions/": _SUGGESTIONS,
+    "components added: CampaignSuggestionsInputRequest": _SUGGESTIONS,
+    "components changed: CampaignOutput": _SUGGESTIONS + " (new read-only `suggestion_judge`, `suggestion_holdout`)",
+    "components changed: TaskOutput": _SUGGESTIONS + " (new `suggestion`: the starting order to show, or null)",
 }
 
 

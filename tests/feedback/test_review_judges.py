@@ -48,8 +48,9 @@ def test_the_review_report_shows_each_judge_against_the_people(api, client, revi
     report = api(reviewer).get("/api/v1/review/").json()
     assert set(report) == REPORT_KEYS | {"judges"}
     assert report["agreement"][0]["annotations"] == 5  # the judge is not among them
-    rows = {row["language"]: row for row in report["judges"]}
-    assert {row["judge"] for row in report["judges"]} == {"order@2"}
+    assert set(report["judges"]) == {"agreement", "anchoring"} and report["judges"]["anchoring"] == []
+    rows = {row["language"]: row for row in report["judges"]["agreement"]}
+    assert {row["judge"] for row in report["judges"]["agreement"]} == {"order@2"}
     en_row = rows["en"]
     assert {k: en_row[k] for k in ("labelled", "tasks", "n_tasks", "n_pairs", "agreed", "abstentions")} == {
         "labelled": 2,
@@ -65,8 +66,9 @@ def test_the_review_report_shows_each_judge_against_the_people(api, client, revi
     assert (de_row["n_pairs"], de_row["abstentions"], de_row["agreement"], de_row["ci_low"]) == (0, 1, None, None)
 
     # Filters narrow the judges' rows too; with imported rankings only there are no people to compare with.
-    assert [r["language"] for r in api(reviewer).get("/api/v1/review/", {"language": "de"}).json()["judges"]] == ["de"]
-    imported_only = api(reviewer).get("/api/v1/review/", {"source": "import"}).json()["judges"]
+    german = api(reviewer).get("/api/v1/review/", {"language": "de"}).json()["judges"]["agreement"]
+    assert [r["language"] for r in german] == ["de"]
+    imported_only = api(reviewer).get("/api/v1/review/", {"source": "import"}).json()["judges"]["agreement"]
     assert {(r["language"], r["tasks"]) for r in imported_only} == {("en", 0), ("de", 0)}
 
     client.force_login(reviewer)

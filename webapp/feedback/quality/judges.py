@@ -13,6 +13,16 @@ Definitions, per (judge, language):
 * `agreement` = agreed / n_pairs, with its 95 % Wilson interval; `n_tasks` = the tasks with at least
   one compared pair (the evidence the gate counts); `alpha` = Krippendorff's ordinal alpha over the
   same tasks, the humans plus the judge as one more rater.
+
+`anchoring` (campaigns that show a judge's ranking as the starting order, services/suggestions.py),
+per (judge, language), over live annotators' rankings (source `annotation`):
+* suggested: rankings submitted after being shown the judge's ranking; `keep_rate` = the share
+  submitted exactly as suggested (ties compared as sets); `suggested_agreement` = the share of response
+  pairs on which the ranking and the suggestion give the same relation (above, below or tied).
+* held out: rankings of the tasks the campaign shows without it (`held_out`, by hash) that the judge
+  ranked; `match_rate` = the share equal to the judge's ranking, `held_out_agreement` as above.
+A keep rate well above the held-out match rate (or agreement with the suggestion above agreement
+without it) means annotators anchor on the suggestion.
 """
 
 from collections import defaultdict
@@ -20,14 +30,16 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from webapp.feedback import sources
-from webapp.feedback.models import Annotation
+from webapp.feedback.models import Annotation, Campaign
 from webapp.feedback.quality.agreement import (
     Ranking,
     TaskRankings,
     judge_pair_agreement,
     krippendorff_alpha_ordinal,
+    pairwise_agreement_rate,
     wilson_interval,
 )
+from webapp.feedback.services.suggestions import held_out
 
 JUDGE_RATER = "judge"  # the judge's key among the raters of a task (humans are keyed by user id)
 
@@ -116,4 +128,80 @@ def _row(
         ci_high=interval[1] if interval else None,
         abstentions=abstained,
         alpha=krippendorff_alpha_ordinal(tasks=raters) if raters else None,
+    )
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    judge: str
+    language: str
+    suggested: int  # rankings submitted after being shown the judge's ranking
+    kept: int  # of those, submitted exactly as suggested
+    keep_rate: float | None
+    suggested_agreement: float | None  # pairwise, the ranking against the suggestion shown
+    held_out: int  # rankings of held-out tasks (shown without it) that the judge ranked
+    matched: int  # of those, equal to the judge's ranking
+    match_rate: float | None
+    held_out_agreement: float | None  # pairwise, the ranking against the judge's
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _same(a: Ranking, b: Ranking) -> bool:
+    return [sorted(group) for group in a] == [sorted(group) for group in b]
+
+
+def anchoring(*, campaign_id: int | None = None, language: str | None = None) -> list[Anchoring]:
+    """One row per (judge, language) with suggested or held-out rankings, sorted by judge then language."""
+    people = Annotation.objects.filter(
+        source=sources.ASSIGNED, task__deleted_at__isnull=True, task__campaign__deleted_at__isnull=True
+    )
+    if campaign_id is not None:
+        people = people.filter(task__campaign_id=campaign_id)
+    if language:
+        people = people.filter(task__language_id=language)
+    pairs: dict[tuple[str, str], dict[str, list[tuple[Ranking, Ranking]]]] = defaultdict(
+        lambda: {"suggested": [], "held_out": []}
+    )
+    shown = people.exclude(suggested_by="").values_list("suggested_by", "task__language_id", "ranking", "suggestion")
+    for judge, lang, ranking, suggestion in shown.iterator(chunk_size=5000):
+        pairs[(judge, lang)]["suggested"].append((ranking, suggestion))
+    campaigns = Campaign.objects.alive().exclude(suggestion_judge="")
+    if campaign_id is not None:
+        campaigns = campaigns.filter(pk=campaign_id)
+    for campaign in campaigns:
+        judge = campaign.suggestion_judge
+        unshown = people.filter(task__campaign=campaign, suggestion__isnull=True)
+        judged = dict(
+            Annotation.objects.filter(
+                source=sources.Source.JUDGE, origin=judge, task__in=unshown.values("task_id")
+            ).values_list("task_id", "ranking")
+        )
+        rows = unshown.filter(task_id__in=list(judged)).values_list("task_id", "task__language_id", "ranking")
+        for task_id, lang, ranking in rows.iterator(chunk_size=5000):
+            if held_out(task_id, judge, campaign.suggestion_holdout):
+                pairs[(judge, lang)]["held_out"].append((ranking, judged[task_id]))
+    return [_anchoring(judge, lang, groups) for (judge, lang), groups in sorted(pairs.items(), key=lambda kv: kv[0])]
+
+
+def _anchoring(judge: str, language: str, groups: dict[str, list[tuple[Ranking, Ranking]]]) -> Anchoring:
+    def summary(items: list[tuple[Ranking, Ranking]]) -> tuple[int, int, float | None, float | None]:
+        same = sum(_same(person, model) for person, model in items)
+        rate = pairwise_agreement_rate(tasks=[{"person": p, "judge": m} for p, m in items]) if items else None
+        return len(items), same, same / len(items) if items else None, rate
+
+    suggested, kept, keep_rate, suggested_agreement = summary(groups["suggested"])
+    unshown, matched, match_rate, unshown_agreement = summary(groups["held_out"])
+    return Anchoring(
+        judge=judge,
+        language=language,
+        suggested=suggested,
+        kept=kept,
+        keep_rate=keep_rate,
+        suggested_agreement=suggested_agreement,
+        held_out=unshown,
+        matched=matched,
+        match_rate=match_rate,
+        held_out_agreement=unshown_agreement,
     )

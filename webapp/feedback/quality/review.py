@@ -15,7 +15,7 @@ from webapp.feedback.quality.agreement import (
     position_bias,
     rank_positions,
 )
-from webapp.feedback.quality.judges import JudgeAgreement, judge_agreement
+from webapp.feedback.quality.judges import Anchoring, JudgeAgreement, anchoring, judge_agreement
 from webapp.feedback.quality.trust import (
     Fact,
     annotator_quality,
@@ -48,6 +48,7 @@ class Report:
     flagged: list[dict] = field(default_factory=list)
     tasks: list[dict] = field(default_factory=list)
     judges: list[JudgeAgreement] = field(default_factory=list)
+    anchoring: list[Anchoring] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -58,7 +59,11 @@ class Report:
             "position_bias": self.position_bias,
             "flagged": self.flagged,
             "tasks": self.tasks,
-            "judges": [row.as_dict() for row in self.judges],
+            # One key for everything about judges: agreement with people, and anchoring on suggestions.
+            "judges": {
+                "agreement": [row.as_dict() for row in self.judges],
+                "anchoring": [row.as_dict() for row in self.anchoring],
+            },
         }
 
 
@@ -76,12 +81,16 @@ def review_report(*, campaign_id: int | None = None, language: str | None = None
         position_bias=[
             {"language": lang, **row}
             for lang, row in sorted(
-                position_bias(items=[(f.language, f.display_order, f.ranking) for f in facts]).items()
+                # A suggested starting order is not a random display order: those rankings are left out.
+                position_bias(
+                    items=[(f.language, f.display_order, f.ranking) for f in facts if not f.suggested_by]
+                ).items()
             )
         ],
         flagged=flagged_items(facts),
         tasks=task_results(facts, labels),
         judges=judge_agreement(campaign_id=campaign_id, language=language, human_sources=human_source(source)),
+        anchoring=[] if source == "import" else anchoring(campaign_id=campaign_id, language=language),
     )
 
 
