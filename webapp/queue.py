@@ -26,6 +26,7 @@ app.conf.include = [
     "workers.tasks.training",
     "workers.tasks.indexing",
     "workers.tasks.arena",
+    "workers.tasks.judging",  # sent to each job's own queue: its judge's (webapp/judging/models.py)
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "webapp.training",
     "webapp.retrieval",
     "webapp.arena",
+    "webapp.judging",
     "webapp.pages",
 ]
 
@@ -317,6 +318,11 @@ SYSTEM_PROMPT = env_str("SYSTEM_PROMPT", "You are a helpful assistant.")
 # OpenAI-compatible server (e.g. vLLM serving the base model with the LoRA adapters by variant name).
 INFERENCE_URL = env_str("INFERENCE_URL", "")
 INFERENCE_API_KEY = env_str("INFERENCE_API_KEY", "")
+# The `llm` judge (webapp/judging/llm.py): the variant it asks (empty: the installed base model; with
+# INFERENCE_URL, any model the server serves), the tokens it may answer with, conversations per batch.
+JUDGE_LLM_VARIANT = env_str("JUDGE_LLM_VARIANT", "")
+JUDGE_LLM_MAX_NEW_TOKENS = env_int("JUDGE_LLM_MAX_NEW_TOKENS", 16, minimum=1, maximum=512)
+JUDGE_LLM_BATCH_SIZE = env_int("JUDGE_LLM_BATCH_SIZE", 16, minimum=1, maximum=256)
 # Embedding model for search: empty (or "use") means the bundled multilingual USE v3; "minilm" the bundled
 # English all-MiniLM-L6-v2; anything else a sentence-transformers hub id or local folder.
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "")

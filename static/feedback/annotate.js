@@ -2,7 +2,8 @@
 // responses by dragging (SortableJS) or by keyboard alone, and submits the ranking.
 //
 // State: `order` lists the cards top to bottom as {position, tied}; `tied` joins a card to the rank
-// above it. Positions are the task's stored order; the display order (shuffled) is recorded.
+// above it. Positions are the task's stored order; the display order (shuffled, or the campaign's
+// suggested starting order) is recorded.
 // Texts arrive as safe HTML from the server (Markdown rendered, raw HTML escaped); every other
 // string the script writes goes through textContent.
 (function () {
@@ -186,10 +187,16 @@
     task = next;
     const items = {};
     next.responses.forEach((r) => { items[r.position] = r; });
-    displayOrder = shuffled(next.responses.length);
+    // A campaign may suggest a starting order (a judge's ranking): the cards are shown in it, ties
+    // included, and may be submitted as they are; otherwise they are shuffled and must be ordered.
+    const suggestion = Array.isArray(next.suggestion) && next.suggestion.length ? next.suggestion : null;
+    displayOrder = suggestion ? suggestion.flat() : shuffled(next.responses.length);
     labels = {};
     displayOrder.forEach((position, i) => { labels[position] = String.fromCharCode(65 + i); });
-    order = displayOrder.map((position) => ({ position, tied: false }));
+    if (suggestion) fromGroups(suggestion);
+    else order = displayOrder.map((position) => ({ position, tied: false }));
+    $("suggested").hidden = !suggestion;
+    $("suggested").textContent = suggestion ? T.suggested : "";
     list.replaceChildren();
     cards = {};
     order.forEach((item) => {
@@ -202,7 +209,7 @@
     autoDirection(prompt);
     $("rationale").value = "";
     document.querySelectorAll("input[name=flag]").forEach((box) => { box.checked = false; });
-    ranked = false;
+    ranked = Boolean(suggestion);
     busy = false;
     $("submit").disabled = false;
     startedAt = performance.now();

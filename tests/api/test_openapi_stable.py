@@ -21,6 +21,14 @@ _IDEMPOTENT = (
     "instead of launching a second one (issue 20)"
 )
 _SOURCES = "imported rankings were counted as human annotations; every label now names its source"
+_JUDGES = (
+    "issue 14 (judges): the registered judges, and judge jobs (launch with Idempotency-Key, list, detail, "
+    "cancel) that rank a campaign's tasks as source judge; new, so no client breaks"
+)
+_SUGGESTIONS = (
+    "issue 14 (judges): a campaign may show annotators a judge's ranking as the starting order; fields were "
+    "added, none changed or removed"
+)
 ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
@@ -57,6 +65,28 @@ ALLOWED: dict[str, str] = {
     "operations changed: GET /api/v1/preferences/": _SOURCES + " (an `origin` filter)",
     "operations changed: GET /api/v1/annotations/": _SOURCES + " (`source` and `origin` filters)",
     "operations changed: GET /api/v1/review/": _SOURCES + " (a `source` filter: annotation or import)",
+    # Issue 14, judges: judge jobs run a registered judge over a campaign (new endpoints; nothing changed).
+    # GET /api/v1/review/ also gained a `judges` key (its answer is declared a free-form object, so the
+    # shape shows no change): per judge and language, agreement with the human consensus.
+    **{
+        f"operations added: {operation}": _JUDGES
+        for operation in (
+            "GET /api/v1/judges/",
+            "GET /api/v1/judge-jobs/",
+            "GET /api/v1/judge-jobs/{id}/",
+            "POST /api/v1/judge-jobs/",
+            "POST /api/v1/judge-jobs/{id}/cancel/",
+        )
+    },
+    **{
+        f"components added: {name}": _JUDGES
+        for name in ("JudgeOutput", "JudgeJobInputRequest", "JudgeJobOutput", "PaginatedJudgeJobOutputList")
+    },
+    # Issue 14, judges: suggestions, a judge's ranking as a task's starting order (and a held-out share).
+    "operations added: POST /api/v1/campaigns/{id}/suggestions/": _SUGGESTIONS,
+    "components added: CampaignSuggestionsInputRequest": _SUGGESTIONS,
+    "components changed: CampaignOutput": _SUGGESTIONS + " (new read-only `suggestion_judge`, `suggestion_holdout`)",
+    "components changed: TaskOutput": _SUGGESTIONS + " (new `suggestion`: the starting order to show, or null)",
 }
 
 

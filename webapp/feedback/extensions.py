@@ -4,7 +4,9 @@ of task, a judge or a post-import report never edits the store.
 * `task_kinds`: what an annotator does with a task (`ranking` today). Each kind validates a
   submission for a task with `n` responses; `Task.kind` names it.
 * `judges`: automatic labelers. A judge names itself and its version and labels a task's
-  responses; the store keeps its labels apart from human ones (never counted as human).
+  responses; the store keeps its labels apart from human ones (never counted as human). Adding one
+  is one call, `judges.register(Judge(name=..., version=..., rank=..., queue=...))`, usually in an
+  app's `ready()`; judge jobs (webapp/judging) run it over a campaign on its queue.
 * `import_reports`: advisory checks run after an import has committed (the search index registers
   `near_duplicates`, webapp/retrieval/apps.py); each gets the ids of the prompts the import
   created and returns a JSON-ready dict for the transfer's result."""
@@ -15,6 +17,8 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
+from webapp.errors import ApplicationError
+from webapp.feedback.sources import judge_origin
 from webapp.registry import Registry
 
 
@@ -32,10 +36,44 @@ class Judge:
     version: str
     # (prompt text, response texts, language) -> ranking best first, as in a human annotation
     rank: Callable[[str, list[str], str], list[list[int]]]
+    # The Celery queue its jobs run on: "gpu" for a judge that runs a model, else "default".
+    queue: str = "default"
+    description: str = ""
+
+    @property
+    def origin(self) -> str:
+        """NAME@VERSION: the origin of its labels (sources.judge_origin)."""
+        return judge_origin(self.name, self.version)
+
+
+class JudgeRegistry(Registry[Judge]):
+    """Judges by name; one version of each is registered at a time (its labels keep theirs)."""
+
+    def register(self, name: "str | Judge", item: Judge | None = None) -> Judge:
+        """`judges.register(Judge(...))`, or by an explicit name as every registry takes it."""
+        if isinstance(name, Judge):
+            return super().register(name.name, name)
+        if item is None:
+            raise ValueError("register(name, judge) or register(judge)")
+        return super().register(name, item)
+
+    def resolve(self, name: str) -> Judge:
+        """The judge named NAME, or NAME@VERSION when that is the version registered; a 4xx otherwise."""
+        base, _, version = name.partition("@")
+        if base not in self:
+            known = ", ".join(judge.origin for _, judge in self.items()) or "none"
+            raise ApplicationError(f"unknown judge {name[:80]!r}; registered: {known}", extra={"field": "judge"})
+        judge = self.get(base)
+        if version and version != judge.version:
+            raise ApplicationError(
+                f"judge {base!r} is registered at version {judge.version!r}, not {version[:80]!r}",
+                extra={"field": "judge"},
+            )
+        return judge
 
 
 ImportReport = Callable[[list[int]], dict[str, Any]]
 
 task_kinds: Registry[TaskKind] = Registry(gettext_noop("task kind"))
-judges: Registry[Judge] = Registry(gettext_noop("judge"))
+judges = JudgeRegistry(gettext_noop("judge"))
 import_reports: Registry[ImportReport] = Registry(gettext_noop("import report"))

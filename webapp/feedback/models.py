@@ -48,6 +48,10 @@ class Campaign(models.Model):
         help_text="The annotator pool; empty means every annotator with a matching language",
     )
     is_active = models.BooleanField(default=True)
+    # Suggestions (webapp/feedback/services/suggestions.py): this judge's ranking (NAME@VERSION) is the
+    # starting order annotators see, except on a fraction of tasks chosen by hash, kept to measure anchoring.
+    suggestion_judge = models.CharField(max_length=MAX_ORIGIN, blank=True)
+    suggestion_holdout = models.FloatField(default=0.2, help_text="Share of tasks shown without the suggestion")
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -220,6 +224,9 @@ class Annotation(models.Model):
     # (origin `rankings`) or a judge (origin `NAME@VERSION`).
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.ANNOTATION)
     origin = models.CharField(max_length=MAX_ORIGIN, blank=True)
+    # The judge's ranking the annotator was shown as the starting order (null: none was shown), and whose.
+    suggestion = models.JSONField(null=True, blank=True)
+    suggested_by = models.CharField(max_length=MAX_ORIGIN, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -67,14 +67,40 @@ def judge_origin(name: str, version: str) -> str:
     return f"{name}@{version}"[:MAX_ORIGIN]
 
 
-def selected(sources: Iterable[str], origins: Iterable[str], among: Iterable[str]) -> Q | None:
+def selected(
+    sources: Iterable[str],
+    origins: Iterable[str],
+    among: Iterable[str],
+    *,
+    judges: Iterable[tuple[str, str]] | None = None,
+    language: str = "language_id",
+) -> Q | None:
     """The filter for the rows of one table (`among`: the sources stored there) that a selection takes;
-    None when it takes none of them."""
-    chosen = [s for s in (sources or DEFAULT_SELECTION) if s in among]
-    if not chosen:
+    None when it takes none of them.
+
+    `judges` None: judges' rows are selected like any other source. Otherwise it is the gate's answer,
+    the admitted (judge origin, language) pairs, and judges' rows enter for exactly those (`language`
+    reaches a row's language: `task__language_id` for rankings), whatever `sources` and `origins` say;
+    the sources and origins then select among the other sources only."""
+    among = list(among)
+    chosen = [s for s in (sources or DEFAULT_SELECTION) if s in among and (judges is None or s != Source.JUDGE)]
+    parts = []
+    if chosen:
+        query = Q(source__in=chosen)
+        parts.append(query & Q(origin__in=list(origins)) if origins else query)
+    if judges is not None and Source.JUDGE in among:
+        languages: dict[str, list[str]] = {}
+        for origin, code in judges:
+            languages.setdefault(origin, []).append(code)
+        parts += [
+            Q(source=Source.JUDGE, origin=origin, **{f"{language}__in": codes}) for origin, codes in languages.items()
+        ]
+    if not parts:
         return None
-    query = Q(source__in=chosen)
-    return query & Q(origin__in=list(origins)) if origins else query
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return combined
 
 
 def pair_source(labels: Iterable[tuple[str, str]]) -> tuple[str, str]:

@@ -15,6 +15,7 @@ resources = [
     re_path(rf"^languages/{ID}/$", languages.LanguageDetailApi.as_view(), name="language-detail"),
     re_path(r"^campaigns/$", campaigns.CampaignListCreateApi.as_view(), name="campaign-list"),
     re_path(rf"^campaigns/{ID}/$", campaigns.CampaignDetailApi.as_view(), name="campaign-detail"),
+    re_path(rf"^campaigns/{ID}/suggestions/$", campaigns.CampaignSuggestionsApi.as_view(), name="campaign-suggestions"),
     re_path(r"^prompts/$", prompts.PromptListCreateApi.as_view(), name="prompt-list"),
     re_path(rf"^prompts/{ID}/$", prompts.PromptDetailApi.as_view(), name="prompt-detail"),
     re_path(r"^responses/$", responses.ResponseListCreateApi.as_view(), name="response-list"),

@@ -50,6 +50,10 @@ class Job(models.Model):
         abstract = True
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="%(app_label)s_%(class)s_sweep")]
 
+    def target_queue(self) -> str:
+        """The queue its task is sent to: the model's `queue`, unless a kind of job decides per row."""
+        return type(self).queue
+
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED

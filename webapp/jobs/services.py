@@ -40,11 +40,11 @@ def job_models() -> list[type[Job]]:
 
 def job_enqueue(job: Job) -> None:
     """Send the job's task once the surrounding transaction commits (a worker must see the row)."""
-    model, pk = type(job), job.pk
+    model, pk, queue = type(job), job.pk, job.target_queue()
     model.objects.filter(pk=pk).update(enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1)
 
     def send() -> None:
-        if not send_task(model.task_name, args=[pk], queue=model.queue):
+        if not send_task(model.task_name, args=[pk], queue=queue):
             _mark_overdue(model, pk)
 
     transaction.on_commit(send)

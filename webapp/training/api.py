@@ -58,7 +58,9 @@ class TrainingJobInput(serializers.Serializer):
         help_text="Selection: sources (annotation, import, arena, judge, ...; none: every source but judge), "
         "origins (e.g. rankings, pairs, oasst, local), campaigns, languages, "
         "min_agreement, min_annotators, pairs, include_flagged, trust_weighting, since, "
-        "until, eval_fraction, near_language + near_top (pairs whose prompts are nearest to that language's)",
+        "until, eval_fraction, near_language + near_top (pairs whose prompts are nearest to that language's), "
+        "judges (NAME@VERSION origins whose labels may enter, per language, when their agreement with people "
+        "reaches judge_min_agreement, default 0.8, on at least judge_min_items tasks, default 20)",
     )
     hyperparameters = serializers.DictField(required=False, default=dict)
     system_prompt = serializers.CharField(

@@ -3,7 +3,17 @@ thresholds, expansion policy, trust weighting, time window), the split by transl
 snapshot written into the job's folder so the run is reproducible and resumable.
 
 Rows come from the single pair-derivation service through `export_rows`, so a snapshot and an export
-with the same settings hold the same pairs (same ids)."""
+with the same settings hold the same pairs (same ids).
+
+**The judge gate.** In training, a judge's labels enter only through `judges` (a list of NAME@VERSION
+origins): for each named judge and each language, its labels enter the snapshot when, at snapshot time,
+its pairwise agreement with the human consensus (webapp/feedback/quality/judges.py, over every alive
+task it ranked in that language that people ranked too, in any campaign) is at least
+`judge_min_agreement` (default 0.8) on at least `judge_min_items` tasks with a compared pair (default
+20); otherwise none of its labels in that language do. Naming judges adds them to the selected sources
+(`sources`/`origins` then select among the others). A job that selects source `judge` without naming
+`judges` is refused: judges' labels never train ungated. The snapshot's summary.json and the variant's
+lineage list, per language, the judges admitted and refused with their evidence."""
 
 import hashlib
 import json
@@ -18,8 +28,12 @@ from ml.llm.chat import with_system_prompt
 from ml.llm.files import write_folder_atomically
 from ml.training.trainers import trainer_for
 from webapp.errors import ApplicationError
+from webapp.feedback import sources
 from webapp.feedback.content import plain_text
+from webapp.feedback.extensions import judges as registered_judges
 from webapp.feedback.formats.exporting import ExportSpec, export_rows
+from webapp.feedback.models import Annotation, PreferenceRecord
+from webapp.feedback.quality.judges import JudgeAgreement, judge_agreement
 from webapp.feedback.quality.trust import trust_weights
 from webapp.feedback.services.languages import canonical_tag
 
@@ -42,7 +56,134 @@ SPEC_KEYS = {
     "eval_fraction",
     "near_language",
     "near_top",
+    "judges",
+    "judge_min_agreement",
+    "judge_min_items",
 }
+JUDGE_MIN_AGREEMENT = 0.8  # the gate's defaults
+JUDGE_MIN_ITEMS = 20
+MAX_JUDGES = 20
+
+
+def _field_error(field: str, message: str) -> ApplicationError:
+    return ApplicationError(f"{field}: {message}", extra={"field": field})
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One named judge in one language: admitted or not, and the evidence."""
+
+    judge: str
+    language: str
+    admitted: bool
+    evidence: JudgeAgreement
+    reason: str  # why it was refused ("" when admitted)
+
+    def as_dict(self) -> dict:
+        e = self.evidence
+        row = {
+            "judge": self.judge,
+            "agreement": e.agreement,
+            "ci": e.ci,
+            "n_tasks": e.n_tasks,
+            "n_pairs": e.n_pairs,
+            "abstentions": e.abstentions,
+            "alpha": e.alpha,
+            "labelled": e.labelled,
+        }
+        return row if self.admitted else {**row, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class JudgeGate:
+    judges: tuple[str, ...]
+    min_agreement: float
+    min_items: int
+    rows: tuple[GateRow, ...]
+
+    def admitted(self) -> tuple[tuple[str, str], ...]:
+        return tuple((row.judge, row.language) for row in self.rows if row.admitted)
+
+    def summary(self) -> dict:
+        """What summary.json and the lineage keep: the rule, and per language who was admitted or refused."""
+        by_language: dict[str, dict[str, list[dict]]] = {}
+        for row in self.rows:
+            side = by_language.setdefault(row.language, {"admitted": [], "refused": []})
+            side["admitted" if row.admitted else "refused"].append(row.as_dict())
+        return {
+            "judges": list(self.judges),
+            "min_agreement": self.min_agreement,
+            "min_items": self.min_items,
+            "by_language": dict(sorted(by_language.items())),
+            "unlabelled": sorted(set(self.judges) - {row.judge for row in self.rows}),
+        }
+
+
+def judge_gate(names: tuple[str, ...], min_agreement: float, min_items: int, languages: tuple[str, ...]) -> JudgeGate:
+    """The gate's answer now, for the named judges in the job's languages (every language without a filter)."""
+    rows = []
+    for evidence in judge_agreement(judges=names):
+        if languages and evidence.language not in languages:
+            continue
+        if evidence.n_tasks < min_items:
+            reason = f"{evidence.n_tasks} task(s) compared with people, fewer than {min_items}"
+        elif evidence.agreement is None or evidence.agreement < min_agreement:
+            reason = f"agreement {evidence.agreement or 0:.3f} is below {min_agreement}"
+        else:
+            reason = ""
+        rows.append(GateRow(evidence.judge, evidence.language, not reason, evidence, reason))
+    return JudgeGate(judges=names, min_agreement=min_agreement, min_items=min_items, rows=tuple(rows))
+
+
+def _judge_names(params: dict) -> tuple[str, ...]:
+    value = params.get("judges")
+    if value in (None, "", [], ()):
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise _field_error("data.judges", "must be a list of judges, each NAME@VERSION (e.g. llm@1)")
+    if len(names) > MAX_JUDGES:
+        raise _field_error("data.judges", f"at most {MAX_JUDGES} judges")
+    bad = [n for n in names if n.count("@") < 1 or n.startswith("@") or n.endswith("@") or len(n) > sources.MAX_ORIGIN]
+    if bad:
+        raise _field_error("data.judges", f"{bad[0][:80]!r} is not NAME@VERSION (e.g. llm@1)")
+    registered = {sources.judge_origin(j.name, j.version) for _, j in registered_judges.items()}
+    known = set(registered)
+    known |= set(
+        Annotation.objects.filter(source=sources.Source.JUDGE, origin__in=names).values_list("origin", flat=True)
+    )
+    known |= set(
+        PreferenceRecord.objects.filter(source=sources.Source.JUDGE, origin__in=names).values_list("origin", flat=True)
+    )
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise _field_error(
+            "data.judges",
+            f"no judge {unknown[0][:80]!r}: it is neither registered nor has it labelled anything "
+            f"(registered: {', '.join(sorted(registered)) or 'none'})",
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def _gate_settings(params: dict, named: tuple[str, ...]) -> tuple[float, int]:
+    agreement = params.get("judge_min_agreement", JUDGE_MIN_AGREEMENT)
+    items = params.get("judge_min_items", JUDGE_MIN_ITEMS)
+    if not named:
+        given = [key for key in ("judge_min_agreement", "judge_min_items") if key in params]
+        if given:
+            raise _field_error(f"data.{given[0]}", "applies to the judges named in data.judges, which names none")
+        selected, _ = sources.selection_from_params(params)
+        if sources.Source.JUDGE in selected:
+            raise _field_error(
+                "data.judges",
+                "name the judges (NAME@VERSION) whose labels may train: a judge's labels enter a snapshot only "
+                "through the gate (data.judges, judge_min_agreement, judge_min_items)",
+            )
+    if isinstance(agreement, bool) or not isinstance(agreement, int | float) or not 0 < agreement <= 1:
+        raise _field_error("data.judge_min_agreement", "must be a number above 0 and at most 1 (e.g. 0.8)")
+    if isinstance(items, bool) or not isinstance(items, int) or items < 1:
+        raise _field_error("data.judge_min_items", "must be a whole number of tasks, at least 1")
+    return float(agreement), items
 
 
 @dataclass(frozen=True)
@@ -54,6 +195,11 @@ class DataSpec:
     # `near_language` (cross-lingual retrieval: data for a language with little of its own).
     near_language: str = ""
     near_top: int = 0
+    # The judge gate (module docstring): the named judges, the rule, and once resolved its answer.
+    judges: tuple[str, ...] = ()
+    judge_min_agreement: float = JUDGE_MIN_AGREEMENT
+    judge_min_items: int = JUDGE_MIN_ITEMS
+    gate: JudgeGate | None = None
 
     @classmethod
     def from_params(cls, params: dict) -> "DataSpec":
@@ -75,13 +221,26 @@ class DataSpec:
                 _("data.near_top must be a positive whole number of prompts when near_language is set"),
                 extra={"field": "data.near_top"},
             )
+        export = ExportSpec.from_params({**params, "format": "dpo"})
+        named = _judge_names(params)
+        min_agreement, min_items = _gate_settings(params, named)
         return cls(
-            export=ExportSpec.from_params({**params, "format": "dpo"}),
+            export=export,
             trust_weighting=bool(params.get("trust_weighting", False)),
             eval_fraction=float(fraction),
             near_language=canonical_tag(near_language) if near_language else "",
             near_top=near_top if near_language else 0,
+            judges=named,
+            judge_min_agreement=min_agreement,
+            judge_min_items=min_items,
         )
+
+    def with_gate(self) -> "DataSpec":
+        """The spec with the judge gate decided now (snapshot time); unchanged when it names no judge."""
+        if not self.judges or self.gate is not None:
+            return self
+        gate = judge_gate(self.judges, self.judge_min_agreement, self.judge_min_items, self.export.languages)
+        return replace(self, gate=gate)
 
     def rows(self, format_: str):
         if self.near_language:
@@ -90,6 +249,10 @@ class DataSpec:
 
     def _export(self, format_: str) -> ExportSpec:
         export = replace(self.export, format=format_)
+        if self.judges:
+            gate = self.with_gate().gate
+            assert gate is not None  # with_gate decides it for a spec that names judges
+            export = replace(export, judges_admitted=gate.admitted())
         if self.trust_weighting:
             export = replace(export, policy=replace(export.policy, weights=trust_weights()))
         return export
@@ -110,21 +273,26 @@ class DataSpec:
 
 
 def data_counts(spec: DataSpec) -> dict:
-    """Pairs per language before the filters (every source, default policy) and after them, split."""
+    """Pairs per language before the filters (every source, default policy) and after them, split;
+    with judges named, the gate's answer as it stands now (the snapshot decides again when it runs)."""
+    spec = spec.with_gate()
     before = Counter(row["language"] for row in export_rows(ExportSpec(format="dpo")))
     after = {"train": Counter(), "eval": Counter()}
-    sources = Counter()
+    by_source: Counter[str] = Counter()
     for row in spec.rows("dpo"):
         after["eval" if spec.is_eval(row) else "train"][row["language"]] += 1
-        sources[row["source"]] += 1
-    return {
+        by_source[row["source"]] += 1
+    counts = {
         "before_filters": dict(before),
         "train": dict(after["train"]),
         "eval": dict(after["eval"]),
-        "by_source": dict(sources),
+        "by_source": dict(by_source),
         "train_pairs": sum(after["train"].values()),
         "eval_pairs": sum(after["eval"].values()),
     }
+    if spec.gate is not None:
+        counts["judges"] = spec.gate.summary()
+    return counts
 
 
 def snapshot_write(
@@ -142,6 +310,7 @@ def snapshot_write(
     target = folder / "data"
     if (target / "summary.json").is_file():
         return json.loads((target / "summary.json").read_text())
+    spec = spec.with_gate()  # decided once, now, for every row of the snapshot
 
     def build(tmp: Path) -> None:
         tmp.mkdir(parents=True)
@@ -198,4 +367,5 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None],
         "train_sha256": digest.hexdigest(),
         "system_prompt": system_prompt,
         "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
+        **({"judges": spec.gate.summary()} if spec.gate is not None else {}),
     }

@@ -225,6 +225,8 @@ def _register(
         "by_source": summary["pairs_by_source"],
         "pair_ids": f"{job.folder}/data/pair_ids.txt",
     }
+    if "judges" in summary:  # the judge gate: per language, the judges admitted and refused, with evidence
+        data["judges"] = summary["judges"]
     lineage = {
         "job": job.pk,
         "kind": job.kind,

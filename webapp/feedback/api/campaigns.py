@@ -8,7 +8,8 @@ from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped, validated
 from webapp.feedback.models import Campaign
 from webapp.feedback.services import catalog
-from webapp.permissions import StaffWrites
+from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
+from webapp.permissions import IsStaff, StaffWrites
 
 
 class CampaignOutput(serializers.ModelSerializer):
@@ -16,7 +17,17 @@ class CampaignOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "guidelines", "languages", "overlap", "is_active", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "guidelines",
+            "languages",
+            "overlap",
+            "is_active",
+            "suggestion_judge",
+            "suggestion_holdout",
+            "created_at",
+        ]
 
 
 class _CampaignApi(RoleScoped, generics.GenericAPIView):
@@ -57,3 +68,24 @@ class CampaignDetailApi(_CampaignApi):
     def delete(self, request, *args, **kwargs):
         catalog.campaign_delete(campaign=self.get_object())
         return Reply(status=status.HTTP_204_NO_CONTENT)
+
+
+class CampaignSuggestionsApi(_CampaignApi):
+    """POST (staff): show a judge's ranking to annotators as each task's starting order, except on a share
+    of the tasks (chosen by hash) kept without it so the review page can measure anchoring. An empty
+    judge turns suggestions off."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema_serializer(component_name="CampaignSuggestionsInput")
+    class InputSerializer(serializers.Serializer):
+        judge = serializers.CharField(max_length=200, allow_blank=True, help_text="NAME@VERSION; empty: off")
+        holdout = serializers.FloatField(
+            min_value=0, max_value=1, default=DEFAULT_HOLDOUT, help_text="Share of tasks shown without it"
+        )
+
+    @extend_schema(operation_id="v1_campaigns_suggestions_create", request=InputSerializer, responses=CampaignOutput)
+    def post(self, request, *args, **kwargs):
+        data = validated(self.InputSerializer, request.data)
+        campaign = campaign_set_suggestions(campaign=self.get_object(), judge=data["judge"], holdout=data["holdout"])
+        return Reply(CampaignOutput(campaign).data)

@@ -3,7 +3,7 @@ ranking or skip. Annotators rank blind: model names and gold positions are for r
 
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import generics, mixins, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response as Reply
@@ -17,6 +17,7 @@ from webapp.feedback.api.common import RoleScoped, existing, url_pk, validated
 from webapp.feedback.api.prompts import PromptOutput
 from webapp.feedback.models import Campaign, Prompt, Response, Task
 from webapp.feedback.services import assignment, catalog
+from webapp.feedback.services.suggestions import suggestion_for
 from webapp.feedback.workspace.rendering import render_markdown
 from webapp.permissions import IsStaff, StaffWrites, is_reviewer
 
@@ -44,6 +45,10 @@ class TaskOutput(serializers.ModelSerializer):
     prompt_html = serializers.SerializerMethodField(help_text="The prompt as safe HTML")
     responses = serializers.SerializerMethodField()
     gold_position = serializers.SerializerMethodField(help_text="Reviewers and staff only; null for annotators")
+    suggestion = serializers.SerializerMethodField(
+        help_text="The starting order to show (a judge's ranking, positions best first), when the campaign "
+        "suggests one for this task; null otherwise"
+    )
 
     class Meta:
         model = Task
@@ -58,6 +63,7 @@ class TaskOutput(serializers.ModelSerializer):
             "responses",
             "annotation_count",
             "gold_position",
+            "suggestion",
             "created_at",
         ]
 
@@ -74,6 +80,12 @@ class TaskOutput(serializers.ModelSerializer):
     def get_gold_position(self, task) -> int | None:
         # Gold items look like any other task to annotators.
         return task.gold_position if self._reviewer() else None
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()), allow_null=True)
+    )
+    def get_suggestion(self, task):
+        return suggestion_for(task) if task.campaign.suggestion_judge else None
 
     @extend_schema(responses=TaskItemReviewOutput(many=True))
     def get_responses(self, task) -> list[dict]:

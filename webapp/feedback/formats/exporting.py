@@ -34,6 +34,9 @@ class ExportSpec:
     policy: PairPolicy = PairPolicy()
     since: datetime | None = None  # annotations and records created in [since, until)
     until: datetime | None = None
+    # None: judges' labels are selected like any source. Else the training gate's answer
+    # (webapp/training/data.py): the (judge origin, language) pairs whose labels may enter, and no others.
+    judges_admitted: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self):
         if self.format not in export_formats:
@@ -76,12 +79,20 @@ class ExportSpec:
 
     def rankings(self):
         """The filter on rankings (Annotation rows) this export takes, or None for none of them."""
-        return sources.selected(self.sources, self.origins, sources.RANKING_SOURCES)
+        return sources.selected(
+            self.sources,
+            self.origins,
+            sources.RANKING_SOURCES,
+            judges=self.judges_admitted,
+            language="task__language_id",
+        )
 
     def records(self):
         """The filter on preference records, or None: records have no campaign, so naming campaigns
         leaves them out."""
-        return None if self.campaigns else sources.selected(self.sources, self.origins, sources.RECORD_SOURCES)
+        if self.campaigns:
+            return None
+        return sources.selected(self.sources, self.origins, sources.RECORD_SOURCES, judges=self.judges_admitted)
 
 
 def _when(value, name: str) -> datetime | None:

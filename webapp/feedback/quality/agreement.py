@@ -14,6 +14,8 @@ order; an inner list of several positions is a tie. A task's rankings are given 
 * `kendall_tau`, `cross_lingual_consistency`: do the variants of a translation group rank the same
   way in every language?
 * `position_bias`: how often the first-displayed response wins, against the share expected by chance.
+* `consensus_relations`, `judge_pair_agreement`, `wilson_interval`: a judge's strict preferences
+  against the human consensus per response pair, and the interval of a share.
 """
 
 from collections import defaultdict
@@ -252,3 +254,47 @@ def position_bias(*, items: list[tuple[str, list[int], Ranking]]) -> dict[str, d
         }
         for language, c in credit.items()
     }
+
+
+def consensus_relations(*, rankings: list[Ranking]) -> dict[tuple[int, int], int]:
+    """The human consensus of some rankings of one task, per pair of positions i < j: 1 when more
+    rankings put i above j than j above i, -1 for the reverse. Pairs with as many rankings on each
+    side (all tied, or split evenly) are left out. A ranking that ties i and j counts for neither
+    side, which is the rule of pair derivation at its default threshold (pairs.py: agreement(i > j)
+    = (above + tied / 2) / n > 0.5 exactly when above > below)."""
+    votes: dict[tuple[int, int], int] = defaultdict(int)
+    for ranking in rankings:
+        for pair, relation in _relations(ranking).items():
+            votes[pair] += relation
+    return {pair: (total > 0) - (total < 0) for pair, total in votes.items() if total}
+
+
+def judge_pair_agreement(*, judge: Ranking, humans: list[Ranking]) -> tuple[int, int, int]:
+    """(agreed, compared, abstained) of a judge's ranking of one task against `consensus_relations`
+    of the human rankings: over the pairs with a strict consensus, a pair the judge ranks strictly is
+    compared (agreed when it prefers the same response), and a pair it ties is an abstention."""
+    consensus = consensus_relations(rankings=humans)
+    relations = _relations(judge)
+    agreed = compared = abstained = 0
+    for pair, direction in consensus.items():
+        relation = relations.get(pair)
+        if relation is None:
+            continue
+        if relation == 0:
+            abstained += 1
+        else:
+            compared += 1
+            agreed += relation == direction
+    return agreed, compared, abstained
+
+
+def wilson_interval(*, successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The Wilson score interval of the share successes / n (95 % with z = 1.96):
+    (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n). None when n = 0."""
+    if n <= 0:
+        return None
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - margin) / scale), min(1.0, (centre + margin) / scale)

@@ -1,6 +1,7 @@
-"""The review report: agreement per campaign and language, annotator quality, gold misses,
-cross-lingual consistency, position bias, flagged items and each task's aggregated result. Reads
-only; the maths is in agreement.py and pairs.py (the same aggregation exports use)."""
+"""The review report: agreement per campaign and language, annotator quality, judges against the
+human consensus, gold misses, cross-lingual consistency, position bias, flagged items and each task's
+aggregated result. Reads only; the maths is in agreement.py and pairs.py (the same aggregation
+exports use)."""
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,15 @@ from webapp.feedback.quality.agreement import (
     position_bias,
     rank_positions,
 )
-from webapp.feedback.quality.trust import Fact, annotator_quality, load_facts, load_skips, rankings_by_task
+from webapp.feedback.quality.judges import Anchoring, JudgeAgreement, anchoring, judge_agreement
+from webapp.feedback.quality.trust import (
+    Fact,
+    annotator_quality,
+    human_source,
+    load_facts,
+    load_skips,
+    rankings_by_task,
+)
 
 TASK_ROWS = 200
 
@@ -38,6 +47,8 @@ class Report:
     position_bias: list[dict] = field(default_factory=list)
     flagged: list[dict] = field(default_factory=list)
     tasks: list[dict] = field(default_factory=list)
+    judges: list[JudgeAgreement] = field(default_factory=list)
+    anchoring: list[Anchoring] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -48,12 +59,17 @@ class Report:
             "position_bias": self.position_bias,
             "flagged": self.flagged,
             "tasks": self.tasks,
+            # One key for everything about judges: agreement with people, and anchoring on suggestions.
+            "judges": {
+                "agreement": [row.as_dict() for row in self.judges],
+                "anchoring": [row.as_dict() for row in self.anchoring],
+            },
         }
 
 
 def review_report(*, campaign_id: int | None = None, language: str | None = None, source: str | None = None) -> Report:
     """Over the rankings that count as human (live annotations and imported rankings), or the one
-    source named (`annotation` or `import`)."""
+    source named (`annotation` or `import`); judges are compared with the consensus of those."""
     facts = load_facts(campaign_id=campaign_id, language=language, source=source)
     labels = _response_labels({f.task_id for f in facts})
     skips = load_skips(campaign_id=campaign_id, language=language, source=source)
@@ -65,11 +81,16 @@ def review_report(*, campaign_id: int | None = None, language: str | None = None
         position_bias=[
             {"language": lang, **row}
             for lang, row in sorted(
-                position_bias(items=[(f.language, f.display_order, f.ranking) for f in facts]).items()
+                # A suggested starting order is not a random display order: those rankings are left out.
+                position_bias(
+                    items=[(f.language, f.display_order, f.ranking) for f in facts if not f.suggested_by]
+                ).items()
             )
         ],
         flagged=flagged_items(facts),
         tasks=task_results(facts, labels),
+        judges=judge_agreement(campaign_id=campaign_id, language=language, human_sources=human_source(source)),
+        anchoring=[] if source == "import" else anchoring(campaign_id=campaign_id, language=language),
     )
 
 

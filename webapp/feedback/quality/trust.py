@@ -32,6 +32,7 @@ class Fact:
     seconds: float | None
     gold: int | None
     rationale: str
+    suggested_by: str = ""  # the judge whose ranking was its starting order (services/suggestions.py)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def load_facts(*, campaign_id: int | None = None, language: str | None = None, s
         "seconds",
         "task__gold_position",
         "rationale",
+        "suggested_by",
     )
     return [Fact(*row) for row in values.iterator(chunk_size=5000)]
 

@@ -23,6 +23,7 @@ from webapp.feedback import selectors
 from webapp.feedback.extensions import task_kinds
 from webapp.feedback.formats.parsing import FLAGS, LineError
 from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task, has_free_slot
+from webapp.feedback.services.suggestions import suggestion_for
 
 PAGE = 50
 MAX_PAGES = 20  # past 1,000 leased-out tasks in one language, the annotator waits for a lease to end
@@ -171,6 +172,7 @@ def annotation_submit(
             raise Conflict(
                 _("Your lease expired and other annotators have filled this task; your ranking was not stored.")
             )
+        suggestion = suggestion_for(task)  # what the task offered as its starting order (anchoring)
         try:
             with transaction.atomic():
                 annotation = Annotation.objects.create(
@@ -181,6 +183,8 @@ def annotation_submit(
                     flags=flags,
                     rationale=rationale,
                     seconds=seconds,
+                    suggestion=suggestion,
+                    suggested_by=task.campaign.suggestion_judge if suggestion is not None else "",
                 )
         except IntegrityError:  # the same annotator's other tab won the race
             return Annotation.objects.get(task=task, annotator=user), False

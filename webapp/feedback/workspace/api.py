@@ -78,7 +78,10 @@ class ProgressView(APIView):
 
 class ReviewView(APIView):
     """Reviewers: agreement, annotator quality and trust, gold misses, cross-lingual consistency,
-    position bias, flagged items and aggregated task results (the data of the /review/ page)."""
+    position bias, flagged items, aggregated task results and `judges`: per judge (NAME@VERSION) and
+    language, its pairwise agreement with the human consensus on strict pairs, with n, a 95% Wilson
+    interval, its abstentions (pairs it tied) and Krippendorff's alpha with it as one more rater
+    (the data of the /review/ page)."""
 
     permission_classes = [IsReviewer]
 

@@ -36,4 +36,8 @@ def workspace_strings() -> dict[str, str]:
             "unavailable": _("Related items unavailable"),
         },
         "relatedPrevious": _("Your last task: related items in other languages, with their consensus"),
+        "suggested": _(
+            "The cards start in an order suggested by an automatic judge. Check it and change anything you "
+            "disagree with; submit it as it is only if you agree."
+        ),
     }

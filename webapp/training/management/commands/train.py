@@ -39,6 +39,19 @@ class Command(BaseCommand):
         parser.add_argument("--trust-weighting", action="store_true")
         parser.add_argument("--eval-fraction", type=float, default=0.1)
         parser.add_argument(
+            "--judge",
+            action="append",
+            dest="judges",
+            default=[],
+            help="NAME@VERSION of a judge whose labels may enter, in each language where it passes the gate",
+        )
+        parser.add_argument(
+            "--judge-min-agreement", type=float, default=None, help="the gate's agreement with people (default 0.8)"
+        )
+        parser.add_argument(
+            "--judge-min-items", type=int, default=None, help="the gate's tasks compared with people (default 20)"
+        )
+        parser.add_argument(
             "--system-prompt",
             default=None,
             help="first message of every training conversation, served with the new variant (default: the parent's)",
@@ -67,6 +80,11 @@ class Command(BaseCommand):
             "trust_weighting": o["trust_weighting"],
             "eval_fraction": o["eval_fraction"],
         }
+        if o["judges"]:
+            data["judges"] = o["judges"]
+        for key in ("judge_min_agreement", "judge_min_items"):
+            if o[key] is not None:
+                data[key] = o[key]
         try:
             job = training_job_create(
                 kind=o["kind"],

@@ -1,0 +1,65 @@
+"""Suggestions: a campaign may show annotators a judge's ranking as the starting order of a task.
+
+* The campaign names the judge (`suggestion_judge`, NAME@VERSION) and the share of tasks shown without
+  it (`suggestion_holdout`, default 0.2). Which tasks are held out is decided per task and judge by a
+  hash (`held_out`), so it never changes between visits and needs no stored state.
+* A task is suggested when its campaign names a judge, the task is not held out, and that judge has
+  ranked it. The annotation records the ranking it was shown (`Annotation.suggestion`, null when none)
+  and whose it was (`suggested_by`), so the review page can measure anchoring
+  (webapp/feedback/quality/judges.py: `anchoring`).
+* A suggestion changes nothing else: the judge's ranking still never counts as a person's."""
+
+import hashlib
+
+from webapp.audit import services as audit
+from webapp.errors import ApplicationError
+from webapp.feedback.extensions import judges
+from webapp.feedback.models import Annotation, Campaign, Task
+from webapp.feedback.sources import MAX_ORIGIN, Source, judge_origin
+
+DEFAULT_HOLDOUT = 0.2
+
+
+def held_out(task_id: int, judge: str, fraction: float) -> bool:
+    """Whether the task is shown without the judge's suggestion: sha256(task id, judge) read as a number
+    in [0, 1) falls below `fraction`. About that share of a campaign's tasks, the same ones every time."""
+    digest = hashlib.sha256(f"{task_id}\x1f{judge}".encode()).hexdigest()
+    return int(digest[:8], 16) / 2**32 < fraction
+
+
+def suggestion_for(task: Task) -> list[list[int]] | None:
+    """The starting order to show for `task` (its campaign's judge's ranking), or None."""
+    campaign = task.campaign
+    judge = campaign.suggestion_judge
+    if not judge or held_out(task.pk, judge, campaign.suggestion_holdout):
+        return None
+    ranking = (
+        Annotation.objects.filter(task_id=task.pk, source=Source.JUDGE, origin=judge)
+        .values_list("ranking", flat=True)
+        .first()
+    )
+    return ranking
+
+
+def _known_judges() -> set[str]:
+    return {judge_origin(entry.name, entry.version) for _, entry in judges.items()}
+
+
+def campaign_set_suggestions(*, campaign: Campaign, judge: str, holdout: float = DEFAULT_HOLDOUT) -> Campaign:
+    """Show `judge`'s rankings (NAME@VERSION; "" turns suggestions off) as the starting order, except on
+    the `holdout` share of tasks."""
+    if judge:
+        if len(judge) > MAX_ORIGIN or "@" not in judge.strip("@"):
+            raise ApplicationError(f"judge: {judge[:80]!r} is not NAME@VERSION (e.g. llm@1)", extra={"field": "judge"})
+        labelled = Annotation.objects.filter(source=Source.JUDGE, origin=judge).exists()
+        if not labelled and judge not in _known_judges():
+            raise ApplicationError(
+                f"judge: no judge {judge[:80]!r}: it is neither registered nor has it ranked anything",
+                extra={"field": "judge"},
+            )
+    if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0 <= holdout <= 1:
+        raise ApplicationError("holdout: must be a share from 0 to 1 (e.g. 0.2)", extra={"field": "holdout"})
+    Campaign.objects.filter(pk=campaign.pk).update(suggestion_judge=judge, suggestion_holdout=float(holdout))
+    campaign.refresh_from_db()
+    audit.record(action="campaign.suggestions", target=campaign, details={"judge": judge, "holdout": holdout})
+    return campaign

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class JudgingConfig(AppConfig):
+    name = "webapp.judging"
+    label = "judging"
+
+    def ready(self) -> None:
+        from webapp.feedback.extensions import judges
+        from webapp.judging.llm import llm_judge
+
+        judges.register(llm_judge())
