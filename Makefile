@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv chromium lint bench clean demo-loop
+.PHONY: run test venv chromium lint bench clean demo-loop fuzz
 
 venv: $(STAMP)
 
@@ -34,6 +34,12 @@ demo-loop: venv
 
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The REST API fuzzed against its own OpenAPI schema: schemathesis, every check, as staff and as an annotator, on a
+# fresh private database with no workers (scripts/fuzz_api.py; 3-4 minutes). FUZZ_ARGS="--max-examples 40" for more.
+FUZZ_ARGS ?=
+fuzz: venv
+	$(PY) scripts/fuzz_api.py $(FUZZ_ARGS)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); install it when missing.
 chromium:

@@ -16,7 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # grimp finds our packages on the path
 DOC = ROOT / "docs" / "architecture.md"
 START, END = "<!-- dependency-graph:start -->", "<!-- dependency-graph:end -->"
-CORE = {"jobs", "queue", "permissions", "apifields", "safejson", "registry", "errors", "env", "accounts", "audit"}
+CORE = {
+    "jobs",
+    "queue",
+    "permissions",
+    "apifields",
+    "apischema",
+    "safejson",
+    "registry",
+    "errors",
+    "env",
+    "accounts",
+    "audit",
+}
 ENTRY = {"urls", "asgi", "wsgi", "embedded", "settings", "settings_test"}
 
 

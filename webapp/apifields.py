@@ -1,22 +1,123 @@
 """Serializer and filter fields shared by every app's API."""
 
+from collections.abc import Mapping
 from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import pagination, serializers
 
 # Ids are 64-bit. Django turns an out-of-range id in a plain `pk=` lookup into "no such row", but not in foreign-key
 # or `__in` lookups, where the database driver fails (SQLite: OverflowError) and the request would end in a 500.
 MAX_ID = 2**63 - 1
+# An id in the OpenAPI schema (a parameter or a field written by hand).
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+class JSONInput(serializers.Serializer):
+    """The base of every input serializer of a JSON body: each value must have its field's JSON type, as the schema
+    says (a string for a text, a whole number for an integer, a number for a float, true or false for a yes/no).
+    DRF alone coerces (`0` becomes the text "0", `"5"` and `5.0` the integer 5, `1` and `"yes"` true), which form
+    data needs and JSON does not; a form body (a QueryDict, still parsed though the schema documents JSON only) is
+    left to that coercion. The messages are DRF's own."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, Any] = {}
+        if isinstance(data, Mapping) and not hasattr(data, "getlist"):
+            for name, field in self.fields.items():
+                if not field.read_only and name in data:
+                    error = json_type_error(field, data[name])
+                    if error is not None:
+                        errors[name] = error
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:  # every invalid field at once, as DRF reports them
+            if errors and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **errors}) from None
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+def json_type_error(field: serializers.Field, value: Any) -> Any:
+    """DRF's error detail for a JSON value of the wrong type for `field` (None when it fits, or is null: whether
+    null is allowed is the field's own check)."""
+    if value is None:
+        return None
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        items = {i: error for i, item in enumerate(value) if (error := json_type_error(field.child, item)) is not None}
+        return items or None
+    checks: list[tuple[type, type | tuple[type, ...]]] = [
+        (serializers.BooleanField, bool),
+        (serializers.CharField, str),
+        (serializers.IntegerField, int),
+        (serializers.FloatField, (int, float)),
+    ]
+    for kind, json_type in checks:
+        if isinstance(field, kind):
+            fits = isinstance(value, json_type) and (kind is serializers.BooleanField or not isinstance(value, bool))
+            return None if fits else [str(field.error_messages["invalid"])]
+    return None
 
 
 def id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
+class _IdField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        if value == "":  # `?task=` is no id, not "no filter"
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+@extend_schema_field(ID_SCHEMA)
+class IdFilter(filters.NumberFilter):
+    """An id in the query: a whole number in 1..MAX_ID (a plain NumberFilter takes decimals, and its schema said
+    `number` with no bounds, so valid-looking values such as 0 or 1.5 were refused or rounded); an empty value is
+    refused too. Django's messages."""
+
+    field_class = _IdField
+
+
 def id_filter(field_name: str, **kwargs: Any) -> filters.NumberFilter:
-    return filters.NumberFilter(field_name=field_name, min_value=1, max_value=MAX_ID, **kwargs)
+    return IdFilter(field_name=field_name, min_value=1, max_value=MAX_ID, **kwargs)
 
 
-def content_field(**kwargs: Any) -> serializers.JSONField:
-    return serializers.JSONField(help_text="A string, or a list of {role, content} chat messages", **kwargs)
+class _StrictBooleanField(forms.Field):
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value is None:  # not in the query: no filter
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:  # DRF's message, translated in its catalogue
+            raise ValidationError(str(serializers.BooleanField.default_error_messages["invalid"])) from None
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    """A yes/no filter (true/false, 1/0) that refuses anything else, an empty value too, with a 400 instead of
+    ignoring it."""
+
+    field_class = _StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput)  # django-filter's BooleanWidget would map the unknown to None
+        super().__init__(*args, **kwargs)
+
+
+class Pagination(pagination.PageNumberPagination):
+    """Every list's pages (settings: DEFAULT_PAGINATION_CLASS). An empty `page=` is not page 1 but an invalid page
+    (404), like `page=0` or `page=x`."""
+
+    def get_page_number(self, request: Any, paginator: Any) -> Any:
+        number = request.query_params.get(self.page_query_param)
+        if number is None:
+            return 1
+        if number in self.last_page_strings:
+            return paginator.num_pages
+        return number

@@ -220,10 +220,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "webapp.apifields.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers every operation can give (webapp/apischema.py).
+    "DEFAULT_SCHEMA_CLASS": "webapp.apischema.ErrorDocumentingAutoSchema",
     # JSON bodies: nesting checked before parsing (webapp/safejson.py).
     "DEFAULT_PARSER_CLASSES": [
         "webapp.safejson.DepthLimitedJSONParser",

@@ -90,6 +90,71 @@ ALLOWED: dict[str, str] = {
 }
 
 
+# Issue 13 (schemathesis over the whole schema, `make fuzz`); a line already allowed above gets this reason too.
+_IDS = "id filters (campaign, task, prompt) are whole numbers 1..2^63-1, as the server checks (they said `number`)"
+_CONTENT = "a text (`content`, `prompt`, `response_a/b`) is declared as what it is: a string or a list of chat messages"
+_ISSUE_13 = {
+    "operations changed: GET /api/v1/annotations/": _IDS,
+    "operations changed: GET /api/v1/prompts/": _IDS,
+    "operations changed: GET /api/v1/responses/": _IDS,
+    "operations changed: GET /api/v1/tasks/": _IDS,
+    "operations changed: GET /api/v1/tasks/{id}/annotations/": _IDS
+    + "; the list is paginated as the schema said (it came back bare), and the 201 a GET never gives is gone",
+    "operations changed: POST /api/v1/tasks/{id}/annotations/": "a repeated submit answers 200 with the annotation "
+    "(the schema said a paginated list), and the list's query parameters, which a submit never read, are gone",
+    "operations changed: GET /api/v1/search/": "`q` is required, as the server requires it (400 without)",
+    "components added: Error": "the body of every 4xx answer (webapp/errors.py, webapp/apischema.py)",
+    "components added: ValidationError": "the body of a 400: an Error or the invalid fields with their messages",
+    "components changed: AnnotationInputRequest": "`ranking` is declared as what it is: a list of ranks, each a "
+    "non-empty list of response positions (it said any JSON value)",
+    **{
+        f"components changed: {name}": _CONTENT
+        for name in (
+            "PatchedTextEditInputRequest",
+            "PreferenceInputRequest",
+            "PromptInputRequest",
+            "PromptOutput",
+            "ResponseInputRequest",
+            "ResponseOutput",
+        )
+    },
+}
+for _line, _why in _ISSUE_13.items():
+    ALLOWED[_line] = f"{ALLOWED[_line]}; {_why}" if _line in ALLOWED else _why
+
+# Two deliberate changes that touch (nearly) every operation, so they are one rule each instead of a line per
+# operation; any other change to those operations still needs its line in ALLOWED.
+ERROR_BODIES = ({"application/json": "Error"}, {"application/json": "ValidationError"})
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def without_documented_errors(current: dict, baseline: dict) -> dict:
+    """Issue 13: every operation documents the 4xx answers it can give, with the error bodies of webapp/errors.py
+    (webapp/apischema.py). A 4xx answer the baseline lacks, with one of those bodies, is that rule."""
+    current = json.loads(json.dumps(current))
+    for key, operation in current["operations"].items():
+        before = baseline["operations"].get(key, {}).get("responses", {})
+        operation["responses"] = {
+            code: body
+            for code, body in operation["responses"].items()
+            if not (code.startswith("4") and code not in before and body in ERROR_BODIES)
+        }
+    return current
+
+
+def without_form_bodies(baseline: dict) -> dict:
+    """Issue 13: request bodies are documented as JSON only (webapp/apischema.py: map_parsers): a form has no null,
+    number or nested value, so the JSON schema drf-spectacular gave the form types did not describe them
+    (schemathesis: `"campaign": null` as form data is refused). The form parsers still work; an operation that
+    takes no JSON (the import's file upload) keeps its types."""
+    baseline = json.loads(json.dumps(baseline))
+    for operation in baseline["operations"].values():
+        if "application/json" in operation["request"]:
+            for media_type in FORM_MEDIA_TYPES:
+                operation["request"].pop(media_type, None)
+    return baseline
+
+
 def current_shape() -> dict:
     document = SchemaGenerator().get_schema(request=None, public=True)
     return shape(json.loads(json.dumps(document, default=str)))
@@ -100,7 +165,8 @@ def test_the_training_kind_enum_keeps_its_values():
 
 
 def test_the_openapi_document_keeps_its_paths_operation_ids_and_fields():
-    changes = differences(json.loads(BASELINE.read_text()), current_shape())
+    baseline = json.loads(BASELINE.read_text())
+    changes = differences(without_form_bodies(baseline), without_documented_errors(current_shape(), baseline))
     unexpected = [line for line in changes if line not in ALLOWED]
     assert not unexpected, "The API changed:\n" + "\n".join(unexpected)
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tests.conftest import make_annotator
 from tests.feedback.factories import campaign_with_tasks
+from webapp.apifields import Pagination
 from webapp.feedback.models import Annotation, Lease, Task
 
 pytestmark = pytest.mark.django_db
@@ -111,11 +112,30 @@ def test_an_annotator_cannot_see_another_annotators_annotation_anywhere(api, ann
     assert other.get(f"/api/v1/annotations/{theirs.pk}/").status_code == 404
     assert other.get("/api/v1/annotations/").json()["count"] == 0
     assert other.get(f"/api/v1/annotations/?task={tasks[0].pk}").json()["count"] == 0
-    assert other.get(f"/api/v1/tasks/{tasks[0].pk}/annotations/").json() == []
+    assert other.get(f"/api/v1/tasks/{tasks[0].pk}/annotations/").json()["count"] == 0
     assert other.get("/api/v1/preferences/").json()["count"] == 0
     # ... while the author and reviewers do see it.
     assert api(annotator).get(f"/api/v1/annotations/{theirs.pk}/").status_code == 200
-    assert len(api(reviewer).get(f"/api/v1/tasks/{tasks[0].pk}/annotations/").json()) == 1
+    assert api(reviewer).get(f"/api/v1/tasks/{tasks[0].pk}/annotations/").json()["count"] == 1
+
+
+def test_a_tasks_annotations_come_in_pages_like_every_list(api, annotator, annotator2, reviewer, monkeypatch):
+    """GET /tasks/{id}/annotations/ answers the paginated shape its schema declares (it used to be a bare list)."""
+    monkeypatch.setattr(Pagination, "page_size", 1)  # the class reads PAGE_SIZE once
+    _, tasks = campaign_with_tasks(n_tasks=1)
+    submit(api(annotator), tasks[0].pk)
+    submit(api(annotator2), tasks[0].pk, [[1], [0], [2]])
+    url = f"/api/v1/tasks/{tasks[0].pk}/annotations/"
+    first = api(reviewer).get(url).json()
+    assert set(first) == {"count", "next", "previous", "results"}
+    assert first["count"] == 2 and len(first["results"]) == 1 and first["previous"] is None
+    assert first["results"][0]["annotator"] == annotator.username and first["next"].endswith("?page=2")
+    second = api(reviewer).get(url, {"page": 2}).json()
+    assert [row["annotator"] for row in second["results"]] == [annotator2.username] and second["next"] is None
+    assert api(reviewer).get(url, {"page": 3}).status_code == 404
+    assert api(reviewer).get(url, {"page": ""}).json() == {"detail": "Invalid page."}
+    mine = api(annotator).get(url).json()
+    assert mine["count"] == 1 and mine["results"][0]["ranking"] == [[0], [1], [2]]
 
 
 def test_reviewers_see_model_names_annotators_do_not(api, annotator, reviewer):

@@ -8,6 +8,7 @@ from rest_framework.response import Response as Reply
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from webapp.apifields import JSONInput
 from webapp.arena import selectors, services
 from webapp.arena.models import ExcludedClient
 from webapp.errors import ApplicationError
@@ -50,7 +51,7 @@ class LeaderboardView(APIView):
 class ExclusionListView(APIView):
     permission_classes = [IsStaff]
 
-    class ArenaExclusionInputSerializer(serializers.Serializer):
+    class ArenaExclusionInputSerializer(JSONInput):
         client_hash = serializers.RegexField(r"^[0-9a-f]{64}$")
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 

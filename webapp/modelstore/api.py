@@ -1,10 +1,12 @@
 """REST API of the model store: variants, base-model installs and generation jobs (staff)."""
 
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
+from webapp.apifields import JSONInput, StrictBooleanFilter
 from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, CancelActionMixin, launch_once, queued
 from webapp.modelstore.generation import generation_job_create
 from webapp.modelstore.models import ModelJob, ModelVariant
@@ -35,14 +37,22 @@ class VariantOutput(serializers.ModelSerializer):
         ]
 
 
-class EnrolInput(serializers.Serializer):
+class EnrolInput(JSONInput):
     enrolled = serializers.BooleanField()
+
+
+class VariantFilter(filters.FilterSet):
+    enrolled_in_arena = StrictBooleanFilter()
+
+    class Meta:
+        model = ModelVariant
+        fields = ["kind", "status", "enrolled_in_arena"]
 
 
 class VariantViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ModelVariant.objects.select_related("parent").order_by("id")
     serializer_class = VariantOutput
-    filterset_fields = ["kind", "status", "enrolled_in_arena"]
+    filterset_class = VariantFilter
 
     @extend_schema(request=EnrolInput, responses={200: VariantOutput})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
@@ -60,7 +70,7 @@ class ModelJobOutput(serializers.ModelSerializer):
         fields = JOB_FIELDS
 
 
-class InstallInput(serializers.Serializer):
+class InstallInput(JSONInput):
     source = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -74,7 +84,7 @@ def _id_list(**kwargs):
     return serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs)
 
 
-class GenerateInput(serializers.Serializer):
+class GenerateInput(JSONInput):
     variants = _id_list(min_length=1, max_length=20)
     campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Campaign that receives the tasks")
     languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)

@@ -1,15 +1,25 @@
 """REST API of search (thin: validate, call one selector or service, serialize)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.apifields import MAX_ID
+from webapp.apifields import MAX_ID, JSONInput
 from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.permissions import IsStaff
 from webapp.retrieval import selectors, services
 from webapp.retrieval.models import IndexBuild, LinkDecision
+
+# live_index (selectors.py): the index, or the query's `model`, names another embedding model than the live one.
+INDEX_CONFLICT = OpenApiResponse(description="The search index was built by another model; rebuild it.")
+NO_TASK = OpenApiResponse(description="No such task, or not one you may see.")
+
+
+def _bounded(name: str, schema: dict, **kwargs) -> OpenApiParameter:
+    """A query parameter as the selector checks it (the serializer only parses it, so the selector's messages
+    stay), written over the one drf-spectacular derives from the input serializer."""
+    return OpenApiParameter(name, schema, OpenApiParameter.QUERY, **kwargs)
 
 
 def _multi(request, name: str) -> list[str]:
@@ -30,7 +40,15 @@ class SearchApi(APIView):
             help_text="Similarity floor for this query (0..1); SEARCH_MIN_SCORE when absent.",
         )
 
-    @extend_schema(parameters=[InputSerializer], responses={200: dict})
+    @extend_schema(
+        parameters=[
+            InputSerializer,
+            # Some visible text, at most MAX_QUERY_CHARS; k: 1..MAX_K (selectors.search_texts).
+            _bounded("q", {"type": "string", "pattern": r"\S", "maxLength": selectors.MAX_QUERY_CHARS}, required=True),
+            _bounded("k", {"type": "integer", "minimum": 1, "maximum": selectors.MAX_K, "default": 10}),
+        ],
+        responses={200: dict, 409: INDEX_CONFLICT},
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -52,7 +70,10 @@ class RelatedApi(APIView):
         task = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         k = serializers.IntegerField(required=False, default=5)
 
-    @extend_schema(parameters=[InputSerializer], responses={200: dict})
+    @extend_schema(
+        parameters=[InputSerializer, _bounded("k", {"type": "integer", "minimum": 1, "maximum": 20, "default": 5})],
+        responses={200: dict, 404: NO_TASK, 409: INDEX_CONFLICT},
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -78,7 +99,14 @@ class IndexBuildApi(APIView):
     def get(self, request):
         return Response(self.OutputSerializer(IndexBuild.objects.all()[:20], many=True).data)
 
-    @extend_schema(request=None, responses={202: OutputSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=None,
+        responses={
+            202: OutputSerializer,
+            409: OpenApiResponse(description="A rebuild is already queued or running."),
+        },
+        parameters=[IDEMPOTENCY_KEY],
+    )
     def post(self, request):
         return launch_once(
             request, lambda: queued(services.index_build_create(user=request.user)), self.OutputSerializer
@@ -91,25 +119,46 @@ class SimilarPairsInput(serializers.Serializer):
     scan = serializers.IntegerField(required=False, default=2000)
 
 
+def _similar_pairs_parameters(threshold: float) -> list:
+    """selectors.similar_prompt_pairs: 0 < threshold <= 1, limit 1..500, scan 1..20000."""
+    return [
+        SimilarPairsInput,
+        _bounded(
+            "threshold",
+            {"type": "number", "format": "double", "minimum": 0, "exclusiveMinimum": True, "maximum": 1}
+            | {"default": threshold},
+        ),
+        _bounded("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+        _bounded("scan", {"type": "integer", "minimum": 1, "maximum": 20000, "default": 2000}),
+    ]
+
+
 class TranslationLinksApi(APIView):
     """GET suggestions (prompts in different languages, not yet grouped); POST a decision."""
 
     permission_classes = [IsStaff]
 
-    class DecisionSerializer(serializers.Serializer):
+    class DecisionSerializer(JSONInput):
         prompt_a = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         prompt_b = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         decision = serializers.ChoiceField(choices=LinkDecision.choices)
         score = serializers.FloatField(required=False, default=0.0, min_value=-1.0, max_value=1.0)
 
-    @extend_schema(parameters=[SimilarPairsInput], responses={200: dict})
+    @extend_schema(parameters=_similar_pairs_parameters(0.8), responses={200: dict, 409: INDEX_CONFLICT})
     def get(self, request):
         params = SimilarPairsInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         pairs = selectors.similar_prompt_pairs(cross_language=True, **params.validated_data)
         return Response({"results": pairs})
 
-    @extend_schema(request=DecisionSerializer, responses={200: dict})
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={
+            200: dict,
+            404: OpenApiResponse(description="One of the prompts does not exist or is deleted."),
+            409: OpenApiResponse(description="The prompts are already in different translation groups."),
+        },
+    )
     def post(self, request):
         data = self.DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -122,7 +171,7 @@ class TranslationLinksApi(APIView):
 class DuplicatesApi(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(parameters=[SimilarPairsInput], responses={200: dict})
+    @extend_schema(parameters=_similar_pairs_parameters(0.95), responses={200: dict, 409: INDEX_CONFLICT})
     def get(self, request):
         params = SimilarPairsInput(data={"threshold": 0.95, **request.query_params.dict()})
         params.is_valid(raise_exception=True)

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
 
 from ml.training.trainers import kinds
+from webapp.apifields import JSONInput
 from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.modelstore.models import ModelVariant
 from webapp.permissions import IsStaff
@@ -49,7 +50,7 @@ class TrainingJobOutput(serializers.ModelSerializer):
         ]
 
 
-class TrainingJobInput(serializers.Serializer):
+class TrainingJobInput(JSONInput):
     kind = serializers.ChoiceField(choices=kinds())
     parent = serializers.CharField(max_length=100, help_text="Name of the parent variant")
     data = serializers.DictField(

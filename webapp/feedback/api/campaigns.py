@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
+from webapp.apifields import JSONInput
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped, validated
 from webapp.feedback.models import Campaign
@@ -41,7 +42,7 @@ class CampaignListCreateApi(mixins.ListModelMixin, _CampaignApi):
     """GET: the campaigns you may see. POST (staff): a new campaign."""
 
     @extend_schema_serializer(component_name="CampaignInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         name = serializers.CharField(max_length=200)
         guidelines = serializers.CharField(required=False, allow_blank=True, default="")
         languages = serializers.ListField(child=serializers.CharField(max_length=35), min_length=1)

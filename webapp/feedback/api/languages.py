@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
+from webapp.apifields import JSONInput
 from webapp.feedback.api.common import validated
 from webapp.feedback.models import Language
 from webapp.feedback.services.languages import language_get_or_create
@@ -28,7 +29,7 @@ class LanguageListCreateApi(mixins.ListModelMixin, _LanguageApi):
     """Languages are also added on first use (imports, prompts); staff can add one ahead of time."""
 
     @extend_schema_serializer(component_name="LanguageInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         code = serializers.CharField(max_length=35, help_text="BCP-47 tag; name and script direction are derived")
 
     @extend_schema(operation_id="v1_languages_list", responses=LanguageOutput(many=True))

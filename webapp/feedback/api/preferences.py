@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import content_field
+from webapp.apifields import JSONInput
 from webapp.feedback import selectors
-from webapp.feedback.api.common import RoleScoped, validated
+from webapp.feedback.api.common import RoleScoped, content_field, validated
 from webapp.feedback.models import Outcome, PreferenceRecord
 from webapp.feedback.services import catalog
 from webapp.permissions import StaffWrites
@@ -64,7 +64,7 @@ class PreferenceListCreateApi(mixins.ListModelMixin, _PreferenceApi):
     """GET: the preference records you may see. POST (staff): add one (source "import", origin "api")."""
 
     @extend_schema_serializer(component_name="PreferenceInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         prompt = content_field()
         response_a = content_field()
         response_b = content_field()

@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import content_field, id_filter
+from webapp.apifields import JSONInput, id_filter
 from webapp.feedback import selectors
-from webapp.feedback.api.common import RoleScoped, TextEditInput, validated
+from webapp.feedback.api.common import RoleScoped, TextEditInput, content_field, validated
 from webapp.feedback.models import Prompt
 from webapp.feedback.services import catalog
 from webapp.permissions import StaffWrites
@@ -57,7 +57,7 @@ class PromptListCreateApi(mixins.ListModelMixin, _PromptApi):
     """GET: the prompts you may see. POST (staff): a new prompt."""
 
     @extend_schema_serializer(component_name="PromptInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         content = content_field()
         language = serializers.CharField(max_length=35)
         group = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -86,8 +86,12 @@ class PromptDetailApi(_PromptApi):
 
     @extend_schema(operation_id="v1_prompts_partial_update", request=InputSerializer, responses={200: PromptOutput})
     def patch(self, request, *args, **kwargs):
-        """Edit the text: in place while unjudged, else a new version (its id is returned)."""
-        prompt = catalog.prompt_edit(prompt=self.get_object(), **validated(self.InputSerializer, request.data))
+        """Edit the text: in place while unjudged, else a new version (its id is returned). Without `content`,
+        nothing changes."""
+        prompt = self.get_object()
+        data = validated(self.InputSerializer, request.data, partial=True)
+        if data:
+            prompt = catalog.prompt_edit(prompt=prompt, **data)
         return Reply(PromptOutput(prompt).data)
 
     @extend_schema(operation_id="v1_prompts_destroy")

@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import content_field, id_field, id_filter
+from webapp.apifields import JSONInput, id_field, id_filter
 from webapp.feedback import selectors
-from webapp.feedback.api.common import RoleScoped, TextEditInput, existing, validated
+from webapp.feedback.api.common import RoleScoped, TextEditInput, content_field, existing, validated
 from webapp.feedback.models import Prompt, Response
 from webapp.feedback.services import catalog
 from webapp.permissions import StaffWrites
@@ -44,7 +44,7 @@ class ResponseListCreateApi(mixins.ListModelMixin, _ResponseApi):
     """GET: the responses you may see. POST (staff): a new response to a prompt."""
 
     @extend_schema_serializer(component_name="ResponseInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         prompt = id_field()
         content = content_field()
         model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -73,8 +73,12 @@ class ResponseDetailApi(_ResponseApi):
 
     @extend_schema(operation_id="v1_responses_partial_update", request=InputSerializer, responses={200: ResponseOutput})
     def patch(self, request, *args, **kwargs):
-        """Edit the text: in place while unjudged, else a new version (its id is returned)."""
-        response = catalog.response_edit(response=self.get_object(), **validated(self.InputSerializer, request.data))
+        """Edit the text: in place while unjudged, else a new version (its id is returned). Without `content`,
+        nothing changes."""
+        response = self.get_object()
+        data = validated(self.InputSerializer, request.data, partial=True)
+        if data:
+            response = catalog.response_edit(response=response, **data)
         return Reply(ResponseOutput(response).data)
 
     @extend_schema(operation_id="v1_responses_destroy")

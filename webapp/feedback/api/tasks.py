@@ -9,17 +9,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response as Reply
 from rest_framework.views import APIView
 
-from webapp.apifields import content_field, id_field, id_filter
+from webapp.apifields import JSONInput, id_field, id_filter
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.api.annotations import AnnotationOutput
-from webapp.feedback.api.common import RoleScoped, existing, url_pk, validated
+from webapp.feedback.api.common import RoleScoped, content_field, existing, url_pk, validated
 from webapp.feedback.api.prompts import PromptOutput
 from webapp.feedback.models import Campaign, Prompt, Response, Task
 from webapp.feedback.services import assignment, catalog
 from webapp.feedback.services.suggestions import suggestion_for
 from webapp.feedback.workspace.rendering import render_markdown
 from webapp.permissions import IsStaff, StaffWrites, is_reviewer
+
+
+# What the ranking task kind accepts (formats/parsing.py: check_ranking): ranks, best first, each a non-empty list of
+# stored positions; that every position of the task appears exactly once is checked against the task.
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 9,
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 9,
+            "items": {"type": "integer", "minimum": 0, "maximum": 8},
+        },
+    }
+)
+class RankingField(serializers.JSONField):
+    pass
 
 
 class TaskItemOutput(serializers.Serializer):
@@ -128,7 +147,7 @@ class TaskListCreateApi(mixins.ListModelMixin, _TaskApi):
     """GET: the tasks you may see. POST (staff): a new task ranking some responses to a prompt."""
 
     @extend_schema_serializer(component_name="TaskInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         campaign = id_field()
         prompt = id_field()
         responses = serializers.ListField(child=id_field(), min_length=2, max_length=9)
@@ -175,7 +194,7 @@ class TaskNextApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema_serializer(component_name="NextInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         campaign = id_field(required=False, allow_null=True, default=None)
 
     @extend_schema(operation_id="v1_tasks_next_create", request=InputSerializer, responses={200: AssignmentOutput})
@@ -198,7 +217,16 @@ class TaskLeaseApi(_TaskApi):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(operation_id="v1_tasks_lease_create", request=None, responses={200: AssignmentOutput})
+    @extend_schema(
+        operation_id="v1_tasks_lease_create",
+        request=None,
+        responses={
+            200: AssignmentOutput,
+            409: OpenApiResponse(
+                description="You annotated this task already, or your lease expired and the task is full."
+            ),
+        },
+    )
     def post(self, request, pk, **kwargs):
         got = assignment.lease_renew(user=request.user, task_id=url_pk(pk))
         return Reply({"task": _task_data(request, got.task), "lease_expires_at": got.lease_expires_at})
@@ -211,8 +239,8 @@ class TaskAnnotationsApi(_TaskApi):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema_serializer(component_name="AnnotationInput")
-    class InputSerializer(serializers.Serializer):
-        ranking = serializers.JSONField(help_text="Positions in stored order, best first: [[0], [2, 1]] ties 2 and 1")
+    class InputSerializer(JSONInput):
+        ranking = RankingField(help_text="Positions in stored order, best first: [[0], [2, 1]] ties 2 and 1")
         display_order = serializers.ListField(
             child=serializers.IntegerField(min_value=0, max_value=8), required=False, default=list, max_length=9
         )
@@ -224,17 +252,27 @@ class TaskAnnotationsApi(_TaskApi):
         )
         seconds = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0, max_value=86_400)
 
-    # Both methods document both answers, 200 as a paginated list with the task list's filters as query parameters:
-    # the published schema has always said so. The list comes back whole; the filters apply to finding the task.
-    RESPONSES = {200: AnnotationOutput(many=True), 201: AnnotationOutput}
-
-    @extend_schema(operation_id="v1_tasks_annotations_list", responses=RESPONSES)
+    # GET: a page of the list, like every list (the task list's filters, as query parameters, apply to finding the
+    # task). POST: the annotation, 201 when it is new, 200 when the same ranking was submitted before.
+    @extend_schema(operation_id="v1_tasks_annotations_list", responses={200: AnnotationOutput(many=True)})
     def get(self, request, pk, **kwargs):
         self.get_object()
         rows = selectors.annotations_for_user(request.user).filter(task_id=url_pk(pk)).order_by("id")
-        return Reply(AnnotationOutput(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AnnotationOutput(page, many=True).data)
 
-    @extend_schema(operation_id="v1_tasks_annotations_create", request=InputSerializer, responses=RESPONSES)
+    @extend_schema(
+        operation_id="v1_tasks_annotations_create",
+        request=InputSerializer,
+        responses={
+            200: AnnotationOutput,
+            201: AnnotationOutput,
+            409: OpenApiResponse(
+                description="You submitted another ranking for this task before, or skipped it, or your lease "
+                "expired and the task is full."
+            ),
+        },
+    )
     def post(self, request, pk, **kwargs):
         data = validated(self.InputSerializer, request.data)
         annotation, created = assignment.annotation_submit(user=request.user, task_id=url_pk(pk), **data)
@@ -249,7 +287,7 @@ class TaskGoldApi(_TaskApi):
     permission_classes = [IsStaff]
 
     @extend_schema_serializer(component_name="GoldInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         position = serializers.IntegerField(
             min_value=0,
             max_value=8,
@@ -270,7 +308,12 @@ class TaskSkipApi(_TaskApi):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        operation_id="v1_tasks_skip_create", request=None, responses={201: OpenApiResponse(description="Skipped")}
+        operation_id="v1_tasks_skip_create",
+        request=None,
+        responses={
+            201: OpenApiResponse(description="Skipped"),
+            409: OpenApiResponse(description="You annotated this task already; it cannot be skipped."),
+        },
     )
     def post(self, request, pk, **kwargs):
         assignment.task_skip(user=request.user, task_id=url_pk(pk))

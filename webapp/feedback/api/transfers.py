@@ -7,6 +7,7 @@ from rest_framework import generics, mixins, serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response as Reply
 
+from webapp.apifields import JSONInput
 from webapp.feedback.api.common import validated
 from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
@@ -82,7 +83,7 @@ class TransferExportApi(_TransferApi):
     parser_classes = [DepthLimitedJSONParser]
 
     @extend_schema_serializer(component_name="ExportInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JSONInput):
         format = serializers.ChoiceField(choices=export_formats.names(), default="pairs")
         languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
         sources = serializers.ListField(

@@ -7,7 +7,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response as Reply
 from rest_framework.views import APIView
 
-from webapp.apifields import MAX_ID
+from webapp.apifields import ID_SCHEMA, MAX_ID
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.models import Campaign, Language
@@ -61,7 +61,7 @@ class ProgressView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("campaign", int, required=False)],
+        parameters=[OpenApiParameter("campaign", ID_SCHEMA, required=False)],
         responses=inline_serializer(
             "Progress",
             {
@@ -87,7 +87,7 @@ class ReviewView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("campaign", int, required=False),
+            OpenApiParameter("campaign", ID_SCHEMA, required=False),
             OpenApiParameter("language", str, required=False),
             OpenApiParameter("source", str, required=False, enum=[s.value for s in HUMAN]),
         ],
