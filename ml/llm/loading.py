@@ -38,3 +38,10 @@ def load_model(path: str | Path, device: Device | None = None) -> tuple[Any, Any
     model.to(device.name)
     model.eval()
     return model, tokenizer
+
+
+def load_tokenizer(path: str | Path) -> Any:
+    """The tokenizer of a model folder alone (for measures over token ids, without the weights)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)

@@ -7,6 +7,8 @@ class JudgingConfig(AppConfig):
 
     def ready(self) -> None:
         from webapp.feedback.extensions import judges
+        from webapp.judging.fidelity import fidelity_judge
         from webapp.judging.llm import llm_judge
 
         judges.register(llm_judge())
+        judges.register(fidelity_judge())
