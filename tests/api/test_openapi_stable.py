@@ -163,6 +163,16 @@ def current_shape() -> dict:
     return shape(json.loads(json.dumps(document, default=str)))
 
 
+def test_the_schema_names_the_same_components_in_every_interface_language():
+    def names(language: str) -> set[str]:
+        with translation.override(language):
+            return set(SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"])
+
+    english = names("en")
+    for language in ("de", "ar", "zh-hans", "es"):
+        assert names(language) == english, language
+
+
 def test_the_training_kind_enum_keeps_its_values():
     assert current_shape()["components"]["TrainingKindEnum"]["enum"] == ["dpo", "sft"]
 

@@ -9,12 +9,11 @@ from rest_framework.response import Response as Reply
 
 from webapp.apifields import JSONInput
 from webapp.feedback.api.common import validated
-from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import TransferJob
 from webapp.feedback.services import transfers
-from webapp.feedback.sources import MAX_ORIGIN
+from webapp.feedback.sources import MAX_ORIGIN, Source
 from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, launch_once, queued
 from webapp.jobs.services import job_request_cancel
 from webapp.permissions import IsStaff
@@ -87,7 +86,8 @@ class TransferExportApi(_TransferApi):
         format = serializers.ChoiceField(choices=export_formats.names(), default="pairs")
         languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
         sources = serializers.ListField(
-            child=serializers.ChoiceField(choices=SOURCES),
+            # Source's own choices (with their labels), so the schema has one SourceEnum in every language.
+            child=serializers.ChoiceField(choices=Source.choices),
             required=False,
             default=list,
             help_text="none: every source but judge",
