@@ -12,7 +12,7 @@ the exact McNemar test, Newcombe's paired interval and the degenerate and echo s
 
 `--clean-chosen` keeps only non-degenerate, non-echo answers as chosen and puts degenerate or echo
 answers among the rejected ones (what the language-fidelity judge does). Prompts come from
-bench/data/proof_prompts/ (split train / heldout). Work files go to --out (default var/spike)."""
+webapp/proof/prompts/ (split train / heldout). Work files go to --out (default var/spike)."""
 
 import argparse
 import json
@@ -30,7 +30,7 @@ from ml.evaluation.repetition import degenerate, echo  # noqa: E402
 from ml.evaluation.stats import mcnemar_exact, paired_difference  # noqa: E402
 from ml.llm.params import GenerationParams, VariantRef  # noqa: E402
 
-PROMPTS = ROOT / "bench" / "data" / "proof_prompts"
+PROMPTS = ROOT / "webapp" / "proof" / "prompts"
 SYSTEM_PROMPT = "You are a helpful assistant."
 
 

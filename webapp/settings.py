@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "webapp.retrieval",
     "webapp.arena",
     "webapp.judging",
+    "webapp.proof",
     "webapp.pages",
 ]
 

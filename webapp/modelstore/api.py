@@ -96,6 +96,12 @@ class GenerateInput(JSONInput):
     top_p = serializers.FloatField(min_value=0.01, max_value=1, default=0.95)
     max_new_tokens = serializers.IntegerField(min_value=1, max_value=4096, default=256)
     responses_per_task = serializers.IntegerField(min_value=2, max_value=4, default=4)
+    batch_size = serializers.IntegerField(
+        min_value=1, max_value=64, default=8, help_text="Prompts generated together (faster on a CPU up to about 32)"
+    )
+    seed = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, default=1234, help_text="Sample k of a prompt uses seed + k"
+    )
 
 
 class ModelJobViewSet(CancelActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

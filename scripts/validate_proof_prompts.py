@@ -1,7 +1,7 @@
-"""Check the proof prompt sets (bench/data/proof_prompts/*.jsonl): counts per language and split, unique
+"""Check the proof prompt sets (webapp/proof/prompts/*.jsonl): counts per language and split, unique
 groups, train and held-out topics disjoint, no language named in a prompt. Exit code 1 on any problem.
 
-    .venv/bin/python bench/data/proof_prompts/validate.py"""
+    .venv/bin/python scripts/validate_proof_prompts.py"""
 
 import json
 import os
@@ -10,7 +10,7 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "webapp", "proof", "prompts")
 EXPECTED = {  # lang: (train, heldout)
     "de": (36, 54),
     "it": (36, 54),
