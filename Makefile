@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv chromium lint bench clean demo-loop fuzz
+.PHONY: run test venv chromium lint bench clean demo-loop fuzz prove
 
 venv: $(STAMP)
 
@@ -31,6 +31,13 @@ run: venv
 # Play the whole loop against the app that `make run` serves (run it in a second terminal).
 demo-loop: venv
 	$(PY) manage.py play_loop --url http://127.0.0.1:$${PORT:-8000}
+
+# The proof (issue 14): on a store of its own (var/prove, started afresh), the loop makes the bundled model
+# answer in the prompt's language more often; BUDGET=full for the longer run with an SFT baseline.
+prove: venv
+	rm -rf var/prove
+	VAR_DIR=var/prove MODELS_STORE=var/prove/models_store $(PY) manage.py migrate --no-input -v0
+	VAR_DIR=var/prove MODELS_STORE=var/prove/models_store $(PY) manage.py prove_loop --budget $${BUDGET:-small}
 
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)

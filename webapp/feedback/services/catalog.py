@@ -27,6 +27,7 @@ from webapp.feedback.models import (
     TaskResponse,
 )
 from webapp.feedback.services.languages import language_get_or_create
+from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
 from webapp.feedback.sources import ORIGIN_API, Source
 
 TextT = TypeVar("TextT", Prompt, Response)
@@ -34,8 +35,16 @@ TextT = TypeVar("TextT", Prompt, Response)
 
 @transaction.atomic
 def campaign_create(
-    *, name: str, guidelines: str = "", languages: list[str], overlap: int = 2, annotators: list[User] | None = None
+    *,
+    name: str,
+    guidelines: str = "",
+    languages: list[str],
+    overlap: int = 2,
+    annotators: list[User] | None = None,
+    suggestion_judge: str = "",
+    suggestion_holdout: float = DEFAULT_HOLDOUT,
 ) -> Campaign:
+    """A new campaign; with `suggestion_judge`, its tasks start from that judge's ranking (suggestions.py)."""
     if Campaign.objects.filter(name=name).exists():
         raise ApplicationError(_("A campaign named %(name)s already exists.") % {"name": repr(name)})
     if not 1 <= overlap <= 50:
@@ -44,6 +53,8 @@ def campaign_create(
     campaign.languages.set([language_get_or_create(code) for code in languages])
     if annotators:
         campaign.annotators.set(annotators)
+    if suggestion_judge:
+        campaign = campaign_set_suggestions(campaign=campaign, judge=suggestion_judge, holdout=suggestion_holdout)
     return campaign
 
 

@@ -11,6 +11,8 @@
 
 import hashlib
 
+from django.utils.translation import gettext as _
+
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import judges
@@ -50,15 +52,19 @@ def campaign_set_suggestions(*, campaign: Campaign, judge: str, holdout: float =
     the `holdout` share of tasks."""
     if judge:
         if len(judge) > MAX_ORIGIN or "@" not in judge.strip("@"):
-            raise ApplicationError(f"judge: {judge[:80]!r} is not NAME@VERSION (e.g. llm@1)", extra={"field": "judge"})
+            raise ApplicationError(
+                _("judge: %(judge)s is not NAME@VERSION (e.g. llm@1)") % {"judge": repr(judge[:80])},
+                extra={"field": "judge"},
+            )
         labelled = Annotation.objects.filter(source=Source.JUDGE, origin=judge).exists()
         if not labelled and judge not in _known_judges():
             raise ApplicationError(
-                f"judge: no judge {judge[:80]!r}: it is neither registered nor has it ranked anything",
+                _("judge: no judge %(judge)s: it is neither registered nor has it ranked anything")
+                % {"judge": repr(judge[:80])},
                 extra={"field": "judge"},
             )
     if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0 <= holdout <= 1:
-        raise ApplicationError("holdout: must be a share from 0 to 1 (e.g. 0.2)", extra={"field": "holdout"})
+        raise ApplicationError(_("holdout: must be a share from 0 to 1 (e.g. 0.2)"), extra={"field": "holdout"})
     Campaign.objects.filter(pk=campaign.pk).update(suggestion_judge=judge, suggestion_holdout=float(holdout))
     campaign.refresh_from_db()
     audit.record(action="campaign.suggestions", target=campaign, details={"judge": judge, "holdout": holdout})

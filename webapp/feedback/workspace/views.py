@@ -21,6 +21,7 @@ from webapp.feedback.formats.registry import export_formats
 from webapp.feedback.models import Campaign, Language, TransferJob
 from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import catalog, onboarding
+from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT
 from webapp.feedback.sources import HUMAN, Source
 from webapp.feedback.workspace.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
 from webapp.feedback.workspace.rendering import render_markdown
@@ -186,6 +187,8 @@ def campaign_new_page(request):
             guidelines=data["guidelines"],
             languages=_codes(data["languages"]),
             overlap=data["overlap"],
+            suggestion_judge=data["suggestion_judge"],
+            suggestion_holdout=DEFAULT_HOLDOUT if data["suggestion_holdout"] is None else data["suggestion_holdout"],
         ),
     )
     if created:
