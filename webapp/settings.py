@@ -325,6 +325,8 @@ INFERENCE_API_KEY = env_str("INFERENCE_API_KEY", "")
 JUDGE_LLM_VARIANT = env_str("JUDGE_LLM_VARIANT", "")
 JUDGE_LLM_MAX_NEW_TOKENS = env_int("JUDGE_LLM_MAX_NEW_TOKENS", 16, minimum=1, maximum=512)
 JUDGE_LLM_BATCH_SIZE = env_int("JUDGE_LLM_BATCH_SIZE", 16, minimum=1, maximum=256)
+# Each question and answer in a judging prompt is cut to this many characters (marked " […]").
+JUDGE_LLM_MAX_CHARS = env_int("JUDGE_LLM_MAX_CHARS", 1500, minimum=100, maximum=100_000)
 # Embedding model for search: empty (or "use") means the bundled multilingual USE v3; "minilm" the bundled
 # English all-MiniLM-L6-v2; anything else a sentence-transformers hub id or local folder.
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "")

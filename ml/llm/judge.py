@@ -63,14 +63,34 @@ def prompt_language(code: str) -> str | None:
     return lowered.get(primary) if primary in lowered and primary != "zh" and not has_script else None
 
 
-def judging_prompt(*, question: str, first: str, second: str, language: str, language_name: str = "") -> Conversation:
-    """The one user message asking whether `first` (A) or `second` (B) answers `question` better."""
+MAX_CHARS = 1500  # per question and per answer in a judging prompt: two answers and the question fit 2k tokens
+CUT_MARK = " […]"
+
+
+def clip(text: str, limit: int = MAX_CHARS) -> str:
+    """`text` cut to at most `limit` characters (at a space when one is near the end), marked as cut, so
+    a long or runaway answer cannot push the question or the other answer out of the model's context."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(1, limit - len(CUT_MARK))]
+    space = head.rfind(" ")
+    if space >= 0.8 * len(head):
+        head = head[:space]
+    return head.rstrip() + CUT_MARK
+
+
+def judging_prompt(
+    *, question: str, first: str, second: str, language: str, language_name: str = "", max_chars: int = MAX_CHARS
+) -> Conversation:
+    """The one user message asking whether `first` (A) or `second` (B) answers `question` better; each
+    text clipped to `max_chars`."""
     key = prompt_language(language)
     if key is None:
         template = FALLBACK_NOTE.format(name=language_name or language, code=language) + _EN
     else:
         template = PROMPTS[key]
-    return [{"role": "user", "content": template.format(question=question, a=first, b=second)}]
+    content = template.format(question=clip(question, max_chars), a=clip(first, max_chars), b=clip(second, max_chars))
+    return [{"role": "user", "content": content}]
 
 
 _BRACKETED = re.compile(r"\[\[\s*([AB])\s*\]\]")
@@ -124,6 +144,7 @@ def rank_pairwise(
     language: str,
     language_name: str = "",
     batch_size: int = 16,
+    max_chars: int = MAX_CHARS,
 ) -> tuple[list[list[int]], dict[tuple[int, int], int]]:
     """(ranking, outcome per pair i < j): every pair asked in both orders, `batch_size` conversations
     per `generate` call."""
@@ -138,6 +159,7 @@ def rank_pairwise(
                     second=answers[b],
                     language=language,
                     language_name=language_name,
+                    max_chars=max_chars,
                 )
             )
     replies: list[str] = []

@@ -6,6 +6,7 @@ import pytest
 
 from ml.llm.judge import (
     PROMPTS,
+    clip,
     copeland_ranking,
     judging_prompt,
     pair_outcome,
@@ -97,3 +98,15 @@ def test_every_pair_is_asked_in_both_orders_and_decided_by_hand():
 def test_a_model_that_answers_too_few_prompts_is_an_error():
     with pytest.raises(ValueError, match="answered 1 of 2"):
         rank_pairwise(lambda conversations: ["A"], question="?", answers=["a", "b"], language="en")
+
+
+def test_long_texts_are_clipped_so_both_answers_and_the_question_fit():
+    assert clip("short", 100) == "short"
+    long = "word " * 400  # 2000 characters
+    cut = clip(long, 100)
+    assert len(cut) <= 100 and cut.endswith(" […]") and cut.startswith("word word")
+    assert clip("x" * 300, 50) == "x" * (50 - len(" […]")) + " […]"  # no space near the end: cut mid-word
+    runaway, other = "ha" * 5000, "A short, clear answer."
+    (message,) = judging_prompt(question="Q?", first=runaway, second=other, language="en", max_chars=200)
+    assert "A short, clear answer." in message["content"] and "Reply with one letter only" in message["content"]
+    assert len(message["content"]) < 200 + 200 + 400

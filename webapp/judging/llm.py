@@ -70,6 +70,7 @@ def llm_judge(variant: str | None = None, backend: Callable[[], Any] = shared_ba
             language=language,
             language_name=describe(language)[0],
             batch_size=settings.JUDGE_LLM_BATCH_SIZE,
+            max_chars=settings.JUDGE_LLM_MAX_CHARS,
         )
         return ranking
 
