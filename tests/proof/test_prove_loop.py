@@ -41,7 +41,7 @@ PROMPTS = [
     *[ProofPrompt(f"Hur lagar jag soppa nummer {i}?", "sv", f"sv-heldout-{i}", "heldout") for i in range(4)],
 ]
 LANGUAGE_OF = {p.text: (p.language, i) for i, p in enumerate(PROMPTS)}
-BUDGET = Budget("test", 2, 5, 4, 24, 5, 6, 16, 1.0, 1e-4, False, judge_min_items=3)
+BUDGET = Budget("test", 2, 5, 4, 24, 5, 6, 16, 4, 1e-4, False, judge_min_items=3)
 
 
 def scripted_answer(body: dict) -> str:

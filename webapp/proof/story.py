@@ -53,15 +53,15 @@ class Budget:
     human_tasks: int  # per training language, ranked by each simulated annotator
     eval_prompts: int  # held-out prompts per language
     eval_tokens: int
-    epochs: float
+    max_steps: int  # optimizer steps of the DPO job (0: one epoch)
     learning_rate: float
     sft_baseline: bool
     judge_min_items: int = 20  # the gate: human-ranked tasks a judge must agree on, per language
 
 
 BUDGETS = {
-    "small": Budget("small", 4, 30, 4, 96, 24, 54, 64, 1.0, 1e-4, False),
-    "full": Budget("full", 6, 36, 6, 128, 30, 54, 96, 1.0, 1e-4, True),
+    "small": Budget("small", 4, 30, 4, 96, 24, 54, 64, 40, 1e-4, False),
+    "full": Budget("full", 6, 36, 6, 128, 30, 54, 96, 0, 1e-4, True),
 }
 
 
@@ -399,7 +399,8 @@ class ProofStory:
                 "parent": self.result.base,
                 "data": data,
                 "hyperparameters": {
-                    "epochs": self.budget.epochs,
+                    "epochs": 1.0,
+                    "max_steps": self.budget.max_steps,
                     "learning_rate": self.budget.learning_rate,
                     "batch_size": 4,
                     "max_length": 320,
