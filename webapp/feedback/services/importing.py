@@ -181,9 +181,12 @@ ITEM_COLUMNS = ("id", "task_id", "response_id", "position")
 ANNOTATION_COLUMNS = ("id", "task_id", "annotator_id", "ranking", "flags", "rationale", "source", "origin")
 
 
+_text_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per value
+
+
 def _text_json(value) -> str:
     """A TextJSONField value as Django stores it (UTF-8 as it is)."""
-    return json.dumps(value, ensure_ascii=False)
+    return "{}" if value == {} else _text_encode(value)
 
 
 class _Writer:
@@ -203,6 +206,8 @@ class _Writer:
         self.campaign_languages: set[tuple[int, str]] = set()
         self.annotators: dict[str, User] = {}
         self.annotator_languages: set[tuple[int, str]] = set()
+        self.profiles: dict[str, int] = {}
+        self.new_links: list = []  # campaign and annotator languages not linked yet
         self.tables = {
             "pairs": Table(PreferenceRecord, PAIR_COLUMNS),
             "prompts": Table(Prompt, PROMPT_COLUMNS),
@@ -354,7 +359,7 @@ class _Writer:
                         task,
                         self._annotator(item["annotator"], language).pk,
                         json.dumps(item["ranking"]),
-                        json.dumps(item["flags"]),
+                        json.dumps(item["flags"]) if item["flags"] else "[]",
                         item["rationale"],
                         Source.IMPORT.value,
                         ORIGIN_RANKINGS,
@@ -365,6 +370,7 @@ class _Writer:
         t["tasks"].insert(tasks)
         t["items"].insert(items)
         t["annotations"].insert(annotations)
+        self._write_links()
         self.report.tasks_created += len(records)
         self.report.annotations_created += len(annotations)
 
@@ -375,8 +381,8 @@ class _Writer:
             )
         campaign = self.campaigns[name]
         if (campaign.pk, language.code) not in self.campaign_languages:
-            campaign.languages.add(language)
             self.campaign_languages.add((campaign.pk, language.code))
+            self.new_links.append(Campaign.languages.through(campaign_id=campaign.pk, language_id=language.code))
         return campaign
 
     def _annotator(self, name: str, language: Language) -> User:
@@ -388,10 +394,21 @@ class _Writer:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
                 user.groups.add(role_group(ANNOTATOR))
-            AnnotatorProfile.objects.get_or_create(user=user, defaults={"is_external": True})
+            self.profiles[name] = AnnotatorProfile.objects.get_or_create(user=user, defaults={"is_external": True})[
+                0
+            ].pk
             self.annotators[name] = user
         user = self.annotators[name]
         if (user.pk, language.code) not in self.annotator_languages:
-            user.profile.languages.add(language)
             self.annotator_languages.add((user.pk, language.code))
+            self.new_links.append(
+                AnnotatorProfile.languages.through(annotatorprofile_id=self.profiles[name], language_id=language.code)
+            )
         return user
+
+    def _write_links(self) -> None:
+        """The campaigns' and annotators' new languages of a batch, in one INSERT per table."""
+        for through in (Campaign.languages.through, AnnotatorProfile.languages.through):
+            links = [link for link in self.new_links if isinstance(link, through)]
+            through.objects.bulk_create(links, ignore_conflicts=True)
+        self.new_links = []
