@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.store import PHRASES, log, make_pair, make_text, memory_kib, sentence_pool  # noqa: E402
+from bench.store import log, make_pair, make_text, memory_kib, sentence_pool  # noqa: E402
 
 WORK = ROOT / "var" / "bench"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/polyglot_bench_import"
