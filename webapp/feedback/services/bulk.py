@@ -43,9 +43,9 @@ class Table:
         self.given = tuple(columns)
         self.stamped = "created_at" in fields and "created_at" not in self.given
         rest = [f for name, f in fields.items() if name not in self.given and name != "created_at"]
-        names = [fields[name].column for name in self.given]
+        names = [str(fields[name].column) for name in self.given]
         names += ["created_at"] if self.stamped else []
-        names += [f.column for f in rest]
+        names += [str(f.column) for f in rest]
         self.column_names = names
         self.defaults = tuple(_default(f) for f in rest)
         self.quoted = ", ".join(connection.ops.quote_name(n) for n in names)
@@ -93,7 +93,7 @@ class SeenKeys:
     """The keys a file has used so far, each with its content hash and first line, in a temporary table
     of this connection (dropped by `close`, or with the transaction that created it when that rolls back)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.name = f"import_seen_{uuid.uuid4().hex[:12]}"
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMPORARY TABLE {self.name} (key TEXT PRIMARY KEY, hash TEXT, line INTEGER)")

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -184,7 +184,7 @@ ANNOTATION_COLUMNS = ("id", "task_id", "annotator_id", "ranking", "flags", "rati
 _text_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per value
 
 
-def _text_json(value) -> str:
+def _text_json(value: object) -> str:
     """A TextJSONField value as Django stores it (UTF-8 as it is)."""
     return "{}" if value == {} else _text_encode(value)
 
@@ -409,6 +409,6 @@ class _Writer:
     def _write_links(self) -> None:
         """The campaigns' and annotators' new languages of a batch, in one INSERT per table."""
         for through in (Campaign.languages.through, AnnotatorProfile.languages.through):
-            links = [link for link in self.new_links if isinstance(link, through)]
+            links: list[Any] = [link for link in self.new_links if isinstance(link, through)]
             through.objects.bulk_create(links, ignore_conflicts=True)
         self.new_links = []
