@@ -236,25 +236,18 @@ def run(args: argparse.Namespace) -> None:
     log(f"{connection.vendor}, {n:,} lines of each kind, {args.rounds} rounds; load {load_before[0]:.2f}")
     rankings, pairs = write_files(n)
     figures: dict[str, list[float]] = {}
+    phases = (("pairs", pairs, RECORDS_COPY, "record"), ("rankings", rankings, ANNOTATIONS_COPY, "derived"))
     for round_no in range(args.rounds):
-        truncate()
-        figures.setdefault("pairs/s", []).append(n / time_import(pairs, n))
-        if pg:
-            connection.cursor().execute("VACUUM ANALYZE feedback_preferencerecord")
-            copy_s = time_copy(RECORDS_COPY, WORK / "copy.tsv")
-        seconds, rows = time_export(WORK / "export.jsonl")
-        figures.setdefault("record export rows/s", []).append(rows / seconds)
-        if pg:
-            figures.setdefault("record export / COPY", []).append(copy_s / seconds)
-        truncate()
-        figures.setdefault("rankings/s", []).append(n / time_import(rankings, n))
-        if pg:
-            connection.cursor().execute("VACUUM ANALYZE")
-            copy_s = time_copy(ANNOTATIONS_COPY, WORK / "copy.tsv")
-        seconds, rows = time_export(WORK / "export.jsonl")
-        figures.setdefault("derived export rows/s", []).append(rows / seconds)
-        if pg:
-            figures.setdefault("derived export / COPY of annotations", []).append(copy_s / seconds)
+        for kind, path, copy_sql, exported in phases:
+            truncate()
+            figures.setdefault(f"{kind}/s", []).append(n / time_import(path, n))
+            if pg:
+                connection.cursor().execute("VACUUM ANALYZE")
+                copy_s = time_copy(copy_sql, WORK / "copy.tsv")
+            seconds, rows = time_export(WORK / "export.jsonl")
+            figures.setdefault(f"{exported} export rows/s", []).append(rows / seconds)
+            if pg:
+                figures.setdefault(f"{exported} export / COPY", []).append(copy_s / seconds)
         log(f"round {round_no + 1}: " + ", ".join(f"{k} {v[-1]:,.2f}" for k, v in figures.items()))
     memory = {}
     small_pairs, small_rankings = head(pairs, n // 10), head(rankings, n // 10)

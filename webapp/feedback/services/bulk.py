@@ -32,6 +32,18 @@ def _default(field: models.Field) -> Any:
     return field.get_db_prep_save(value, connection)
 
 
+def write_rows(table: str, columns: str, width: int, rows: Sequence[tuple]) -> None:
+    """COPY on PostgreSQL, one executemany INSERT elsewhere; `table` and `columns` quoted already."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * width)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
 class Table:
     """One model's table: `columns` given per row (attnames, in order), every other column its default.
     `created_at` (auto_now_add) is filled with the time of the batch."""
@@ -58,15 +70,7 @@ class Table:
         full = [row + tail for row in rows]
         if not full:
             return 0
-        table = connection.ops.quote_name(self.name)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({self.quoted}) FROM STDIN") as copy:
-                    for row in full:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.column_names))
-                cursor.executemany(f"INSERT INTO {table} ({self.quoted}) VALUES ({marks})", full)
+        write_rows(connection.ops.quote_name(self.name), self.quoted, len(self.column_names), full)
         return len(full)
 
     def reserve(self, count: int) -> list[int]:
@@ -115,15 +119,8 @@ class SeenKeys:
         return found
 
     def add(self, rows: Sequence[tuple[str, str, int]]) -> None:
-        if not rows:
-            return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {self.name} (key, hash, line) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(f"INSERT INTO {self.name} (key, hash, line) VALUES (%s, %s, %s)", rows)
+        if rows:
+            write_rows(self.name, "key, hash, line", 3, rows)
 
     def close(self) -> None:
         with connection.cursor() as cursor:

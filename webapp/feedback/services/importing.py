@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text
+from webapp.feedback.formats.exporting import RECORD_COLUMNS
 from webapp.feedback.formats.parsing import DEFAULT_CAMPAIGN, PairLine, RankingLine, parse_line
 from webapp.feedback.models import (
     Annotation,
@@ -157,23 +158,7 @@ def _read_line(raw: bytes | int, line_no: int, writer: "_Writer", report: Import
         writer.add(record)
 
 
-PAIR_COLUMNS = (
-    "id",
-    "external_id",
-    "content_hash",
-    "prompt",
-    "response_a",
-    "response_b",
-    "prompt_text",
-    "outcome",
-    "source",
-    "origin",
-    "language_id",
-    "group",
-    "prompt_external_id",
-    "agreement",
-    "metadata",
-)
+PAIR_COLUMNS = ("id", "content_hash", "prompt_text", *RECORD_COLUMNS)  # RECORD_COLUMNS: what exports read
 PROMPT_COLUMNS = ("id", "content", "text", "content_hash", "language_id", "group", "source", "metadata")
 RESPONSE_COLUMNS = ("id", "prompt_id", "content", "text", "content_hash", "model_name", "metadata")
 TASK_COLUMNS = ("id", "campaign_id", "prompt_id", "language_id", "external_id", "import_hash", "annotation_count")
@@ -298,12 +283,12 @@ class _Writer:
         table.insert(
             (
                 pk,
-                r.id,
                 r.content_hash,
+                plain_text(r.prompt),
+                r.id,
                 _text_json(r.prompt),
                 _text_json(r.chosen),
                 _text_json(r.rejected),
-                plain_text(r.prompt),
                 "a",
                 Source.IMPORT.value,
                 r.source or ORIGIN_PAIRS,
