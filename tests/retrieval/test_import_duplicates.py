@@ -48,3 +48,19 @@ def test_an_import_reports_prompts_that_nearly_repeat_existing_ones(prompts, tmp
 
 def test_nothing_new_reports_nothing():
     assert import_duplicates(prompt_ids=[]) == {"count": 0, "pairs": []}
+
+
+def test_the_report_follows_an_import_job_as_its_own_task(prompts, tmp_path):
+    from webapp.feedback.models import TransferJob
+    from webapp.feedback.services.transfers import transfer_import_create, transfer_import_reports, transfer_run
+
+    before = Prompt.objects.order_by("-id").first().pk
+    path = rankings(tmp_path / "job.jsonl", [("en", "How can I reset my password?")])
+    job = transfer_import_create(path=path, skip_invalid=False, user=None)
+    transfer_run(job.pk)
+    job = TransferJob.objects.get(pk=job.pk)
+    assert job.status == "succeeded" and job.result["tasks_created"] == 1
+    assert "near_duplicates" not in job.result  # not in the import's time
+    transfer_import_reports(job.pk, before, Prompt.objects.order_by("-id").first().pk)
+    result = TransferJob.objects.get(pk=job.pk).result
+    assert result["tasks_created"] == 1 and "count" in result["near_duplicates"]

@@ -150,6 +150,10 @@ def as_messages(content: str | list[dict], role: str) -> list[dict]:
     return [{"role": m["role"], "content": m["content"]} for m in content]
 
 
+# One encoder for every hash: json.dumps with options builds a new encoder on each call.
+_canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def content_hash(*parts: Any) -> str:
-    canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    canonical = _canonical(parts)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

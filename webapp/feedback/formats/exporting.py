@@ -10,9 +10,12 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
@@ -119,8 +122,8 @@ def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[
     tmp = out.with_name(f".{out.name}.partial")
     count = 0
     with tmp.open("w", encoding="utf-8") as handle:
-        for row in export_rows(spec):
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for line in export_lines(spec):
+            handle.write(line + "\n")
             count += 1
             if on_progress and count % 1000 == 0:
                 on_progress(count)
@@ -134,6 +137,17 @@ def export_rows(spec: ExportSpec) -> Iterator[dict]:
     return export_formats.get(spec.format).rows(spec)
 
 
+def export_lines(spec: ExportSpec) -> Iterator[str]:
+    """The rows as JSON text: the format's fast path where it has one, else each row encoded."""
+    fmt = export_formats.get(spec.format)
+    if fmt.lines is not None:
+        return fmt.lines(spec)
+    return map(_encode, fmt.rows(spec))
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 PairRow = Callable[[DerivedPair], dict]
 RecordRow = Callable[[Any, Any, Any], dict]  # (record, chosen, rejected)
 
@@ -145,18 +159,24 @@ def _pair_family(
     then arena votes and imported pairs, each shaped by the format's two row builders."""
 
     def rows(spec: ExportSpec) -> Iterator[dict]:
-        rankings = spec.rankings()
-        if rankings is not None:
-            tasks = selectors.tasks_for_pairs(
-                languages=list(spec.languages), campaigns=list(spec.campaigns), rankings=rankings, **spec.window()
-            )
-            for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
-                yield from derived(result)
+        yield from _derived_rows(spec, derived)
         records = spec.records()
         if records is not None:
             yield from _record_rows(spec, records, record)
 
     return rows
+
+
+def _derived_rows(spec: ExportSpec, derived: Callable[[TaskResult], Iterator[dict]]) -> Iterator[dict]:
+    """The rows of the pairs derived from the selected rankings (docs/formats.md)."""
+    rankings = spec.rankings()
+    if rankings is None:
+        return
+    tasks = selectors.tasks_for_pairs(
+        languages=list(spec.languages), campaigns=list(spec.campaigns), rankings=rankings, **spec.window()
+    )
+    for result in derive_pairs(tasks.iterator(chunk_size=selectors.STREAM_CHUNK), spec.policy):
+        yield from derived(result)
 
 
 def _derived_pairs_rows(result: TaskResult) -> Iterator[dict]:
@@ -215,6 +235,51 @@ def _record_rows(spec: ExportSpec, selection, shape: RecordRow) -> Iterator[dict
     for r in records.iterator(chunk_size=2000):
         chosen, rejected = (r.response_a, r.response_b) if r.outcome == "a" else (r.response_b, r.response_a)
         yield shape(r, chosen, rejected)
+
+
+RAW_JSON = {name: Cast(name, TextField()) for name in ("prompt", "response_a", "response_b", "metadata")}
+RAW_COLUMNS = tuple(f"{name}__raw" if name in RAW_JSON else name for name in RECORD_COLUMNS)
+
+
+def _pairs_lines(spec: ExportSpec) -> Iterator[str]:
+    """Format pairs as text: derived pairs encoded row by row, then the records' lines built from their
+    stored JSON as the database writes it (never decoded and encoded again), key for key what `_pairs_row`
+    gives: the same order, the same optional keys."""
+    yield from map(_encode, _derived_rows(spec, _derived_pairs_rows))
+    selection = spec.records()
+    if selection is None:
+        return
+    records = selectors.preference_records(languages=list(spec.languages), selection=selection, **spec.window())
+    records = records.filter(outcome__in=("a", "b")).annotate(**{f"{k}__raw": v for k, v in RAW_JSON.items()})
+    quote = encode_basestring
+    for (
+        ext,
+        prompt,
+        a,
+        b,
+        outcome,
+        source,
+        origin,
+        language,
+        group,
+        prompt_id,
+        agreement,
+        metadata,
+    ) in records.values_list(*RAW_COLUMNS).iterator(chunk_size=5000):
+        chosen, rejected = (a, b) if outcome == "a" else (b, a)
+        line = f'{{"prompt": {prompt}, "chosen": {chosen}, "rejected": {rejected}, "language": {quote(language)}, '
+        line += f'"id": {quote(ext)}'
+        if group:
+            line += f', "group": {quote(group)}'
+        if source := _interchange_source(source, origin):
+            line += f', "source": {quote(source)}'
+        if prompt_id:
+            line += f', "prompt_id": {quote(prompt_id)}'
+        if metadata != "{}":
+            line += f', "metadata": {metadata}'
+        if agreement is not None:
+            line += f', "agreement": {_encode(agreement)}'
+        yield line + "}"
 
 
 def _dpo_record(r, chosen, rejected) -> dict:
@@ -304,7 +369,9 @@ def _ranking_entry(annotation) -> dict:
     return entry
 
 
-export_formats.register("pairs", ExportFormat("pairs", _pair_family(_derived_pairs_rows, _pairs_row)))
+export_formats.register(
+    "pairs", ExportFormat("pairs", _pair_family(_derived_pairs_rows, _pairs_row), lines=_pairs_lines)
+)
 export_formats.register("dpo", ExportFormat("dpo", _pair_family(_derived_dpo_rows, _dpo_record)))
 export_formats.register("sft", ExportFormat("sft", _pair_family(_derived_sft_rows, _sft_record)))
 export_formats.register("rankings", ExportFormat("rankings", _ranking_rows))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import (
@@ -161,9 +161,10 @@ def _responses(value: Any) -> list[dict]:
         if not isinstance(text, str):
             raise LineError(_("'%(where)s' must be a string") % {"where": f"responses[{i}].text"})
         validate_content(text, f"responses[{i}].text")
-        if visible_form(text) in seen:
+        visible = visible_form(text)
+        if visible in seen:
             raise LineError(_("'%(where)s' repeats an earlier response") % {"where": f"responses[{i}].text"})
-        seen.add(visible_form(text))
+        seen.add(visible)
         out.append(
             {
                 "text": text,
@@ -295,7 +296,8 @@ def _metadata(obj: dict, known: set[str]) -> dict:
         raise LineError(_("'metadata' must be an object"))
     extra = {k: v for k, v in obj.items() if k not in known}
     merged = {**extra, **metadata}
-    return validate_metadata(merged, _("'metadata' (with the unknown keys kept in it)"))
+    # Lazy: worded only when it names an error (a gettext per line costs more than the check).
+    return validate_metadata(merged, gettext_lazy("'metadata' (with the unknown keys kept in it)"))
 
 
 import_formats.register(

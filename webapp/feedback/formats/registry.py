@@ -5,7 +5,8 @@ change.
 * An import format recognises a parsed JSON object (`detect`) and turns it into one of the store's
   two record kinds (`PairLine` or `RankingLine`, webapp.feedback.formats.parsing), which the
   importer writes. Formats are tried in registration order.
-* An export format turns an `ExportSpec` into a stream of JSON-ready rows."""
+* An export format turns an `ExportSpec` into a stream of JSON-ready rows (and may write them as text
+  faster: `lines`)."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class ImportFormat:
 class ExportFormat:
     name: str
     rows: "Callable[[ExportSpec], Iterator[dict[str, Any]]]"
+    # Optional fast path for files: the same rows as JSON text, one per item (the exporter writes these
+    # when given; training snapshots and other callers read `rows`).
+    lines: "Callable[[ExportSpec], Iterator[str]] | None" = None
 
 
 import_formats: Registry[ImportFormat] = Registry(gettext_noop("import format"))

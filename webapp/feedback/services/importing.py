@@ -5,20 +5,21 @@ and checked, good lines are written in batches inside one transaction, and every
 with its number. Any bad line rolls the whole file back (unless `skip_invalid`), so a failed import
 leaves nothing behind, and its report counts nothing as stored."""
 
+import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text
+from webapp.feedback.formats.exporting import RECORD_COLUMNS
 from webapp.feedback.formats.parsing import DEFAULT_CAMPAIGN, PairLine, RankingLine, parse_line
 from webapp.feedback.models import (
     Annotation,
@@ -31,12 +32,13 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
+from webapp.feedback.services.bulk import SeenKeys, Table
 from webapp.feedback.services.languages import language_get_or_create
 from webapp.feedback.sources import ORIGIN_PAIRS, ORIGIN_RANKINGS, Source
 from webapp.permissions import ANNOTATOR, role_group
 
 log = logging.getLogger(__name__)
-BATCH = 1000
+BATCH = 2000  # lines checked and written together
 MAX_REPORTED_ERRORS = 10_000
 CHUNK = 1024 * 1024  # how much of an over-long line is read at a time while skipping it
 
@@ -101,13 +103,14 @@ def feedback_import(
                 for line_no, raw in _lines(handle, settings.IMPORT_LINE_MAX_BYTES):
                     report.lines = line_no
                     _read_line(raw, line_no, writer, report)
-                    if line_no % BATCH == 0:
-                        if not report.invalid or skip_invalid:
-                            writer.flush()
+                    if writer.pending() >= BATCH:
+                        # After a bad line (and no skip_invalid) the rest is still checked, not written.
+                        writer.flush(write=not report.invalid or skip_invalid)
                         if on_progress:
                             on_progress(handle.tell(), total)
-            if not report.invalid or skip_invalid:
-                writer.flush()
+            writer.flush(write=not report.invalid or skip_invalid)
+            writer.close()
+            report.errors.sort(key=lambda error: error[0])
             if report.invalid and not skip_invalid:
                 transaction.set_rollback(True)
                 raise ImportRejected(report)
@@ -155,36 +158,58 @@ def _read_line(raw: bytes | int, line_no: int, writer: "_Writer", report: Import
         writer.add(record)
 
 
+PAIR_COLUMNS = ("id", "content_hash", "prompt_text", *RECORD_COLUMNS)  # RECORD_COLUMNS: what exports read
+PROMPT_COLUMNS = ("id", "content", "text", "content_hash", "language_id", "group", "source", "metadata")
+RESPONSE_COLUMNS = ("id", "prompt_id", "content", "text", "content_hash", "model_name", "metadata")
+TASK_COLUMNS = ("id", "campaign_id", "prompt_id", "language_id", "external_id", "import_hash", "annotation_count")
+ITEM_COLUMNS = ("id", "task_id", "response_id", "position")
+ANNOTATION_COLUMNS = ("id", "task_id", "annotator_id", "ranking", "flags", "rationale", "source", "origin")
+
+
+_text_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per value
+
+
+def _text_json(value: object) -> str:
+    """A TextJSONField value as Django stores it (UTF-8 as it is)."""
+    return "{}" if value == {} else _text_encode(value)
+
+
 class _Writer:
-    """Buffers parsed lines and writes them in bulk; checks ids against the file and the store."""
+    """Buffers parsed lines and writes each batch in bulk (webapp/feedback/services/bulk.py); checks ids
+    against the earlier lines of the file (a temporary table, so memory stays flat) and the store.
+
+    A task's `annotation_count` is written with the task (the number of its imported rankings): an import
+    only ever inserts, and never updates a row that an annotator's submit updates."""
 
     def __init__(self, report: ImportReport):
         self.report = report
         self.pairs: list[PairLine] = []
         self.rankings: list[RankingLine] = []
-        self.seen: dict[str, tuple[str, int]] = {}  # id -> (content hash, first line), within the file
+        self.seen = SeenKeys()
         self.languages: dict[str, Language] = {}
         self.campaigns: dict[str, Campaign] = {}
+        self.campaign_languages: set[tuple[int, str]] = set()
         self.annotators: dict[str, User] = {}
+        self.annotator_languages: set[tuple[int, str]] = set()
+        self.profiles: dict[str, int] = {}
+        self.new_links: list = []  # campaign and annotator languages not linked yet
+        self.tables = {
+            "pairs": Table(PreferenceRecord, PAIR_COLUMNS),
+            "prompts": Table(Prompt, PROMPT_COLUMNS),
+            "responses": Table(Response, RESPONSE_COLUMNS),
+            "tasks": Table(Task, TASK_COLUMNS),
+            "items": Table(TaskResponse, ITEM_COLUMNS),
+            "annotations": Table(Annotation, ANNOTATION_COLUMNS),
+        }
 
     def add(self, record: PairLine | RankingLine) -> None:
-        key = ("task:" if isinstance(record, RankingLine) else "pair:") + record.id
-        earlier = self.seen.get(key)
-        if earlier and earlier[0] != record.content_hash:
-            self.report.add_error(
-                record.line_no,
-                _("id %(id)s was used on line %(line)s with different content")
-                % {"id": repr(record.id), "line": earlier[1]},
-            )
-            return
-        if earlier:
-            self._unchanged(record)
-            return
-        self.seen[key] = (record.content_hash, record.line_no)
         if isinstance(record, RankingLine):
             self.rankings.append(record)
         else:
             self.pairs.append(record)
+
+    def pending(self) -> int:
+        return len(self.pairs) + len(self.rankings)
 
     def _unchanged(self, record: PairLine | RankingLine) -> None:
         if isinstance(record, RankingLine):
@@ -192,19 +217,51 @@ class _Writer:
         else:
             self.report.pairs_unchanged += 1
 
-    def flush(self) -> None:
-        self._write_pairs(self.pairs)
-        self._write_rankings(self.rankings)
+    def flush(self, *, write: bool = True) -> None:
+        """Check the buffered lines' ids and, when `write`, store the fresh ones."""
+        pairs, rankings = self._first_uses(self.pairs, "pair:"), self._first_uses(self.rankings, "task:")
+        pairs = self._known(PreferenceRecord, pairs, "content_hash")
+        rankings = self._known(Task, rankings, "import_hash")
+        if write:
+            self._write_pairs(pairs)
+            self._write_rankings(rankings)
         self.pairs, self.rankings = [], []
+
+    def close(self) -> None:
+        self.seen.close()
+
+    def _first_uses(self, records: list[LineT], prefix: str) -> list[LineT]:
+        """The records whose id this file has not used before; a later use with the same content is
+        unchanged, with other content an error naming the first line."""
+        earlier = self.seen.lookup([prefix + r.id for r in records])
+        first: list[LineT] = []
+        for record in records:
+            key = prefix + record.id
+            if key in earlier:
+                digest, line = earlier[key]
+                if digest == record.content_hash:
+                    self._unchanged(record)
+                else:
+                    self.report.add_error(
+                        record.line_no,
+                        _("id %(id)s was used on line %(line)s with different content")
+                        % {"id": repr(record.id), "line": line},
+                    )
+                continue
+            earlier[key] = (record.content_hash, record.line_no)
+            first.append(record)
+        self.seen.add([(prefix + r.id, r.content_hash, r.line_no) for r in first])
+        return first
 
     def language(self, code: str) -> Language:
         if code not in self.languages:
             self.languages[code] = language_get_or_create(code)
         return self.languages[code]
 
-    def _known(self, model: type[PreferenceRecord | Task], records: Iterable[LineT], hash_field: str) -> list[LineT]:
+    def _known(self, model: type[PreferenceRecord | Task], records: list[LineT], hash_field: str) -> list[LineT]:
         """Drop records whose id is already stored: unchanged when the content matches, else an error."""
-        records = list(records)
+        if not records:
+            return records
         stored = dict(
             model.objects.filter(external_id__in=[r.id for r in records]).values_list("external_id", hash_field)
         )
@@ -221,91 +278,97 @@ class _Writer:
         return fresh
 
     def _write_pairs(self, records: list[PairLine]) -> None:
-        fresh = self._known(PreferenceRecord, records, "content_hash")
-        PreferenceRecord.objects.bulk_create(
-            [
-                PreferenceRecord(
-                    external_id=r.id,
-                    content_hash=r.content_hash,
-                    prompt=r.prompt,
-                    response_a=r.chosen,
-                    response_b=r.rejected,
-                    prompt_text=plain_text(r.prompt),
-                    outcome="a",
-                    source=Source.IMPORT,
-                    origin=r.source or ORIGIN_PAIRS,
-                    language=self.language(r.language),
-                    group=r.group,
-                    prompt_external_id=r.prompt_id,
-                    agreement=r.agreement,
-                    metadata=r.metadata,
-                )
-                for r in fresh
-            ],
-            batch_size=BATCH,
+        table = self.tables["pairs"]
+        ids = table.reserve(len(records))
+        table.insert(
+            (
+                pk,
+                r.content_hash,
+                plain_text(r.prompt),
+                r.id,
+                _text_json(r.prompt),
+                _text_json(r.chosen),
+                _text_json(r.rejected),
+                "a",
+                Source.IMPORT.value,
+                r.source or ORIGIN_PAIRS,
+                self.language(r.language).pk,
+                r.group,
+                r.prompt_id,
+                r.agreement,
+                _text_json(r.metadata),
+            )
+            for pk, r in zip(ids, records, strict=True)
         )
-        self.report.pairs_created += len(fresh)
+        self.report.pairs_created += len(records)
 
     def _write_rankings(self, records: list[RankingLine]) -> None:
-        for record in self._known(Task, records, "import_hash"):
-            self._write_task(record)
-            self.report.tasks_created += 1
-
-    def _write_task(self, r: RankingLine) -> None:
-        language = self.language(r.language)
-        campaign = self._campaign(r.campaign or DEFAULT_CAMPAIGN, language)
-        prompt = Prompt.objects.create(
-            content=r.prompt,
-            text=plain_text(r.prompt),
-            content_hash=content_hash(r.prompt),
-            language=language,
-            group=r.group,
-            source="import",
-            metadata=r.metadata,
-        )
-        responses = Response.objects.bulk_create(
-            [
-                Response(
-                    prompt=prompt,
-                    content=item["text"],
-                    text=item["text"],
-                    content_hash=content_hash(item["text"]),
-                    model_name=item["model"],
-                    metadata={"id": item["id"]} if item["id"] else {},
+        if not records:
+            return
+        t = self.tables
+        prompt_ids = iter(t["prompts"].reserve(len(records)))
+        task_ids = iter(t["tasks"].reserve(len(records)))
+        response_ids = iter(t["responses"].reserve(sum(len(r.responses) for r in records)))
+        item_ids = iter(t["items"].reserve(sum(len(r.responses) for r in records)))
+        annotation_ids = iter(t["annotations"].reserve(sum(len(r.rankings) for r in records)))
+        prompts, responses, tasks, items, annotations = [], [], [], [], []
+        for r in records:
+            language = self.language(r.language)
+            campaign = self._campaign(r.campaign or DEFAULT_CAMPAIGN, language)
+            prompt, task = next(prompt_ids), next(task_ids)
+            prompts.append(
+                (
+                    prompt,
+                    _text_json(r.prompt),
+                    plain_text(r.prompt),
+                    content_hash(r.prompt),
+                    language.pk,
+                    r.group,
+                    "import",
+                    _text_json(r.metadata),
                 )
-                for item in r.responses
-            ]
-        )
-        task = Task.objects.create(
-            campaign=campaign, prompt=prompt, language=language, external_id=r.id, import_hash=r.content_hash
-        )
-        TaskResponse.objects.bulk_create(
-            [TaskResponse(task=task, response=resp, position=i) for i, resp in enumerate(responses)]
-        )
-        Annotation.objects.bulk_create(
-            [
-                Annotation(
-                    task=task,
-                    annotator=self._annotator(item["annotator"], language),
-                    ranking=item["ranking"],
-                    flags=item["flags"],
-                    rationale=item["rationale"],
-                    source=Source.IMPORT,
-                    origin=ORIGIN_RANKINGS,
+            )
+            tasks.append((task, campaign.pk, prompt, language.pk, r.id, r.content_hash, len(r.rankings)))
+            for position, item in enumerate(r.responses):
+                response = next(response_ids)
+                text = item["text"]
+                metadata = {"id": item["id"]} if item["id"] else {}
+                responses.append(
+                    (response, prompt, _text_json(text), text, content_hash(text), item["model"], _text_json(metadata))
                 )
-                for item in r.rankings
-            ]
-        )
-        Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + len(r.rankings))
-        self.report.annotations_created += len(r.rankings)
+                items.append((next(item_ids), task, response, position))
+            for item in r.rankings:
+                annotations.append(
+                    (
+                        next(annotation_ids),
+                        task,
+                        self._annotator(item["annotator"], language).pk,
+                        json.dumps(item["ranking"]),
+                        json.dumps(item["flags"]) if item["flags"] else "[]",
+                        item["rationale"],
+                        Source.IMPORT.value,
+                        ORIGIN_RANKINGS,
+                    )
+                )
+        t["prompts"].insert(prompts)
+        t["responses"].insert(responses)
+        t["tasks"].insert(tasks)
+        t["items"].insert(items)
+        t["annotations"].insert(annotations)
+        self._write_links()
+        self.report.tasks_created += len(records)
+        self.report.annotations_created += len(annotations)
 
     def _campaign(self, name: str, language: Language) -> Campaign:
         if name not in self.campaigns:
             self.campaigns[name], _created = Campaign.objects.get_or_create(
                 name=name, defaults={"guidelines": "Imported tasks.", "overlap": 1}
             )
-        self.campaigns[name].languages.add(language)
-        return self.campaigns[name]
+        campaign = self.campaigns[name]
+        if (campaign.pk, language.code) not in self.campaign_languages:
+            self.campaign_languages.add((campaign.pk, language.code))
+            self.new_links.append(Campaign.languages.through(campaign_id=campaign.pk, language_id=language.code))
+        return campaign
 
     def _annotator(self, name: str, language: Language) -> User:
         """Imported annotators become inactive external accounts named import:NAME."""
@@ -316,7 +379,21 @@ class _Writer:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
                 user.groups.add(role_group(ANNOTATOR))
-            AnnotatorProfile.objects.get_or_create(user=user, defaults={"is_external": True})
+            self.profiles[name] = AnnotatorProfile.objects.get_or_create(user=user, defaults={"is_external": True})[
+                0
+            ].pk
             self.annotators[name] = user
-        self.annotators[name].profile.languages.add(language)
-        return self.annotators[name]
+        user = self.annotators[name]
+        if (user.pk, language.code) not in self.annotator_languages:
+            self.annotator_languages.add((user.pk, language.code))
+            self.new_links.append(
+                AnnotatorProfile.languages.through(annotatorprofile_id=self.profiles[name], language_id=language.code)
+            )
+        return user
+
+    def _write_links(self) -> None:
+        """The campaigns' and annotators' new languages of a batch, in one INSERT per table."""
+        for through in (Campaign.languages.through, AnnotatorProfile.languages.through):
+            links: list[Any] = [link for link in self.new_links if isinstance(link, through)]
+            through.objects.bulk_create(links, ignore_conflicts=True)
+        self.new_links = []

@@ -1,5 +1,7 @@
 """Imports and exports as background jobs: the request stores the upload (or the export's settings)
-and a TransferJob row; a worker runs it and writes counts and the bad-line list on the row.
+and a TransferJob row; a worker runs it and writes counts and the bad-line list on the row. The registered
+import reports (near-duplicates) follow as their own task on the `index` queue once the import has committed,
+and add their entries to the row's result.
 
 An import remembers the interface language of the request that started it (`params["language"]`) and
 the worker runs it in that language, so the bad-line messages on the row (shown by the API and the
@@ -24,10 +26,12 @@ from webapp.feedback.formats.exporting import ExportSpec, feedback_export
 from webapp.feedback.models import Prompt, TransferJob, TransferKind
 from webapp.feedback.services.importing import ImportRejected, ImportReport, feedback_import
 from webapp.jobs.services import JobLost, JobRun, job_enqueue, job_running
+from webapp.queue import send_task
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
+REPORTS_TASK = "workers.tasks.transfers.run_import_reports"
 
 
 def upload_store(upload: UploadedFile) -> Path:
@@ -96,15 +100,28 @@ def _run_import(run: JobRun, job: TransferJob) -> None:
         error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         run.save(result={**ImportReport().as_dict(), "error": error})
         raise
-    result = {**report.as_dict(), **_reports(last_prompt)}
-    run.save(result=result, progress_done=report.lines, progress_total=report.lines)
+    upto = Prompt.objects.aggregate(last=Max("id"))["last"] or 0
+    run.save(result=report.as_dict(), progress_done=report.lines, progress_total=report.lines)
+    # The reports (near-duplicates: embedding every new prompt) run as a follow-up, not in the import's time.
+    args = [job.pk, last_prompt, upto]
+    if not send_task(REPORTS_TASK, args=args, queue="index"):
+        transfer_import_reports(*args)  # advisory, but better late than lost with the broker
 
 
-def _reports(last_prompt: int) -> dict:
+def transfer_import_reports(job_id: int, after: int, upto: int) -> None:
+    """The follow-up of a committed import: its registered reports, merged into the job's result."""
+    results = _reports(after, upto)
+    with transaction.atomic():
+        job = TransferJob.objects.select_for_update().get(pk=job_id)
+        job.result = {**job.result, **results}
+        job.save(update_fields=["result"])
+
+
+def _reports(after: int, upto: int) -> dict:
     """The registered post-import reports (near-duplicates, ...) on the prompts this import created.
     Advisory: the import is committed already, so a report that fails (no embedder, say) says so in
     its entry instead of failing the job."""
-    new = list(Prompt.objects.alive().filter(pk__gt=last_prompt).values_list("pk", flat=True))
+    new = list(Prompt.objects.alive().filter(pk__gt=after, pk__lte=upto).values_list("pk", flat=True))
     results = {}
     for name, report in import_reports.items():
         try:
