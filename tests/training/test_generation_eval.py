@@ -9,6 +9,8 @@ import time
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
 
 from ml.llm.inference import LocalBackend
 from tests.training.synthetic import marker_pairs, write
@@ -100,6 +102,28 @@ def test_a_job_ends_with_the_evaluation_by_generation_per_language(api, staff, t
     variant = api(staff).get(f"/api/v1/variants/{job.variant.pk}/").json()
     assert variant["generation_evaluation"] == result
     assert api(staff).get(f"/api/v1/training-jobs/{job.pk}/").json()["eval_generation"] == EVAL
+    assert_pages_show(staff, job, result)
+
+
+def assert_pages_show(staff, job, result):
+    """The job and variant pages hold the table (caption, headers, a row per language, the unseen badge, the
+    pooled line); the home page the latest before/after."""
+    browser = Client()
+    browser.force_login(staff)
+    for url in (f"/jobs/{job.pk}/", f"/models/{job.variant.pk}/"):
+        page = browser.get(url).content.decode()
+        table = page[page.index('<table id="generation">') : page.index("</table>", page.index('id="generation"'))]
+        assert "<caption>" in table and '<th scope="col">' in table
+        assert table.count('<th scope="row">') == len(result["languages"]) + 1  # + the pooled line
+        assert table.count('class="badge"') == sum(r["unseen"] for r in result["languages"])
+        assert 'id="generation-pooled"' in table and f"{result['pooled_trained']['estimate']:.3f}" in table
+        assert '<bdi translate="no">sw</bdi>' in table
+    variant_page = browser.get(f"/models/{job.variant.pk}/").content.decode()
+    evaluation = variant_page[variant_page.index('<table id="evaluation">') :]
+    assert ">generation<" not in evaluation[: evaluation.index("</table>")]  # not a language of the log-prob table
+    cache.clear()
+    home = browser.get("/").content.decode()
+    assert 'id="before-after"' in home and job.variant.name in home
 
 
 def test_the_second_job_on_the_same_parent_and_prompts_reuses_the_parents_answers(
