@@ -220,3 +220,13 @@ def test_bad_eval_generation_values_get_a_400_naming_the_field(api, staff, tiny_
     assert reply.status_code == 400, reply.json()
     assert reply.json()["field"] == field, reply.json()
     assert not TrainingJob.objects.exists()
+
+
+def test_the_launch_form_offers_the_evaluation_by_generation(staff, preferences):
+    browser = Client()
+    browser.force_login(staff)
+    page = browser.get("/jobs/").content.decode()
+    form = page[page.index('<form id="launch-form">') : page.index("</form>")]
+    for name in ("eval_generation", "max_prompts_per_language", "max_new_tokens", "prompt_sources"):
+        assert f'name="{name}"' in form
+    assert 'value="24"' in form and '<option value="heldout">' in page
