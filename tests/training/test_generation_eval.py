@@ -3,7 +3,6 @@ the prompts of `prompt_sources`, unseen languages marked), the parent and the ne
 the real inference backend on the tiny model, the stored figures, the parent's answers reused from the
 cache by the next job, "off", cancel and retry, failures, and the launch's validation."""
 
-import json
 import threading
 import time
 
@@ -90,7 +89,8 @@ def test_a_job_ends_with_the_evaluation_by_generation_per_language(api, staff, t
         assert (row["p_value"] is not None) is measurable and (row["only_child"] is not None) is measurable
     assert {r["language"]: r["unseen"] for r in result["languages"]}["sw"] is True
     pooled = result["pooled_trained"]
-    assert pooled is not None and set(pooled) == {"n", "estimate", "ci_low", "ci_high", "p_value", "only_parent", "only_child"}
+    assert pooled is not None
+    assert set(pooled) == {"n", "estimate", "ci_low", "ci_high", "p_value", "only_parent", "only_child"}
     assert pooled["n"] == sum(
         r["n"] for r in result["languages"] if not r["unseen"] and r["language"] not in result["not_measurable"]
     )
@@ -152,7 +152,8 @@ def test_omitted_eval_generation_takes_the_defaults(api, staff, tiny_variants, p
     body = {"kind": "dpo", "parent": "tiny-base", "data": {"eval_fraction": 0.3}, "hyperparameters": FAST}
     reply = api(staff).post("/api/v1/training-jobs/", body, format="json")
     assert reply.status_code == 202, reply.json()
-    assert reply.json()["eval_generation"] == {"max_prompts_per_language": 24, "max_new_tokens": 64, "prompt_sources": []}
+    defaults = {"max_prompts_per_language": 24, "max_new_tokens": 64, "prompt_sources": []}
+    assert reply.json()["eval_generation"] == defaults
 
 
 def test_when_every_generation_fails_the_variant_is_registered_and_the_failure_recorded(
