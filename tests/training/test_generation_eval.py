@@ -227,7 +227,8 @@ def test_the_launch_form_offers_the_evaluation_by_generation(staff, preferences)
     browser = Client()
     browser.force_login(staff)
     page = browser.get("/jobs/").content.decode()
-    form = page[page.index('<form id="launch-form">') : page.index("</form>")]
+    start = page.index('<form id="launch-form">')
+    form = page[start : page.index("</form>", start)]
     for name in ("eval_generation", "max_prompts_per_language", "max_new_tokens", "prompt_sources"):
         assert f'name="{name}"' in form
     assert 'value="24"' in form and '<option value="heldout">' in page
