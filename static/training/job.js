@@ -76,7 +76,8 @@
     const bySource = snapshot.pairs_by_source || preview.by_source || {};
     document.getElementById("sources").textContent = interpolate(gettext("By source: %(sources)s"), { sources: PF.counts(bySource) }, true);
     const evaluation = job.evaluation || {};
-    rows(document.querySelector("#evaluation tbody"), Object.keys(evaluation).map((l) => {
+    // "generation" holds the evaluation by generation, rendered by the page (templates/training/generation_eval.html).
+    rows(document.querySelector("#evaluation tbody"), Object.keys(evaluation).filter((l) => l !== "generation").map((l) => {
       const e = evaluation[l];
       return [l, e.n, pct(e.accuracy) + ci(e.accuracy_ci), pct(e.parent_accuracy) + ci(e.parent_accuracy_ci),
         pct(e.accuracy_per_token) + " / " + pct(e.parent_accuracy_per_token),

@@ -22,6 +22,11 @@
     for (const key of HP_NUMBERS) hyperparameters[key] = Number(f.get(key));
     const launch = { kind: f.get("kind"), parent: f.get("parent"), data, hyperparameters };
     if (f.get("system_prompt")) launch.system_prompt = f.get("system_prompt");
+    launch.eval_generation = f.get("eval_generation") === "on" ? {
+      max_prompts_per_language: Number(f.get("max_prompts_per_language")),
+      max_new_tokens: Number(f.get("max_new_tokens")),
+      prompt_sources: names(f.get("prompt_sources")),
+    } : "off";
     return launch;
   }
 

@@ -35,12 +35,14 @@ ALLOWED: dict[str, str] = {
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
     "components added: TrainingKindEnum": _TRAINERS,
     "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values); "
-    "an optional `system_prompt` (issue 13: one system prompt for training and serving)",
+    "an optional `system_prompt` (issue 13: one system prompt for training and serving); an optional "
+    '`eval_generation` (issue 14: the evaluation by generation that ends the job, or "off")',
     "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values); `variant` is "
     "declared nullable, as it is until the job registers it, and `variant_id` is added for the link to its page; "
-    "`system_prompt`, the job's",
+    "`system_prompt`, the job's; `eval_generation`, its evaluation-by-generation settings (issue 14)",
     "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis); "
-    "`system_prompt`, the one it is trained and served with",
+    "`system_prompt`, the one it is trained and served with; `generation_evaluation`, its job's evaluation by "
+    "generation against the parent (issue 14)",
     "operations changed: POST /api/v1/auth/token/": "documents its error answers, 400 (wrong username or password) "
     "and 429 (too many wrong passwords, with Retry-After); the request and the 200 answer are unchanged",
     "operations changed: GET /api/v1/search/": "new optional query parameter `min_score` (0..1) overrides the "

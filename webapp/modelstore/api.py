@@ -18,6 +18,12 @@ MAX_ID = 2**63 - 1
 
 class VariantOutput(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # null for a base
+    generation_evaluation = serializers.JSONField(
+        source="metrics.evaluation.generation",
+        read_only=True,
+        allow_null=True,
+        help_text="The training job's evaluation by generation against the parent, per language (null: none)",
+    )
 
     class Meta:
         model = ModelVariant
@@ -31,6 +37,7 @@ class VariantOutput(serializers.ModelSerializer):
             "size_bytes",
             "lineage",
             "metrics",
+            "generation_evaluation",
             "system_prompt",
             "enrolled_in_arena",
             "created_at",

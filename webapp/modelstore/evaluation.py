@@ -9,17 +9,22 @@ skipped. A string prompt becomes one user message; messages are given to the mod
 last one must be the user's). The variant's own conversation rules (e.g. a system prompt) are applied by
 the generation path, as for generation jobs."""
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
 
 from ml.evaluation.generation_eval import (
+    Answer,
     Backend,
     EvalPrompt,
     Evaluation,
     backend_tokenizer,
     evaluate,
+    generate_answers,
 )
 from ml.evaluation.language import language_key
 from ml.llm.params import BadParams, GenerationParams, VariantRef
@@ -27,7 +32,7 @@ from webapp.errors import ApplicationError
 from webapp.feedback.content import as_messages, validate_content
 from webapp.feedback.services.languages import canonical_tag
 from webapp.modelstore.generation import inference_backend
-from webapp.modelstore.models import ModelVariant
+from webapp.modelstore.models import GenerationEvalCache, ModelVariant
 from webapp.modelstore.services import variant_ref
 from webapp.safejson import depth_message, too_deep
 
@@ -175,6 +180,68 @@ def evaluation_run(
         batch_size=settings.batch_size,
         on_progress=on_progress,
     )
+
+
+# Cached answers ----------------------------------------------------------------------------------
+# A parent answers the same held-out prompts for every job trained on it: its measured answers are kept
+# (GenerationEvalCache) under a key of everything they depend on, so the next job generates the child's only.
+CACHE_VERSION = 1  # bump when ml.evaluation's measures change: older entries are then never read
+CACHED_KEYS = ("language", "hit", "in_language", "degenerate", "echo", "tokens")
+
+
+def generation_cache_key(ref: VariantRef, prompts: Sequence[EvalPrompt], params: GenerationParams) -> str:
+    """sha256 of the prompts (conversations and languages, in order), the generation settings, the system
+    prompt and the model's files."""
+    material = {
+        "version": CACHE_VERSION,
+        "prompts": [[p.conversation, p.language] for p in prompts],
+        "params": params.as_dict(),
+        "system_prompt": ref.system_prompt,
+        "model_path": ref.model_path,
+        "adapter_path": ref.adapter_path,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _cached_answer(entry: dict[str, Any]) -> Answer:
+    return Answer(
+        text="",
+        tokens=entry["tokens"],
+        in_language=entry["in_language"],
+        degenerate=entry["degenerate"],
+        echo=entry["echo"],
+    )
+
+
+def cached_answers(
+    *,
+    variant: ModelVariant,
+    ref: VariantRef,
+    prompts: Sequence[EvalPrompt],
+    params: GenerationParams,
+    backend: Backend,
+    tokenizer: Any,
+    batch_size: int = 8,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> tuple[list[Answer], bool]:
+    """The variant's measured answers to the prompts, and whether they came from the cache. Answers are
+    cached only when no generation failed (a failure may be transient)."""
+    key = generation_cache_key(ref, prompts, params)
+    entry = GenerationEvalCache.objects.filter(variant=variant, key=key).first()
+    if entry is not None and len(entry.results) == len(prompts):
+        return [_cached_answer(e) for e in entry.results], True
+    answers = generate_answers(backend, ref, prompts, params, tokenizer, batch_size=batch_size, on_progress=on_progress)
+    if not any(a.error for a in answers):
+        results = [
+            {"language": p.language, "hit": a.hit, **{k: getattr(a, k) for k in CACHED_KEYS[2:]}}
+            for p, a in zip(prompts, answers, strict=True)
+        ]
+        try:
+            with transaction.atomic():
+                GenerationEvalCache.objects.update_or_create(variant=variant, key=key, defaults={"results": results})
+        except IntegrityError:
+            pass  # another job stored the same answers at the same moment
+    return answers, False
 
 
 # Reports -------------------------------------------------------------------------------------------

@@ -79,3 +79,21 @@ class ModelJob(Job):
 
     class Meta(Job.Meta):
         ordering = ["-created_at"]
+
+
+class GenerationEvalCache(models.Model):
+    """A variant's measured answers to a list of held-out prompts (evaluation by generation), so that the
+    next job on the same parent and prompts reuses them instead of generating again. `key` is the sha256
+    of everything the answers depend on (webapp/modelstore/evaluation.py: generation_cache_key)."""
+
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="generation_eval_cache")
+    key = models.CharField(max_length=64)
+    # One entry per prompt, in the prompts' order: {language, hit, in_language, degenerate, echo, tokens}.
+    results = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["variant", "key"], name="generation_eval_cache_once")]
+
+    def __str__(self) -> str:
+        return f"generation evaluation of {self.variant_id} ({self.key[:12]})"

@@ -87,4 +87,34 @@ def _compute() -> dict:
         "records": PreferenceRecord.objects.alive().count(),
         "variants": variants,
         "jobs": jobs,
+        "before_after": before_after(),
+    }
+
+
+def before_after() -> dict | None:
+    """The latest variant with an evaluation by generation: fidelity over its trained (measurable)
+    languages, parent then new variant, and the paired difference; None when no variant has one."""
+    from webapp.modelstore.models import ModelVariant, VariantStatus
+
+    variant = (
+        ModelVariant.objects.filter(status=VariantStatus.READY, metrics__evaluation__has_key="generation")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if variant is None:
+        return None
+    generation = variant.metrics["evaluation"]["generation"]
+    rows = [r for r in generation.get("languages", []) if not r["unseen"] and r["parent"]["fidelity"] is not None]
+    n = sum(r["n"] for r in rows)
+    if not n or not generation.get("pooled_trained"):
+        return None
+    return {
+        "id": variant.pk,
+        "name": variant.name,
+        "parent": generation["parent"],
+        "n": n,
+        "parent_fidelity": sum(r["parent"]["fidelity"] * r["n"] for r in rows) / n,
+        "child_fidelity": sum(r["child"]["fidelity"] * r["n"] for r in rows) / n,
+        "languages": [r["language"] for r in rows],
+        "pooled": generation["pooled_trained"],
     }

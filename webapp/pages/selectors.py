@@ -14,6 +14,7 @@ class VariantDetail:
     data: dict  # snapshot summary: rows, by language, by source, pair ids
     parameters: dict
     evaluation: list[dict]  # one row per language ("all" last)
+    generation: dict | None  # the evaluation by generation against the parent (webapp/training/evaluation.py)
     arena: list[dict] = field(default_factory=list)  # per language: rating, CI, votes, rank of n
 
 
@@ -28,7 +29,8 @@ def variant_detail(variant: ModelVariant) -> VariantDetail:
     lineage = variant.lineage or {}
     job_id = lineage.get("job")
     job = TrainingJob.objects.filter(pk=job_id).first() if job_id else None
-    evaluation = (variant.metrics or {}).get("evaluation") or {}
+    evaluation = dict((variant.metrics or {}).get("evaluation") or {})
+    generation = evaluation.pop("generation", None)
     rows = [{"language": language, **values} for language, values in sorted(evaluation.items()) if language != "all"]
     if "all" in evaluation:
         rows.append({"language": "all", **evaluation["all"]})
@@ -40,6 +42,7 @@ def variant_detail(variant: ModelVariant) -> VariantDetail:
         data=lineage.get("data") or {},
         parameters={key: readable(value) for key, value in (lineage.get("parameters") or {}).items()},
         evaluation=rows,
+        generation=generation,
         arena=arena_standing(variant),
     )
 

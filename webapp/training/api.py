@@ -38,6 +38,7 @@ class TrainingJobOutput(serializers.ModelSerializer):
             "data_summary",
             "metrics",
             "resumes",
+            "eval_generation",
             "evaluation",
             "variant",
             "variant_id",
@@ -74,6 +75,14 @@ class TrainingJobInput(JSONInput):
         help_text="Put first in every training and held-out conversation, and served with the new variant; "
         "null or absent: the parent's",
     )
+    eval_generation = serializers.JSONField(
+        required=False,
+        default=None,
+        help_text='The last step of the job, evaluation by generation: "off", or {"max_prompts_per_language": '
+        '1..500 (default 24), "max_new_tokens": 1..512 (default 64), "prompt_sources": [Prompt sources whose '
+        "prompts are held out too, in any language]}; absent or null: the defaults. The parent and the new "
+        'variant answer greedily; the figures per language are in evaluation["generation"]',
+    )
 
 
 class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -97,6 +106,7 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 data=values["data"],
                 hyperparameters=values["hyperparameters"],
                 system_prompt=values["system_prompt"],
+                eval_generation=values["eval_generation"],
                 user=request.user,
             )
             return queued(job)

@@ -22,6 +22,13 @@ def training_kinds() -> list[tuple[str, str]]:
 
 TRAINING_KINDS = training_kinds()  # for the API schema's enum (SPECTACULAR_SETTINGS)
 
+EVAL_GENERATION_OFF = "off"
+
+
+def default_eval_generation() -> dict:
+    """Evaluation by generation after training (webapp/training/evaluation.py), unless "off"."""
+    return {"max_prompts_per_language": 24, "max_new_tokens": 64, "prompt_sources": []}
+
 
 class TrainingJob(Job):
     task_name = "workers.tasks.training.run_training_job"
@@ -37,6 +44,8 @@ class TrainingJob(Job):
     metrics = models.JSONField(default=list, blank=True, help_text="[{step, loss, ...}], one entry per logged step")
     resumes = models.JSONField(default=list, blank=True, help_text="checkpoint steps the run resumed from")
     evaluation = models.JSONField(default=dict, blank=True)
+    # "off", or the settings of the evaluation by generation that ends the job (default_eval_generation).
+    eval_generation = models.JSONField(default=default_eval_generation, blank=True)
     # Part of the job's folder name, so a job never reuses the files of an older job that had the same
     # id (a database reset while MODELS_STORE is kept).
     folder_token = models.CharField(max_length=12, default=new_folder_token, editable=False)

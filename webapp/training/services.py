@@ -1,6 +1,8 @@
 """Launching, running, cancelling and retrying training jobs, and registering what they produce."""
 
+import json
 import logging
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,15 +13,26 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ml.training.config import ConfigError, Hyperparameters
+from ml.llm.params import VariantRef
+from ml.training.config import ConfigError, Hyperparameters, TrainingConfig
 from ml.training.trainers import kinds
 from webapp.errors import ApplicationError
+from webapp.feedback.models import Prompt
 from webapp.jobs.models import JobStatus
-from webapp.jobs.services import JobCancelled, JobRun, job_enqueue, job_request_cancel, job_running
+from webapp.jobs.services import JobCancelled, JobLost, JobRun, job_enqueue, job_request_cancel, job_running
 from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import store_path, variant_full_model, variant_ref, variant_register
 from webapp.training.data import DataSpec, data_counts, snapshot_write
-from webapp.training.models import TrainingJob
+from webapp.training.evaluation import (
+    LIMITS,
+    MAX_PROMPT_SOURCES,
+    GenerationEvalSettings,
+    failed_evaluation,
+    generation_evaluation,
+    held_out_prompts,
+    is_off,
+)
+from webapp.training.models import EVAL_GENERATION_OFF, TrainingJob, default_eval_generation
 
 if TYPE_CHECKING:
     from ml.training.runner import Event, Outcome
@@ -44,6 +57,10 @@ LABELS: dict[str, str | Promise] = {
     "hyperparameters.beta": "beta",  # these three are not translated on the form either
     "hyperparameters.lora_r": "LoRA r",
     "hyperparameters.lora_alpha": "LoRA alpha",
+    "eval_generation": gettext_lazy("Evaluation by generation"),
+    "eval_generation.max_prompts_per_language": gettext_lazy("Held-out prompts per language"),
+    "eval_generation.max_new_tokens": gettext_lazy("New tokens per answer"),
+    "eval_generation.prompt_sources": gettext_lazy("Held-out prompt sources"),
 }
 # ml.training.config's rules (ConfigError.rule), worded in the interface language.
 RULE_MESSAGES = {
@@ -79,6 +96,54 @@ def _hyperparameters(values: dict) -> Hyperparameters:
         raise FieldError(f"hyperparameters.{exc.field}", config_problem(exc)) from None
 
 
+def _eval_generation(value: object) -> dict | str:
+    """ "off", or the settings of the evaluation by generation (None: the defaults), each value checked."""
+    if value is None:
+        return default_eval_generation()
+    if value == EVAL_GENERATION_OFF:
+        return EVAL_GENERATION_OFF
+    if not isinstance(value, dict):
+        raise FieldError(
+            "eval_generation",
+            _('must be "off" or an object with %(keys)s (got %(value)s)')
+            % {"keys": ", ".join(default_eval_generation()), "value": repr(value)[:80]},
+        )
+    chosen = {**default_eval_generation(), **value}
+    unknown = sorted(set(chosen) - set(default_eval_generation()))
+    if unknown:
+        known = ", ".join(default_eval_generation())
+        raise FieldError(f"eval_generation.{unknown[0][:80]}", str(RULE_MESSAGES["unknown"]) % {"known": known})
+    for key, (low, high) in LIMITS.items():
+        number = chosen[key]
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise FieldError(f"eval_generation.{key}", str(RULE_MESSAGES["integer"]) % {"value": repr(number)[:80]})
+        if not low <= number <= high:
+            raise FieldError(
+                f"eval_generation.{key}", str(RULE_MESSAGES["range"]) % {"low": low, "high": high, "value": number}
+            )
+    chosen["prompt_sources"] = _prompt_sources(chosen["prompt_sources"])
+    return chosen
+
+
+def _prompt_sources(names: object) -> list[str]:
+    field = "eval_generation.prompt_sources"
+    if (
+        not isinstance(names, list)
+        or len(names) > MAX_PROMPT_SOURCES
+        or not all(isinstance(name, str) and 0 < len(name) <= 50 and "\x00" not in name for name in names)
+    ):
+        raise FieldError(
+            field,
+            _("must be a list of at most %(limit)s prompt sources (got %(value)s)")
+            % {"limit": MAX_PROMPT_SOURCES, "value": repr(names)[:80]},
+        )
+    known = set(Prompt.objects.filter(source__in=names).values_list("source", flat=True).distinct())
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise FieldError(field, _("no prompt has the source %(source)s") % {"source": repr(missing[0])})
+    return list(dict.fromkeys(names))
+
+
 @transaction.atomic
 def training_job_create(
     *,
@@ -89,11 +154,13 @@ def training_job_create(
     user: User | None,
     enqueue: bool = True,
     system_prompt: str | None = None,
+    eval_generation: object = None,
 ) -> TrainingJob:
     """Validate everything before queueing: settings (naming the field), the parent (servable), and
     the data (refused with the counts that explain why when nothing is left to train on).
     `system_prompt` None keeps the parent's (ml/llm/chat.py); the job's goes into every row it trains
-    and evaluates on, and to the variant it registers."""
+    and evaluates on, and to the variant it registers. `eval_generation`: "off", or the settings of the
+    evaluation by generation that ends the job (webapp/training/evaluation.py); None: the defaults."""
     if kind not in kinds():
         raise FieldError(
             "kind",
@@ -102,6 +169,7 @@ def training_job_create(
     if system_prompt is not None and len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
         raise FieldError("system_prompt", _("at most %(limit)s characters") % {"limit": SYSTEM_PROMPT_MAX_CHARS})
     hp = _hyperparameters(hyperparameters)
+    generation = _eval_generation(eval_generation)
     variant_ref(parent)
     spec = DataSpec.from_params(data or {})
     counts = data_counts(spec)
@@ -116,6 +184,7 @@ def training_job_create(
         data_spec=data or {},
         hyperparameters=hp.as_dict(),
         system_prompt=parent.system_prompt if system_prompt is None else system_prompt,
+        eval_generation=generation,
         data_summary={"preview": counts},
         created_by=user,
     )
@@ -146,7 +215,8 @@ def training_job_retry(*, job: TrainingJob) -> TrainingJob:
 
 
 def training_run(job_id: int) -> None:
-    """The body of the gpu task: claim, snapshot, train (resuming), evaluate, register the variant."""
+    """The body of the gpu task: claim, snapshot, train (resuming), evaluate (log-probabilities, then by
+    generation), register the variant."""
     with job_running(TrainingJob, job_id) as run:
         if run is None:
             return
@@ -154,9 +224,6 @@ def training_run(job_id: int) -> None:
 
 
 def _train(run: JobRun, job: TrainingJob) -> None:
-    from ml.training.config import TrainingConfig
-    from ml.training.launch import run_training
-
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
     run.check()
     folder = store_path(job.folder)
@@ -173,13 +240,72 @@ def _train(run: JobRun, job: TrainingJob) -> None:
         hp=Hyperparameters.from_dict(job.hyperparameters),
     )
     reporter = _Reporter(run, job)
+    outcome = _trained(run, config, reporter)
+    evaluation = dict(outcome.evaluation)
+    run.save(evaluation=evaluation)
+    if not is_off(job.eval_generation):
+        child = VariantRef(variant_name(job, parent), config.model_path, outcome.adapter_path, job.system_prompt)
+        evaluation["generation"] = _evaluate_by_generation(run, job, parent, child, summary)
+    variant = _register(job, parent, summary, outcome, reporter.resumes, evaluation)
+    run.save(evaluation=evaluation, variant=variant, progress_done=outcome.step, progress_total=outcome.step)
+    run.log(f"registered variant {variant.name}")
+
+
+def variant_name(job: TrainingJob, parent: ModelVariant) -> str:
+    return f"{parent.name}-{job.kind}-{job.pk}"[:100]
+
+
+def _trained(run: JobRun, config: TrainingConfig, reporter: "_Reporter") -> "Outcome":
+    """Train (resuming from the last checkpoint), or, when an earlier attempt finished training and stopped
+    later (a cancel during the evaluation by generation), its outcome as it was: a retry never retrains."""
+    from ml.training.launch import run_training
+    from ml.training.runner import Outcome
+
+    saved = Path(config.output_dir) / "outcome.json"
+    if saved.is_file():
+        run.log("training finished in an earlier attempt; its adapter is kept")
+        return Outcome(**json.loads(saved.read_text()))
     outcome = run_training(config, reporter, should_stop=run.should_stop)
     if outcome.cancelled:
         run.log(f"stopped during {outcome.phase} at step {outcome.step}; the checkpoints are kept, retry to resume")
         raise JobCancelled()
-    variant = _register(job, parent, summary, outcome, reporter.resumes)
-    run.save(evaluation=outcome.evaluation, variant=variant, progress_done=outcome.step, progress_total=outcome.step)
-    run.log(f"registered variant {variant.name}")
+    partial = saved.with_name("outcome.json.partial")  # written whole, then renamed
+    partial.write_text(json.dumps(asdict(outcome)))
+    partial.replace(saved)
+    return outcome
+
+
+def _evaluate_by_generation(
+    run: JobRun, job: TrainingJob, parent: ModelVariant, child: VariantRef, summary: dict
+) -> dict:
+    """The last step: never fails the job (the trained adapter is registered whatever happens here),
+    but a cancel stops it, and a retry evaluates again."""
+    settings_ = GenerationEvalSettings.from_stored(job.eval_generation)
+    prompts = held_out_prompts(store_path(job.folder), settings_, job.system_prompt)
+    languages = sorted({p.language for p in prompts})
+    run.log(f"evaluation by generation: {len(prompts)} held-out prompts in {len(languages)} languages")
+    trained = {language for language, n in summary["train_pairs_by_language"].items() if n}
+    try:
+        result = generation_evaluation(
+            settings=settings_,
+            prompts=prompts,
+            parent=parent,
+            child=child,
+            trained_languages=trained,
+            on_progress=run.progress,
+        )
+    except JobCancelled:
+        run.log("stopped during the evaluation by generation; the adapter is kept, retry to evaluate again")
+        raise
+    except JobLost:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded on the job; the variant is registered all the same
+        log.exception("training job %s: the evaluation by generation failed", job.pk)
+        run.log(f"the evaluation by generation failed: {type(exc).__name__}: {exc}")
+        return failed_evaluation(settings_, parent.name, child.name, f"{type(exc).__name__}: {exc}")
+    cached = " (the parent's answers from the cache)" if result["parent_cached"] else ""
+    run.log(f"evaluation by generation done{cached}")
+    return result
 
 
 class _Reporter:
@@ -209,7 +335,7 @@ class _Reporter:
 
 @transaction.atomic
 def _register(
-    job: TrainingJob, parent: ModelVariant, summary: dict, outcome: "Outcome", resumes: list[int]
+    job: TrainingJob, parent: ModelVariant, summary: dict, outcome: "Outcome", resumes: list[int], evaluation: dict
 ) -> ModelVariant:
     """Exactly one variant per job, even when a crash hit between registering and finishing."""
     existing = ModelVariant.objects.filter(lineage__job=job.pk).first()
@@ -240,11 +366,11 @@ def _register(
         "resumed_from": resumes,
     }
     return variant_register(
-        name=f"{parent.name}-{job.kind}-{job.pk}"[:100],
+        name=variant_name(job, parent),
         kind=job.kind,
         path=relative,
         parent=parent,
         lineage=lineage,
-        metrics={"evaluation": outcome.evaluation},
+        metrics={"evaluation": evaluation},
         system_prompt=job.system_prompt,
     )

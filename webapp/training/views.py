@@ -1,10 +1,10 @@
 from django.shortcuts import get_object_or_404, render
 
 from ml.training.config import DPO_LOSSES, Hyperparameters
-from webapp.feedback.models import Campaign, Language
+from webapp.feedback.models import Campaign, Language, Prompt
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.permissions import staff_page
-from webapp.training.models import TrainingJob
+from webapp.training.models import TrainingJob, default_eval_generation
 
 
 @staff_page
@@ -17,6 +17,8 @@ def jobs_page(request):
         "languages": Language.objects.all(),
         "defaults": Hyperparameters(),
         "losses": DPO_LOSSES,
+        "eval_defaults": default_eval_generation(),
+        "prompt_sources": Prompt.objects.order_by("source").values_list("source", flat=True).distinct()[:50],
     }
     return render(request, "training/jobs.html", context)
 
