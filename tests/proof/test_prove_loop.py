@@ -17,7 +17,7 @@ from webapp.feedback.models import Annotation, Prompt
 from webapp.modelstore.models import ModelVariant
 from webapp.proof.annotators import SimulatedAnnotator, read
 from webapp.proof.prompt_sets import ProofPrompt
-from webapp.proof.story import Budget, ProofStory, in_process_client, proof_accounts
+from webapp.proof.story import BUDGETS, Budget, ProofStory, in_process_client, proof_accounts
 from webapp.training.models import TrainingJob
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -113,7 +113,7 @@ def test_the_proof_plays_through_the_api_and_the_dpo_job_measures_parent_and_chi
     generation = job.evaluation["generation"]
     rows = {row["language"]: row for row in generation["languages"]}
     assert set(rows) == {"de", "it", "sv"} and rows["sv"]["unseen"] and not rows["de"]["unseen"]
-    # Six held-out prompts per language; the parent is in the language on the odd-numbered ones only.
+    # Six held-out prompts in de and it, four in sv; the parent is in the language on the odd-numbered ones only.
     for language in ("de", "it", "sv"):
         assert rows[language]["parent"]["fidelity"] == 0.5 and rows[language]["child"]["fidelity"] == 1.0
     assert (rows["de"]["only_parent"], rows["de"]["only_child"]) == (0, 3)
@@ -122,22 +122,40 @@ def test_the_proof_plays_through_the_api_and_the_dpo_job_measures_parent_and_chi
     assert any("training languages: de, it" in line for line in lines)
 
 
-def test_the_command_prints_the_table_and_names_the_variant_last(tiny_variants, inference_server, monkeypatch):
-    monkeypatch.setattr("webapp.proof.story.read_prompt_set", lambda: PROMPTS)
-    monkeypatch.setitem(__import__("webapp.proof.story", fromlist=["BUDGETS"]).BUDGETS, "small", BUDGET)
+def write_prompts(folder):
+    for language in ("de", "it", "sv"):
+        rows = [vars(p) | {"prompt": p.text} for p in PROMPTS if p.language == language]
+        lines = [json.dumps({k: r[k] for k in ("prompt", "language", "group", "split")}) for r in rows]
+        (folder / f"{language}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_the_command_prints_the_table_and_names_the_variant_last(
+    tiny_variants, inference_server, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(BUDGETS, "small", BUDGET)
+    folder = str(write_prompts(tmp_path))
     out = StringIO()
     with override_settings(INFERENCE_URL=inference_server):
-        call_command("prove_loop", "--base-model", "tiny-base", stdout=out)
+        call_command("prove_loop", "--base-model", "tiny-base", "--prompts", folder, stdout=out)
     lines = out.getvalue().strip().splitlines()
     variant = ModelVariant.objects.get(kind="dpo", parent__name="tiny-base", lineage__job__isnull=False)
     assert lines[-1] == f"variant: {variant.name}"
     assert any(line.startswith("| de | yes | 6 | 0.50 [") for line in lines)
-    assert any(line.startswith("| sv | unseen | 6 |") for line in lines)
+    assert any(line.startswith("| sv | unseen | 4 |") for line in lines)
     assert any(line.startswith("Phases: 1.") for line in lines)
     # A second run on the same store is refused: the proof wants an empty one.
     with override_settings(INFERENCE_URL=inference_server), pytest.raises(CommandError, match="empty store"):
-        call_command("prove_loop", "--base-model", "tiny-base", stdout=StringIO())
+        call_command("prove_loop", "--base-model", "tiny-base", "--prompts", folder, stdout=StringIO())
     assert Prompt.objects.filter(source="proof-train").count() == 10
+
+
+def test_a_bad_prompt_file_is_refused_with_its_line(tmp_path):
+    (tmp_path / "de.jsonl").write_text(
+        '{"prompt": "Hallo?", "language": "de", "group": "g", "split": "train"}\n{"prompt": 1', encoding="utf-8"
+    )
+    with pytest.raises(CommandError, match="de.jsonl line 2"):
+        call_command("prove_loop", "--prompts", str(tmp_path), stdout=StringIO())
 
 
 def test_the_simulated_annotators_read_language_repetition_and_echo():

@@ -1,8 +1,10 @@
 import os
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from webapp.proof.prompt_sets import PromptSetError, read_prompt_set
 from webapp.proof.report import table, targets
 from webapp.proof.story import (
     BUDGETS,
@@ -28,13 +30,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--languages", nargs="+", default=(), help="train these languages instead of choosing by headroom"
         )
+        parser.add_argument(
+            "--prompts",
+            default="",
+            help="a folder of <language>.jsonl prompt files (prompt, language, group, split train|heldout); "
+            "default: the ones shipped in webapp/proof/prompts/",
+        )
         parser.add_argument("--url", default="", help="play against this running app and its workers, not in-process")
         parser.add_argument("--seed", type=int, default=1)
 
-    def handle(self, *args, budget, base_model, languages, url, seed, **options):
+    def handle(self, *args, budget, base_model, languages, prompts, url, seed, **options):
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         started = time.monotonic()
         load = _load()
+        try:
+            prompt_set = read_prompt_set(Path(prompts)) if prompts else read_prompt_set()
+        except PromptSetError as exc:
+            raise CommandError(str(exc)) from None
         try:
             staff, annotators, set_languages = proof_accounts()
             story = ProofStory(
@@ -46,6 +58,7 @@ class Command(BaseCommand):
                 base_model=base_model,
                 inline=not url,
                 languages=tuple(languages),
+                prompts=prompt_set,
                 seed=seed,
                 say=self.stdout.write,
             )
