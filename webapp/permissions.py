@@ -28,8 +28,8 @@ def is_staff(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
 
 
-# The reviewer flag is read once per user object (a request's user lives as long as the request): token
-# authentication fetches it with the token (`reviewer_flag`), anything else asks the first time.
+# Token authentication reads the reviewer flag with the token (`reviewer_flag`) and leaves it on the request's user
+# object; a user without it (a session, a script) is asked each time, so a role just granted counts at once.
 REVIEWER_FLAG = "_is_reviewer"
 
 
@@ -45,10 +45,10 @@ def is_reviewer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
         return False
     if is_staff(user):
         return True
-    if not hasattr(user, REVIEWER_FLAG):
-        # AbstractBaseUser declares no `groups`; the project's user model (auth.User) has them.
-        setattr(user, REVIEWER_FLAG, user.groups.filter(name=REVIEWER).exists())  # type: ignore[attr-defined]
-    return bool(getattr(user, REVIEWER_FLAG))
+    if hasattr(user, REVIEWER_FLAG):
+        return bool(getattr(user, REVIEWER_FLAG))
+    # AbstractBaseUser declares no `groups`; the project's user model (auth.User) has them.
+    return user.groups.filter(name=REVIEWER).exists()  # type: ignore[attr-defined]
 
 
 def role_group(name: str) -> Group:

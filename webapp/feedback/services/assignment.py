@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,17 +149,33 @@ def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | No
                 task_id = _candidate(user, campaign, overlap, language, now)
                 if task_id is None:
                     break
-                task = task_payload(user, task_id, now)
-                if task is not None and task.has_free_slot(leased=task.others_leased):
-                    expires = _lease_deadline()
-                    Lease.objects.bulk_create(
-                        [Lease(task=task, annotator=user, expires_at=expires)],
-                        update_conflicts=True,
-                        unique_fields=["task", "annotator"],
-                        update_fields=["expires_at"],
-                    )
-                    return Assignment(task=task, lease_expires_at=expires)
+                assignment = _lease_locked(user, task_id, now)
+                if assignment:
+                    return assignment
     return None
+
+
+def _lease_locked(user: User, task_id: int, now: datetime) -> Assignment | None:
+    """Lease the task, whose row lock the caller holds, if it still has a free slot: its live leases are counted
+    afresh here, after the lock (the query that took the lock may have read them before a racer's commit)."""
+    task = task_payload(user, task_id, now)
+    if task is None or not task.has_free_slot(leased=task.others_leased):
+        return None
+    expires = _lease_deadline()
+    Lease.objects.bulk_create(
+        [Lease(task=task, annotator=user, expires_at=expires)],
+        update_conflicts=True,
+        unique_fields=["task", "annotator"],
+        update_fields=["expires_at"],
+    )
+    return Assignment(task=task, lease_expires_at=expires)
+
+
+def _try_lease(user: User, task_id: int) -> Assignment | None:
+    """Lease this one task if it has a free slot and no one else holds its row lock."""
+    with transaction.atomic():
+        locked = Task.objects.alive().select_for_update(skip_locked=True).filter(pk=task_id).values_list("pk").first()
+        return _lease_locked(user, task_id, timezone.now()) if locked else None
 
 
 def _visible_task(user: User, task_id: int) -> Task:
@@ -268,21 +284,38 @@ def _store_with_lease(annotation: Annotation, live_after: datetime) -> bool:
         return False
 
 
-def _store_with_lease_in_one_statement(annotation: Annotation, live_after: datetime) -> bool:
-    fields = [f for f in Annotation._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(annotation, add=True), connection) for f in fields]
+def _insert_sql(row: Model, tail: str = "", source: str = "") -> tuple[str, list]:
+    """INSERT of one unsaved row, its values taken as Django would save them; with `source` (a CTE name) the row is
+    written only if that CTE returned a row."""
+    fields = [f for f in row._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
     quote = connection.ops.quote_name
-    sql = (
-        f"WITH gone AS (DELETE FROM {quote(Lease._meta.db_table)} WHERE task_id = %s AND annotator_id = %s "
-        f"AND expires_at > %s RETURNING task_id), "
-        f"counted AS (UPDATE {quote(Task._meta.db_table)} SET annotation_count = annotation_count + 1 "
-        f"WHERE id IN (SELECT task_id FROM gone) RETURNING id) "
-        f"INSERT INTO {quote(Annotation._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT {', '.join(['%s'] * len(fields))} FROM counted RETURNING id"
-    )
+    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    rows = f"SELECT {placeholders} FROM {source}" if source else f"VALUES ({placeholders})"
+    return f"INSERT INTO {quote(row._meta.db_table)} ({columns}) {rows} {tail}", values
+
+
+def _ending_lease(statement: tuple[str, list], task_id: int, user: User, live_after: datetime | None = None) -> Any:
+    """Run `statement` (PostgreSQL) in one with the deletion of the user's lease on the task (only a lease live after
+    `live_after`, when given: CTE `gone` returns it) and the first row it returns."""
+    sql, params = statement
+    live = "AND expires_at > %s" if live_after is not None else ""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [annotation.task_id, annotation.annotator_id, live_after, *values])
-        row = cursor.fetchone()
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {connection.ops.quote_name(Lease._meta.db_table)} "
+            f"WHERE task_id = %s AND annotator_id = %s {live} RETURNING task_id) {sql}",
+            [task_id, user.pk, *([live_after] if live_after is not None else []), *params],
+        )
+        return cursor.fetchone() if cursor.description else None
+
+
+def _store_with_lease_in_one_statement(annotation: Annotation, live_after: datetime) -> bool:
+    counted = (
+        f"counted AS (UPDATE {connection.ops.quote_name(Task._meta.db_table)} "
+        "SET annotation_count = annotation_count + 1 WHERE id IN (SELECT task_id FROM gone) RETURNING id) "
+    )
+    sql, values = _insert_sql(annotation, "RETURNING id", source="counted")
+    row = _ending_lease((", " + counted + sql, values), annotation.task_id, annotation.annotator, live_after)
     if row is None:
         return False
     annotation.pk, annotation._state.adding, annotation._state.db = row[0], False, connection.alias
@@ -331,11 +364,26 @@ def _validated(
     return ranking, display_order, sorted(set(flags))
 
 
-def task_skip(*, user: User, task_id: int) -> Skip:
-    task = _visible_task(user, task_id)
+def task_skip(*, user: User, task_id: int) -> None:
+    """Skip the task: the user's lease on it ends and it is not offered to them again. Two queries: the task (with
+    whether the user annotated it), then one write (two on SQLite)."""
+    annotated = Annotation.objects.filter(task_id=OuterRef("pk"), annotator=user)
+    task = (
+        selectors.tasks_for_user(user)
+        .prefetch_related(None)
+        .select_related(None)
+        .filter(pk=task_id)
+        .annotate(annotated=Exists(annotated))
+        .first()
+    )
+    if task is None:
+        raise NotFound(_("No such task, or it is not in your languages."))
+    if task.annotated:
+        raise Conflict(_("You have already annotated this task; it cannot be skipped."))
+    skip = Skip(task=task, annotator=user)
     with transaction.atomic():
-        if Annotation.objects.filter(task=task, annotator=user).exists():
-            raise Conflict(_("You have already annotated this task; it cannot be skipped."))
-        skip, _created = Skip.objects.get_or_create(task=task, annotator=user)
+        if connection.vendor == "postgresql":
+            _ending_lease(_insert_sql(skip, "ON CONFLICT (task_id, annotator_id) DO NOTHING"), task_id, user)
+            return
+        Skip.objects.bulk_create([skip], ignore_conflicts=True)
         Lease.objects.filter(task=task, annotator=user).delete()
-    return skip
