@@ -1,5 +1,5 @@
-"""What one annotation cycle costs in SQL: `POST /tasks/next/` and then a submit (or a skip), through the HTTP client with
-an API token, counted with CaptureQueriesContext. Transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE) is not
+"""What one annotation cycle costs in SQL: `POST /tasks/next/` and then a submit (or a skip), through the HTTP client
+with an API token, counted with CaptureQueriesContext. Transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE) is not
 counted; everything else is, the token lookup and the counter updates included. The budget is eight statements per
 cycle on PostgreSQL (CI runs these tests there too); SQLite, which has no single write statement for the submit, may
 take a few more."""
@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from tests.conftest import make_annotator
 from tests.feedback.factories import campaign_with_tasks
-from webapp.feedback.models import Annotation, Lease, Skip, Task
 from webapp.feedback.extensions import Judge, judges
+from webapp.feedback.models import Annotation, Lease, Skip, Task
 from webapp.feedback.services.judging import judge_label
 from webapp.feedback.services.suggestions import campaign_set_suggestions
 

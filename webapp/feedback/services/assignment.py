@@ -123,12 +123,13 @@ def task_payload(user: User, task_id: int, now: datetime | None = None) -> Task 
         return None
     task = rows[0].task
     setattr(task, JUDGE_RANKING, rows[0].judge_ranking)
-    task.others_leased = getattr(rows[0], "others_leased", 0)
+    task.others_leased = getattr(rows[0], "others_leased", 0)  # type: ignore[attr-defined]
     for row in rows:
         row.task = task
-    cached = task.items.all()
+    # What prefetch_related("items") would leave: the related manager answers from this list, with no query.
+    cached: Any = task.items.all()
     cached._result_cache, cached._prefetch_done = rows, True
-    task._prefetched_objects_cache = {"items": cached}
+    task._prefetched_objects_cache = {"items": cached}  # type: ignore[attr-defined]
     return task
 
 
@@ -159,7 +160,7 @@ def _lease_locked(user: User, task_id: int, now: datetime) -> Assignment | None:
     """Lease the task, whose row lock the caller holds, if it still has a free slot: its live leases are counted
     afresh here, after the lock (the query that took the lock may have read them before a racer's commit)."""
     task = task_payload(user, task_id, now)
-    if task is None or not task.has_free_slot(leased=task.others_leased):
+    if task is None or not task.has_free_slot(leased=task.others_leased):  # type: ignore[attr-defined]
         return None
     expires = _lease_deadline()
     Lease.objects.bulk_create(
@@ -218,7 +219,8 @@ def annotation_submit(
     case) two queries: the task with what the checks read, then one write (`_store_with_lease`)."""
     now = timezone.now()
     task = _submission_task(user, task_id, now)
-    ranking, display_order, flags = _validated(task.kind, ranking, display_order or [], flags or [], task.n_items)
+    n = task.n_items  # type: ignore[attr-defined]
+    ranking, display_order, flags = _validated(task.kind, ranking, display_order or [], flags or [], n)
     if "\x00" in rationale:
         raise ApplicationError(_("rationale contains a NUL character (\\u0000), which cannot be stored"))
     suggestion = suggestion_for(task)  # what the task offered as its starting order (anchoring)
@@ -233,7 +235,8 @@ def annotation_submit(
         suggestion=suggestion,
         suggested_by=task.campaign.suggestion_judge if suggestion is not None else "",
     )
-    if task.mine is None and not task.skipped and task.leased and _store_with_lease(annotation, now + LEASE_GRACE):
+    checks = task.mine, task.skipped, task.leased  # type: ignore[attr-defined]
+    if checks == (None, False, True) and _store_with_lease(annotation, now + LEASE_GRACE):
         return annotation, True
     return _store_locked(annotation)
 
@@ -290,7 +293,7 @@ def _insert_sql(row: Model, tail: str = "", source: str = "") -> tuple[str, list
     fields = [f for f in row._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
     quote = connection.ops.quote_name
-    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    columns, placeholders = ", ".join(quote(str(f.column)) for f in fields), ", ".join(["%s"] * len(fields))
     rows = f"SELECT {placeholders} FROM {source}" if source else f"VALUES ({placeholders})"
     return f"INSERT INTO {quote(row._meta.db_table)} ({columns}) {rows} {tail}", values
 
