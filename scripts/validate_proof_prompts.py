@@ -10,7 +10,8 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "webapp", "proof", "prompts")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "webapp", "proof", "prompts")
 EXPECTED = {  # lang: (train, heldout)
     "de": (36, 54),
     "it": (36, 54),
