@@ -155,12 +155,14 @@ def test_no_untranslated_string_is_left_on_the_staff_pages(pseudo_locale, staff)
     client = Client()
     client.force_login(staff)
     from webapp.feedback.models import Campaign, Language
+    from webapp.feedback.workspace.forms import judge_choices
 
     # Data is not interface text: language names ("English (en)") and campaign names stay as they are.
     data = {str(language) for language in Language.objects.all()} | {
         language.name for language in Language.objects.all()
     }
     data |= set(Campaign.objects.values_list("name", flat=True))
+    data |= {origin for origin, _label in judge_choices() if origin}  # judge names (NAME@VERSION) on /campaigns/new/
     left = {
         url: [text for text in untranslated(get(client, url, pseudo_locale)) if text not in data] for url in STAFF_PAGES
     }
