@@ -23,7 +23,9 @@ def test_an_llm_judge_job_runs_on_a_gpu_worker_is_cancelled_and_resumes(
     api, staff, tiny_variants, start_worker, monkeypatch
 ):
     monkeypatch.setitem(judges._items, "llm", llm_judge("tiny-base"))  # what the worker's setting registers
-    campaign, tasks = campaign_with_tasks(n_tasks=N_TASKS, language="en", n_responses=N_RESPONSES, name="Judged on a worker")
+    campaign, tasks = campaign_with_tasks(
+        n_tasks=N_TASKS, language="en", n_responses=N_RESPONSES, name="Judged on a worker"
+    )
     start_worker(queues="gpu", env=WORKER_ENV)
     client = api(staff)
 
