@@ -180,3 +180,25 @@ def test_ratings_below_the_minimum_are_provisional_without_an_interval(api, vari
         rows = api(None).get("/api/v1/arena/leaderboard/?language=en&style=control").json()["ratings"]
     assert all(row["provisional"] and row["ci_low"] is None and row["ci_high"] is None for row in rows)
     assert all(row["sandwich"]["low"] <= row["rating"] <= row["sandwich"]["high"] for row in rows)
+
+
+@pytest.mark.django_db
+@override_settings(ARENA_MIN_VOTES=20)
+def test_the_arena_tab_and_the_staff_page_show_both_boards(client, staff, variants, languages):
+    from webapp.arena import gradio_app
+
+    base, one, _two = variants
+    cast_length_only_votes(base, one)
+    plain, plain_plot = gradio_app.show_leaderboard("en", "plain")
+    control, control_plot = gradio_app.show_leaderboard("en", "control")
+    assert plain["data"][0][1] == "adapted-one" and plain["data"][0][2] > 1080
+    assert {row[1]: row[2] for row in control["data"]}["adapted-one"] == pytest.approx(1000, abs=0.5)
+    assert 'id="board-style"' in control_plot and "length +" in control_plot and "board-style" not in plain_plot
+    with override_settings(ARENA_MIN_VOTES=1000):
+        provisional, _plot = gradio_app.show_leaderboard("en", "control")
+    assert {row[3] for row in provisional["data"]} == {"provisional"}
+    client.force_login(staff)
+    page = client.get("/arena-stats/").content.decode()
+    assert '<a href="?board=style">' in page and "bootstrap" in page
+    styled = client.get("/arena-stats/?board=style").content.decode()
+    assert '<a href="?board=plain">' in styled and "sandwich" in styled and "<code>length</code>" in styled

@@ -81,7 +81,8 @@ class LeaderboardView(APIView):
     def get(self, request):
         """Bradley–Terry ratings on the Elo scale with 95% intervals, best first; style=control holds the
         answers' style (length, Markdown, language, repetition) fixed."""
-        query = self.ArenaLeaderboardQuerySerializer(data=request.query_params)
+        # a plain dict: DRF would read an empty `?style=` from a QueryDict as absent (HTML form rules)
+        query = self.ArenaLeaderboardQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         language = query.validated_data["language"].strip()
         if language:

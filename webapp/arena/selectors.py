@@ -77,7 +77,7 @@ def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | Non
     if style == CONTROL:
         counts["measured"] = Count("style")
     state = tuple(votes.aggregate(**counts).values())
-    key = (language or "", style, ci)
+    key = (language or "", style, ci, settings.ARENA_MIN_VOTES)
     with _cache_lock:
         cached = _cache.get(key)
     if cached and cached[0] == state:
