@@ -202,3 +202,17 @@ def test_the_arena_tab_and_the_staff_page_show_both_boards(client, staff, varian
     assert '<a href="?board=style">' in page and "bootstrap" in page
     styled = client.get("/arena-stats/?board=style").content.decode()
     assert '<a href="?board=plain">' in styled and "sandwich" in styled and "<code>length</code>" in styled
+
+
+@pytest.mark.django_db
+def test_arena_style_remeasures_word_counts_once_a_base_model_is_installed(tiny_variants, languages):
+    base, adapter, _other = tiny_variants
+    vote = services.vote_cast(
+        token=str(finished_battle(adapter, base, answers=(LONG, SHORT)).token), outcome="a", client_hash="c" * 64
+    )
+    VoteStyle.objects.filter(vote=vote).update(tokenizer=WHITESPACE, tokens_a=1)
+    call_command("arena_style")  # every vote has measures: nothing to do
+    assert VoteStyle.objects.get(vote=vote).tokens_a == 1
+    call_command("arena_style", "--remeasure")
+    style = VoteStyle.objects.get(vote=vote)
+    assert style.tokenizer == "tiny-base" and style.tokens_a > 1
