@@ -10,7 +10,8 @@ when rating models (LMArena's method; FastChat's `count_markdown_elements` count
 * `bold`: bold spans, `**text**` or `__text__` on one line;
 * `in_language`: `ml.evaluation.language.in_language(text, language)`: True, False, or None when the
   language cannot be measured;
-* `degenerate`: `ml.evaluation.repetition.degenerate_ids(ids)` (a repeated 4-gram covering more than 30%).
+* `degenerate`: `ml.evaluation.repetition.degenerate_ids(ids, truncated=...)` (a repeated 4-gram covering more
+  than 30%, or, when the answer stopped at the token limit, ending inside a repeat).
 
 Lines inside fenced code blocks (```) are not counted: a comment or a `*` in code is no Markdown."""
 
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ml.evaluation.language import in_language
-from ml.evaluation.repetition import degenerate_ids
+from ml.evaluation.repetition import degenerate_ids, truncated
 
 HEADER = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
@@ -64,7 +65,8 @@ def whitespace_ids(text: str) -> list[int]:
     return [seen.setdefault(word, len(seen)) for word in text.split()]
 
 
-def answer_style(text: str, language: str, ids: Sequence[int]) -> AnswerStyle:
+def answer_style(text: str, language: str, ids: Sequence[int], *, max_new_tokens: int | None = None) -> AnswerStyle:
+    """`max_new_tokens`: the generation's token limit, when `ids` are the generating tokenizer's."""
     headers, items, bold = markdown_counts(text)
     return AnswerStyle(
         tokens=len(ids),
@@ -72,5 +74,5 @@ def answer_style(text: str, language: str, ids: Sequence[int]) -> AnswerStyle:
         lists=items,
         bold=bold,
         in_language=in_language(text, language),
-        degenerate=degenerate_ids(ids),
+        degenerate=degenerate_ids(ids, truncated=truncated(ids, max_new_tokens)),
     )

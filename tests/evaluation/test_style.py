@@ -39,3 +39,10 @@ def test_answer_style_combines_the_measures():
     german = "Der Himmel ist blau, weil das Sonnenlicht in der Luft gestreut wird."
     assert answer_style(german, "en", whitespace_ids(german)).in_language is False
     assert answer_style(german, "tpi", whitespace_ids(german)).in_language is None  # not measurable
+
+
+def test_an_answer_cut_off_inside_a_repeat_is_degenerate_only_when_the_limit_is_known():
+    ids = list(range(100, 140)) + [1, 2, 3, 4] * 3  # the repeat covers 12 of 52 positions: under 30%
+    assert not answer_style("text", "en", ids).degenerate
+    assert not answer_style("text", "en", ids, max_new_tokens=256).degenerate  # stopped well before the limit
+    assert answer_style("text", "en", ids, max_new_tokens=52).degenerate  # stopped at the limit, looping

@@ -3,12 +3,14 @@
 Length counts tokens of the installed base model's tokenizer (the one the judging layer uses,
 `webapp.judging.fidelity.installed_base`), and repetition is counted over its ids; with no base model
 installed, whitespace-separated words stand in for tokens, and the row says so (`tokenizer` =
-"whitespace"). `manage.py arena_style` measures the votes stored before this existed, and re-measures
-whitespace rows once a base model is installed (`--remeasure`)."""
+"whitespace"). With the base tokenizer an answer that stopped at ARENA_MAX_NEW_TOKENS inside a repeat is
+degenerate too (repetition's "cut off while looping"). `manage.py arena_style` measures the votes stored
+before this existed, and re-measures whitespace rows once a base model is installed (`--remeasure`)."""
 
 import logging
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import transaction
 
 from ml.evaluation.repetition import token_ids
@@ -42,7 +44,9 @@ def vote_style_measure(
 ) -> VoteStyle:
     """An unsaved VoteStyle for the two answers (the caller sets `vote`)."""
     name, tokenise = tokeniser or style_tokeniser()
-    sides = [answer_style(text, language, tokenise(text)) for text in (response_a, response_b)]
+    # the arena's token limit applies to base-tokenizer ids only (words are no tokens)
+    limit = None if name == WHITESPACE else settings.ARENA_MAX_NEW_TOKENS
+    sides = [answer_style(text, language, tokenise(text), max_new_tokens=limit) for text in (response_a, response_b)]
     values = {
         f"{field}_{side}": getattr(measure, field)
         for side, measure in zip("ab", sides, strict=True)
