@@ -363,6 +363,10 @@ ARENA_CLIENT_SALT = env_str("ARENA_CLIENT_SALT", "")
 # Take the client address from X-Forwarded-For (only behind a proxy that sets it).
 ARENA_TRUST_FORWARDED_FOR = env_bool("ARENA_TRUST_FORWARDED_FOR", False)
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 200, minimum=10, maximum=10000)
+# The style-controlled bootstrap (?style=control&ci=bootstrap) refits every vote each round: fewer rounds.
+ARENA_STYLE_BOOTSTRAP_ROUNDS = env_int("ARENA_STYLE_BOOTSTRAP_ROUNDS", 100, minimum=10, maximum=10000)
+# Below this many counted votes a rating is provisional: ci_low/ci_high are null (both methods still shown).
+ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 20, minimum=0)
 # The variant rated 1000; empty means the oldest base variant among those rated.
 ARENA_ANCHOR = env_str("ARENA_ANCHOR", "")
 ARENA_DEFAULT_LANGUAGE = env_str("ARENA_DEFAULT_LANGUAGE", "en")

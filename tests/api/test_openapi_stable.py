@@ -30,6 +30,10 @@ _SUGGESTIONS = (
     "issue 14 (judges): a campaign may show annotators a judge's ranking as the starting order; fields were "
     "added, none changed or removed"
 )
+_STYLE = (
+    "issue 16 (style control, intervals stated exactly): the leaderboard may hold the answers' style fixed and "
+    "states each interval's method; fields were added, ci_low/ci_high became nullable (provisional ratings)"
+)
 ALLOWED: dict[str, str] = {
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
@@ -90,6 +94,15 @@ ALLOWED: dict[str, str] = {
     "components added: CampaignSuggestionsInputRequest": _SUGGESTIONS,
     "components changed: CampaignOutput": _SUGGESTIONS + " (new read-only `suggestion_judge`, `suggestion_holdout`)",
     "components changed: TaskOutput": _SUGGESTIONS + " (new `suggestion`: the starting order to show, or null)",
+    # Issue 16, style control and intervals: new optional query parameters and fields; ci_low/ci_high may be null.
+    "operations changed: GET /api/v1/arena/leaderboard/": _STYLE + " (optional `style` and `ci` query parameters)",
+    "components added: ArenaInterval": _STYLE,
+    "components added: ArenaSeparation": _STYLE,
+    "components added: ArenaStyle": _STYLE,
+    "components added: CiMethodEnum": _STYLE,
+    "components changed: ArenaLeaderboard": _STYLE + " (new `votes_needed`, and `style` with style=control)",
+    "components changed: ArenaRating": _STYLE + " (new `ci_method`, `sandwich`, `bootstrap`, `provisional`; "
+    "`ci_low`/`ci_high` are null for a provisional rating)",
 }
 
 

@@ -18,9 +18,23 @@ def test_leaderboard_is_public_and_has_the_documented_shape(api, variants, langu
     assert reply.status_code == 200
     ratings = reply.json()["ratings"]
     assert [row["variant"] for row in ratings] == ["adapted-one", "base-model"]
-    assert set(ratings[0]) == {"variant", "rating", "ci_low", "ci_high", "votes"}
+    assert set(ratings[0]) == {
+        "variant",
+        "rating",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "sandwich",
+        "bootstrap",
+        "provisional",
+        "votes",
+    }
     assert ratings[1]["rating"] == 1000 and ratings[0]["votes"] == 1
-    assert api(None).get("/api/v1/arena/leaderboard/?language=de").json() == {"ratings": []}
+    # one vote is far below ARENA_MIN_VOTES: provisional, no interval of the default method
+    assert ratings[0]["provisional"] and ratings[0]["ci_low"] is None and ratings[0]["ci_method"] == "bootstrap"
+    assert set(ratings[0]["sandwich"]) == {"low", "high"} and set(ratings[0]["bootstrap"]) == {"low", "high"}
+    empty = {"ratings": [], "votes_needed": []}
+    assert api(None).get("/api/v1/arena/leaderboard/?language=de").json() == empty
     assert api(None).get("/api/v1/arena/leaderboard/").json()["ratings"] == ratings
 
 

@@ -84,7 +84,7 @@ def test_a_refused_battle_is_told_in_the_visitors_language(db):
 
 
 def test_the_leaderboard_headers_and_plot_follow_the_visitor(db):
-    table, plot = gradio_app.show_leaderboard("all", visitor("ar"))
+    table, plot = gradio_app.show_leaderboard("all", "plain", visitor("ar"))
     with translation.override("ar"):
         assert table["headers"][0] == translation.gettext("rank") != "rank"
         assert translation.gettext("No votes yet in this language.") in plot

@@ -65,21 +65,51 @@ def test_fit_recovers_known_strengths_from_simulated_votes():
     assert r == pytest.approx(truth, abs=0.1)
 
 
+def percentile_interval(wins, ties, anchor, rounds=200, seed=0):
+    point = ratings.fit(wins, ties, anchor=anchor)
+    samples = ratings.bootstrap(wins, ties, rounds=rounds, anchor=anchor, seed=seed, start=point)
+    return point, np.percentile(samples, [2.5, 97.5], axis=0)
+
+
 def test_bootstrap_intervals_contain_the_estimate_and_narrow_with_more_votes():
     few = counts(*[(A, B, 1)] * 6, *[(A, B, 0)] * 4, n=2)
     many = counts(*[(A, B, 1)] * 60, *[(A, B, 0)] * 40, n=2)
-    board_few = {row.index: row for row in ratings.leaderboard(*few, anchor=B, rounds=200)}
-    board_many = {row.index: row for row in ratings.leaderboard(*many, anchor=B, rounds=200)}
-    for board in (board_few, board_many):
-        assert board[A].ci_low <= board[A].rating <= board[A].ci_high
-        assert board[B].rating == pytest.approx(1000)
-    assert board_many[A].ci_high - board_many[A].ci_low < board_few[A].ci_high - board_few[A].ci_low
-    assert board_many[A].votes == 100
+    point_few, (low_few, high_few) = percentile_interval(*few, anchor=B)
+    point_many, (low_many, high_many) = percentile_interval(*many, anchor=B)
+    assert low_few[A] <= point_few[A] <= high_few[A] and low_many[A] <= point_many[A] <= high_many[A]
+    assert low_few[B] == high_few[B] == 0  # the anchor does not move
+    assert high_many[A] - low_many[A] < high_few[A] - low_few[A]
 
 
-def test_leaderboard_is_sorted_best_first_and_reproducible():
+def test_bootstrap_is_reproducible():
     wins, ties = counts((A, B, 1), (A, C, 1), (B, C, 1), (C, A, 1), (A, B, 1))
-    first = ratings.leaderboard(wins, ties, anchor=C, rounds=50, l2=0.01, seed=3)
-    again = ratings.leaderboard(wins, ties, anchor=C, rounds=50, l2=0.01, seed=3)
-    assert [row.rating for row in first] == sorted((row.rating for row in first), reverse=True)
-    assert first == again
+    first = ratings.bootstrap(wins, ties, rounds=50, anchor=C, l2=0.01, seed=3)
+    assert (first == ratings.bootstrap(wins, ties, rounds=50, anchor=C, l2=0.01, seed=3)).all()
+
+
+def test_sandwich_matches_the_bootstrap_on_simulated_votes():
+    rng = np.random.default_rng(11)
+    truth = np.array([0.0, 0.4, -0.2, 0.8])
+    a = rng.integers(0, 4, 5000)
+    b = (a + rng.integers(1, 4, 5000)) % 4
+    outcome = (rng.random(5000) < 1 / (1 + np.exp(-(truth[a] - truth[b])))).astype(float)
+    outcome[rng.random(5000) < 0.15] = 0.5
+    wins, ties = ratings.tally(a, b, outcome, 4)
+    point = ratings.fit(wins, ties, anchor=0, l2=0.01)
+    sandwich_sd = np.sqrt(np.diag(ratings.sandwich(wins, ties, point, anchor=0, l2=0.01)))
+    bootstrap_sd = ratings.bootstrap(wins, ties, rounds=400, anchor=0, l2=0.01, start=point).std(axis=0)
+    assert sandwich_sd[0] == 0 and bootstrap_sd[0] == 0
+    assert sandwich_sd[1:] == pytest.approx(bootstrap_sd[1:], rel=0.12)
+    # where the model holds, the sandwich is close to the inverse information; ties shrink it a little
+    model_sd = np.sqrt(np.diag(ratings.covariance(wins, ties, point, anchor=0, l2=0.01)))
+    assert sandwich_sd[1:] == pytest.approx(model_sd[1:], rel=0.12)
+
+
+def test_votes_needed_follows_the_documented_formula_on_a_hand_case():
+    # difference 0.2, variance 0.02 after 100 votes: separation needs 1.96^2 * 0.02 / 0.2^2 = 1.9208 times
+    # the votes, i.e. 92.08 more: 93
+    assert ratings.votes_needed(0.2, 0.02, 100, z=1.96) == 93
+    assert ratings.votes_needed(-0.2, 0.02, 100, z=1.96) == 93  # the sign does not matter
+    assert ratings.votes_needed(0.5, 0.02, 100) == 0  # already apart: 1.96 * 0.141 < 0.5
+    assert ratings.votes_needed(0.0, 0.02, 100) is None  # equal ratings never separate
+    assert ratings.votes_needed(0.2, 0.02, 0) is None

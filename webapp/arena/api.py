@@ -1,7 +1,7 @@
 """REST API of the arena (thin): the public leaderboard, and staff exclusion of a client's votes."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response as Reply
@@ -17,35 +17,84 @@ from webapp.feedback.services.languages import canonical_tag
 from webapp.permissions import IsStaff
 
 
+class ArenaIntervalSerializer(serializers.Serializer):
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+
+
 class ArenaRatingSerializer(serializers.Serializer):
     variant = serializers.CharField()
     rating = serializers.FloatField()
-    ci_low = serializers.FloatField()
-    ci_high = serializers.FloatField()
+    ci_low = serializers.FloatField(allow_null=True, help_text="the 95% interval of ci_method; null when provisional")
+    ci_high = serializers.FloatField(allow_null=True)
+    ci_method = serializers.ChoiceField(choices=[selectors.BOOTSTRAP, selectors.SANDWICH])
+    sandwich = ArenaIntervalSerializer(help_text="95% from the sandwich covariance H^-1 J H^-1 of the fit")
+    bootstrap = ArenaIntervalSerializer(allow_null=True, help_text="95% percentile interval; null when not computed")
+    provisional = serializers.BooleanField(help_text="fewer counted votes than ARENA_MIN_VOTES")
     votes = serializers.IntegerField()
+
+
+class ArenaSeparationSerializer(serializers.Serializer):
+    higher = serializers.CharField()
+    lower = serializers.CharField()
+    votes_needed = serializers.IntegerField(
+        allow_null=True,
+        help_text="more votes, in the current mix, until the pair's 95% interval excludes 0: "
+        "ceil(N (z^2 V / d^2 - 1)), 0 when separated, null when the ratings are equal",
+    )
+
+
+class ArenaStyleSerializer(serializers.Serializer):
+    coefficients = serializers.DictField(
+        child=serializers.FloatField(), help_text="log-odds per standard deviation of each style difference"
+    )
+    tokenizers = serializers.ListField(child=serializers.CharField(), help_text="what length counts in")
+    unmeasured_votes = serializers.IntegerField(help_text="counted votes without style measures, left out")
 
 
 class ArenaLeaderboardSerializer(serializers.Serializer):
     ratings = ArenaRatingSerializer(many=True)
+    votes_needed = ArenaSeparationSerializer(many=True)
+    style = ArenaStyleSerializer(required=False, help_text="only with style=control")
 
 
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("language", str, description="BCP-47 tag; all languages when absent")],
-        responses={200: ArenaLeaderboardSerializer},
-    )
+    class ArenaLeaderboardQuerySerializer(serializers.Serializer):
+        language = serializers.CharField(
+            required=False, allow_blank=True, default="", help_text="BCP-47 tag; all languages when absent"
+        )
+        style = serializers.ChoiceField(
+            choices=[selectors.PLAIN, selectors.CONTROL],
+            default=selectors.PLAIN,
+            help_text="control: ratings with the answers' style held fixed (style control)",
+        )
+        ci = serializers.ChoiceField(
+            choices=[selectors.BOOTSTRAP, selectors.SANDWICH],
+            required=False,
+            help_text="the interval in ci_low/ci_high; default bootstrap (plain), sandwich (control)",
+        )
+
+    @extend_schema(parameters=[ArenaLeaderboardQuerySerializer], responses={200: ArenaLeaderboardSerializer})
     def get(self, request):
-        """Bradley–Terry ratings on the Elo scale with 95% bootstrap intervals, best first."""
-        language = request.query_params.get("language", "").strip()
+        """Bradley–Terry ratings on the Elo scale with 95% intervals, best first; style=control holds the
+        answers' style (length, Markdown, language, repetition) fixed."""
+        # a plain dict: DRF would read an empty `?style=` from a QueryDict as absent (HTML form rules)
+        query = self.ArenaLeaderboardQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        language = query.validated_data["language"].strip()
         if language:
             language = canonical_tag(language)
             if not Language.objects.filter(code=language).exists():
                 raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language)})
-        rows = selectors.leaderboard(language or None)
-        return Reply(ArenaLeaderboardSerializer({"ratings": rows}).data)
+        style = query.validated_data["style"]
+        fit = selectors.rating_fit(language or None, style=style, ci=query.validated_data.get("ci"))
+        body = {"ratings": fit.rows, "votes_needed": fit.votes_needed}
+        if style == selectors.CONTROL:
+            body["style"] = fit.style
+        return Reply(ArenaLeaderboardSerializer(body).data)
 
 
 class ExclusionListView(APIView):

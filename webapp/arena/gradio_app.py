@@ -6,7 +6,8 @@ Mounted at /arena/ by webapp/asgi.py. Sync handlers run in Gradio's worker threa
 ORM directly. Named endpoints for scripts (`gradio_client.Client("http://host/arena/")`):
 `/battle` (prompt, language) streams `(answer A, answer B, language, status)`; `/vote_a`, `/vote_b`,
 `/vote_tie`, `/vote_both_bad` (language) reveal the names; `/side_by_side` (prompt, language,
-model A, model B) and `/side_vote_*`; `/leaderboard` (language) -> `(table, plot)`.
+model A, model B) and `/side_vote_*`; `/leaderboard` (language, style: plain or control, default plain)
+-> `(table, plot)`.
 
 Languages. The Django catalogues (locale/*/LC_MESSAGES/django.po) are the only source of the arena's
 text. The static texts (labels, buttons, tabs, the notice) go to Gradio as a `gr.I18n` mapping built
@@ -63,6 +64,15 @@ TEXTS = {
         "side-by-side votes, are not counted. Staff: statistics and exclusions at "
         "[/arena-stats/](/arena-stats/)."
     ),
+    "board_kind": gettext_noop("Ratings"),
+    "board_plain": gettext_noop("Plain"),
+    "board_style": gettext_noop("Style-controlled"),
+    "style_help": gettext_noop(
+        "Style control fits the same ratings with the answers' style held fixed (length, Markdown headers, "
+        "lists and bold, answering in the prompt's language, repetition), so a model does not climb by writing "
+        "longer or showier answers; its intervals are sandwich intervals, and a rating with fewer than "
+        "%(min_votes)s votes is provisional (no interval)."
+    ),
     "prompt": gettext_noop("Your prompt (any language)"),
     "language": gettext_noop("Language"),
     "send": gettext_noop("Send"),
@@ -76,7 +86,10 @@ TEXTS = {
     "vote_both_bad": gettext_noop("Both are bad"),
 }
 # Filled in when the mapping is built (the same values in every language).
-TEXT_PARAMS = {"leaderboard_help": lambda: {"rounds": settings.ARENA_BOOTSTRAP_ROUNDS}}
+TEXT_PARAMS = {
+    "leaderboard_help": lambda: {"rounds": settings.ARENA_BOOTSTRAP_ROUNDS},
+    "style_help": lambda: {"min_votes": settings.ARENA_MIN_VOTES},
+}
 # The leaderboard's column headers, translated per request (they are part of the table's value).
 LEADERBOARD_HEADERS = [
     gettext_noop("rank"),
@@ -87,6 +100,15 @@ LEADERBOARD_HEADERS = [
     gettext_noop("lineage"),
 ]
 OUTCOMES = ["a", "b", "tie", "both_bad"]
+PLAIN, CONTROL = selectors.PLAIN, selectors.CONTROL
+STYLE_NAMES = {
+    "length": gettext_noop("length"),
+    "headers": gettext_noop("headers"),
+    "lists": gettext_noop("list items"),
+    "bold": gettext_noop("bold"),
+    "in_language": gettext_noop("in the prompt's language"),
+    "degenerate": gettext_noop("degenerate"),
+}
 # Gradio's page sets <html lang> to the language it shows; the right-to-left ones (Arabic) are laid out so,
 # the Markdown texts included (Gradio marks them dir="ltr").
 RTL_CSS = " ".join(
@@ -236,30 +258,45 @@ def _voter(outcome: str):
     return vote
 
 
-def show_leaderboard(language: str, request: gr.Request | None = None) -> tuple[dict, str]:
-    """The table (with headers in the visitor's language) and the ratings plot."""
-    rows = selectors.leaderboard_with_lineage(None if language in (ALL, None, "") else language)
-    table = [
-        [
-            rank,
-            row["variant"],
-            row["rating"],
-            f"{row['ci_low']:.0f} – {row['ci_high']:.0f}",
-            row["votes"],
-            row["lineage"],
-        ]
-        for rank, row in enumerate(rows, start=1)
-    ]
+def show_leaderboard(language: str, style: str = PLAIN, request: gr.Request | None = None) -> tuple[dict, str]:
+    """The table (with headers in the visitor's language) and the ratings plot, plain or style-controlled
+    (`style`: plain or control); under the plot, the style coefficients."""
+    style = CONTROL if style == CONTROL else PLAIN
+    code = None if language in (ALL, None, "") else language
+    rows = selectors.leaderboard_with_lineage(code, style=style)
     with translation.override(visitor_language(request)):
-        return {"headers": [_(header) for header in LEADERBOARD_HEADERS], "data": table}, ratings_plot(rows)
+        table = [
+            [rank, row["variant"], row["rating"], interval_text(row), row["votes"], row["lineage"]]
+            for rank, row in enumerate(rows, start=1)
+        ]
+        plot = ratings_plot(rows)
+        if style == CONTROL:
+            plot += coefficients_html(selectors.rating_fit(code, style=CONTROL).style or {})
+        return {"headers": [_(header) for header in LEADERBOARD_HEADERS], "data": table}, plot
+
+
+def interval_text(row: dict) -> str:
+    if row["provisional"]:
+        return _("provisional")
+    return f"{row['ci_low']:.0f} – {row['ci_high']:.0f}"
+
+
+def coefficients_html(style: dict) -> str:
+    coefficients = style.get("coefficients") or {}
+    if not coefficients:
+        return ""
+    named = ", ".join(f"{escape(_(STYLE_NAMES.get(name, name)))} {value:+.3f}" for name, value in coefficients.items())
+    lead = escape(_("Style coefficients (log-odds per standard deviation of the difference between the answers):"))
+    return f'<p id="board-style">{lead} {named}</p>'
 
 
 def ratings_plot(rows: list[dict]) -> str:
     """Ratings with their 95% intervals as an inline SVG (no plotting library needed)."""
     if not rows:
         return "<p>" + escape(_("No votes yet in this language.")) + "</p>"
-    low = min(row["ci_low"] for row in rows)
-    high = max(row["ci_high"] for row in rows)
+    # a provisional rating has no interval: only its point is drawn
+    ends = [value for row in rows for value in (row["ci_low"], row["rating"], row["ci_high"]) if value is not None]
+    low, high = min(ends), max(ends)
     span = max(high - low, 1.0)
     width, left, line = 640, 170, 26
 
@@ -271,8 +308,13 @@ def ratings_plot(rows: list[dict]) -> str:
         y = 20 + i * line
         parts.append(
             f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" font-size="12">{escape(row["variant"])}</text>'
-            f'<line x1="{x(row["ci_low"]):.1f}" x2="{x(row["ci_high"]):.1f}" y1="{y}" y2="{y}" stroke="#57606a" '
-            f'stroke-width="2"><title>{row["ci_low"]:.0f} – {row["ci_high"]:.0f}</title></line>'
+        )
+        if not row["provisional"]:
+            parts.append(
+                f'<line x1="{x(row["ci_low"]):.1f}" x2="{x(row["ci_high"]):.1f}" y1="{y}" y2="{y}" '
+                f'stroke="#57606a" stroke-width="2"><title>{row["ci_low"]:.0f} – {row["ci_high"]:.0f}</title></line>'
+            )
+        parts.append(
             f'<circle cx="{x(row["rating"]):.1f}" cy="{y}" r="5" fill="#0969da"><title>{row["rating"]:.0f}'
             f"</title></circle>"
         )
@@ -403,13 +445,22 @@ def build_arena() -> gr.Blocks:
                 allow_custom_value=True,
                 elem_id="board-language",
             )
+            board_style = gr.Radio(
+                label=text("board_kind"),
+                choices=[(text("board_plain"), PLAIN), (text("board_style"), CONTROL)],
+                value=PLAIN,
+                elem_id="board-style-toggle",
+            )
+            gr.Markdown(text("style_help"))
             table = gr.Dataframe(headers=LEADERBOARD_HEADERS, interactive=False, elem_id="board-table")
             plot = gr.HTML(elem_id="board-plot")
-            board_language.change(show_leaderboard, [board_language], [table, plot], api_name="leaderboard")
-            board_tab.select(show_leaderboard, [board_language], [table, plot], api_visibility="private")
+            board_inputs = [board_language, board_style]
+            board_language.change(show_leaderboard, board_inputs, [table, plot], api_name="leaderboard")
+            board_style.change(show_leaderboard, board_inputs, [table, plot], api_visibility="private")
+            board_tab.select(show_leaderboard, board_inputs, [table, plot], api_visibility="private")
         blocks.load(
             refresh_choices, None, [language, s_language, board_language, *models], api_visibility="private"
-        ).then(show_leaderboard, [board_language], [table, plot], api_visibility="private")
+        ).then(show_leaderboard, board_inputs, [table, plot], api_visibility="private")
     blocks.queue(
         default_concurrency_limit=settings.ARENA_CONCURRENCY, max_size=settings.ARENA_QUEUE_SIZE, api_open=False
     )

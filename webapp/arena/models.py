@@ -73,6 +73,33 @@ class Vote(models.Model):
         return f"vote {self.outcome} on battle {self.battle_id}"
 
 
+class VoteStyle(models.Model):
+    """Style measures of a vote's two answers (ml.evaluation.style), computed once when the vote is stored
+    (or by `manage.py arena_style` for earlier votes), so style-controlled ratings never re-tokenise.
+    Raw per-answer values: the fit turns them into standardised differences."""
+
+    vote = models.OneToOneField(Vote, on_delete=models.CASCADE, primary_key=True, related_name="style")
+    # What `tokens` counts: the base variant whose tokenizer measured it, or "whitespace" (words) when no
+    # base model was installed.
+    tokenizer = models.CharField(max_length=200)
+    tokens_a = models.PositiveIntegerField()
+    tokens_b = models.PositiveIntegerField()
+    headers_a = models.PositiveIntegerField()
+    headers_b = models.PositiveIntegerField()
+    lists_a = models.PositiveIntegerField()
+    lists_b = models.PositiveIntegerField()
+    bold_a = models.PositiveIntegerField()
+    bold_b = models.PositiveIntegerField()
+    # None: the vote's language cannot be measured (ml.evaluation.language.in_language).
+    in_language_a = models.BooleanField(null=True)
+    in_language_b = models.BooleanField(null=True)
+    degenerate_a = models.BooleanField()
+    degenerate_b = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"style of vote {self.vote_id}: {self.tokens_a} vs {self.tokens_b} {self.tokenizer} tokens"
+
+
 class CounterAction(models.TextChoices):
     GENERATE = "generate"
     VOTE = "vote"

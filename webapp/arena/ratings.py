@@ -19,22 +19,13 @@ Bootstrap: resampling the N votes with replacement is the same as drawing the co
 """
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, log_expit
 
 SCALE = 400 / math.log(10)
 BASE_RATING = 1000.0
-
-
-@dataclass(frozen=True)
-class Rating:
-    index: int
-    rating: float
-    ci_low: float
-    ci_high: float
-    votes: int
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
 def tally(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,16 +98,52 @@ def covariance(
     information, i.e. of the negative Hessian of the penalised log-likelihood at `r`, the anchor held
     fixed (its row and column are zero). Unlike a percentile interval it does not collapse when a pair
     has a single vote (every bootstrap round then redraws that same vote)."""
+    n = len(r)
+    free = [i for i in range(n) if i != anchor]
+    result = np.zeros((n, n))
+    result[np.ix_(free, free)] = np.linalg.pinv(_information(wins, ties, r, l2)[np.ix_(free, free)])
+    return result
+
+
+def sandwich(
+    wins: np.ndarray, ties: np.ndarray, r: np.ndarray, *, anchor: int | None = None, l2: float = 0.0
+) -> np.ndarray:
+    """The sandwich (robust) covariance of fitted ratings, `H^-1 J H^-1`, in closed form: `H` the observed
+    information (as in `covariance`), `J` the sum over votes of the outer products of each vote's score
+    (the gradient of its log-likelihood). A vote between i and j with result y for i (1, 0, or 1/2 for a
+    tie) has score `(y - p_ij) (e_i - e_j)`, so `J` needs only the counts: per pair,
+    `M_ij = wins_ij (1 - p_ij)^2 + wins_ji p_ij^2 + ties_ij (1/2 - p_ij)^2`, `J = diag(M 1) - M`.
+    Where the model fits, `J` is close to `H` and this is close to `covariance`; ties and a misfit widen it.
+    The anchor is held fixed (zero row and column)."""
+    p = expit(r[:, None] - r[None, :])
+    scores = wins * (1 - p) ** 2 + wins.T * p**2 + ties * (0.5 - p) ** 2
+    n = len(r)
+    free = [i for i in range(n) if i != anchor]
+    outer = np.diag(scores.sum(axis=1)) - scores
+    inverse = np.linalg.pinv(_information(wins, ties, r, l2)[np.ix_(free, free)])
+    result = np.zeros((n, n))
+    result[np.ix_(free, free)] = inverse @ outer[np.ix_(free, free)] @ inverse
+    return result
+
+
+def _information(wins: np.ndarray, ties: np.ndarray, r: np.ndarray, l2: float) -> np.ndarray:
     weights = wins + ties / 2
     games = weights + weights.T
     p = expit(r[:, None] - r[None, :])
     information = games * p * (1 - p)
-    n = len(r)
-    hessian = np.diag(information.sum(axis=1)) - information + l2 * np.eye(n)
-    free = [i for i in range(n) if i != anchor]
-    result = np.zeros((n, n))
-    result[np.ix_(free, free)] = np.linalg.pinv(hessian[np.ix_(free, free)])
-    return result
+    return np.diag(information.sum(axis=1)) - information + l2 * np.eye(len(r))
+
+
+def votes_needed(difference: float, variance: float, votes: int, *, z: float = Z95) -> int | None:
+    """More votes, in the current mix of pairs, until the 95% interval of a rating difference excludes 0.
+
+    The variance of a fitted difference falls as 1/N with the number of votes N, so after m more votes it
+    is `variance * N / (N + m)`; separation needs `z * sqrt(that) < |difference|`, hence
+    `m = ceil(N * (z^2 * variance / difference^2 - 1))`, 0 when already separated. None when the
+    difference is 0 (no number of votes separates two equal ratings) or nothing is known yet."""
+    if votes <= 0 or difference == 0 or not np.isfinite(variance):
+        return None
+    return max(0, math.ceil(votes * (z * z * variance / difference**2 - 1) - 1e-9))
 
 
 def bootstrap(
@@ -147,29 +174,6 @@ def bootstrap(
         t += t.T
         samples[k] = fit(w, t, anchor=anchor, l2=l2, start=start)
     return samples
-
-
-def leaderboard(
-    wins: np.ndarray,
-    ties: np.ndarray,
-    *,
-    anchor: int | None = None,
-    rounds: int = 200,
-    l2: float = 0.0,
-    seed: int = 0,
-    point: np.ndarray | None = None,
-) -> list[Rating]:
-    """Point ratings with 95% percentile intervals on the Elo scale, best first (`point`: the fit,
-    when the caller already has it)."""
-    if point is None:
-        point = fit(wins, ties, anchor=anchor, l2=l2)
-    samples = bootstrap(wins, ties, rounds=rounds, anchor=anchor, l2=l2, seed=seed, start=point)
-    low, high = np.percentile(samples, [2.5, 97.5], axis=0)
-    votes = (wins + wins.T).sum(axis=1) + ties.sum(axis=1)
-    rows = [
-        Rating(i, to_elo(point[i]), to_elo(low[i]), to_elo(high[i]), int(round(votes[i]))) for i in range(len(point))
-    ]
-    return sorted(rows, key=lambda row: -row.rating)
 
 
 def to_elo(r: float) -> float:

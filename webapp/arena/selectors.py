@@ -1,8 +1,9 @@
 """Arena reads: enrolled variants, the votes that count for ratings, leaderboards (cached per
 process until a vote changes) and the staff statistics."""
 
+import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
@@ -11,7 +12,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from webapp.arena import ratings
+from webapp.arena import ratings, style_ratings
 from webapp.arena.models import Battle, ExcludedClient, Vote
 from webapp.feedback.models import Language
 from webapp.modelstore.models import ModelVariant, VariantKind, VariantStatus
@@ -38,70 +39,180 @@ def rating_votes(language: str | None = None) -> QuerySet[Vote]:
     return votes
 
 
+PLAIN, CONTROL = "plain", "control"
+BOOTSTRAP, SANDWICH = "bootstrap", "sandwich"
+# The interval each board reports as ci_low/ci_high unless another is asked for: the plain board's bootstrap
+# is cheap (counts per pair), the style-controlled one refits every vote, so it is computed only on request.
+DEFAULT_CI = {PLAIN: BOOTSTRAP, CONTROL: SANDWICH}
+STYLE_FIELDS = ("tokens", "headers", "lists", "bold", "in_language", "degenerate")
+# ml.evaluation.style's measures under the names style control reports (length is in tokens)
+FEATURE_OF = {"tokens": "length"}
+
+
 @dataclass(frozen=True)
 class Fit:
     """A language's ratings: the leaderboard rows, and the covariance of the fitted ratings (natural
-    units) over `variant_ids`, which is what battle sampling needs."""
+    units) over `variant_ids`, which is what battle sampling needs; for each adjacent pair of rows the
+    votes needed to separate them; and, style-controlled, the style coefficients."""
 
     rows: list[dict]
     variant_ids: list[int]
     covariance: np.ndarray
+    votes_needed: list[dict] = field(default_factory=list)
+    style: dict | None = None
 
 
-_cache: dict[str, tuple[tuple, Fit]] = {}
+_cache: dict[tuple, tuple[tuple, Fit]] = {}
 _cache_lock = threading.Lock()
 
 
-def rating_fit(language: str | None = None) -> Fit:
-    """The fit for one language (all when None), recomputed only when the counting votes changed
-    (their count, largest id and id sum); cached per process."""
+def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | None = None) -> Fit:
+    """The fit for one language (all when None), plain or style-controlled, with `ci` (bootstrap or
+    sandwich; the board's default when None) as ci_low/ci_high. Recomputed only when the counting votes
+    changed (their count, largest id and id sum; style-controlled, also how many have style measures);
+    cached per process."""
+    ci = ci or DEFAULT_CI[style]
     votes = rating_votes(language)
-    state = tuple(votes.aggregate(n=Count("id"), last=Max("id"), ids=Sum("id")).values())
-    key = language or ""
+    counts = {"n": Count("id"), "last": Max("id"), "ids": Sum("id")}
+    if style == CONTROL:
+        counts["measured"] = Count("style")
+    state = tuple(votes.aggregate(**counts).values())
+    key = (language or "", style, ci, settings.ARENA_MIN_VOTES)
     with _cache_lock:
         cached = _cache.get(key)
     if cached and cached[0] == state:
         return cached[1]
-    fit = _compute(votes)
+    fit = _compute_style(votes, ci) if style == CONTROL else _compute(votes, ci)
     with _cache_lock:
         _cache[key] = (state, fit)
     return fit
 
 
-def leaderboard(language: str | None = None) -> list[dict]:
-    """Rows best first: variant, variant_id, rating, ci_low, ci_high, votes."""
-    return rating_fit(language).rows
+def leaderboard(language: str | None = None, *, style: str = PLAIN, ci: str | None = None) -> list[dict]:
+    """Rows best first: variant, variant_id, rating, ci_low, ci_high, ci_method, sandwich, bootstrap,
+    provisional, votes."""
+    return rating_fit(language, style=style, ci=ci).rows
 
 
-def _compute(votes: QuerySet[Vote]) -> Fit:
+@dataclass(frozen=True)
+class _Indexed:
+    ids: list[int]
+    variants: dict[int, ModelVariant]
+    anchor: int | None
+    a: np.ndarray
+    b: np.ndarray
+    outcome: np.ndarray
+
+
+def _indexed(data: list[tuple]) -> _Indexed:
+    ids = sorted({v for row in data for v in row[:2]})
+    index = {variant: i for i, variant in enumerate(ids)}
+    variants = ModelVariant.objects.in_bulk(ids)
+    anchor = _anchor([variants[i] for i in ids])
+    return _Indexed(
+        ids,
+        variants,
+        None if anchor is None else index[anchor.pk],
+        np.array([index[row[0]] for row in data], dtype=np.intp),
+        np.array([index[row[1]] for row in data], dtype=np.intp),
+        np.array([OUTCOME_SCORE[row[2]] for row in data]),
+    )
+
+
+def _compute(votes: QuerySet[Vote], ci: str) -> Fit:
     data = list(votes.values_list("variant_a_id", "variant_b_id", "outcome"))
     if not data:
         return Fit([], [], np.zeros((0, 0)))
-    ids = sorted({v for a, b, _ in data for v in (a, b)})
-    index = {variant: i for i, variant in enumerate(ids)}
-    a = np.array([index[row[0]] for row in data])
-    b = np.array([index[row[1]] for row in data])
-    outcome = np.array([OUTCOME_SCORE[row[2]] for row in data])
-    wins, ties = ratings.tally(a, b, outcome, len(ids))
-    variants = ModelVariant.objects.in_bulk(ids)
-    anchor = _anchor([variants[i] for i in ids])
-    anchor_index = None if anchor is None else index[anchor.pk]
-    point = ratings.fit(wins, ties, anchor=anchor_index, l2=RATING_L2)
-    table = ratings.leaderboard(
-        wins, ties, anchor=anchor_index, rounds=settings.ARENA_BOOTSTRAP_ROUNDS, l2=RATING_L2, point=point
+    x = _indexed(data)
+    wins, ties = ratings.tally(x.a, x.b, x.outcome, len(x.ids))
+    point = ratings.fit(wins, ties, anchor=x.anchor, l2=RATING_L2)
+    samples = ratings.bootstrap(
+        wins, ties, rounds=settings.ARENA_BOOTSTRAP_ROUNDS, anchor=x.anchor, l2=RATING_L2, start=point
     )
-    rows = [
+    robust = ratings.sandwich(wins, ties, point, anchor=x.anchor, l2=RATING_L2)
+    counted = (wins + wins.T).sum(axis=1) + ties.sum(axis=1)
+    rows, needed = _board(x, point, counted, ci, robust, samples)
+    return Fit(rows, x.ids, ratings.covariance(wins, ties, point, anchor=x.anchor, l2=RATING_L2), needed)
+
+
+def _compute_style(votes: QuerySet[Vote], ci: str) -> Fit:
+    columns = [f"style__{name}_{side}" for side in "ab" for name in STYLE_FIELDS]
+    measured = votes.filter(style__isnull=False)
+    data = list(measured.values_list("variant_a_id", "variant_b_id", "outcome", *columns))
+    style = {
+        "coefficients": {},
+        "tokenizers": sorted(set(measured.values_list("style__tokenizer", flat=True).distinct())),
+        "unmeasured_votes": votes.count() - len(data),
+    }
+    if not data:
+        return Fit([], [], np.zeros((0, 0)), style=style)
+    x = _indexed(data)
+    raw = np.array([[0 if value is None else float(value) for value in row[3:]] for row in data])
+    k = len(STYLE_FIELDS)
+    side_a = {FEATURE_OF.get(name, name): raw[:, i] for i, name in enumerate(STYLE_FIELDS)}
+    side_b = {FEATURE_OF.get(name, name): raw[:, k + i] for i, name in enumerate(STYLE_FIELDS)}
+    matrix, names = style_ratings.features(side_a, side_b)
+    sample = style_ratings.Votes(x.a, x.b, x.outcome, matrix, names, len(x.ids))
+    theta = style_ratings.fit(sample, anchor=x.anchor, l2=RATING_L2)
+    robust = style_ratings.sandwich(sample, theta, anchor=x.anchor, l2=RATING_L2)
+    samples = None
+    if ci == BOOTSTRAP:
+        samples = style_ratings.bootstrap(
+            sample, rounds=settings.ARENA_STYLE_BOOTSTRAP_ROUNDS, anchor=x.anchor, l2=RATING_L2, start=theta
+        )
+    n = len(x.ids)
+    counted = np.bincount(x.a, minlength=n) + np.bincount(x.b, minlength=n)
+    rows, needed = _board(x, theta[:n], counted, ci, robust[:n, :n], None if samples is None else samples[:, :n])
+    style["coefficients"] = {name: round(float(value), 4) for name, value in zip(names, theta[n:], strict=True)}
+    return Fit(rows, x.ids, robust[:n, :n], needed, style)
+
+
+def _board(
+    x: _Indexed, point: np.ndarray, counted: np.ndarray, ci: str, robust: np.ndarray, samples: np.ndarray | None
+) -> tuple[list[dict], list[dict]]:
+    """Leaderboard rows best first, and the votes needed between adjacent rows (from the covariance of
+    the reported interval: the sandwich's, or the bootstrap samples')."""
+    half = ratings.Z95 * np.sqrt(np.clip(np.diag(robust), 0, None))
+    boot = None if samples is None else np.percentile(samples, [2.5, 97.5], axis=0)
+    order = sorted(range(len(point)), key=lambda i: -point[i])
+    rows = []
+    for i in order:
+        sandwich = {"low": _elo(point[i] - half[i]), "high": _elo(point[i] + half[i])}
+        bootstrap = None if boot is None else {"low": _elo(boot[0][i]), "high": _elo(boot[1][i])}
+        chosen = bootstrap if ci == BOOTSTRAP and bootstrap else sandwich
+        provisional = int(counted[i]) < settings.ARENA_MIN_VOTES
+        rows.append(
+            {
+                "variant": x.variants[x.ids[i]].name,
+                "variant_id": x.ids[i],
+                "rating": _elo(point[i]),
+                "ci_low": None if provisional else chosen["low"],
+                "ci_high": None if provisional else chosen["high"],
+                "ci_method": ci,
+                "sandwich": sandwich,
+                "bootstrap": bootstrap,
+                "provisional": provisional,
+                "votes": int(counted[i]),
+            }
+        )
+    covariance = robust if ci == SANDWICH or samples is None else np.atleast_2d(np.cov(samples, rowvar=False))
+    needed = [
         {
-            "variant": variants[ids[row.index]].name,
-            "variant_id": ids[row.index],
-            "rating": round(row.rating, 1),
-            "ci_low": round(row.ci_low, 1),
-            "ci_high": round(row.ci_high, 1),
-            "votes": row.votes,
+            "higher": rows[k]["variant"],
+            "lower": rows[k + 1]["variant"],
+            "votes_needed": ratings.votes_needed(
+                float(point[i] - point[j]),
+                float(covariance[i, i] + covariance[j, j] - 2 * covariance[i, j]),
+                int(counted.sum() // 2),
+            ),
         }
-        for row in table
+        for k, (i, j) in enumerate(itertools.pairwise(order))
     ]
-    return Fit(rows, ids, ratings.covariance(wins, ties, point, anchor=anchor_index, l2=RATING_L2))
+    return rows, needed
+
+
+def _elo(r: float) -> float:
+    return round(ratings.to_elo(r), 1)
 
 
 def _anchor(rated: list[ModelVariant]) -> ModelVariant | None:
@@ -128,8 +239,8 @@ def lineage(variant: ModelVariant) -> str:
     return ", ".join(facts)
 
 
-def leaderboard_with_lineage(language: str | None = None) -> list[dict]:
-    rows = leaderboard(language)
+def leaderboard_with_lineage(language: str | None = None, *, style: str = PLAIN) -> list[dict]:
+    rows = leaderboard(language, style=style)
     variants = ModelVariant.objects.select_related("parent").in_bulk([row["variant_id"] for row in rows])
     return [{**row, "lineage": lineage(variants[row["variant_id"]])} for row in rows]
 

@@ -33,7 +33,9 @@ from webapp.arena.models import (
     CounterAction,
     ExcludedClient,
     Vote,
+    VoteStyle,
 )
+from webapp.arena.style import vote_style_measure
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.content import content_hash, is_blank
@@ -367,7 +369,9 @@ def vote_cast(*, token: str, outcome: str, client_hash: str, language_code: str 
         if language is None:
             raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language_code)})
     rate_limit_take(client_hash=client_hash, action=CounterAction.VOTE)
-    return _vote_store(battle, outcome, language)
+    # Measured before the transaction: tokenising (and loading the tokenizer once) holds no lock.
+    measures = vote_style_measure(response_a=battle.response_a, response_b=battle.response_b, language=language.code)
+    return _vote_store(battle, outcome, language, measures)
 
 
 def _battle_for_vote(token: str, client_hash: str) -> Battle:
@@ -384,7 +388,7 @@ def _battle_for_vote(token: str, client_hash: str) -> Battle:
 
 
 @transaction.atomic
-def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
+def _vote_store(battle: Battle, outcome: str, language: Language, measures: VoteStyle) -> Vote:
     # The conditional UPDATE claims the battle: of two racing votes, one changes the row, the other
     # finds nothing to change (and Vote.battle's uniqueness would stop it anyway).
     if not Battle.objects.filter(pk=battle.pk, status=BattleStatus.READY).update(status=BattleStatus.VOTED):
@@ -408,7 +412,7 @@ def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
         metadata={"battle": str(battle.token), "mode": battle.mode, "identity_revealed": revealed},
         deleted_at=timezone.now() if excluded else None,
     )
-    return Vote.objects.create(
+    vote = Vote.objects.create(
         battle=battle,
         preference=record,
         outcome=outcome,
@@ -419,6 +423,9 @@ def _vote_store(battle: Battle, outcome: str, language: Language) -> Vote:
         excluded=excluded,
         client_hash=battle.client_hash,
     )
+    measures.vote = vote
+    measures.save()
+    return vote
 
 
 def identity_revealed(battle: Battle) -> bool:

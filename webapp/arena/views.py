@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -26,5 +27,18 @@ def stats_page(request):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("arena-stats")
-    context = {"stats": selectors.arena_statistics(), "board": selectors.leaderboard_with_lineage()}
+    style = selectors.CONTROL if request.GET.get("board") == "style" else selectors.PLAIN
+    fit = selectors.rating_fit(style=style)
+    separation = {pair["higher"]: pair["votes_needed"] for pair in fit.votes_needed}
+    board = [
+        {**row, "votes_needed": separation.get(row["variant"])}
+        for row in selectors.leaderboard_with_lineage(style=style)
+    ]
+    context = {
+        "stats": selectors.arena_statistics(),
+        "board": board,
+        "style_control": style == selectors.CONTROL,
+        "style": fit.style,
+        "min_votes": settings.ARENA_MIN_VOTES,
+    }
     return render(request, "arena/stats.html", context)

@@ -30,17 +30,27 @@ _tokenizers: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def base_tokenizer() -> Any:
-    """The tokenizer of the configured base model, else of any installed base variant (loaded once)."""
+def installed_base() -> ModelVariant | None:
+    """The configured base model, else any installed base variant, else None."""
     bases = ModelVariant.objects.filter(kind=VariantKind.BASE, status=VariantStatus.READY)
-    base = bases.filter(name=base_name_for(settings.BASE_MODEL or BUNDLED)).first() or bases.order_by("id").first()
-    if base is None:
-        raise ApplicationError(_("The language-fidelity judge needs an installed base model (its tokenizer)."))
+    return bases.filter(name=base_name_for(settings.BASE_MODEL or BUNDLED)).first() or bases.order_by("id").first()
+
+
+def tokenizer_of(base: ModelVariant) -> Any:
+    """The tokenizer of a base variant's folder, loaded once per process."""
     folder = str(store_path(base.path))
     with _lock:
         if folder not in _tokenizers:
             _tokenizers[folder] = load_tokenizer(folder)
         return _tokenizers[folder]
+
+
+def base_tokenizer() -> Any:
+    """The tokenizer of the configured base model, else of any installed base variant (loaded once)."""
+    base = installed_base()
+    if base is None:
+        raise ApplicationError(_("The language-fidelity judge needs an installed base model (its tokenizer)."))
+    return tokenizer_of(base)
 
 
 def tier(text: str, prompt: str, language: str, tokenizer: Any) -> int:

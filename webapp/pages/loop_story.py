@@ -292,10 +292,8 @@ class LoopStory:
         self.result.leaderboard = board
         self.say("7. The leaderboard")
         for row in board:
-            self.say(
-                f"   {row['variant']}: {row['rating']:.0f} "
-                f"[{row['ci_low']:.0f}, {row['ci_high']:.0f}] {row['votes']} votes"
-            )
+            interval = "provisional" if row["provisional"] else f"[{row['ci_low']:.0f}, {row['ci_high']:.0f}]"
+            self.say(f"   {row['variant']}: {row['rating']:.0f} {interval} {row['votes']} votes")
         self.say("   exports in the four formats")
         for fmt in EXPORT_FORMATS:
             job = self.staff("POST", "/api/v1/transfers/export/", json={"format": fmt})
