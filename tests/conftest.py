@@ -6,11 +6,20 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.llm.builders import build_random_adapter, build_tiny_chat_model
 from webapp.feedback.services.catalog import annotator_set_languages
 from webapp.permissions import ANNOTATOR, REVIEWER, role_group
+
+
+@pytest.fixture(autouse=True)
+def _interface_language_reset():
+    """A request with another Accept-Language leaves that language active in this thread (Django's
+    LocaleMiddleware does not reset it): every test starts and ends in the default language."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def make_annotator(username: str, languages: list[str]) -> User:
