@@ -35,6 +35,8 @@ _STYLE = (
     "states each interval's method; fields were added, ci_low/ci_high became nullable (provisional ratings)"
 )
 ALLOWED: dict[str, str] = {
+    "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
+    "before) and `seed` (default 1234, as before), which the generation service already took",
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
     "components removed: TrainingJobOutputKindEnum": _TRAINERS,
     "components added: TrainingKindEnum": _TRAINERS,

@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pyt
 WORKER_ENV = {"JUDGE_LLM_VARIANT": "tiny-base", "JOB_HEARTBEAT_SECONDS": "1"}
 ORIGIN = "llm@1+tiny-base"
 # Enough work that a cancel sent after the first ranked task lands mid-way: 40 tasks of 3 answers were
-# once all ranked within the second the heartbeat takes to see the cancel.
-N_TASKS, N_RESPONSES = 100, 4
+# once all ranked within the second the heartbeat takes to see the cancel; on a loaded machine 80 take minutes.
+N_TASKS, N_RESPONSES = 80, 3
 
 
 def test_an_llm_judge_job_runs_on_a_gpu_worker_is_cancelled_and_resumes(
@@ -41,13 +41,17 @@ def test_an_llm_judge_job_runs_on_a_gpu_worker_is_cancelled_and_resumes(
     first = launch()
     wait_for(lambda: state(first)["progress_done"] >= 1, what="a first task ranked")
     assert client.post(f"/api/v1/judge-jobs/{first}/cancel/").status_code == 200
-    stopped = wait_for(lambda: state(first)["status"] in ("cancelled", "succeeded") and state(first), what="cancel")
+    stopped = wait_for(
+        lambda: state(first)["status"] in ("cancelled", "succeeded") and state(first), what="cancel", timeout=300
+    )
     assert stopped["status"] == "cancelled", stopped
     kept = Annotation.objects.filter(source="judge", origin=ORIGIN).count()
     assert 1 <= kept < N_TASKS and stopped["result"]["ranked"] == kept and stopped["progress_total"] == N_TASKS
 
     second = launch()
-    done = wait_for(lambda: state(second)["status"] in ("succeeded", "failed") and state(second), what="judging")
+    done = wait_for(
+        lambda: state(second)["status"] in ("succeeded", "failed") and state(second), what="judging", timeout=600
+    )
     assert done["status"] == "succeeded", done
     assert (done["result"]["already"], done["result"]["ranked"]) == (kept, N_TASKS - kept)
     assert (done["progress_done"], done["progress_total"]) == (N_TASKS, N_TASKS)

@@ -104,13 +104,15 @@ class JobRun(Generic[J]):
     def job(self) -> J:
         return self.model.objects.get(pk=self.job_id)
 
-    def progress(self, done: int, total: int | None = None) -> None:
-        """Report progress; raises JobCancelled or JobLost at this safe point when due."""
+    def progress(self, done: int, total: int | None = None, *, check: bool = True) -> None:
+        """Report progress; raises JobCancelled or JobLost at this safe point when due (unless `check` is
+        False: a final figure written with the outcome, after the work is done)."""
         with self._lock:
             self._progress["progress_done"] = done
             if total is not None:
                 self._progress["progress_total"] = total
-        self.check()
+        if check:
+            self.check()
 
     def check(self) -> None:
         """A safe point without progress to report: raises JobCancelled or JobLost when due."""

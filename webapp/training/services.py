@@ -247,7 +247,9 @@ def _train(run: JobRun, job: TrainingJob) -> None:
         child = VariantRef(variant_name(job, parent), config.model_path, outcome.adapter_path, job.system_prompt)
         evaluation["generation"] = _evaluate_by_generation(run, job, parent, child, summary)
     variant = _register(job, parent, summary, outcome, reporter.resumes, evaluation)
-    run.save(evaluation=evaluation, variant=variant, progress_done=outcome.step, progress_total=outcome.step)
+    run.save(evaluation=evaluation, variant=variant)
+    # The job's progress ends at its step count, not at the evaluation's prompt count.
+    run.progress(outcome.step, outcome.step, check=False)
     run.log(f"registered variant {variant.name}")
 
 
