@@ -37,6 +37,7 @@ demo-loop: venv
 prove: venv
 	rm -rf var/prove
 	VAR_DIR=var/prove MODELS_STORE=var/prove/models_store $(PY) manage.py migrate --no-input -v0
+	VAR_DIR=var/prove MODELS_STORE=var/prove/models_store $(PY) manage.py collectstatic --no-input -v0
 	VAR_DIR=var/prove MODELS_STORE=var/prove/models_store $(PY) manage.py prove_loop --budget $${BUDGET:-small}
 
 test: venv chromium
