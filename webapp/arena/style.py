@@ -60,12 +60,12 @@ def vote_styles_fill(*, remeasure: bool = False, batch: int = 500) -> int:
     another tokenizer than today's). Returns how many rows were written."""
     tokeniser = style_tokeniser()
     votes = Vote.objects.select_related("battle").order_by("pk")
-    todo = votes.filter(style__isnull=True)
+    unmeasured = votes.filter(style__isnull=True)
     if remeasure:
-        todo = votes.exclude(style__tokenizer=tokeniser[0])
+        unmeasured = votes.exclude(style__tokenizer=tokeniser[0])
     written = 0
     last = 0
-    while chunk := list(todo.filter(pk__gt=last)[:batch]):
+    while chunk := list(unmeasured.filter(pk__gt=last)[:batch]):
         _store(chunk, tokeniser)
         written += len(chunk)
         last = chunk[-1].pk
