@@ -19,11 +19,12 @@ Only the accounts (two annotators and their API tokens) are made directly in the
 other step goes through the interfaces a user would use."""
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+
+from webapp.apiclient import ApiStoryError, api_call, wait_for_job
 
 LANGUAGES = ("en", "de", "ar")
 # Translation groups: the same question in each language.
@@ -57,7 +58,7 @@ ARENA_PROMPTS = {
 EXPORT_FORMATS = ("pairs", "dpo", "sft", "rankings")
 
 
-class StoryError(RuntimeError):
+class StoryError(ApiStoryError):
     """A step of the loop did not connect; the message says which and why."""
 
 
@@ -100,11 +101,7 @@ class LoopStory:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Token {token}"}, timeout=60)
 
     def _call(self, client: httpx.Client, method: str, url: str, **kwargs) -> dict | list:
-        reply = client.request(method, url, **kwargs)
-        if reply.status_code >= 400:
-            raise StoryError(f"{method} {url} answered {reply.status_code}: {reply.text[:500]}")
-        json_reply = reply.headers.get("content-type", "").split(";")[0].strip() == "application/json"
-        return reply.json() if json_reply else reply.text
+        return api_call(client, method, url, error=StoryError, shown=500, **kwargs)
 
     def staff(self, method: str, url: str, **kwargs):
         with self._client(self.staff_token) as client:
@@ -112,20 +109,14 @@ class LoopStory:
 
     def wait_job(self, url: str, what: str) -> dict:
         """Poll a job row until it finishes; narrate its progress."""
-        deadline = time.monotonic() + self.timeout
-        shown = None
-        while time.monotonic() < deadline:
-            job = self.staff("GET", url)
-            progress = (job["status"], job.get("progress_done"), job.get("progress_total"))
-            if progress != shown:
-                shown = progress
-                self.say(f"   {what}: {job['status']} {job.get('progress_done', 0)}/{job.get('progress_total', 0)}")
-            if job["status"] == "succeeded":
-                return job
-            if job["status"] in ("failed", "cancelled"):
-                raise StoryError(f"{what} {job['status']}: {job.get('error') or job.get('log', '')[-500:]}")
-            time.sleep(1.0)
-        raise StoryError(f"{what} did not finish in {self.timeout:.0f} s (is a gpu worker running?)")
+        return wait_for_job(
+            lambda: self.staff("GET", url),
+            what,
+            timeout=self.timeout,
+            say=self.say,
+            error=StoryError,
+            hint="is a gpu worker running?",
+        )
 
     # --- the story -------------------------------------------------------------------------------
     def play(self) -> LoopResult:
@@ -298,7 +289,7 @@ class LoopStory:
         for fmt in EXPORT_FORMATS:
             job = self.staff("POST", "/api/v1/transfers/export/", json={"format": fmt})
             job = self.wait_job(f"/api/v1/transfers/{job['id']}/", f"export {fmt}")
-            text = self.staff("GET", f"/api/v1/transfers/{job['id']}/download/")
+            text = self.staff("GET", f"/api/v1/transfers/{job['id']}/download/") or ""
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
             self.result.exports[fmt] = rows
             self.say(f"   {fmt}: {len(rows)} records")

@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from ml.evaluation.language import in_language
+from webapp.apiclient import ApiStoryError, api_call, wait_for_job
 from webapp.proof.annotators import SimulatedAnnotator
 from webapp.proof.prompt_sets import ProofPrompt, by_language, read_prompt_set
 
@@ -65,7 +66,7 @@ BUDGETS = {
 }
 
 
-class ProofError(RuntimeError):
+class ProofError(ApiStoryError):
     pass
 
 
@@ -119,10 +120,7 @@ class ProofStory:
 
     # --- HTTP ------------------------------------------------------------------------------------
     def call(self, method: str, url: str, *, client: httpx.Client | None = None, **kwargs: Any) -> Any:
-        reply = (client or self.client).request(method, url, **kwargs)
-        if reply.status_code >= 400:
-            raise ProofError(f"{method} {url} answered {reply.status_code}: {reply.text[:800]}")
-        return reply.json() if reply.content else None
+        return api_call(client or self.client, method, url, error=ProofError, **kwargs)
 
     def all_pages(self, url: str, **params: Any) -> Iterator[dict]:
         page = self.call("GET", url, params=params)
@@ -136,24 +134,20 @@ class ProofStory:
         """Run a queued job's task body here (inline), then wait for the row to finish."""
         if self.inline and job.get("status") == "queued":
             _job_runners()[kind](job["id"])
-        deadline = time.monotonic() + self.timeout
-        shown = None
-        while True:
+
+        def fetch() -> dict:
             if kind == "search/index/builds":
-                row = next((b for b in self.call("GET", "/api/v1/search/index/builds/") if b["id"] == job["id"]), job)
-            else:
-                row = self.call("GET", f"/api/v1/{kind}/{job['id']}/")
-            progress = (row["status"], row.get("progress_done"), row.get("progress_total"))
-            if progress != shown and not self.inline:
-                shown = progress
-                self.say(f"   {what}: {row['status']} {row.get('progress_done') or 0}/{row.get('progress_total') or 0}")
-            if row["status"] == "succeeded":
-                return row
-            if row["status"] in ("failed", "cancelled"):
-                raise ProofError(f"{what} {row['status']}: {row.get('error') or (row.get('log') or '')[-800:]}")
-            if time.monotonic() > deadline:
-                raise ProofError(f"{what} did not finish in {self.timeout:.0f} s (is a worker running?)")
-            time.sleep(0.5 if self.inline else 2.0)
+                return next((b for b in self.call("GET", "/api/v1/search/index/builds/") if b["id"] == job["id"]), job)
+            return self.call("GET", f"/api/v1/{kind}/{job['id']}/")
+
+        return wait_for_job(
+            fetch,
+            what,
+            timeout=self.timeout,
+            interval=0.5 if self.inline else 2.0,
+            say=None if self.inline else self.say,
+            error=ProofError,
+        )
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
