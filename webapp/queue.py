@@ -22,6 +22,7 @@ app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu"), Queue("s
 app.conf.include = [
     "workers.tasks.jobs",
     "workers.tasks.transfers",
+    "workers.tasks.operations",
     "workers.tasks.models",
     "workers.tasks.training",
     "workers.tasks.indexing",
@@ -30,6 +31,7 @@ app.conf.include = [
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
+    "workers.tasks.operations.*": {"queue": "default"},
     "workers.tasks.jobs.*": {"queue": "sweep"},
     "workers.tasks.arena.*": {"queue": "sweep"},
     "workers.tasks.indexing.*": {"queue": "index"},

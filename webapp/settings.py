@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
         "VariantStatusEnum": "webapp.modelstore.models.VariantStatus",
         # The one source taxonomy (webapp/feedback/sources.py), wherever a source is read or selected.
         "SourceEnum": "webapp.feedback.sources.Source",
+        "CampaignJobKindEnum": "webapp.feedback.models.OperationKind",
     },
 }
 

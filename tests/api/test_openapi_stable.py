@@ -34,6 +34,10 @@ _STYLE = (
     "issue 16 (style control, intervals stated exactly): the leaderboard may hold the answers' style fixed and "
     "states each interval's method; fields were added, ci_low/ci_high became nullable (provisional ratings)"
 )
+_BULK = (
+    "issue 15 (scale, item 8): bulk operations on a campaign (archive, unarchive, delete, reassign its open tasks, "
+    "gold in bulk) run as jobs with progress (launch with Idempotency-Key, list, detail, cancel); new endpoints"
+)
 ALLOWED: dict[str, str] = {
     "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
     "before) and `seed` (default 1234, as before), which the generation service already took",
@@ -103,6 +107,21 @@ ALLOWED: dict[str, str] = {
     "components added: ArenaStyle": _STYLE,
     "components added: CiMethodEnum": _STYLE,
     "components changed: ArenaLeaderboard": _STYLE + " (new `votes_needed`, and `style` with style=control)",
+    **{
+        line: _BULK
+        for line in (
+            "operations added: POST /api/v1/campaigns/{id}/jobs/",
+            "operations added: GET /api/v1/campaign-jobs/",
+            "operations added: GET /api/v1/campaign-jobs/{id}/",
+            "operations added: POST /api/v1/campaign-jobs/{id}/cancel/",
+            "components added: CampaignJobInputRequest",
+            "components added: CampaignJobOutput",
+            "components added: CampaignJobKindEnum",
+            "components added: PaginatedCampaignJobOutputList",
+        )
+    },
+    "operations changed: DELETE /api/v1/campaigns/{id}/": _BULK + "; deleting a campaign is one of them: it answers "
+    "202 with the delete job (the campaign leaves every list at once, its tasks follow in batches) instead of 204",
     "components changed: ArenaRating": _STYLE + " (new `ci_method`, `sandwich`, `bootstrap`, `provisional`; "
     "`ci_low`/`ci_high` are null for a provisional rating)",
 }

@@ -67,3 +67,17 @@ class PreferenceRecordAdmin(admin.ModelAdmin):
 class TransferJobAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "status", "progress_done", "progress_total", "created_at", "finished_at"]
     list_filter = ["kind", "status"]
+
+
+@admin.register(models.CampaignJob)
+class CampaignJobAdmin(admin.ModelAdmin):
+    """Read-only: launch bulk operations through the API (POST /api/v1/campaigns/{id}/jobs/), which validates them."""
+
+    list_display = ["id", "kind", "campaign", "status", "progress_done", "progress_total", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

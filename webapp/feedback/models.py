@@ -312,3 +312,30 @@ class TransferJob(Job):
 
     class Meta(Job.Meta):
         ordering = ["-created_at"]
+
+
+class OperationKind(models.TextChoices):
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    DELETE = "delete"
+    REASSIGN = "reassign"
+    GOLD = "gold"
+
+
+class CampaignJob(Job):
+    """A bulk operation on one campaign, run by a worker in batches with progress
+    (webapp/feedback/services/operations.py): archive or unarchive it, delete it with its tasks, move
+    its open tasks to another campaign, or mark (and unmark) gold items in bulk."""
+
+    task_name = "workers.tasks.operations.run_campaign_operation"
+
+    kind = models.CharField(max_length=10, choices=OperationKind.choices)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="jobs")
+    params = TextJSONField(default=dict, blank=True)
+    result = TextJSONField(default=dict, blank=True)
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of campaign {self.campaign_id} ({self.status})"

@@ -2,7 +2,17 @@ from django.urls import path, re_path
 from rest_framework.routers import APIRootView
 from rest_framework.urlpatterns import format_suffix_patterns
 
-from webapp.feedback.api import annotations, campaigns, languages, preferences, prompts, responses, tasks, transfers
+from webapp.feedback.api import (
+    annotations,
+    campaign_jobs,
+    campaigns,
+    languages,
+    preferences,
+    prompts,
+    responses,
+    tasks,
+    transfers,
+)
 from webapp.feedback.workspace import api as workspace_api
 
 # The routes DRF's DefaultRouter wrote for the former viewsets, unchanged: same regular expressions (an id is
@@ -16,6 +26,10 @@ resources = [
     re_path(r"^campaigns/$", campaigns.CampaignListCreateApi.as_view(), name="campaign-list"),
     re_path(rf"^campaigns/{ID}/$", campaigns.CampaignDetailApi.as_view(), name="campaign-detail"),
     re_path(rf"^campaigns/{ID}/suggestions/$", campaigns.CampaignSuggestionsApi.as_view(), name="campaign-suggestions"),
+    re_path(rf"^campaigns/{ID}/jobs/$", campaign_jobs.CampaignJobLaunchApi.as_view(), name="campaign-jobs"),
+    re_path(r"^campaign-jobs/$", campaign_jobs.CampaignJobListApi.as_view(), name="campaign-job-list"),
+    re_path(rf"^campaign-jobs/{ID}/$", campaign_jobs.CampaignJobDetailApi.as_view(), name="campaign-job-detail"),
+    re_path(rf"^campaign-jobs/{ID}/cancel/$", campaign_jobs.CampaignJobCancelApi.as_view(), name="campaign-job-cancel"),
     re_path(r"^prompts/$", prompts.PromptListCreateApi.as_view(), name="prompt-list"),
     re_path(rf"^prompts/{ID}/$", prompts.PromptDetailApi.as_view(), name="prompt-detail"),
     re_path(r"^responses/$", responses.ResponseListCreateApi.as_view(), name="response-list"),
@@ -44,6 +58,7 @@ api_root = APIRootView.as_view(
         for prefix, name in [
             ("languages", "language"),
             ("campaigns", "campaign"),
+            ("campaign-jobs", "campaign-job"),
             ("prompts", "prompt"),
             ("responses", "response"),
             ("tasks", "task"),

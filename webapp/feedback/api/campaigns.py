@@ -6,10 +6,12 @@ from rest_framework.response import Response as Reply
 
 from webapp.apifields import JSONInput
 from webapp.feedback import selectors
+from webapp.feedback.api.campaign_jobs import CampaignJobOutput
 from webapp.feedback.api.common import RoleScoped, validated
-from webapp.feedback.models import Campaign
-from webapp.feedback.services import catalog
+from webapp.feedback.models import Campaign, OperationKind
+from webapp.feedback.services import catalog, operations
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
+from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.permissions import IsStaff, StaffWrites
 
 
@@ -59,16 +61,28 @@ class CampaignListCreateApi(mixins.ListModelMixin, _CampaignApi):
 
 
 class CampaignDetailApi(_CampaignApi):
-    """GET: one campaign. DELETE (staff): delete it."""
+    """GET: one campaign. DELETE (staff): delete it with its tasks, as a job (202; the campaign is gone from
+    every list at once, its tasks follow in batches: poll /api/v1/campaign-jobs/{id}/)."""
 
     @extend_schema(operation_id="v1_campaigns_retrieve", responses=CampaignOutput)
     def get(self, request, *args, **kwargs):
         return Reply(CampaignOutput(self.get_object()).data)
 
-    @extend_schema(operation_id="v1_campaigns_destroy")
+    @extend_schema(
+        operation_id="v1_campaigns_destroy",
+        request=None,
+        responses={202: CampaignJobOutput},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     def delete(self, request, *args, **kwargs):
-        catalog.campaign_delete(campaign=self.get_object())
-        return Reply(status=status.HTTP_204_NO_CONTENT)
+        campaign = self.get_object()
+        return launch_once(
+            request,
+            lambda: queued(
+                operations.operation_launch(campaign=campaign, kind=OperationKind.DELETE, params={}, user=request.user)
+            ),
+            CampaignJobOutput,
+        )
 
 
 class CampaignSuggestionsApi(_CampaignApi):

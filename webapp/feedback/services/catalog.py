@@ -198,14 +198,6 @@ def task_delete(*, task: Task) -> None:
 
 
 @transaction.atomic
-def campaign_delete(*, campaign: Campaign) -> None:
-    now = timezone.now()
-    Campaign.objects.filter(pk=campaign.pk).update(deleted_at=now, is_active=False)
-    Task.objects.alive().filter(campaign=campaign).update(deleted_at=now)
-    audit.record(action="campaign.delete", target=campaign)
-
-
-@transaction.atomic
 def preference_delete(*, record: PreferenceRecord) -> None:
     PreferenceRecord.objects.filter(pk=record.pk).update(deleted_at=timezone.now())
     audit.record(action="preference.delete", target=record)
