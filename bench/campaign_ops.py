@@ -11,7 +11,8 @@ campaign (for the delete: in another campaign, since the deleted one leaves thei
 cycle latency during each job is compared with the same annotators' latency measured just before, with no job
 running (ratio = during / idle; medians and p95 over every cycle). The load average is
 printed with each figure. The annotators are threads of this process, so part of a slowdown during a job is
-the job's share of the interpreter (the GIL), not a lock it holds: the max column shows no cycle waited long. This is a measurement, not a test: nothing fails on a slow number.
+the job's share of the interpreter (the GIL), not a lock it holds: the max column shows no cycle waited long.
+This is a measurement, not a test: nothing fails on a slow number.
 """
 
 import argparse
