@@ -34,7 +34,13 @@ _STYLE = (
     "issue 16 (style control, intervals stated exactly): the leaderboard may hold the answers' style fixed and "
     "states each interval's method; fields were added, ci_low/ci_high became nullable (provisional ratings)"
 )
+_FORMATS = (
+    "issue 18 (the field's datasets): an import names its `format` (auto, as before, or a published dataset's: "
+    "oasst, ultrafeedback, hh-rlhf, ...) and the `language` of records that name none; both optional"
+)
 ALLOWED: dict[str, str] = {
+    "components changed: ImportInputRequest": _FORMATS,
+    "components added: ImportFormatEnum": _FORMATS,
     "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
     "before) and `seed` (default 1234, as before), which the generation service already took",
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
