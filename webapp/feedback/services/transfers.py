@@ -23,8 +23,8 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import import_reports
 from webapp.feedback.formats.exporting import ExportSpec, feedback_export
-from webapp.feedback.models import Prompt, TransferJob, TransferKind
 from webapp.feedback.formats.registry import import_formats
+from webapp.feedback.models import Prompt, TransferJob, TransferKind
 from webapp.feedback.services.importing import AUTO, ImportRejected, ImportReport, feedback_import
 from webapp.feedback.services.languages import canonical_tag
 from webapp.jobs.services import JobLost, JobRun, job_enqueue, job_running
