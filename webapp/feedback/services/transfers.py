@@ -53,8 +53,8 @@ def transfer_import_create(
     path: Path,
     skip_invalid: bool,
     user: User | None,
-    format: str = AUTO,
-    data_language: str = "en",  # noqa: A002
+    format: str = AUTO,  # noqa: A002  (the command's and the API's name for it)
+    data_language: str = "en",
 ) -> TransferJob:
     """`format` and `data_language`: as `import_feedback --format/--language`, refused now if unknown."""
     if format != AUTO:
