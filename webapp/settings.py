@@ -254,6 +254,9 @@ SPECTACULAR_SETTINGS = {
         # The one source taxonomy (webapp/feedback/sources.py), wherever a source is read or selected.
         "SourceEnum": "webapp.feedback.sources.Source",
         "CampaignJobKindEnum": "webapp.feedback.models.OperationKind",
+        # The registered import and export formats (webapp/feedback/formats/registry.py): two `format` fields.
+        "ImportFormatEnum": "webapp.feedback.api.transfers.IMPORT_FORMATS",
+        "FormatEnum": "webapp.feedback.api.transfers.EXPORT_FORMATS",
     },
 }
 

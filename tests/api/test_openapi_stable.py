@@ -38,7 +38,13 @@ _BULK = (
     "issue 15 (scale, item 8): bulk operations on a campaign (archive, unarchive, delete, reassign its open tasks, "
     "gold in bulk) run as jobs with progress (launch with Idempotency-Key, list, detail, cancel); new endpoints"
 )
+_FORMATS = (
+    "issue 18 (the field's datasets): an import names its `format` (auto, as before, or a published dataset's: "
+    "oasst, ultrafeedback, hh-rlhf, ...) and the `language` of records that name none; both optional"
+)
 ALLOWED: dict[str, str] = {
+    "components changed: ImportInputRequest": _FORMATS,
+    "components added: ImportFormatEnum": _FORMATS,
     "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
     "before) and `seed` (default 1234, as before), which the generation service already took",
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
