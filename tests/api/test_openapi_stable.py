@@ -42,7 +42,12 @@ _FORMATS = (
     "issue 18 (the field's datasets): an import names its `format` (auto, as before, or a published dataset's: "
     "oasst, ultrafeedback, hh-rlhf, ...) and the `language` of records that name none; both optional"
 )
+_HF = (
+    "issue 18 item 2 (Hugging Face export): the export's `format` takes `hf` (a dataset folder, downloaded as a "
+    ".zip), with the optional `test_fraction` and `license` it reads; nothing else changed"
+)
 ALLOWED: dict[str, str] = {
+    "components changed: FormatEnum": _HF,
     "components changed: ImportInputRequest": _FORMATS,
     "components added: ImportFormatEnum": _FORMATS,
     "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
@@ -78,7 +83,7 @@ ALLOWED: dict[str, str] = {
     # Issue 20, item 12: one source taxonomy (webapp/feedback/sources.py) for rankings and records.
     "components changed: SourceEnum": _SOURCES + " (arena, import -> every source: annotation, import, judge, ...)",
     "components removed: SourcesEnum": _SOURCES + " (the export's `sources` uses SourceEnum, the same values)",
-    "components changed: ExportInputRequest": _SOURCES + " (`sources` takes every source; new `origins`)",
+    "components changed: ExportInputRequest": _SOURCES + " (`sources` takes every source; new `origins`); " + _HF,
     "components changed: PreferenceOutput": _SOURCES + " (a record's `origin`: rankings, pairs, oasst, local, ...)",
     "components changed: AnnotationOutput": _SOURCES + " (a ranking's `source` and `origin`)",
     "operations changed: GET /api/v1/preferences/": _SOURCES + " (an `origin` filter)",

@@ -32,6 +32,7 @@ from webapp.feedback import sources
 from webapp.feedback.content import plain_text
 from webapp.feedback.extensions import judges as registered_judges
 from webapp.feedback.formats.exporting import ExportSpec, export_rows
+from webapp.feedback.formats.splits import in_eval_split
 from webapp.feedback.models import Annotation, PreferenceRecord
 from webapp.feedback.quality.judges import JudgeAgreement, judge_agreement
 from webapp.feedback.quality.trust import trust_weights
@@ -266,10 +267,8 @@ class DataSpec:
         return (row for row in export_rows(self._export(format_)) if plain_text(row["prompt"]) in keep)
 
     def is_eval(self, row: dict) -> bool:
-        """A whole translation group lands on one side: the split hashes the group (or, for rows
-        without one, the id), so no translation of a training prompt is evaluated on."""
-        key = row.get("group") or row["id"]
-        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32 < self.eval_fraction
+        """The rule the Hugging Face export splits by too (webapp/feedback/formats/splits.py)."""
+        return in_eval_split(row, self.eval_fraction)
 
 
 def data_counts(spec: DataSpec) -> dict:

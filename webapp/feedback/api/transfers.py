@@ -9,6 +9,7 @@ from rest_framework.response import Response as Reply
 
 from webapp.apifields import JSONInput
 from webapp.feedback.api.common import validated
+from webapp.feedback.formats.exporting import LICENSE_ID
 from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.formats.registry import export_formats, import_formats
 from webapp.feedback.models import TransferJob
@@ -133,6 +134,12 @@ class TransferExportApi(_TransferApi):
         include_flagged = serializers.BooleanField(default=False)
         since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (inclusive)")
         until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (exclusive)")
+        test_fraction = serializers.FloatField(
+            min_value=0, max_value=0.5, default=0.1, help_text="hf: share of translation groups in the test split"
+        )
+        license = serializers.RegexField(
+            LICENSE_ID, required=False, max_length=64, help_text="hf: the licence id the dataset card declares"
+        )
 
     @extend_schema(
         operation_id="v1_transfers_export_create",
@@ -148,15 +155,16 @@ class TransferExportApi(_TransferApi):
 
 
 class TransferDownloadApi(_TransferApi):
-    """The file a finished export wrote."""
+    """The file a finished export wrote: JSON Lines, or for a folder format (hf) a .zip of the folder."""
 
     @extend_schema(
         operation_id="v1_transfers_download_retrieve",
-        responses={200: OpenApiResponse(description="The JSON Lines file")},
+        responses={200: OpenApiResponse(description="The JSON Lines file, or a .zip of the hf dataset folder")},
     )
     def get(self, request, *args, **kwargs):
         path = transfers.transfer_output(self.get_object())
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/jsonl")
+        kind = "application/zip" if path.suffix == ".zip" else "application/jsonl"
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type=kind)
 
 
 class TransferCancelApi(_TransferApi):

@@ -1,5 +1,5 @@
 """export_feedback: stream the store as JSON Lines in the registered export formats (pairs, dpo, sft,
-rankings: docs/formats.md).
+rankings: docs/formats.md), or as a Hugging Face dataset folder of them (hf: hf_export.py).
 
 Rows are produced by generators over `.iterator()` querysets, so memory stays flat whatever the size,
 and the file is written under a temporary name and renamed when complete (a crash leaves no
@@ -7,6 +7,7 @@ half-written export)."""
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,10 @@ class ExportSpec:
     # None: judges' labels are selected like any source. Else the training gate's answer
     # (webapp/training/data.py): the (judge origin, language) pairs whose labels may enter, and no others.
     judges_admitted: tuple[tuple[str, str], ...] | None = None
+    # The folder formats' (hf) settings: the share of translation groups in the test split, as training's
+    # eval_fraction (webapp/feedback/formats/splits.py), and the licence the dataset card declares.
+    test_fraction: float = 0.1
+    license: str = ""
 
     def __post_init__(self):
         if self.format not in export_formats:
@@ -51,6 +56,12 @@ class ExportSpec:
             raise ApplicationError(
                 _("unknown source(s) %(unknown)s; use %(choices)s")
                 % {"unknown": sorted(unknown), "choices": ", ".join(SOURCES)}
+            )
+        if not 0 <= self.test_fraction <= 0.5:
+            raise ApplicationError(_("test_fraction must be a number from 0 to 0.5"))
+        if self.license and not LICENSE_ID.fullmatch(self.license):
+            raise ApplicationError(
+                _("license must be a licence id such as cc-by-4.0 or apache-2.0 (lower-case letters, digits, . and -)")
             )
 
     @classmethod
@@ -66,6 +77,10 @@ class ExportSpec:
             )
         except (TypeError, ValueError):
             raise ApplicationError(_("min_agreement must be a number and min_annotators an integer")) from None
+        try:
+            test_fraction = float(params.get("test_fraction", 0.1))
+        except (TypeError, ValueError):
+            raise ApplicationError(_("test_fraction must be a number from 0 to 0.5")) from None
         return cls(
             format=params.get("format", "pairs"),
             languages=tuple(canonical_tag(code) for code in params.get("languages") or ()),
@@ -75,6 +90,8 @@ class ExportSpec:
             policy=policy,
             since=_when(params.get("since"), "since"),
             until=_when(params.get("until"), "until"),
+            test_fraction=test_fraction,
+            license=str(params.get("license") or ""),
         )
 
     def window(self) -> dict:
@@ -116,8 +133,11 @@ def _when(value, name: str) -> datetime | None:
 
 
 def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[[int], None] | None = None) -> int:
-    """Write the export to `out` and return the number of rows."""
+    """Write the export to `out` (a file, or a folder for a folder format) and return the number of rows."""
     out = Path(out)
+    fmt = export_formats.get(spec.format)
+    if fmt.write is not None:
+        return fmt.write(spec, out, on_progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
     count = 0
@@ -134,7 +154,7 @@ def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[
 
 
 def export_rows(spec: ExportSpec) -> Iterator[dict]:
-    return export_formats.get(spec.format).rows(spec)
+    return _rows_of(export_formats.get(spec.format))(spec)
 
 
 def export_lines(spec: ExportSpec) -> Iterator[str]:
@@ -142,10 +162,17 @@ def export_lines(spec: ExportSpec) -> Iterator[str]:
     fmt = export_formats.get(spec.format)
     if fmt.lines is not None:
         return fmt.lines(spec)
-    return map(_encode, fmt.rows(spec))
+    return map(_encode, _rows_of(fmt)(spec))
+
+
+def _rows_of(fmt: ExportFormat) -> Callable[[ExportSpec], Iterator[dict]]:
+    if fmt.rows is None:
+        raise ApplicationError(_("format %(name)s writes a folder, not rows") % {"name": fmt.name})
+    return fmt.rows
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+LICENSE_ID = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}\Z")  # the Hub's licence ids: apache-2.0, cc-by-nc-4.0, other
 
 
 PairRow = Callable[[DerivedPair], dict]
@@ -375,3 +402,13 @@ export_formats.register(
 export_formats.register("dpo", ExportFormat("dpo", _pair_family(_derived_dpo_rows, _dpo_record)))
 export_formats.register("sft", ExportFormat("sft", _pair_family(_derived_sft_rows, _sft_record)))
 export_formats.register("rankings", ExportFormat("rankings", _ranking_rows))
+
+
+def _hf_write(spec: ExportSpec, out: Path, on_progress: Callable[[int], None] | None) -> int:
+    # Imported here: pyarrow loads only when a Hugging Face export runs, never at the web process's start.
+    from webapp.feedback.formats.hf_export import hf_export  # noqa: PLC0415
+
+    return hf_export(spec=spec, out=out, on_progress=on_progress)
+
+
+export_formats.register("hf", ExportFormat("hf", None, write=_hf_write))

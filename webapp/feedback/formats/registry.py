@@ -9,10 +9,11 @@ change.
   dataset's format (`oasst`, `ultrafeedback`, `hh-rlhf`, ...) is used when named and may turn one
   record into several, or into none with a `Skip` naming the reason (`convert`).
 * An export format turns an `ExportSpec` into a stream of JSON-ready rows (and may write them as text
-  faster: `lines`)."""
+  faster: `lines`), or writes a folder of files itself (`write`: the Hugging Face dataset, `hf`)."""
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_noop
@@ -62,10 +63,13 @@ class ImportFormat:
 @dataclass(frozen=True)
 class ExportFormat:
     name: str
-    rows: "Callable[[ExportSpec], Iterator[dict[str, Any]]]"
+    # None for a format that writes a folder (`write`) rather than a stream of rows.
+    rows: "Callable[[ExportSpec], Iterator[dict[str, Any]]] | None"
     # Optional fast path for files: the same rows as JSON text, one per item (the exporter writes these
     # when given; training snapshots and other callers read `rows`).
     lines: "Callable[[ExportSpec], Iterator[str]] | None" = None
+    # A format that writes a folder of files (`hf`: a Hugging Face dataset): (spec, folder, on_progress) -> rows.
+    write: "Callable[[ExportSpec, Path, Callable[[int], None] | None], int] | None" = None
 
 
 import_formats: Registry[ImportFormat] = Registry(gettext_noop("import format"))

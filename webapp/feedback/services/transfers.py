@@ -5,10 +5,16 @@ and add their entries to the row's result.
 
 An import remembers the interface language of the request that started it (`params["language"]`) and
 the worker runs it in that language, so the bad-line messages on the row (shown by the API and the
-transfers page) read in the language of the person who uploaded the file."""
+transfers page) read in the language of the person who uploaded the file.
+
+An export in a folder format (`hf`, a Hugging Face dataset) writes its folder, then a .zip of it beside the folder
+(one top-level folder inside, named like the export): the download serves the .zip."""
 
 import logging
+import os
+import shutil
 import uuid
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -23,7 +29,7 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import import_reports
 from webapp.feedback.formats.exporting import ExportSpec, feedback_export
-from webapp.feedback.formats.registry import import_formats
+from webapp.feedback.formats.registry import export_formats, import_formats
 from webapp.feedback.models import Prompt, TransferJob, TransferKind
 from webapp.feedback.services.importing import AUTO, ImportRejected, ImportReport, feedback_import
 from webapp.feedback.services.languages import canonical_tag
@@ -76,9 +82,10 @@ def transfer_import_create(
 
 @transaction.atomic
 def transfer_export_create(*, params: dict, user: User | None) -> TransferJob:
-    ExportSpec.from_params(params)  # refuse bad settings now, not in the worker
+    spec = ExportSpec.from_params(params)  # refuse bad settings now, not in the worker
     job = TransferJob.objects.create(kind=TransferKind.EXPORT, params=params, path="", created_by=user)
-    job.path = str(settings.VAR_DIR / "exports" / f"export-{job.pk}.jsonl")
+    name = f"export-{job.pk}" if _writes_folder(spec.format) else f"export-{job.pk}.jsonl"
+    job.path = str(settings.VAR_DIR / "exports" / name)
     job.save(update_fields=["path"])
     audit.record(action="export.create", target=job, details=params, actor=user)
     job_enqueue(job)
@@ -151,16 +158,53 @@ def _reports(after: int, upto: int) -> dict:
     return results
 
 
+def _writes_folder(format_name: str) -> bool:
+    return export_formats.get(format_name).write is not None
+
+
 def _run_export(run: JobRun, job: TransferJob) -> None:
     spec = ExportSpec.from_params(job.params)
+    if _writes_folder(spec.format):
+        # A recovered run starts over: the folder left by a run that died after its rename is the same export.
+        _remove_folder_export(Path(job.path))
     count = feedback_export(spec=spec, out=job.path, on_progress=lambda n: run.progress(n))
-    run.save(result={"rows": count, "path": job.path}, progress_done=count, progress_total=count)
+    result = {"rows": count, "path": job.path}
+    if _writes_folder(spec.format):
+        result["archive"] = str(folder_archive(Path(job.path)))
+    run.save(result=result, progress_done=count, progress_total=count)
+
+
+def _remove_folder_export(folder: Path) -> None:
+    if folder.is_dir():
+        shutil.rmtree(folder)
+
+
+def _archive_path(folder: Path) -> Path:
+    return folder.with_name(f"{folder.name}.zip")
+
+
+def folder_archive(folder: Path) -> Path:
+    """A .zip of `folder` beside it, its files under one top-level folder of the same name (unzipped, it is the
+    folder again); written under a temporary name and renamed. Parquet files are compressed already: stored."""
+    archive = _archive_path(folder)
+    tmp = archive.with_name(f".{archive.name}.partial")
+    with zipfile.ZipFile(tmp, "w") as handle:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            method = zipfile.ZIP_STORED if path.suffix == ".parquet" else zipfile.ZIP_DEFLATED
+            handle.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}", compress_type=method)
+    with tmp.open("rb") as written:
+        os.fsync(written.fileno())
+    tmp.replace(archive)
+    return archive
 
 
 def transfer_output(job: TransferJob) -> Path:
+    """The file the download serves: the export's file, or the .zip of its folder."""
     if job.kind != TransferKind.EXPORT or job.status != "succeeded":
         raise ApplicationError(_("This export has not finished."))
     path = Path(job.path)
+    if not path.suffix:  # a folder export (export-N)
+        path = _archive_path(path)
     if not path.is_file():
         raise ApplicationError(_("The export file is gone; run the export again."))
     return path
