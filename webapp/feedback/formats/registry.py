@@ -12,6 +12,7 @@ change.
   faster: `lines`), or writes a folder of files itself (`write`: the Hugging Face dataset, `hf`)."""
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from webapp.registry import Registry
 if TYPE_CHECKING:
     from webapp.feedback.formats.exporting import ExportSpec
     from webapp.feedback.formats.parsing import PairLine, RankingLine
+    from webapp.feedback.formats.readers import RecordReader
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class ImportFormat:
     detect: Callable[[dict[str, Any]], bool] | None = None
     # One object -> zero or more records and skips (the published datasets' formats).
     convert: "Callable[[dict[str, Any], int, ImportOptions], Iterable[PairLine | RankingLine | Skip]] | None" = None
+    # A format that reads its own kind of input (hf: a dataset folder, or a .zip of one) instead of one
+    # JSON Lines or Parquet file: (path, line limit) -> a context manager giving a RecordReader.
+    open: "Callable[[Path, int], AbstractContextManager[RecordReader]] | None" = None
 
     def records(
         self, obj: dict[str, Any], number: int, options: ImportOptions

@@ -116,15 +116,16 @@ def feedback_import(
     """`format`: a registered import format, or `auto` for the store's own (pairs and rankings, told
     apart line by line); `language`: the language of records whose format has none."""
     path = Path(path)
-    if not path.is_file():
-        raise ApplicationError(_("%(path)s: no such file") % {"path": path})
     chosen = None if format == AUTO else import_formats.get(format)
+    opener = chosen.open if chosen is not None and chosen.open is not None else open_records
+    if opener is open_records and not path.is_file():
+        raise ApplicationError(_("%(path)s: no such file") % {"path": path})
     options = ImportOptions(language=canonical_tag(language))
     report = ImportReport()
     try:
         with transaction.atomic():
             writer = _Writer(report)
-            with open_records(path, settings.IMPORT_LINE_MAX_BYTES) as reader:
+            with opener(path, settings.IMPORT_LINE_MAX_BYTES) as reader:
                 for number, raw in reader:
                     report.lines = number
                     _read_record(raw, number, chosen, options, writer, report)
