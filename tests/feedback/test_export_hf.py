@@ -258,3 +258,11 @@ def test_the_export_api_refuses_a_bad_license(api, staff):
     reply = api(staff).post("/api/v1/transfers/export/", {"format": "hf", "license": "CC BY"}, format="json")
     assert reply.status_code == 400 and "license" in reply.json(), reply.content
     assert TransferJob.objects.count() == 0
+
+
+def test_the_transfers_page_offers_hf_for_export_and_import(client, staff):
+    client.force_login(staff)
+    page = client.get("/transfers/").content.decode()
+    export_form = page.split('id="export-form"')[1].split("</form>")[0]
+    import_form = page.split('id="export-form"')[0]
+    assert "<option>hf</option>" in export_form and "<option>hf</option>" in import_form

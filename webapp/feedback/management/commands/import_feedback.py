@@ -8,11 +8,12 @@ from webapp.feedback.services.importing import AUTO, feedback_import
 class Command(BaseCommand):
     help = (
         "Import a file of pairs and rankings, or of a published dataset (--format), as .jsonl, .jsonl.gz or "
-        ".parquet (formats: docs/formats.md). Atomic: any bad record rejects the file."
+        ".parquet; or with --format hf a folder export_feedback --format hf wrote (or its .zip) (formats: "
+        "docs/formats.md). Atomic: any bad record rejects the file."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path")
+        parser.add_argument("path", help="The file; for --format hf, the dataset folder or a .zip of it")
         parser.add_argument("--skip-invalid", action="store_true", help="Import the good lines and report the rest")
         parser.add_argument(
             "--format",
