@@ -65,7 +65,7 @@ class TransferImportApi(_TransferApi):
     @extend_schema_serializer(component_name="ImportInput")
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(
-            help_text="JSON Lines, gzip-compressed JSON Lines or Parquet; for format hf, the .zip an hf export downloads"
+            help_text="JSON Lines, gzip-compressed JSON Lines or Parquet; for format hf, the .zip of an hf export"
         )
         skip_invalid = serializers.BooleanField(default=False)
         format = serializers.ChoiceField(
