@@ -5,6 +5,7 @@ pairs export is what it was, string texts strings again; a folder that is no exp
 refused, naming the file and row."""
 
 import json
+import zipfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -100,3 +101,12 @@ def test_a_bad_row_rejects_the_folder_naming_its_file_and_row(tmp_path):
     [(_number, message)] = rejected.value.report.errors
     assert message.startswith(f"pairs/train.parquet row {row_no}: ") and "not a tag!" in message
     assert PreferenceRecord.objects.count() == 0
+
+
+def test_a_zip_that_would_unpack_to_far_more_than_its_size_is_refused_unopened(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ds/pairs/train.parquet", b"\0" * 50_000_000)
+    with pytest.raises(CommandError, match="would unpack to 50000000 bytes"):
+        call_command("import_feedback", str(bomb), "--format", "hf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.zip"]  # nothing unpacked

@@ -34,6 +34,7 @@ TEXTS = ("prompt", "chosen", "rejected")
 DERIVATION = {"task_id", "campaign", "n"}
 # Keys the reader adds to each row: where it comes from (for messages) and whether the folder has rankings.
 WHERE, CONFIG, WITH_RANKINGS = "__hf_where", "__hf_config", "__hf_with_rankings"
+MAX_UNPACK_RATIO = 20
 DERIVED = gettext_noop("a pair derived from rankings that this folder holds (derived again from them)")
 
 
@@ -86,8 +87,20 @@ def open_folder(path: Path, limit: int) -> Iterator[FolderReader]:
         )
     with tempfile.TemporaryDirectory(prefix="hf-import-", dir=path.parent) as tmp:
         with zipfile.ZipFile(path) as archive:
+            _check_unpacked_size(archive, path)
             archive.extractall(tmp)  # member names are made safe (no absolute paths, no "..")
         yield FolderReader(_dataset_folder(Path(tmp)))
+
+
+def _check_unpacked_size(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse a zip bomb before unpacking it: the export's .zip stores its Parquet files as they are (about
+    1:1), so an archive that would unpack to far more than its own size is not one."""
+    unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > MAX_UNPACK_RATIO * path.stat().st_size + 2**20:
+        raise ApplicationError(
+            _("%(path)s would unpack to %(size)s bytes, over %(ratio)s times its own size: not an hf export's .zip")
+            % {"path": path.name, "size": unpacked, "ratio": MAX_UNPACK_RATIO}
+        )
 
 
 def _dataset_folder(unpacked: Path) -> Path:
