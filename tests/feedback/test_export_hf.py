@@ -266,3 +266,25 @@ def test_the_transfers_page_offers_hf_for_export_and_import(client, staff):
     export_form = page.split('id="export-form"')[1].split("</form>")[0]
     import_form = page.split('id="export-form"')[0]
     assert "<option>hf</option>" in export_form and "<option>hf</option>" in import_form
+
+
+def test_the_test_split_is_what_a_training_job_evaluates_on(tmp_path):
+    from webapp.training.data import DataSpec  # noqa: PLC0415  (the layer above: the rule they share)
+
+    store_records(tmp_path)
+    out = tmp_path / "ds"
+    call_command("export_feedback", "--format", "hf", "--out", str(out), "--test-fraction", "0.3")
+    training = DataSpec.from_params({"eval_fraction": 0.3})
+    evaluated = {row["id"] for row in training.rows("dpo") if training.is_eval(row)}
+    assert evaluated and set(pq.read_table(out / "dpo" / "test.parquet").column("id").to_pylist()) == evaluated
+
+
+def test_push_to_hub_while_offline_says_so_and_writes_nothing(tmp_path, monkeypatch):
+    from huggingface_hub import constants  # noqa: PLC0415
+
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    out = tmp_path / "ds"
+    with pytest.raises(CommandError, match="HF_HUB_OFFLINE is set. Nothing was pushed"):
+        call_command("export_feedback", "--format", "hf", "--out", str(out), "--push-to-hub", "me/feedback")
+    assert not out.exists()
