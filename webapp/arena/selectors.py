@@ -31,6 +31,12 @@ def arena_languages() -> list[Language]:
     return list(Language.objects.all())
 
 
+def language_direction(code: str) -> str:
+    """`rtl` or `ltr`: how texts in the language `code` are laid out (unknown codes: `ltr`)."""
+    direction = Language.objects.filter(code=code).values_list("direction", flat=True).first()
+    return direction or "ltr"
+
+
 def rating_votes(language: str | None = None) -> QuerySet[Vote]:
     """Votes that count: not excluded, cast without knowing who answered, record not deleted."""
     votes = Vote.objects.filter(excluded=False, identity_revealed=False, preference__deleted_at__isnull=True)

@@ -176,6 +176,22 @@ def battle_language(*, prompt: str, code: str | None) -> tuple[Language, str]:
     return language_get_or_create(settings.ARENA_DEFAULT_LANGUAGE), detected
 
 
+def battle_language_choice(
+    *, prompt: str, shown: str | None, sent_prompt: str = "", sent_language: str = ""
+) -> str | None:
+    """The language the visitor chose for `prompt`, or None: detect it afresh.
+
+    After a battle the arena shows the language it stored for that battle's prompt (`sent_prompt`,
+    `sent_language`), detected or chosen. That value belongs to that prompt: for any other prompt it is
+    not a choice, so the next prompt is detected again (an Arabic prompt after a German battle is stored
+    as `ar`, not `de`). A language the visitor picks for the new prompt is a choice."""
+    if not shown:
+        return None
+    if sent_language and shown == sent_language and prompt.strip() != sent_prompt.strip():
+        return None
+    return shown
+
+
 def battle_pair(*, language: Language, rng: np.random.Generator | None = None) -> tuple[ModelVariant, ModelVariant]:
     """Two enrolled variants, drawn where the language's ratings are least certain (sampling.py)."""
     variants = {v.pk: v for v in selectors.enrolled_variants()}
