@@ -104,7 +104,8 @@ ALLOWED: dict[str, str] = {
     "components added: CiMethodEnum": _STYLE,
     "components changed: ArenaLeaderboard": _STYLE + " (new `votes_needed`, and `style` with style=control)",
     "components changed: ArenaRating": _STYLE + " (new `ci_method`, `sandwich`, `bootstrap`, `provisional`; "
-    "`ci_low`/`ci_high` are null for a provisional rating)",
+    "`ci_low`/`ci_high` are null for a provisional rating); issue 16 item 8: new `lineage`, the line the public "
+    "board shows (parent names and a data summary, never a file path or an internal id)",
 }
 
 

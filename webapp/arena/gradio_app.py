@@ -326,8 +326,8 @@ def show_leaderboard(language: str, style: str = PLAIN, request: gr.Request | No
     (`style`: plain or control); under the plot, the style coefficients."""
     style = CONTROL if style == CONTROL else PLAIN
     code = None if language in (ALL, None, "") else language
-    rows = selectors.leaderboard_with_lineage(code, style=style)
     with translation.override(visitor_language(request)):
+        rows = selectors.leaderboard_with_lineage(code, style=style)
         table = [
             [rank, row["variant"], row["rating"], interval_text(row), row["votes"], row["lineage"]]
             for rank, row in enumerate(rows, start=1)

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from webapp.arena import ratings, style_ratings
 from webapp.arena.models import Battle, ExcludedClient, Vote
@@ -230,23 +233,50 @@ def _anchor(rated: list[ModelVariant]) -> ModelVariant | None:
 
 
 def lineage(variant: ModelVariant) -> str:
-    """One line for the leaderboard: what the variant was made from, by which job, on what data."""
+    """One line for the public leaderboard: what the variant was made from (its parent's name) and on what
+    data (how many pairs or examples, in which languages), in the active language. Never a file path, a job
+    or a database id: the lineage JSON keeps those for staff (the variant's page)."""
     if variant.parent is None:
-        return f"{variant.kind} model" + (f" ({variant.source})" if variant.source else "")
-    facts = [f"{variant.kind} on {variant.parent.name}"]
-    info = variant.lineage or {}
-    if info.get("job"):
-        facts.append(f"job {info['job']}")
-    data = info.get("data") or {}
-    if data.get("train_rows"):
-        facts.append(f"{data['train_rows']} training rows")
-    if data.get("by_language"):
-        facts.append("languages " + ", ".join(sorted(data["by_language"])))
-    return ", ".join(facts)
+        return _("base model")
+    parent = variant.parent.name
+    if variant.kind == VariantKind.MERGED:
+        return _("%(parent)s with its adapter merged in") % {"parent": parent}
+    data = (variant.lineage or {}).get("data") or {}
+    rows = data.get("train_rows") if isinstance(data.get("train_rows"), int) else None
+    languages = ", ".join(sorted(str(code) for code in data.get("by_language") or {}))
+    facts = {"kind": variant.kind.upper(), "parent": parent, "languages": languages}
+    if not rows:
+        return _("%(kind)s adapter on %(parent)s") % facts
+    facts["count"] = number_format(rows, force_grouping=True)
+    if variant.kind == VariantKind.SFT and languages:
+        text = ngettext(
+            "%(kind)s on %(count)s example in %(languages)s from %(parent)s",
+            "%(kind)s on %(count)s examples in %(languages)s from %(parent)s",
+            rows,
+        )
+    elif variant.kind == VariantKind.SFT:
+        text = ngettext(
+            "%(kind)s on %(count)s example from %(parent)s", "%(kind)s on %(count)s examples from %(parent)s", rows
+        )
+    elif languages:
+        text = ngettext(
+            "%(kind)s on %(count)s pair in %(languages)s from %(parent)s",
+            "%(kind)s on %(count)s pairs in %(languages)s from %(parent)s",
+            rows,
+        )
+    else:
+        text = ngettext(
+            "%(kind)s on %(count)s pair from %(parent)s", "%(kind)s on %(count)s pairs from %(parent)s", rows
+        )
+    return text % facts
 
 
 def leaderboard_with_lineage(language: str | None = None, *, style: str = PLAIN) -> list[dict]:
-    rows = leaderboard(language, style=style)
+    return with_lineage(leaderboard(language, style=style))
+
+
+def with_lineage(rows: list[dict]) -> list[dict]:
+    """Leaderboard rows with each variant's public lineage line (in the active language)."""
     variants = ModelVariant.objects.select_related("parent").in_bulk([row["variant_id"] for row in rows])
     return [{**row, "lineage": lineage(variants[row["variant_id"]])} for row in rows]
 
