@@ -354,6 +354,14 @@ SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 ARENA_RATE_WINDOW_SECONDS = env_int("ARENA_RATE_WINDOW_SECONDS", 3600, minimum=1)
 ARENA_GENERATION_LIMIT = env_int("ARENA_GENERATION_LIMIT", 60, minimum=1)
 ARENA_VOTE_LIMIT = env_int("ARENA_VOTE_LIMIT", 120, minimum=1)
+# Vote hygiene (webapp/arena/hygiene.py; docs/operations.md, "Vote hygiene"): votes per client and UTC day,
+# on top of the window's limit; the anomalous-voter test (a client with at least ARENA_OUTLIER_MIN_VOTES
+# decisive votes is left out of the ratings when its agreement test's p-value is below ARENA_OUTLIER_ALPHA);
+# and how many counted votes one prompt may have (FastChat's deduplication of high-frequency prompts).
+ARENA_DAILY_VOTE_CAP = env_int("ARENA_DAILY_VOTE_CAP", 300, minimum=1)
+ARENA_OUTLIER_MIN_VOTES = env_int("ARENA_OUTLIER_MIN_VOTES", 20, minimum=1)
+ARENA_OUTLIER_ALPHA = env_float("ARENA_OUTLIER_ALPHA", 0.001, minimum=0.0, maximum=1.0)
+ARENA_PROMPT_CAP = env_int("ARENA_PROMPT_CAP", 50, minimum=1)
 ARENA_PROMPT_MAX_CHARS = env_int("ARENA_PROMPT_MAX_CHARS", 2000, minimum=1, maximum=50000)
 ARENA_MAX_NEW_TOKENS = env_int("ARENA_MAX_NEW_TOKENS", 256, minimum=1, maximum=4096)
 # A battle still generating after this long is marked abandoned by the periodic sweep.

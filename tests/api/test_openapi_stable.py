@@ -129,7 +129,8 @@ ALLOWED: dict[str, str] = {
     "operations changed: DELETE /api/v1/campaigns/{id}/": _BULK + "; deleting a campaign is one of them: it answers "
     "202 with the delete job (the campaign leaves every list at once, its tasks follow in batches) instead of 204",
     "components changed: ArenaRating": _STYLE + " (new `ci_method`, `sandwich`, `bootstrap`, `provisional`; "
-    "`ci_low`/`ci_high` are null for a provisional rating)",
+    "`ci_low`/`ci_high` are null for a provisional rating); issue 16 item 8: new `lineage`, the line the public "
+    "board shows (parent names and a data summary, never a file path or an internal id)",
 }
 
 
