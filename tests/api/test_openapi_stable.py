@@ -42,9 +42,17 @@ _FORMATS = (
     "issue 18 (the field's datasets): an import names its `format` (auto, as before, or a published dataset's: "
     "oasst, ultrafeedback, hh-rlhf, ...) and the `language` of records that name none; both optional"
 )
+_LAUNCH = (
+    "issue 15 (scale, item 2): a training launch answers at once and trains on the data as of its launch "
+    "(`created_before`); the form's pair counts come from a quick preview (possibly approximate) whose token the "
+    "launch may carry (`preview`); new endpoint and fields, none removed"
+)
 ALLOWED: dict[str, str] = {
     "components changed: ImportInputRequest": _FORMATS,
     "components added: ImportFormatEnum": _FORMATS,
+    "operations added: POST /api/v1/training-jobs/preview/": _LAUNCH,
+    "components added: TrainingPreviewInputRequest": _LAUNCH,
+    "components added: TrainingPreviewOutput": _LAUNCH,
     "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
     "before) and `seed` (default 1234, as before), which the generation service already took",
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
@@ -52,10 +60,12 @@ ALLOWED: dict[str, str] = {
     "components added: TrainingKindEnum": _TRAINERS,
     "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values); "
     "an optional `system_prompt` (issue 13: one system prompt for training and serving); an optional "
-    '`eval_generation` (issue 14: the evaluation by generation that ends the job, or "off")',
+    '`eval_generation` (issue 14: the evaluation by generation that ends the job, or "off"); an optional `preview` '
+    "token (issue 15: the form's preview kept on the job)",
     "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values); `variant` is "
     "declared nullable, as it is until the job registers it, and `variant_id` is added for the link to its page; "
-    "`system_prompt`, the job's; `eval_generation`, its evaluation-by-generation settings (issue 14)",
+    "`system_prompt`, the job's; `eval_generation`, its evaluation-by-generation settings (issue 14); "
+    "`created_before`, the data cut of its launch (issue 15)",
     "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis); "
     "`system_prompt`, the one it is trained and served with; `generation_evaluation`, its job's evaluation by "
     "generation against the parent (issue 14)",
