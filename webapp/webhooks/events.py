@@ -1,11 +1,10 @@
 """The events we send, and the `data` of each (one JSON Schema per event in docs/webhooks/). Payloads are
 thin: ids, states, counts and the API path to read the rest, never the texts themselves."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Count, Sum
-from django.utils import timezone
 
 from webapp.feedback.models import Campaign, TransferJob
 from webapp.jobs.models import Job
@@ -41,7 +40,7 @@ MAX_ERROR_CHARS = 2000
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def payload(event_type: str, data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
