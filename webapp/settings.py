@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
         "VariantStatusEnum": "webapp.modelstore.models.VariantStatus",
         # The one source taxonomy (webapp/feedback/sources.py), wherever a source is read or selected.
         "SourceEnum": "webapp.feedback.sources.Source",
+        "WebhookDeliveryStatusEnum": "webapp.webhooks.models.DeliveryStatus",
+        "WebhookEventTypeEnum": "webapp.webhooks.events.SUBSCRIBABLE_TYPES",
     },
 }
 

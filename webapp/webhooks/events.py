@@ -30,6 +30,8 @@ EVENT_TYPES: dict[str, str] = {
     TEST: "Sent by the endpoint's test action only",
 }
 
+SUBSCRIBABLE_TYPES = [name for name in EVENT_TYPES if name != TEST]
+
 # The jobs whose end is an event, with the name a receiver sees and the API path of their rows.
 JOB_TYPES: dict[type[Job], tuple[str, str]] = {
     TrainingJob: ("training", "/api/v1/training-jobs/{id}/"),

@@ -23,7 +23,7 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict
 from webapp.queue import send_task
 from webapp.webhooks import signing
-from webapp.webhooks.events import EVENT_TYPES, TEST, payload
+from webapp.webhooks.events import SUBSCRIBABLE_TYPES, TEST, payload
 from webapp.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,12 @@ ENDPOINT_FIELDS = ("url", "description", "event_types", "is_active")
 
 
 # --- endpoints -------------------------------------------------------------------------------------
-def subscribable_types() -> list[str]:
-    return [name for name in EVENT_TYPES if name != TEST]
-
-
 def _valid_event_types(event_types: list[str]) -> list[str]:
-    unknown = sorted(set(event_types) - set(subscribable_types()))
+    unknown = sorted(set(event_types) - set(SUBSCRIBABLE_TYPES))
     if unknown:
         raise ApplicationError(
             _("Unknown event types: %(unknown)s. Known: %(known)s.")
-            % {"unknown": ", ".join(unknown), "known": ", ".join(subscribable_types())},
+            % {"unknown": ", ".join(unknown), "known": ", ".join(SUBSCRIBABLE_TYPES)},
             extra={"field": "event_types"},
         )
     return sorted(set(event_types))
