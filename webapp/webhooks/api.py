@@ -187,7 +187,9 @@ class DeliveryDetailApi(_EndpointDeliveries):
     """One delivery, with every attempt it took."""
 
     @extend_schema(
-        operation_id="v1_webhooks_endpoints_deliveries_retrieve", parameters=[ENDPOINT_PK], responses=WebhookDeliveryDetailOutput
+        operation_id="v1_webhooks_endpoints_deliveries_retrieve",
+        parameters=[ENDPOINT_PK],
+        responses=WebhookDeliveryDetailOutput,
     )
     def get(self, request, *args, **kwargs):
         return Reply(WebhookDeliveryDetailOutput(self.delivery()).data)
