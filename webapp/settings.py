@@ -311,6 +311,8 @@ WEBHOOK_RETRY_DELAYS = env_seconds_list("WEBHOOK_RETRY_DELAYS", [5.0, 30.0, 300.
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.1, maximum=300.0)
 # How often the sweep sends again the deliveries overdue by this long (a lost countdown message).
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
+# Succeeded and failed deliveries (with their attempts) are deleted by that sweep after this many days.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30, minimum=1)
 
 # --- Annotation --------------------------------------------------------------------------------
 TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)

@@ -4,9 +4,11 @@ filter, and nothing recorded when the transaction that caused an event rolls bac
 
 import base64
 import socket
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from tests.webhooks.receiver import Receiver, verified
 from webapp.webhooks import signing
@@ -84,10 +86,11 @@ def test_the_retry_waits_the_configured_delay(endpoint, receiver, settings):
     settings.WEBHOOK_RETRY_DELAYS = [300.0]
     receiver.answer(503)
     (delivery,) = record()
+    before = timezone.now()
     assert delivery_attempt(delivery.pk) == "retry"
     delivery.refresh_from_db()
-    wait = (delivery.next_attempt_at - delivery.updated_at).total_seconds()
-    assert 299 <= wait <= 331  # the delay plus at most 10% jitter
+    wait = (delivery.next_attempt_at - before).total_seconds()
+    assert 300 <= wait <= 331  # the delay plus at most 10% jitter
     assert delivery_attempt(delivery.pk) == "skipped"  # not due yet: an early copy of the message does nothing
 
 
@@ -156,10 +159,6 @@ def test_a_rolled_back_transaction_records_and_sends_nothing(endpoint, django_ca
 
 
 def test_the_sweep_sends_again_a_delivery_whose_message_was_lost(endpoint, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     settings.WEBHOOK_SWEEP_SECONDS = 60
     (late,) = record()
     (fresh,) = record()
@@ -181,3 +180,29 @@ def test_a_second_receiver_shares_nothing_with_the_first(db):
     finally:
         first.stop()
         second.stop()
+
+
+def test_the_sweep_drops_finished_deliveries_older_than_the_keep_period(endpoint, receiver, settings):
+    settings.WEBHOOK_KEEP_DAYS = 30
+    old, recent, waiting = record(), record(), record()
+    for delivery in (old[0], recent[0]):
+        delivery_attempt(delivery.pk)
+    Delivery.objects.filter(pk__in=[old[0].pk, waiting[0].pk]).update(updated_at=timezone.now() - timedelta(days=31))
+    deliveries_sweep()
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {recent[0].pk, waiting[0].pk}
+    assert not DeliveryAttempt.objects.filter(delivery_id=old[0].pk).exists()
+
+
+def test_a_bad_retry_delay_setting_names_the_value(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from webapp.env import env_seconds_list
+
+    monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", "5, 30,soon")
+    with pytest.raises(ImproperlyConfigured, match="'soon' is not a number of seconds"):
+        env_seconds_list("WEBHOOK_RETRY_DELAYS", [])
+    monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", "5,-1")
+    with pytest.raises(ImproperlyConfigured, match="'-1'"):
+        env_seconds_list("WEBHOOK_RETRY_DELAYS", [])
+    monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", "0.5, 2")
+    assert env_seconds_list("WEBHOOK_RETRY_DELAYS", []) == [0.5, 2.0]

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -9,10 +10,25 @@ from webapp.webhooks.models import Delivery, DeliveryAttempt, Endpoint
 ENDPOINT_EDITABLE = ["url", "description", "event_types", "is_active"]
 
 
+class EndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", validators=Endpoint._meta.get_field("url").validators)
+
+    class Meta:
+        model = Endpoint
+        fields = ENDPOINT_EDITABLE
+
+    def clean_event_types(self):
+        try:
+            return services.event_types_valid(self.cleaned_data.get("event_types") or [])
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     """Staff manage endpoints here or through the API; both go through the services (secret, audit log)."""
 
+    form = EndpointForm
     list_display = ("id", "url", "description", "is_active", "event_types", "created_at")
     list_filter = ("is_active",)
     fields = [*ENDPOINT_EDITABLE, "secret", "disabled_reason", "created_at", "updated_at"]
@@ -20,16 +36,11 @@ class EndpointAdmin(admin.ModelAdmin):
     actions = ["send_test_event", "rotate_secret"]
 
     def save_model(self, request, obj, form, change):
-        values = {name: form.cleaned_data[name] for name in ENDPOINT_EDITABLE if name in form.cleaned_data}
-        values["event_types"] = values.get("event_types") or []
-        try:
-            if change:
-                saved = services.endpoint_update(endpoint=Endpoint.objects.get(pk=obj.pk), **values)
-            else:
-                saved = services.endpoint_create(**values)
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
+        values = {name: form.cleaned_data[name] for name in ENDPOINT_EDITABLE}
+        if change:
+            saved = services.endpoint_update(endpoint=Endpoint.objects.get(pk=obj.pk), **values)
+        else:
+            saved = services.endpoint_create(**values)
         obj.pk, obj.secret = saved.pk, saved.secret
 
     def delete_model(self, request, obj):

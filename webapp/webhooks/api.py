@@ -1,6 +1,7 @@
 """REST API of webhooks (staff only): endpoints (CRUD, secret rotation, a test event), each endpoint's
 delivery log with its attempts, and redelivery. Views validate, call one service, serialise."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -49,7 +50,7 @@ class EndpointInput(JSONInput):
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError("The URL must start with http:// or https://")
+            raise serializers.ValidationError(_("The URL must start with http:// or https://"))
         return value
 
 

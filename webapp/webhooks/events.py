@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from webapp.feedback.models import Campaign, TransferJob
 from webapp.jobs.models import Job
@@ -20,14 +22,14 @@ VARIANT_REGISTERED = "variant.registered"
 CAMPAIGN_COMPLETED = "campaign.completed"
 TEST = "webhook.test"
 
-EVENT_TYPES: dict[str, str] = {
-    JOB_SUCCEEDED: "A training, model (install or generation) or judge job succeeded",
-    JOB_FAILED: "A training, model (install or generation) or judge job failed",
-    IMPORT_FINISHED: "An import job finished (succeeded or failed)",
-    EXPORT_FINISHED: "An export job finished (succeeded or failed)",
-    VARIANT_REGISTERED: "A model variant was registered or a base model installed, ready to serve",
-    CAMPAIGN_COMPLETED: "Every task of a campaign reached its overlap",
-    TEST: "Sent by the endpoint's test action only",
+EVENT_TYPES: dict[str, Promise] = {
+    JOB_SUCCEEDED: gettext_lazy("A training, model (install or generation) or judge job succeeded"),
+    JOB_FAILED: gettext_lazy("A training, model (install or generation) or judge job failed"),
+    IMPORT_FINISHED: gettext_lazy("An import job finished (succeeded or failed)"),
+    EXPORT_FINISHED: gettext_lazy("An export job finished (succeeded or failed)"),
+    VARIANT_REGISTERED: gettext_lazy("A model variant was registered or a base model installed, ready to serve"),
+    CAMPAIGN_COMPLETED: gettext_lazy("Every task of a campaign reached its overlap"),
+    TEST: gettext_lazy("Sent by the endpoint's test action only"),
 }
 
 SUBSCRIBABLE_TYPES = [name for name in EVENT_TYPES if name != TEST]

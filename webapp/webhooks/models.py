@@ -1,11 +1,12 @@
 """Webhook endpoints (staff-managed receivers of our events) and the delivery log: one `Delivery` per event
 and endpoint, and one `DeliveryAttempt` per HTTP request it took (docs/webhooks.md)."""
 
+from django.core.validators import URLValidator
 from django.db import models
 
 
 class Endpoint(models.Model):
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[URLValidator(schemes=["http", "https"])])
     description = models.CharField(max_length=500, blank=True)
     # "whsec_" + base64 of random bytes (Standard Webhooks); the receiver verifies signatures with it.
     secret = models.CharField(max_length=200)

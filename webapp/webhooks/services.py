@@ -31,13 +31,16 @@ log = logging.getLogger(__name__)
 DELIVER_TASK = "workers.tasks.webhooks.deliver"
 QUEUE = "webhooks"
 LEASE_MARGIN_SECONDS = 30  # an attempt in flight is not sent again by the sweep before its timeout + this
+# A countdown message may reach a worker whose clock is slightly ahead of the one that scheduled it.
+CLOCK_TOLERANCE_SECONDS = 2
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
 RESPONSE_BODY_BYTES = 1024
 ENDPOINT_FIELDS = ("url", "description", "event_types", "is_active")
 
 
 # --- endpoints -------------------------------------------------------------------------------------
-def _valid_event_types(event_types: list[str]) -> list[str]:
+def event_types_valid(event_types: list[str]) -> list[str]:
+    """The event types, sorted and once each; an unknown one (or `webhook.test`) is refused by name."""
     unknown = sorted(set(event_types) - set(SUBSCRIBABLE_TYPES))
     if unknown:
         raise ApplicationError(
@@ -56,7 +59,7 @@ def endpoint_create(
         url=url,
         description=description,
         secret=signing.new_secret(),
-        event_types=_valid_event_types(event_types or []),
+        event_types=event_types_valid(event_types or []),
         is_active=is_active,
     )
     audit.record(action="webhook.endpoint_create", target=endpoint, details=_described(endpoint))
@@ -71,7 +74,7 @@ def endpoint_update(*, endpoint: Endpoint, **changes: Any) -> Endpoint:
     if unknown:
         raise ApplicationError(_("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if "event_types" in changes:
-        changes["event_types"] = _valid_event_types(changes["event_types"])
+        changes["event_types"] = event_types_valid(changes["event_types"])
     if changes.get("is_active"):
         changes["disabled_reason"] = ""
     for name, value in changes.items():
@@ -154,7 +157,8 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     if not delivery.endpoint.is_active:
         raise Conflict(_("This endpoint is turned off; turn it on before redelivering to it."))
     rows = Delivery.objects.filter(pk=delivery.pk).exclude(status=DeliveryStatus.PENDING)
-    if not rows.update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()):
+    now = timezone.now()
+    if not rows.update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now):
         raise Conflict(_("This delivery is still being sent; wait for it to succeed or fail."))
     audit.record(action="webhook.redeliver", target=delivery, details={"event_id": delivery.event_id})
     _enqueue_after_commit(delivery.pk)
@@ -198,6 +202,8 @@ def delivery_attempt(delivery_id: int) -> str:
     outcome = _post(delivery)
     duration_ms = int((time.monotonic() - clock) * 1000)
     with transaction.atomic():
+        if not Delivery.objects.filter(pk=delivery.pk).exists():  # its endpoint was deleted meanwhile
+            return "skipped"
         DeliveryAttempt.objects.create(
             delivery=delivery,
             started_at=started,
@@ -218,7 +224,10 @@ def _claim(delivery_id: int) -> Delivery | None:
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3 + LEASE_MARGIN_SECONDS)
     claimed = Delivery.objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, attempts=row["attempts"], next_attempt_at__lte=now
+        pk=delivery_id,
+        status=DeliveryStatus.PENDING,
+        attempts=row["attempts"],
+        next_attempt_at__lte=now + timedelta(seconds=CLOCK_TOLERANCE_SECONDS),
     ).update(next_attempt_at=lease)
     return Delivery.objects.select_related("endpoint").get(pk=delivery_id) if claimed else None
 
@@ -275,22 +284,27 @@ def _settle(delivery: Delivery, outcome: Outcome) -> str:
     wait = max(delays[attempts - 1], outcome.retry_after or 0.0)
     wait += random.uniform(0, wait * 0.1)  # noqa: S311 - jitter, not a secret
     rows = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts)
-    if rows.update(next_attempt_at=timezone.now() + timedelta(seconds=wait), **recorded):
+    now = timezone.now()
+    if rows.update(next_attempt_at=now + timedelta(seconds=wait), updated_at=now, **recorded):
         transaction.on_commit(lambda: _enqueue(delivery.pk, countdown=wait))
     return "retry"
 
 
 def _finish(delivery: Delivery, status: str, **fields: Any) -> None:
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts).update(
-        status=status, next_attempt_at=None, **fields
+        status=status, next_attempt_at=None, updated_at=timezone.now(), **fields
     )
 
 
 def deliveries_sweep() -> int:
     """Send again the pending deliveries overdue by WEBHOOK_SWEEP_SECONDS: their message was lost (the
     broker was down, or a worker holding a countdown died). Each one's time is moved to now, so a sweep
-    sends one copy per period however long the workers are away."""
+    sends one copy per period however long the workers are away. Finished deliveries older than
+    WEBHOOK_KEEP_DAYS leave the log."""
     now = timezone.now()
+    Delivery.objects.exclude(status=DeliveryStatus.PENDING).filter(
+        updated_at__lt=now - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
+    ).delete()
     overdue = Delivery.objects.filter(
         status=DeliveryStatus.PENDING, next_attempt_at__lt=now - timedelta(seconds=settings.WEBHOOK_SWEEP_SECONDS)
     )
