@@ -22,7 +22,7 @@ from webapp.webhooks.services import (
     event_record,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 
 def record(event_type: str = "campaign.completed", data: dict | None = None) -> list[Delivery]:

@@ -26,7 +26,7 @@ from webapp.webhooks import services
 from webapp.webhooks.events import EVENT_TYPES
 from webapp.webhooks.models import Delivery
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "webhooks"
 
