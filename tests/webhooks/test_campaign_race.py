@@ -1,14 +1,15 @@
-"""Twenty annotators racing to fill a campaign's last slots: exactly one `campaign.completed` is recorded.
+"""Annotations filling a campaign's last tasks at the same time: exactly one `campaign.completed` is recorded.
 Without the campaign row's lock, on PostgreSQL the two last submissions each see the other's task still open
 and neither announces; on SQLite the IMMEDIATE write lock already serialises them."""
 
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tests.conftest import client_for, make_annotator
 from tests.feedback.factories import campaign_with_tasks
+from webapp.feedback.services.assignment import annotation_submit
 from webapp.webhooks.models import Delivery
 from webapp.webhooks.services import endpoint_create
 
@@ -46,3 +47,42 @@ def test_racing_annotators_complete_a_campaign_once():
     assert not errors, errors[:3]
     (completed,) = Delivery.objects.filter(event_type="campaign.completed")
     assert completed.payload["data"]["id"] == campaign.pk and completed.payload["data"]["annotations"] == 14
+
+
+def test_the_second_of_two_overlapping_last_submissions_sees_the_first_and_announces():
+    """The first submission stays uncommitted while the second runs: the second must wait for it (the campaign
+    lock) and then see its count; without the lock it would see the first task open, and nobody announces."""
+    endpoint_create(url="http://127.0.0.1:9/hook", event_types=["campaign.completed"])
+    _campaign, (first_task, second_task) = campaign_with_tasks(n_tasks=2, overlap=1, name="Last two")
+    first, second = make_annotator("first", ["en"]), make_annotator("second", ["en"])
+    first_submitted, second_done, errors = threading.Event(), threading.Event(), []
+
+    def submit_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                annotation_submit(user=first, task_id=first_task.pk, ranking=[[0], [1], [2]])
+                first_submitted.set()
+                second_done.wait(timeout=3)  # with the lock the second is blocked now, so this times out
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            first_submitted.set()
+            connection.close()
+
+    def submit_after_first() -> None:
+        try:
+            first_submitted.wait(timeout=30)
+            annotation_submit(user=second, task_id=second_task.pk, ranking=[[0], [1], [2]])
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            second_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=submit_and_hold), threading.Thread(target=submit_after_first)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert Delivery.objects.filter(event_type="campaign.completed").count() == 1
