@@ -2,6 +2,7 @@
 the next status of its script (200 once the script is used up)."""
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,7 @@ class Received:
 class Receiver:
     def __init__(self, statuses: list[int] | None = None):
         self.statuses = list(statuses or [])
+        self.delay = 0.0  # seconds before each answer (a slow receiver)
         self.received: list[Received] = []
         self.secret = ""  # the endpoint's, set by the test that creates it
         self.lock = threading.Lock()
@@ -30,6 +32,7 @@ class Receiver:
                 with receiver.lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver.received.append(Received(self.path, dict(self.headers.items()), body, status))
+                time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("content-type", "text/plain")
                 self.end_headers()

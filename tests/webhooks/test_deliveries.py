@@ -115,6 +115,15 @@ def test_a_network_error_is_an_attempt_that_failed_and_is_retried(db, quick_retr
     assert attempt.status_code is None and "ConnectError" in attempt.error
 
 
+def test_an_attempt_that_outlasts_its_timeout_is_a_failure_and_retried(endpoint, receiver, quick_retries, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
+    receiver.delay = 1.0
+    (delivery,) = record()
+    assert delivery_attempt(delivery.pk) == "retry"
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    assert attempt.status_code is None and "Timeout" in attempt.error and attempt.duration_ms < 1000
+
+
 def test_a_redirect_is_a_failure_not_followed(endpoint, receiver, quick_retries):
     receiver.answer(301)
     (delivery,) = record()
