@@ -10,7 +10,7 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import env_bool, env_float, env_int, env_list, env_str, names_for_bind
+from webapp.env import env_bool, env_float, env_int, env_list, env_seconds_list, env_str, names_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "webapp.arena",
     "webapp.judging",
     "webapp.proof",
+    "webapp.webhooks",
     "webapp.pages",
 ]
 
@@ -257,6 +258,8 @@ SPECTACULAR_SETTINGS = {
         # The registered import and export formats (webapp/feedback/formats/registry.py): two `format` fields.
         "ImportFormatEnum": "webapp.feedback.api.transfers.IMPORT_FORMATS",
         "FormatEnum": "webapp.feedback.api.transfers.EXPORT_FORMATS",
+        "WebhookDeliveryStatusEnum": "webapp.webhooks.models.DeliveryStatus",
+        "WebhookEventTypeEnum": "webapp.webhooks.events.SUBSCRIBABLE_TYPES",
     },
 }
 
@@ -305,6 +308,17 @@ JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 30, minimum=1)
 # A launching POST's Idempotency-Key is kept this long per user and endpoint (webapp/jobs); a retry
 # with the same key gets the first job back instead of a second one.
 IDEMPOTENCY_KEY_SECONDS = env_int("IDEMPOTENCY_KEY_SECONDS", 24 * 3600, minimum=60)
+
+# --- Webhooks (webapp/webhooks, docs/webhooks.md; https://www.standardwebhooks.com/) -------------
+# Seconds between a failed attempt and the next; after the last, the delivery is failed. One attempt, then
+# one retry per entry: the default tries 6 times over about 2.6 hours (plus up to 10% jitter per wait).
+WEBHOOK_RETRY_DELAYS = env_seconds_list("WEBHOOK_RETRY_DELAYS", [5.0, 30.0, 300.0, 1800.0, 7200.0])
+# Each attempt's connect, write and read timeouts (the specification recommends 15 to 30 s).
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.1, maximum=300.0)
+# How often the sweep sends again the deliveries overdue by this long (a lost countdown message).
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
+# Succeeded and failed deliveries (with their attempts) are deleted by that sweep after this many days.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30, minimum=1)
 
 # --- Annotation --------------------------------------------------------------------------------
 TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)

@@ -47,6 +47,10 @@ _LAUNCH = (
     "(`created_before`); the form's pair counts come from a quick preview (possibly approximate) whose token the "
     "launch may carry (`preview`); new endpoint and fields, none removed"
 )
+_WEBHOOKS = (
+    "issue 18 (webhooks): staff manage Standard Webhooks endpoints (CRUD, secret rotation, a test event), read "
+    "each endpoint's delivery log and redeliver; new, so no client breaks"
+)
 ALLOWED: dict[str, str] = {
     "components changed: ImportInputRequest": _FORMATS,
     "components added: ImportFormatEnum": _FORMATS,
@@ -110,6 +114,39 @@ ALLOWED: dict[str, str] = {
     **{
         f"components added: {name}": _JUDGES
         for name in ("JudgeOutput", "JudgeJobInputRequest", "JudgeJobOutput", "PaginatedJudgeJobOutputList")
+    },
+    # Issue 18, webhooks (webapp/webhooks, docs/webhooks.md): new endpoints only.
+    **{
+        f"operations added: {operation}": _WEBHOOKS
+        for operation in (
+            "GET /api/v1/webhooks/events/",
+            "GET /api/v1/webhooks/endpoints/",
+            "POST /api/v1/webhooks/endpoints/",
+            "GET /api/v1/webhooks/endpoints/{id}/",
+            "PATCH /api/v1/webhooks/endpoints/{id}/",
+            "DELETE /api/v1/webhooks/endpoints/{id}/",
+            "POST /api/v1/webhooks/endpoints/{id}/rotate-secret/",
+            "POST /api/v1/webhooks/endpoints/{id}/test/",
+            "GET /api/v1/webhooks/endpoints/{endpoint_pk}/deliveries/",
+            "GET /api/v1/webhooks/endpoints/{endpoint_pk}/deliveries/{id}/",
+            "POST /api/v1/webhooks/endpoints/{endpoint_pk}/deliveries/{id}/redeliver/",
+        )
+    },
+    **{
+        f"components added: {name}": _WEBHOOKS
+        for name in (
+            "WebhookAttemptOutput",
+            "WebhookDeliveryDetailOutput",
+            "WebhookDeliveryOutput",
+            "WebhookDeliveryStatusEnum",
+            "WebhookEndpointInputRequest",
+            "PatchedWebhookEndpointInputRequest",
+            "WebhookEndpointOutput",
+            "WebhookEventTypeEnum",
+            "WebhookEventTypeOutput",
+            "PaginatedWebhookDeliveryOutputList",
+            "PaginatedWebhookEndpointOutputList",
+        )
     },
     # Issue 14, judges: suggestions, a judge's ranking as a task's starting order (and a held-out share).
     "operations added: POST /api/v1/campaigns/{id}/suggestions/": _SUGGESTIONS,
