@@ -24,6 +24,7 @@ from webapp.feedback.extensions import task_kinds
 from webapp.feedback.formats.parsing import FLAGS, LineError
 from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task, has_free_slot
 from webapp.feedback.services.suggestions import suggestion_for
+from webapp.feedback.signals import campaign_completed
 
 PAGE = 50
 MAX_PAGES = 20  # past 1,000 leased-out tasks in one language, the annotator waits for a lease to end
@@ -190,7 +191,19 @@ def annotation_submit(
             return Annotation.objects.get(task=task, annotator=user), False
         Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + 1)
         Lease.objects.filter(task=task, annotator=user).delete()
+        if task.annotation_count + 1 == task.campaign.overlap:
+            _announce_if_complete(task.campaign)
     return annotation, True
+
+
+def _announce_if_complete(campaign: Campaign) -> None:
+    """Send `campaign_completed` when no alive task of the campaign is left below its overlap. The campaign
+    row is locked first: two annotations filling a campaign's last two tasks at once would otherwise each
+    see the other's task still open (PostgreSQL reads committed rows) and neither would announce; with the
+    lock the second waits for the first to commit, then sees its count."""
+    Campaign.objects.select_for_update().only("pk").get(pk=campaign.pk)
+    if not Task.objects.alive().filter(campaign=campaign).open(campaign.overlap).exists():
+        campaign_completed.send_robust(sender=Campaign, campaign_id=campaign.pk)
 
 
 def _validated(
