@@ -18,6 +18,9 @@
       cell.append(a);
     } else if (job.kind === "import" && r.lines !== undefined) {
       cell.append(interpolate(gettext("%(pairs_created)s pairs, %(tasks_created)s tasks imported; %(invalid)s invalid"), r, true));
+      if (r.demonstrations_created) {
+        cell.append(" " + interpolate(ngettext("%(demonstrations_created)s demonstration (SFT)", "%(demonstrations_created)s demonstrations (SFT)", r.demonstrations_created), r, true));
+      }
       for (const [reason, count] of Object.entries(r.skipped || {})) {
         const line = document.createElement("div");
         line.textContent = interpolate(gettext("skipped: %(reason)s (%(count)s)"), {reason, count}, true);

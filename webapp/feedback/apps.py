@@ -7,4 +7,4 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         # The published datasets' import formats register themselves (webapp/feedback/formats/registry.py).
-        from webapp.feedback.formats import hf_import, hh_rlhf, oasst, ultrafeedback  # noqa: F401, PLC0415
+        from webapp.feedback.formats import aya, hf_import, hh_rlhf, oasst, ultrafeedback  # noqa: F401, PLC0415

@@ -295,6 +295,41 @@ class PreferenceRecord(models.Model):
         return f"{self.source} preference {self.external_id}"
 
 
+class DemonstrationStatus(models.TextChoices):
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+class Demonstration(models.Model):
+    """A prompt with a reference answer: supervised fine-tuning data. Imported from published datasets
+    (Aya: `import_feedback --format aya`), and the one model that written and edited answers use when
+    contribution tasks store theirs (`source` write or edit). Only accepted ones are exported and trained on
+    unless asked; pending and rejected ones are kept, never deleted."""
+
+    external_id = models.CharField(max_length=200, unique=True)
+    content_hash = models.CharField(max_length=64)
+    prompt = TextJSONField(help_text="A string, or a list of chat messages")
+    completion = TextJSONField(help_text="The reference answer (a string)")
+    prompt_text = models.TextField()
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="demonstrations")
+    group = models.CharField(max_length=200, blank=True, db_index=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.IMPORT)
+    origin = models.CharField(max_length=MAX_ORIGIN, blank=True, help_text="import: the format (aya, ...)")
+    status = models.CharField(max_length=10, choices=DemonstrationStatus.choices, default=DemonstrationStatus.ACCEPTED)
+    metadata = TextJSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "language", "id"], name="demonstration_export")]
+
+    def __str__(self) -> str:
+        return f"{self.source} demonstration {self.external_id}"
+
+
 class TransferKind(models.TextChoices):
     IMPORT = "import"
     EXPORT = "export"

@@ -7,6 +7,8 @@ from webapp.feedback import sources
 from webapp.feedback.models import (
     Annotation,
     Campaign,
+    Demonstration,
+    DemonstrationStatus,
     PreferenceRecord,
     Prompt,
     Response,
@@ -124,6 +126,24 @@ def preference_records(
     if selection is not None:
         records = records.filter(selection)
     return records
+
+
+def demonstrations(
+    *, languages: list[str] | None = None, selection: Q | None = None, since=None, until=None
+) -> QuerySet[Demonstration]:
+    """Live accepted demonstrations (SFT data), filtered by language, by `selection` (sources.selected) and by
+    time; pending and rejected ones are kept but never selected here."""
+    rows = (
+        Demonstration.objects.alive()
+        .filter(status=DemonstrationStatus.ACCEPTED)
+        .filter(_created_between(since, until))
+        .order_by("id")
+    )
+    if languages:
+        rows = rows.filter(language_id__in=languages)
+    if selection is not None:
+        rows = rows.filter(selection)
+    return rows
 
 
 def annotator_progress(user: User, *, campaign_id: int | None = None) -> dict:

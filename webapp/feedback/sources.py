@@ -45,6 +45,7 @@ MAX_ORIGIN = 200
 # Where each source is stored.
 RANKING_SOURCES = (Source.ANNOTATION, Source.IMPORT, Source.JUDGE)  # Annotation rows
 RECORD_SOURCES = (Source.IMPORT, Source.ARENA, Source.JUDGE)  # PreferenceRecord rows
+DEMONSTRATION_SOURCES = (Source.IMPORT, Source.WRITE, Source.EDIT)  # Demonstration rows (SFT data)
 # What counts as human: overlap (a task's slots), agreement and trust.
 HUMAN = (Source.ANNOTATION, Source.IMPORT)
 # The one source that is work handed out by assignment and done by a person in the app.

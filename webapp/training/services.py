@@ -267,7 +267,7 @@ def _train(run: JobRun, job: TrainingJob) -> None:
     spec = DataSpec.from_params(job.data_spec).cut(job.created_before)
     summary = snapshot_write(spec, job.kind, folder, check=run.check, system_prompt=job.system_prompt)
     run.save(data_summary={**job.data_summary, "snapshot": summary})
-    if not sum(summary["train_pairs_by_language"].values()):
+    if not summary["train_rows"]:  # pairs for DPO; for SFT, best answers and demonstrations
         counts = data_counts(spec)
         shutil.rmtree(folder / "data", ignore_errors=True)  # no empty snapshot left for a retry to reuse
         run.save(data_summary={**job.data_summary, "snapshot": summary, "counts": counts})

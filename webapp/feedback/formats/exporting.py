@@ -114,6 +114,13 @@ class ExportSpec:
             return None
         return sources.selected(self.sources, self.origins, sources.RECORD_SOURCES, judges=self.judges_admitted)
 
+    def demonstrations(self):
+        """The filter on demonstrations (SFT data: imported such as Aya, or written), or None; like records they
+        have no campaign."""
+        if self.campaigns:
+            return None
+        return sources.selected(self.sources, self.origins, sources.DEMONSTRATION_SOURCES)
+
 
 def _when(value, name: str) -> datetime | None:
     """An ISO 8601 date or time (UTC when it names no zone)."""
@@ -400,7 +407,22 @@ export_formats.register(
     "pairs", ExportFormat("pairs", _pair_family(_derived_pairs_rows, _pairs_row), lines=_pairs_lines)
 )
 export_formats.register("dpo", ExportFormat("dpo", _pair_family(_derived_dpo_rows, _dpo_record)))
-export_formats.register("sft", ExportFormat("sft", _pair_family(_derived_sft_rows, _sft_record)))
+
+
+def _sft_rows(spec: ExportSpec) -> Iterator[dict]:
+    """The best answer of every selected ranking and preference record (as before), then the demonstrations."""
+    yield from _pair_family(_derived_sft_rows, _sft_record)(spec)
+    selection = spec.demonstrations()
+    if selection is None:
+        return
+    rows = selectors.demonstrations(languages=list(spec.languages), selection=selection, **spec.window())
+    for d in rows.only("external_id", "prompt", "completion", "language_id", "group").iterator(
+        chunk_size=selectors.STREAM_CHUNK
+    ):
+        yield _sft_row(d.prompt, d.completion, d.language_id, d.external_id, d.group)
+
+
+export_formats.register("sft", ExportFormat("sft", _sft_rows))
 export_formats.register("rankings", ExportFormat("rankings", _ranking_rows))
 
 

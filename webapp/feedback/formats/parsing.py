@@ -67,6 +67,46 @@ class RankingLine:
     content_hash: str = ""
 
 
+@dataclass
+class DemonstrationLine:
+    """A prompt with a reference answer (SFT data), stored as a Demonstration."""
+
+    line_no: int
+    id: str
+    prompt: Any
+    completion: str
+    language: str
+    group: str = ""
+    origin: str = ""
+    metadata: dict = field(default_factory=dict)
+    content_hash: str = ""
+
+
+DEMONSTRATION_KEYS = {"id", "prompt", "completion", "language", "group", "metadata"}
+
+
+def demonstration_record(obj: dict, line_no: int, origin: str) -> DemonstrationLine:
+    """A demonstration built by a format (`origin`) as {prompt, completion, language, id?, group?, metadata?}."""
+    prompt = validate_content(obj.get("prompt"), "prompt")
+    completion = obj.get("completion")
+    if not isinstance(completion, str):
+        raise LineError(_("'%(where)s' must be a string") % {"where": "completion"})
+    validate_content(completion, "completion")
+    language = canonical_tag(_required_str(obj, "language"))
+    digest = content_hash(prompt, completion, language)
+    return DemonstrationLine(
+        line_no=line_no,
+        id=_optional_id(obj, "id") or f"{origin}:{digest}",
+        prompt=prompt,
+        completion=completion,
+        language=language,
+        group=_optional_str(obj, "group"),
+        origin=origin,
+        metadata=_metadata(obj, DEMONSTRATION_KEYS),
+        content_hash=digest,
+    )
+
+
 def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
     """A line of the store's own formats, recognised by its keys; None for a blank line."""
     obj = load_object(raw)

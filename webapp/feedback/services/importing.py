@@ -25,6 +25,7 @@ from webapp.feedback.content import content_hash, plain_text
 from webapp.feedback.formats.exporting import RECORD_COLUMNS
 from webapp.feedback.formats.parsing import (
     DEFAULT_CAMPAIGN,
+    DemonstrationLine,
     PairLine,
     RankingLine,
     load_object,
@@ -37,6 +38,8 @@ from webapp.feedback.models import (
     Annotation,
     AnnotatorProfile,
     Campaign,
+    Demonstration,
+    DemonstrationStatus,
     Language,
     PreferenceRecord,
     Prompt,
@@ -54,7 +57,8 @@ BATCH = 2000  # lines checked and written together
 MAX_REPORTED_ERRORS = 10_000
 AUTO = "auto"  # the store's own formats, recognised line by line
 
-LineT = TypeVar("LineT", PairLine, RankingLine)
+LineT = TypeVar("LineT", PairLine, RankingLine, DemonstrationLine)
+AnyLine = PairLine | RankingLine | DemonstrationLine
 
 
 @dataclass
@@ -65,6 +69,8 @@ class ImportReport:
     tasks_created: int = 0
     tasks_unchanged: int = 0
     annotations_created: int = 0
+    demonstrations_created: int = 0
+    demonstrations_unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     invalid: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # reason (in the importer's language) -> records
@@ -82,6 +88,7 @@ class ImportReport:
         """The transaction was rolled back: this import stored nothing, whatever its batches counted."""
         self.pairs_created = self.pairs_unchanged = self.tasks_created = self.tasks_unchanged = 0
         self.annotations_created = 0
+        self.demonstrations_created = self.demonstrations_unchanged = 0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "errors"} | {
@@ -188,6 +195,20 @@ RESPONSE_COLUMNS = ("id", "prompt_id", "content", "text", "content_hash", "model
 TASK_COLUMNS = ("id", "campaign_id", "prompt_id", "language_id", "external_id", "import_hash", "annotation_count")
 ITEM_COLUMNS = ("id", "task_id", "response_id", "position")
 ANNOTATION_COLUMNS = ("id", "task_id", "annotator_id", "ranking", "flags", "rationale", "source", "origin")
+DEMONSTRATION_COLUMNS = (
+    "id",
+    "external_id",
+    "content_hash",
+    "prompt",
+    "completion",
+    "prompt_text",
+    "language_id",
+    "group",
+    "source",
+    "origin",
+    "status",
+    "metadata",
+)
 
 
 _text_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per value
@@ -209,6 +230,7 @@ class _Writer:
         self.report = report
         self.pairs: list[PairLine] = []
         self.rankings: list[RankingLine] = []
+        self.demonstrations: list[DemonstrationLine] = []
         self.seen = SeenKeys()
         self.languages: dict[str, Language] = {}
         self.campaigns: dict[str, Campaign] = {}
@@ -224,32 +246,40 @@ class _Writer:
             "tasks": Table(Task, TASK_COLUMNS),
             "items": Table(TaskResponse, ITEM_COLUMNS),
             "annotations": Table(Annotation, ANNOTATION_COLUMNS),
+            "demonstrations": Table(Demonstration, DEMONSTRATION_COLUMNS),
         }
 
-    def add(self, record: PairLine | RankingLine) -> None:
+    def add(self, record: AnyLine) -> None:
         if isinstance(record, RankingLine):
             self.rankings.append(record)
+        elif isinstance(record, DemonstrationLine):
+            self.demonstrations.append(record)
         else:
             self.pairs.append(record)
 
     def pending(self) -> int:
-        return len(self.pairs) + len(self.rankings)
+        return len(self.pairs) + len(self.rankings) + len(self.demonstrations)
 
-    def _unchanged(self, record: PairLine | RankingLine) -> None:
+    def _unchanged(self, record: AnyLine) -> None:
         if isinstance(record, RankingLine):
             self.report.tasks_unchanged += 1
+        elif isinstance(record, DemonstrationLine):
+            self.report.demonstrations_unchanged += 1
         else:
             self.report.pairs_unchanged += 1
 
     def flush(self, *, write: bool = True) -> None:
         """Check the buffered lines' ids and, when `write`, store the fresh ones."""
         pairs, rankings = self._first_uses(self.pairs, "pair:"), self._first_uses(self.rankings, "task:")
+        demonstrations = self._first_uses(self.demonstrations, "demonstration:")
         pairs = self._known(PreferenceRecord, pairs, "content_hash")
         rankings = self._known(Task, rankings, "import_hash")
+        demonstrations = self._known(Demonstration, demonstrations, "content_hash")
         if write:
             self._write_pairs(pairs)
             self._write_rankings(rankings)
-        self.pairs, self.rankings = [], []
+            self._write_demonstrations(demonstrations)
+        self.pairs, self.rankings, self.demonstrations = [], [], []
 
     def close(self) -> None:
         self.seen.close()
@@ -282,7 +312,9 @@ class _Writer:
             self.languages[code] = language_get_or_create(code)
         return self.languages[code]
 
-    def _known(self, model: type[PreferenceRecord | Task], records: list[LineT], hash_field: str) -> list[LineT]:
+    def _known(
+        self, model: type[PreferenceRecord | Task | Demonstration], records: list[LineT], hash_field: str
+    ) -> list[LineT]:
         """Drop records whose id is already stored: unchanged when the content matches, else an error."""
         if not records:
             return records
@@ -325,6 +357,30 @@ class _Writer:
             for pk, r in zip(ids, records, strict=True)
         )
         self.report.pairs_created += len(records)
+
+    def _write_demonstrations(self, records: list[DemonstrationLine]) -> None:
+        if not records:
+            return
+        table = self.tables["demonstrations"]
+        ids = table.reserve(len(records))
+        table.insert(
+            (
+                pk,
+                r.id,
+                r.content_hash,
+                _text_json(r.prompt),
+                _text_json(r.completion),
+                plain_text(r.prompt),
+                self.language(r.language).pk,
+                r.group,
+                Source.IMPORT.value,
+                r.origin,
+                DemonstrationStatus.ACCEPTED.value,
+                _text_json(r.metadata),
+            )
+            for pk, r in zip(ids, records, strict=True)
+        )
+        self.report.demonstrations_created += len(records)
 
     def _write_rankings(self, records: list[RankingLine]) -> None:
         if not records:

@@ -34,7 +34,9 @@ class Command(BaseCommand):
             self.stderr.write(f"line {line_no}: {message} (skipped)")
         self.stdout.write(
             f"{report.lines} lines: {report.pairs_created} pairs and {report.tasks_created} tasks "
-            f"({report.annotations_created} rankings) imported; {report.pairs_unchanged + report.tasks_unchanged} "
+            f"({report.annotations_created} rankings) imported"
+            + (f", {report.demonstrations_created} demonstrations" if report.demonstrations_created else "")
+            + f"; {report.pairs_unchanged + report.tasks_unchanged + report.demonstrations_unchanged} "
             f"already present; {report.invalid} invalid; {sum(report.skipped.values())} skipped"
         )
         for reason, count in sorted(report.skipped.items(), key=lambda item: -item[1]):
