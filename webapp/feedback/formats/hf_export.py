@@ -1,4 +1,5 @@
-"""export_feedback --format hf: the store as a Hugging Face dataset folder (docs/formats.md, "hf (a Hugging Face dataset folder)").
+"""export_feedback --format hf: the store as a Hugging Face dataset folder (docs/formats.md,
+"hf (a Hugging Face dataset folder)").
 
     manage.py export_feedback --format hf --out feedback-hf [--test-fraction 0.1] [--license cc-by-4.0]
     python -c 'import datasets; print(datasets.load_dataset("feedback-hf"))'         # the pairs config
