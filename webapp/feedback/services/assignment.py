@@ -88,10 +88,13 @@ def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int,
     )
 
 
-def _candidate(user: User, campaign_id: int, overlap: int, language: str, now: datetime) -> int | None:
+def _candidate(
+    user: User, campaign_id: int, overlap: int, language: str, now: datetime, *, skip_locked: bool = True
+) -> int | None:
     """Lock and return the open task of one campaign and language that is closest to complete and has a free slot
     for this user, passing over tasks another claimer holds locked (SKIP LOCKED). One scan of the `task_next` index.
-    The lease count here was read before the lock was taken: the caller checks it again."""
+    The lease count here was read before the lock was taken: the caller checks it again. With `skip_locked`
+    False the lock is waited for instead: the caller's fallback when every candidate was locked."""
     tasks = (
         Task.objects.alive()
         .open(overlap)
@@ -101,7 +104,7 @@ def _candidate(user: User, campaign_id: int, overlap: int, language: str, now: d
         .alias(leased=_others_leased(user, now))
         .filter(annotation_count__lt=overlap - F("leased"))
         .order_by("-annotation_count", "id")
-        .select_for_update(skip_locked=True, of=("self",))
+        .select_for_update(skip_locked=skip_locked, of=("self",))
     )
     return tasks.values_list("pk", flat=True).first()
 
@@ -148,6 +151,12 @@ def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | No
         for _attempt in range(MAX_ATTEMPTS):
             with transaction.atomic():
                 task_id = _candidate(user, campaign, overlap, language, now)
+                if task_id is None:
+                    # Nothing unlocked: either nothing is open for this user here, or every open task is locked
+                    # for a moment by another transaction (a submit counting its annotation, a bulk job's batch).
+                    # Wait for that lock rather than answer "no task" while one is free (seen on PostgreSQL as
+                    # an annotator stopping one task short).
+                    task_id = _candidate(user, campaign, overlap, language, now, skip_locked=False)
                 if task_id is None:
                     break
                 assignment = _lease_locked(user, task_id, now)
