@@ -1,6 +1,6 @@
 """`make run`: the embedded setup of docs/operations.md in one terminal. Starts the web server (uvicorn), the
-default+index worker, the gpu worker, and the sweep worker with the scheduler inside it (its own process, so
-recovery never waits behind long work); Ctrl-C (or any child dying) stops them all."""
+default+index worker, the gpu worker, the webhooks worker, and the sweep worker with the scheduler inside it
+(its own process, so recovery never waits behind long work); Ctrl-C (or any child dying) stops them all."""
 
 import os
 import signal
@@ -36,6 +36,8 @@ def commands(port: int, var_dir: str, host: str = "127.0.0.1") -> dict[str, list
             "2",
         ],
         "gpu": CELERY + ["-Q", "gpu", "-n", "gpu@%h", "--concurrency", "1", "--prefetch-multiplier", "1"],
+        # Webhook deliveries wait on other people's servers: a slot of their own (docs/webhooks.md).
+        "webhooks": CELERY + ["-Q", "webhooks", "-n", "webhooks@%h", "--concurrency", "2"],
         "sweep": CELERY
         + [
             "-Q",

@@ -61,6 +61,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_seconds_list(name: str, default: list[float]) -> list[float]:
+    """A comma-separated list of durations in seconds (e.g. "5,30,300"), each a finite number >= 0."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    values = []
+    for item in raw.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={raw!r}: {item.strip()!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < 0:
+            raise ImproperlyConfigured(f"{name}={raw!r}: {item.strip()!r} is not a number of seconds >= 0")
+        values.append(value)
+    return values
+
+
 def names_for_bind(host: str) -> list[str]:
     """The host names a server bound to `host` is reached by, beyond localhost: for a wildcard bind
     (0.0.0.0 or ::), this machine's name, its fully qualified name and its addresses."""

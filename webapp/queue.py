@@ -1,5 +1,5 @@
-"""The Celery app, configured from Django settings (CELERY_* names), with the four queues
-(`default`, `index`, `gpu`, `sweep`; docs/architecture.md) and the beat schedule of the sweeps.
+"""The Celery app, configured from Django settings (CELERY_* names), with the five queues
+(`default`, `index`, `gpu`, `sweep`, `webhooks`; docs/operations.md) and the beat schedule of the sweeps.
 
 It lives in the core layer because web processes send tasks too (by name, after commit: see
 `send_task`); the tasks themselves live in `workers.tasks`, which the worker loads through `include`."""
@@ -18,7 +18,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
 # `sweep` has a worker slot of its own (webapp/embedded.py), so recovery never waits behind long work.
-app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu"), Queue("sweep")]
+# `webhooks` too: a slow receiver (up to WEBHOOK_TIMEOUT_SECONDS per attempt) never holds up other work.
+app.conf.task_queues = [Queue("default"), Queue("index"), Queue("gpu"), Queue("sweep"), Queue("webhooks")]
 app.conf.include = [
     "workers.tasks.jobs",
     "workers.tasks.transfers",
@@ -28,6 +29,7 @@ app.conf.include = [
     "workers.tasks.indexing",
     "workers.tasks.arena",
     "workers.tasks.judging",  # sent to each job's own queue: its judge's (webapp/judging/models.py)
+    "workers.tasks.webhooks",
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
@@ -37,6 +39,7 @@ app.conf.task_routes = {
     "workers.tasks.indexing.*": {"queue": "index"},
     "workers.tasks.models.*": {"queue": "gpu"},
     "workers.tasks.training.*": {"queue": "gpu"},
+    "workers.tasks.webhooks.*": {"queue": "webhooks"},
 }
 
 
@@ -57,6 +60,12 @@ def _schedule_sweep(sender, **kwargs):
     sender.add_periodic_task(
         float(settings.JOB_SWEEP_SECONDS), sender.signature("workers.tasks.arena.sweep_battles"), name="sweep battles"
     )
+    # Webhook deliveries whose message was lost (a countdown held by a worker that died) are sent again.
+    sender.add_periodic_task(
+        float(settings.WEBHOOK_SWEEP_SECONDS),
+        sender.signature("workers.tasks.webhooks.sweep_deliveries", queue="webhooks"),
+        name="sweep webhook deliveries",
+    )
 
 
 log = logging.getLogger(__name__)
@@ -66,11 +75,12 @@ log = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-def send_task(name: str, *, args: list, queue: str) -> bool:
-    """Publish a task by name; web code never imports `workers` (it is the top layer). Returns False,
-    logging why, when the broker cannot be reached: the job row stays the truth and the sweep sends it."""
+def send_task(name: str, *, args: list, queue: str, countdown: float | None = None) -> bool:
+    """Publish a task by name (to run `countdown` seconds from now, if given); web code never imports
+    `workers` (it is the top layer). Returns False, logging why, when the broker cannot be reached: the
+    job row stays the truth and the sweep sends it."""
     try:
-        app.send_task(name, args=args, queue=queue, retry=True, retry_policy=PUBLISH_RETRY)
+        app.send_task(name, args=args, queue=queue, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY)
     except (OperationalError, OSError) as exc:
         log.error("could not publish %s%s to queue %s: %s", name, args, queue, exc)
         return False

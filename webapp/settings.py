@@ -10,7 +10,7 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import env_bool, env_float, env_int, env_list, env_str, names_for_bind
+from webapp.env import env_bool, env_float, env_int, env_list, env_seconds_list, env_str, names_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "webapp.arena",
     "webapp.judging",
     "webapp.proof",
+    "webapp.webhooks",
     "webapp.pages",
 ]
 
@@ -254,6 +255,11 @@ SPECTACULAR_SETTINGS = {
         # The one source taxonomy (webapp/feedback/sources.py), wherever a source is read or selected.
         "SourceEnum": "webapp.feedback.sources.Source",
         "CampaignJobKindEnum": "webapp.feedback.models.OperationKind",
+        # The registered import and export formats (webapp/feedback/formats/registry.py): two `format` fields.
+        "ImportFormatEnum": "webapp.feedback.api.transfers.IMPORT_FORMATS",
+        "FormatEnum": "webapp.feedback.api.transfers.EXPORT_FORMATS",
+        "WebhookDeliveryStatusEnum": "webapp.webhooks.models.DeliveryStatus",
+        "WebhookEventTypeEnum": "webapp.webhooks.events.SUBSCRIBABLE_TYPES",
     },
 }
 
@@ -292,6 +298,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # Job rows (webapp/jobs): heartbeat cadence, when a running job counts as dead, when a queued one
 # is sent again, and how often the sweep runs.
+# The launch form's pair-count preview stops each of its passes after this many pairs (then it says "at least").
+TRAINING_PREVIEW_MAX_PAIRS = env_int("TRAINING_PREVIEW_MAX_PAIRS", 20_000, minimum=1)
 JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5, minimum=1)
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60, minimum=2)
 JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 120, minimum=1)
@@ -300,6 +308,17 @@ JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 30, minimum=1)
 # A launching POST's Idempotency-Key is kept this long per user and endpoint (webapp/jobs); a retry
 # with the same key gets the first job back instead of a second one.
 IDEMPOTENCY_KEY_SECONDS = env_int("IDEMPOTENCY_KEY_SECONDS", 24 * 3600, minimum=60)
+
+# --- Webhooks (webapp/webhooks, docs/webhooks.md; https://www.standardwebhooks.com/) -------------
+# Seconds between a failed attempt and the next; after the last, the delivery is failed. One attempt, then
+# one retry per entry: the default tries 6 times over about 2.6 hours (plus up to 10% jitter per wait).
+WEBHOOK_RETRY_DELAYS = env_seconds_list("WEBHOOK_RETRY_DELAYS", [5.0, 30.0, 300.0, 1800.0, 7200.0])
+# Each attempt's connect, write and read timeouts (the specification recommends 15 to 30 s).
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15.0, minimum=0.1, maximum=300.0)
+# How often the sweep sends again the deliveries overdue by this long (a lost countdown message).
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
+# Succeeded and failed deliveries (with their attempts) are deleted by that sweep after this many days.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30, minimum=1)
 
 # --- Annotation --------------------------------------------------------------------------------
 TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)
@@ -351,6 +370,14 @@ SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 ARENA_RATE_WINDOW_SECONDS = env_int("ARENA_RATE_WINDOW_SECONDS", 3600, minimum=1)
 ARENA_GENERATION_LIMIT = env_int("ARENA_GENERATION_LIMIT", 60, minimum=1)
 ARENA_VOTE_LIMIT = env_int("ARENA_VOTE_LIMIT", 120, minimum=1)
+# Vote hygiene (webapp/arena/hygiene.py; docs/operations.md, "Vote hygiene"): votes per client and UTC day,
+# on top of the window's limit; the anomalous-voter test (a client with at least ARENA_OUTLIER_MIN_VOTES
+# decisive votes is left out of the ratings when its agreement test's p-value is below ARENA_OUTLIER_ALPHA);
+# and how many counted votes one prompt may have (FastChat's deduplication of high-frequency prompts).
+ARENA_DAILY_VOTE_CAP = env_int("ARENA_DAILY_VOTE_CAP", 300, minimum=1)
+ARENA_OUTLIER_MIN_VOTES = env_int("ARENA_OUTLIER_MIN_VOTES", 20, minimum=1)
+ARENA_OUTLIER_ALPHA = env_float("ARENA_OUTLIER_ALPHA", 0.001, minimum=0.0, maximum=1.0)
+ARENA_PROMPT_CAP = env_int("ARENA_PROMPT_CAP", 50, minimum=1)
 ARENA_PROMPT_MAX_CHARS = env_int("ARENA_PROMPT_MAX_CHARS", 2000, minimum=1, maximum=50000)
 ARENA_MAX_NEW_TOKENS = env_int("ARENA_MAX_NEW_TOKENS", 256, minimum=1, maximum=4096)
 # A battle still generating after this long is marked abandoned by the periodic sweep.

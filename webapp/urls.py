@@ -46,6 +46,7 @@ urlpatterns = [
     path("api/v1/", include("webapp.retrieval.urls")),
     path("api/v1/", include("webapp.arena.urls")),
     path("api/v1/", include("webapp.judging.urls")),
+    path("api/v1/", include("webapp.webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

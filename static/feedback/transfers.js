@@ -18,6 +18,11 @@
       cell.append(a);
     } else if (job.kind === "import" && r.lines !== undefined) {
       cell.append(interpolate(gettext("%(pairs_created)s pairs, %(tasks_created)s tasks imported; %(invalid)s invalid"), r, true));
+      for (const [reason, count] of Object.entries(r.skipped || {})) {
+        const line = document.createElement("div");
+        line.textContent = interpolate(gettext("skipped: %(reason)s (%(count)s)"), {reason, count}, true);
+        cell.append(line);
+      }
       const dup = r.near_duplicates || {};
       if (dup.count) {
         const details = document.createElement("details");

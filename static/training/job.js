@@ -69,10 +69,17 @@
     if (typeof Chart !== "undefined") drawCharts(job.metrics || []);
     const snapshot = (job.data_summary || {}).snapshot || {};
     const preview = (job.data_summary || {}).preview || {};
-    const train = snapshot.train_pairs_by_language || preview.train || {};
-    const held = snapshot.eval_pairs_by_language || preview.eval || {};
-    const languages = [...new Set([...Object.keys(train), ...Object.keys(held)])].sort();
-    rows(document.querySelector("#data tbody"), languages.map((l) => [l, train[l] || 0, held[l] || 0]));
+    // The snapshot's counts (taken by the worker, as of the launch) beside the form's preview, when it had one;
+    // "…" until the snapshot is written; a preview that stopped early shows its counts as lower bounds ("≥").
+    const taken = Boolean(snapshot.train_pairs_by_language);
+    const train = snapshot.train_pairs_by_language || {};
+    const held = snapshot.eval_pairs_by_language || {};
+    const previewed = preview.train || {};
+    const atLeast = preview.approximate ? "≥ " : "";
+    const languages = [...new Set([...Object.keys(train), ...Object.keys(held), ...Object.keys(previewed)])].sort();
+    rows(document.querySelector("#data tbody"), languages.map((l) => [
+      l, taken ? train[l] || 0 : "…", taken ? held[l] || 0 : "…", preview.train ? atLeast + (previewed[l] || 0) : "—",
+    ]));
     const bySource = snapshot.pairs_by_source || preview.by_source || {};
     document.getElementById("sources").textContent = interpolate(gettext("By source: %(sources)s"), { sources: PF.counts(bySource) }, true);
     const evaluation = job.evaluation || {};

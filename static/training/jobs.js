@@ -59,11 +59,47 @@
     return name && detail !== error.message ? `${name}: ${detail}` : error.message;
   }
 
+  // The pair counts the data settings select, asked for in the background as they change; the launch carries
+  // the preview's token (when the settings are still those previewed), so the job page shows what was previewed.
+  const previewBox = document.getElementById("data-preview");
+  let preview = null;
+  let previewTimer = null;
+  async function refreshPreview() {
+    const data = body().data;
+    const asked = JSON.stringify(data);
+    previewBox.textContent = gettext("Counting the pairs these settings select…");
+    try {
+      const counts = await PF.post(`${api}preview/`, { data }, true);
+      if (asked !== JSON.stringify(body().data)) return; // settings changed meanwhile: a newer preview is on its way
+      preview = { data: asked, token: counts.token };
+      const text = interpolate(gettext("Training pairs: %(train)s (%(by_language)s); held out: %(eval)s."),
+        { train: counts.train_pairs, by_language: PF.counts(counts.train) || "—", eval: counts.eval_pairs }, true);
+      previewBox.textContent = counts.approximate
+        ? text + " " + gettext("Approximate: the preview stopped counting early on this large store, so these are lower bounds; the job counts everything.")
+        : text;
+    } catch (e) {
+      preview = null;
+      previewBox.textContent = e.message;
+    }
+  }
+  function schedulePreview(event) {
+    if (event && !event.target.closest("fieldset.data")) return;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(refreshPreview, 400);
+  }
+  if (previewBox) {
+    form.addEventListener("change", schedulePreview);
+    form.addEventListener("input", schedulePreview);
+    refreshPreview();
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     errorBox.textContent = "";
     try {
-      const job = await PF.post(api, body(), true);
+      const launch = body();
+      if (preview && preview.data === JSON.stringify(launch.data)) launch.preview = preview.token;
+      const job = await PF.post(api, launch, true);
       window.location.href = `/jobs/${job.id}/`;
     } catch (e) {
       errorBox.textContent = fieldMessage(e);

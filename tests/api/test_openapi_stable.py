@@ -38,7 +38,25 @@ _BULK = (
     "issue 15 (scale, item 8): bulk operations on a campaign (archive, unarchive, delete, reassign its open tasks, "
     "gold in bulk) run as jobs with progress (launch with Idempotency-Key, list, detail, cancel); new endpoints"
 )
+_FORMATS = (
+    "issue 18 (the field's datasets): an import names its `format` (auto, as before, or a published dataset's: "
+    "oasst, ultrafeedback, hh-rlhf, ...) and the `language` of records that name none; both optional"
+)
+_LAUNCH = (
+    "issue 15 (scale, item 2): a training launch answers at once and trains on the data as of its launch "
+    "(`created_before`); the form's pair counts come from a quick preview (possibly approximate) whose token the "
+    "launch may carry (`preview`); new endpoint and fields, none removed"
+)
+_WEBHOOKS = (
+    "issue 18 (webhooks): staff manage Standard Webhooks endpoints (CRUD, secret rotation, a test event), read "
+    "each endpoint's delivery log and redeliver; new, so no client breaks"
+)
 ALLOWED: dict[str, str] = {
+    "components changed: ImportInputRequest": _FORMATS,
+    "components added: ImportFormatEnum": _FORMATS,
+    "operations added: POST /api/v1/training-jobs/preview/": _LAUNCH,
+    "components added: TrainingPreviewInputRequest": _LAUNCH,
+    "components added: TrainingPreviewOutput": _LAUNCH,
     "components changed: GenerateInputRequest": "issue 14 (the proof): optional `batch_size` (1..64, default 8, as "
     "before) and `seed` (default 1234, as before), which the generation service already took",
     "components removed: TrainingJobInputKindEnum": _TRAINERS,
@@ -46,10 +64,12 @@ ALLOWED: dict[str, str] = {
     "components added: TrainingKindEnum": _TRAINERS,
     "components changed: TrainingJobInputRequest": _TRAINERS + " (its `kind` refers to it; same values); "
     "an optional `system_prompt` (issue 13: one system prompt for training and serving); an optional "
-    '`eval_generation` (issue 14: the evaluation by generation that ends the job, or "off")',
+    '`eval_generation` (issue 14: the evaluation by generation that ends the job, or "off"); an optional `preview` '
+    "token (issue 15: the form's preview kept on the job)",
     "components changed: TrainingJobOutput": _TRAINERS + " (its `kind` refers to it; same values); `variant` is "
     "declared nullable, as it is until the job registers it, and `variant_id` is added for the link to its page; "
-    "`system_prompt`, the job's; `eval_generation`, its evaluation-by-generation settings (issue 14)",
+    "`system_prompt`, the job's; `eval_generation`, its evaluation-by-generation settings (issue 14); "
+    "`created_before`, the data cut of its launch (issue 15)",
     "components changed: VariantOutput": "`parent` is declared nullable, as it is for a base model (schemathesis); "
     "`system_prompt`, the one it is trained and served with; `generation_evaluation`, its job's evaluation by "
     "generation against the parent (issue 14)",
@@ -95,6 +115,39 @@ ALLOWED: dict[str, str] = {
         f"components added: {name}": _JUDGES
         for name in ("JudgeOutput", "JudgeJobInputRequest", "JudgeJobOutput", "PaginatedJudgeJobOutputList")
     },
+    # Issue 18, webhooks (webapp/webhooks, docs/webhooks.md): new endpoints only.
+    **{
+        f"operations added: {operation}": _WEBHOOKS
+        for operation in (
+            "GET /api/v1/webhooks/events/",
+            "GET /api/v1/webhooks/endpoints/",
+            "POST /api/v1/webhooks/endpoints/",
+            "GET /api/v1/webhooks/endpoints/{id}/",
+            "PATCH /api/v1/webhooks/endpoints/{id}/",
+            "DELETE /api/v1/webhooks/endpoints/{id}/",
+            "POST /api/v1/webhooks/endpoints/{id}/rotate-secret/",
+            "POST /api/v1/webhooks/endpoints/{id}/test/",
+            "GET /api/v1/webhooks/endpoints/{endpoint_pk}/deliveries/",
+            "GET /api/v1/webhooks/endpoints/{endpoint_pk}/deliveries/{id}/",
+            "POST /api/v1/webhooks/endpoints/{endpoint_pk}/deliveries/{id}/redeliver/",
+        )
+    },
+    **{
+        f"components added: {name}": _WEBHOOKS
+        for name in (
+            "WebhookAttemptOutput",
+            "WebhookDeliveryDetailOutput",
+            "WebhookDeliveryOutput",
+            "WebhookDeliveryStatusEnum",
+            "WebhookEndpointInputRequest",
+            "PatchedWebhookEndpointInputRequest",
+            "WebhookEndpointOutput",
+            "WebhookEventTypeEnum",
+            "WebhookEventTypeOutput",
+            "PaginatedWebhookDeliveryOutputList",
+            "PaginatedWebhookEndpointOutputList",
+        )
+    },
     # Issue 14, judges: suggestions, a judge's ranking as a task's starting order (and a held-out share).
     "operations added: POST /api/v1/campaigns/{id}/suggestions/": _SUGGESTIONS,
     "components added: CampaignSuggestionsInputRequest": _SUGGESTIONS,
@@ -123,7 +176,8 @@ ALLOWED: dict[str, str] = {
     "operations changed: DELETE /api/v1/campaigns/{id}/": _BULK + "; deleting a campaign is one of them: it answers "
     "202 with the delete job (the campaign leaves every list at once, its tasks follow in batches) instead of 204",
     "components changed: ArenaRating": _STYLE + " (new `ci_method`, `sandwich`, `bootstrap`, `provisional`; "
-    "`ci_low`/`ci_high` are null for a provisional rating)",
+    "`ci_low`/`ci_high` are null for a provisional rating); issue 16 item 8: new `lineage`, the line the public "
+    "board shows (parent names and a data summary, never a file path or an internal id)",
 }
 
 

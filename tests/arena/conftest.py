@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from webapp.arena import selectors, services
@@ -30,14 +32,25 @@ def variants(db):
     return base, make_variant("adapted-one", parent=base), make_variant("adapted-two", parent=base)
 
 
+_prompts = itertools.count(1)
+
+
 def finished_battle(
-    variant_a, variant_b, *, client="c" * 64, language="en", answers=("Answer A", "Answer B"), mode="anonymous"
+    variant_a,
+    variant_b,
+    *,
+    client="c" * 64,
+    language="en",
+    answers=("Answer A", "Answer B"),
+    mode="anonymous",
+    prompt: str | None = None,
 ) -> Battle:
-    """A battle whose answers are complete (streaming is covered by the end-to-end test)."""
+    """A battle whose answers are complete (streaming is covered by the end-to-end test). Each gets its own
+    prompt unless one is given (a prompt repeated past ARENA_PROMPT_CAP counts only that often)."""
     battle = Battle.objects.create(
         mode=mode,
         language=language_get_or_create(language),
-        prompt="What is the capital of France?",
+        prompt=prompt or f"What is the capital of France? (question {next(_prompts)})",
         variant_a=variant_a,
         variant_b=variant_b,
         client_hash=client,

@@ -28,7 +28,9 @@ def test_leaderboard_is_public_and_has_the_documented_shape(api, variants, langu
         "bootstrap",
         "provisional",
         "votes",
+        "lineage",
     }
+    assert (ratings[0]["lineage"], ratings[1]["lineage"]) == ("DPO adapter on base-model", "base model")
     assert ratings[1]["rating"] == 1000 and ratings[0]["votes"] == 1
     # one vote is far below ARENA_MIN_VOTES: provisional, no interval of the default method
     assert ratings[0]["provisional"] and ratings[0]["ci_low"] is None and ratings[0]["ci_method"] == "bootstrap"

@@ -178,3 +178,45 @@ def test_a_german_browser_gets_the_arena_in_german(servers, browser_page):
     page.get_by_text(refused).first.wait_for(timeout=30_000)
     context.close()
     assert not violations, violations
+
+
+def platform_font(page, selector: str) -> str:
+    """The font Chromium actually drew the element's text with (not the CSS stack it was asked for)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return max(fonts, key=lambda font: font["glyphCount"])["familyName"]
+
+
+def battle_in_the_page(page, prompt: str, vote: str) -> None:
+    page.locator("#prompt textarea").fill(prompt)
+    page.click("#send")
+    page.locator(f"#vote-{vote}:not([disabled])").wait_for(timeout=120_000)
+    page.click(f"#vote-{vote}")
+    page.locator(f"#vote-{vote}[disabled]").wait_for(timeout=30_000)
+
+
+@pytest.mark.browser
+def test_each_prompt_gets_its_own_language_and_arabic_is_laid_out_right_to_left(arena, servers, browser_page):
+    language_get_or_create("ar")
+    server = servers.start()
+    page = browser_page
+    page.goto(f"{server.url}/arena/")
+    page.locator("#prompt textarea").wait_for(timeout=60_000)
+    assert page.locator("#home-link a[href='/']").count() == 1  # a way back to the site
+    assert platform_font(page, "#vote-a").startswith("Noto")  # the site's font, not Gradio's own
+
+    battle_in_the_page(page, "ما هي أفضل طريقة لطهي الأرز حتى لا يلتصق؟", "a")
+    answer = page.locator("#answer-a textarea")
+    assert (answer.get_attribute("dir"), answer.get_attribute("lang")) == ("rtl", "ar")
+    assert page.locator("#answer-b textarea").get_attribute("dir") == "rtl"
+
+    # No language chosen: the German prompt is detected again, not stored as the Arabic battle's language.
+    battle_in_the_page(page, "Wie koche ich Reis am besten, damit er nicht klebt?", "b")
+    records = PreferenceRecord.objects.order_by("created_at")
+    assert [record.language_id for record in records] == ["ar", "de"]
+    assert [vote.battle.detected_language for vote in Vote.objects.order_by("created_at")] == ["ar", "de"]
+    assert (answer.get_attribute("dir"), answer.get_attribute("lang")) == ("ltr", "de")

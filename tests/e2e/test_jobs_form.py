@@ -36,3 +36,30 @@ def test_a_refused_value_is_named_as_the_form_labels_it(staff, tiny_variants, li
     assert error.startswith(f"{label}: ") and "hyperparameters." not in error and "None" not in error
     assert page.get_attribute("#launch-form input[name=learning_rate]", "aria-invalid") == "true"
     assert page.evaluate("() => document.activeElement.name") == "learning_rate"
+
+
+@pytest.mark.browser
+def test_the_form_previews_the_pairs_in_the_background_and_the_job_keeps_the_preview(
+    staff, tiny_variants, live_app, browser_page, tmp_path
+):
+    from tests.training.synthetic import marker_pairs, write
+    from webapp.feedback.services.importing import feedback_import
+    from webapp.training.models import TrainingJob
+
+    feedback_import(path=write(tmp_path / "pairs.jsonl", marker_pairs(20, seed=5)))
+    page = browser_page
+    browser_login(page, live_app.url, "staff", "pw-staff")
+    page.goto(f"{live_app.url}/jobs/")
+    shown = page.wait_for_selector("#data-preview:has-text('Training pairs')").inner_text()
+    assert "held out" in shown and "Approximate" not in shown
+    with page.expect_response("**/api/v1/training-jobs/preview/"):
+        page.fill("#launch-form input[name=eval_fraction]", "0")  # the preview follows the settings
+    page.wait_for_selector("#data-preview:has-text('held out: 0.')")
+    page.click("#launch-form button[type=submit]")
+    page.wait_for_url("**/jobs/*/")
+    job = TrainingJob.objects.get()
+    assert job.data_summary["preview"]["train_pairs"] == 20 and job.created_before is not None
+    page.wait_for_selector("#data tbody tr")
+    cells = page.eval_on_selector_all("#data tbody tr:first-child td", "tds => tds.map((td) => td.textContent)")
+    assert cells[1] == "…" and cells[3] not in ("", "—")  # no snapshot yet (no worker); the preview kept
+    assert page.inner_text("#cut").startswith("The data as of the launch")

@@ -102,7 +102,7 @@ def purge_broker() -> None:
     from workers.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in ("default", "index", "gpu", "sweep"):
+        for queue in ("default", "index", "gpu", "sweep", "webhooks"):
             try:
                 conn.default_channel.queue_purge(queue)
             except Exception:  # noqa: BLE001 - a queue that does not exist yet has nothing to purge

@@ -2,7 +2,8 @@
 with an API token, counted with CaptureQueriesContext. Transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE) is not
 counted; everything else is, the token lookup and the counter updates included. The budget is eight statements per
 cycle on PostgreSQL (CI runs these tests there too); SQLite, which has no single write statement for the submit, may
-take a few more."""
+take a few more. The one submission that fills its task (1 in `overlap`) costs two more: the campaign's row lock and
+whether any task of the campaign is still open, so `campaign_completed` (a webhook event) is sent exactly once."""
 
 import pytest
 from django.conf import settings
@@ -78,7 +79,7 @@ def test_a_suggested_task_costs_no_more_and_records_what_it_showed(monkeypatch):
     monkeypatch.setitem(
         judges._items, "last", Judge(name="last", version="1", rank=lambda p, texts, lang: [[2], [0], [1]])
     )
-    campaign, tasks = campaign_with_tasks(n_tasks=2, overlap=1)
+    campaign, tasks = campaign_with_tasks(n_tasks=2, overlap=2)
     for task in tasks:
         judge_label(task_id=task.pk, judge="last")
     campaign_set_suggestions(campaign=campaign, judge="last@1", holdout=0.0)
@@ -98,3 +99,13 @@ def test_a_reload_resumes_the_held_task_in_three_statements():
         again = client.post("/api/v1/tasks/next/", {}, format="json").json()
     assert again["task"]["id"] == first["task"]["id"]
     assert len(statements(captured)) <= 3, statements(captured)
+
+
+def test_the_submission_that_fills_its_task_checks_the_campaign_in_two_more_statements():
+    campaign_with_tasks(n_tasks=2, overlap=1)
+    client = token_client(make_annotator("filler", ["en"]))
+    ran, task = cycle(client, "submit")
+    assert len(ran) <= CYCLE_BUDGET + 2, "\n".join(ran)
+    locks = [sql for sql in ran if sql.startswith('SELECT "feedback_campaign"."id" FROM "feedback_campaign"')]
+    assert len(locks) == 1 and (settings.IS_SQLITE or "FOR UPDATE" in locks[0]), ran
+    assert Task.objects.get(pk=task["id"]).annotation_count == 1

@@ -44,8 +44,9 @@ def base_variant(db):
     return variant_register(name="src-base", kind="base", path="base/src-base")
 
 
-def launch(client, data: dict):
-    return client.post("/api/v1/training-jobs/", {"kind": "dpo", "parent": "src-base", "data": data}, format="json")
+def preview(client, data: dict):
+    """What a launch with this data would select now (the form's preview)."""
+    return client.post("/api/v1/training-jobs/preview/", {"data": data}, format="json")
 
 
 def annotate(client, task_id: int, ranking: list) -> None:
@@ -74,10 +75,11 @@ def test_an_imported_file_is_source_import_and_jobs_and_exports_select_it_apart(
     assert records == {"p-1": ("import", "pairs"), "p-2": ("import", "oasst")}
 
     def selected(data: dict) -> dict:
-        reply = launch(client, {**data, "eval_fraction": 0})
-        assert reply.status_code == 202, reply.json()
-        preview = reply.json()["data_summary"]["preview"]
-        return {"by_source": preview["by_source"], "pairs": preview["train_pairs"]}
+        reply = preview(client, {**data, "eval_fraction": 0})
+        assert reply.status_code == 200, reply.json()
+        counts = reply.json()
+        assert counts["approximate"] is False
+        return {"by_source": counts["by_source"], "pairs": counts["train_pairs"]}
 
     # Human annotations only: the live ranking's 2 pairs (best vs rest), none of the imported file.
     assert selected({"sources": ["annotation"]}) == {"by_source": {"annotation": 2}, "pairs": 2}
@@ -106,7 +108,10 @@ def test_an_imported_file_is_source_import_and_jobs_and_exports_select_it_apart(
     ],
 )
 def test_a_bad_source_selection_is_a_400_with_a_message(api, staff, base_variant, data, message):
-    reply = launch(api(staff), data)
+    reply = preview(api(staff), data)
+    assert reply.status_code == 400 and message in json.dumps(reply.json()), reply.json()
+    body = {"kind": "dpo", "parent": "src-base", "data": data}
+    reply = api(staff).post("/api/v1/training-jobs/", body, format="json")
     assert reply.status_code == 400 and message in json.dumps(reply.json()), reply.json()
     reply = api(staff).post("/api/v1/transfers/export/", {"sources": ["bogus"]}, format="json")
     assert reply.status_code == 400 and "sources" in reply.json()

@@ -62,11 +62,67 @@ def test_bad_launch_requests_get_a_400_naming_the_field(api, staff, tiny_variant
     assert not TrainingJob.objects.exists()
 
 
-def test_a_job_without_usable_data_is_refused_with_the_counts(api, staff, tiny_variants, preferences):
+def test_a_job_without_usable_data_is_launched_at_once_and_fails_in_its_first_step_with_the_counts(
+    api, staff, tiny_variants, preferences
+):
     reply = launch(api, staff, data={"languages": ["ja"]})
-    assert reply.status_code == 400
-    counts = reply.json()["counts"]
-    assert counts["train_pairs"] == 0 and counts["before_filters"]["en"] > 0
+    assert reply.status_code == 202, reply.json()
+    assert reply.json()["data_summary"] == {} and reply.json()["created_before"]
+    training_run(reply.json()["id"])
+    job = api(staff).get(f"/api/v1/training-jobs/{reply.json()['id']}/").json()
+    assert job["status"] == "failed"
+    assert job["error"].startswith("No usable training pairs after the filters.")
+    assert "before the filters: ar 15, de 15, en 15, fr 15; after them: none." in job["error"], job["error"]
+    counts = job["data_summary"]["counts"]
+    assert counts["train_pairs"] == 0 and counts["before_filters"] == {"ar": 15, "de": 15, "en": 15, "fr": 15}
+    assert not job["metrics"] and job["variant"] is None
+    folder = Path(settings.MODELS_STORE) / TrainingJob.objects.get(pk=job["id"]).folder
+    assert not (folder / "data").exists()  # no empty snapshot left for a retry to reuse
+
+
+def test_a_job_trains_on_the_data_as_of_its_launch(api, staff, tiny_variants, preferences, tmp_path):
+    """Rows imported after the launch never enter it; a pair deleted before the snapshot is left out."""
+    counted = api(staff).post("/api/v1/training-jobs/preview/", {"data": {"eval_fraction": 0.25}}, format="json")
+    assert counted.status_code == 200 and counted.json()["approximate"] is False
+    reply = launch(api, staff, preview=counted.json()["token"])
+    assert reply.status_code == 202, reply.json()
+    job_id = reply.json()["id"]
+    later = marker_pairs(30, seed=9)
+    for row in later:
+        row["id"] = "late-" + row["id"]
+    feedback_import(path=write(tmp_path / "late.jsonl", later))
+    from webapp.feedback.models import PreferenceRecord
+    from webapp.feedback.services.catalog import preference_delete
+
+    preference_delete(record=PreferenceRecord.objects.get(external_id=preferences[0]["id"]))
+    from webapp.training.data import snapshot_write
+
+    job = TrainingJob.objects.get(pk=job_id)
+    from webapp.training.data import DataSpec
+
+    summary = snapshot_write(DataSpec.from_params(job.data_spec).cut(job.created_before), "dpo", tmp_path / "snap")
+    taken = sum(summary["train_pairs_by_language"].values()) + summary["eval_pairs"]
+    assert taken == 59  # the 60 of the launch, less the deleted one; none of the 30 imported later
+    previewed = job.data_summary["preview"]
+    assert previewed["train_pairs"] + previewed["eval_pairs"] == 60
+    ids = (tmp_path / "snap" / "data" / "pair_ids.txt").read_text()
+    assert "late-" not in ids and preferences[0]["id"] not in ids.split()
+
+
+def test_the_preview_says_when_it_stopped_counting_early(api, staff, tiny_variants, preferences, settings):
+    settings.TRAINING_PREVIEW_MAX_PAIRS = 10
+    counted = api(staff).post("/api/v1/training-jobs/preview/", {"data": {}}, format="json").json()
+    assert counted["approximate"] is True and counted["train_pairs"] + counted["eval_pairs"] == 10
+    settings.TRAINING_PREVIEW_MAX_PAIRS = 1000
+    counted = api(staff).post("/api/v1/training-jobs/preview/", {"data": {}}, format="json").json()
+    assert counted["approximate"] is False and counted["train_pairs"] + counted["eval_pairs"] == 60
+    bad = api(staff).post("/api/v1/training-jobs/preview/", {"data": {"eval_fraction": 2}}, format="json")
+    assert bad.status_code == 400 and "eval_fraction" in bad.json()["detail"]
+    # A token is bound to its data settings.
+    other = launch(api, staff, data={"languages": ["en"]}, preview=counted["token"])
+    assert other.status_code == 400 and "other data settings" in json.dumps(other.json())
+    forged = launch(api, staff, preview="not-a-token")
+    assert forged.status_code == 400 and "not a token" in json.dumps(other.json() | forged.json())
     assert not TrainingJob.objects.exists()
 
 

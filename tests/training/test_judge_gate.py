@@ -48,6 +48,13 @@ def labelled(api, keen):
             judge_label(task_id=task.pk, judge="keen")
 
 
+def preview(client, data: dict) -> dict:
+    """The form's preview of this data (what a launch would select now)."""
+    reply = client.post("/api/v1/training-jobs/preview/", {"data": data}, format="json")
+    assert reply.status_code == 200, reply.json()
+    return reply.json()
+
+
 def launch(client, data: dict, **body):
     return client.post(
         "/api/v1/training-jobs/",
@@ -62,14 +69,16 @@ GATED = {"judges": ["keen@1"], "judge_min_agreement": 0.8, "judge_min_items": 3,
 @pytest.mark.django_db
 def test_the_gate_admits_a_judge_in_one_language_and_refuses_it_in_another(api, staff, base_variant, labelled):
     client = api(staff)
-    reply = launch(client, GATED)
+    counted = preview(client, GATED)
+    reply = launch(client, GATED, preview=counted["token"])
     assert reply.status_code == 202, reply.json()
-    preview = reply.json()["data_summary"]["preview"]
+    preview_ = reply.json()["data_summary"]["preview"]
+    assert preview_ == {k: v for k, v in counted.items() if k != "token"}  # the job keeps what was previewed
     # en: 3 tasks ranked by the person and the judge (3 annotation pairs) + 2 judge-only (2 judge pairs);
     # de: the judge is refused, so its 3 people's pairs stay and its 2 judge-only tasks give nothing.
-    assert preview["by_source"] == {"annotation": 6, "judge": 2}
-    assert preview["train"] == {"en": 5, "de": 3}
-    gate = preview["judges"]
+    assert preview_["by_source"] == {"annotation": 6, "judge": 2}
+    assert preview_["train"] == {"en": 5, "de": 3}
+    gate = preview_["judges"]
     assert (gate["judges"], gate["min_agreement"], gate["min_items"], gate["unlabelled"]) == (["keen@1"], 0.8, 3, [])
     [admitted] = gate["by_language"]["en"]["admitted"]
     assert gate["by_language"]["en"]["refused"] == []
@@ -104,19 +113,19 @@ def test_too_little_evidence_refuses_everywhere_and_jobs_without_judges_are_as_b
     api, staff, base_variant, labelled
 ):
     client = api(staff)
-    preview = launch(client, {**GATED, "judge_min_items": 4}).json()["data_summary"]["preview"]
-    assert preview["by_source"] == {"annotation": 6}
-    reasons = {lang: side["refused"][0]["reason"] for lang, side in preview["judges"]["by_language"].items()}
+    counted = preview(client, {**GATED, "judge_min_items": 4})
+    assert counted["by_source"] == {"annotation": 6}
+    reasons = {lang: side["refused"][0]["reason"] for lang, side in counted["judges"]["by_language"].items()}
     assert reasons == {lang: "3 task(s) compared with people, fewer than 4" for lang in ("en", "de")}
     # Languages filter the gate's report too; a job naming no judge trains on people only, as before.
-    preview = launch(client, {**GATED, "languages": ["en"]}).json()["data_summary"]["preview"]
-    assert list(preview["judges"]["by_language"]) == ["en"] and preview["by_source"] == {"annotation": 3, "judge": 2}
-    preview = launch(client, {"eval_fraction": 0}).json()["data_summary"]["preview"]
-    assert preview["by_source"] == {"annotation": 6} and "judges" not in preview
+    counted = preview(client, {**GATED, "languages": ["en"]})
+    assert list(counted["judges"]["by_language"]) == ["en"] and counted["by_source"] == {"annotation": 3, "judge": 2}
+    counted = preview(client, {"eval_fraction": 0})
+    assert counted["by_source"] == {"annotation": 6} and "judges" not in counted
     # Naming judges beside explicit sources: the sources select among the others (no import here), and the
     # gate still weighs the judge against every person: all five en tasks give the judge's pairs alone.
-    preview = launch(client, {**GATED, "sources": ["import"]}).json()["data_summary"]["preview"]
-    assert preview["by_source"] == {"judge": 5} and preview["train"] == {"en": 5}
+    counted = preview(client, {**GATED, "sources": ["import"]})
+    assert counted["by_source"] == {"judge": 5} and counted["train"] == {"en": 5}
 
 
 @pytest.mark.django_db

@@ -32,6 +32,9 @@ class ArenaRatingSerializer(serializers.Serializer):
     bootstrap = ArenaIntervalSerializer(allow_null=True, help_text="95% percentile interval; null when not computed")
     provisional = serializers.BooleanField(help_text="fewer counted votes than ARENA_MIN_VOTES")
     votes = serializers.IntegerField()
+    lineage = serializers.CharField(
+        help_text="what the variant was made from and on what data, e.g. 'DPO on 1,234 pairs in de, fr from base-x'"
+    )
 
 
 class ArenaSeparationSerializer(serializers.Serializer):
@@ -91,7 +94,7 @@ class LeaderboardView(APIView):
                 raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language)})
         style = query.validated_data["style"]
         fit = selectors.rating_fit(language or None, style=style, ci=query.validated_data.get("ci"))
-        body = {"ratings": fit.rows, "votes_needed": fit.votes_needed}
+        body = {"ratings": selectors.with_lineage(fit.rows), "votes_needed": fit.votes_needed}
         if style == selectors.CONTROL:
             body["style"] = fit.style
         return Reply(ArenaLeaderboardSerializer(body).data)

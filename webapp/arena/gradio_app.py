@@ -20,10 +20,12 @@ the visitor chose one in the site's menu, else the request's Accept-Language, as
 
 from collections.abc import Iterator
 from html import escape
+from pathlib import Path
 from typing import TypeVar
 
 import gradio as gr
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -42,6 +44,7 @@ ALL = "all"
 GRADIO_LOCALES = {"zh-hans": "zh-CN"}
 # The static texts by key; `arena_translations` looks each up in every interface language.
 TEXTS = {
+    "home": gettext_noop("Home"),
     "title": gettext_noop("Polyglot Feedback arena"),
     "intro": gettext_noop("Compare models in your own language; your votes train the next ones."),
     "notice": gettext_noop(
@@ -85,6 +88,11 @@ TEXTS = {
     "vote_tie": gettext_noop("Tie"),
     "vote_both_bad": gettext_noop("Both are bad"),
 }
+# Texts made of others, by key.
+DERIVED = {
+    "heading": lambda texts: f"# {texts['title']}\n{texts['intro']}",
+    "home_link": lambda texts: f"[{texts['home']}](/)",  # back to the site
+}
 # Filled in when the mapping is built (the same values in every language).
 TEXT_PARAMS = {
     "leaderboard_help": lambda: {"rounds": settings.ARENA_BOOTSTRAP_ROUNDS},
@@ -118,12 +126,33 @@ RTL_CSS = " ".join(
     if translation.get_language_info(code)["bidi"]
 )
 
+# The site's font (static/base.css, `body`) instead of Gradio's own, and its per-script stacks, chosen by the
+# lang attribute a text carries (an Arabic answer is drawn with Noto Naskh Arabic, as on the site's pages).
+SITE_FONT = ["system-ui", gr.themes.Font("Noto Sans"), "sans-serif"]
+# Until a battle says which language the prompt is in, its direction follows what is typed (like dir="auto").
+PROMPT_CSS = "#prompt textarea, #side-prompt textarea { unicode-bidi: plaintext; text-align: start; }"
+
+
+def script_fonts_css() -> str:
+    """The `:lang(...)` font rules of the site's stylesheet."""
+    stylesheet = Path(finders.find("base.css"))
+    return " ".join(line for line in stylesheet.read_text(encoding="utf-8").splitlines() if line.startswith(":lang("))
+
+
+def arena_css() -> str:
+    return " ".join([RTL_CSS, PROMPT_CSS, script_fonts_css()])
+
+
+def arena_theme() -> gr.themes.Base:
+    return gr.themes.Default(font=SITE_FONT)
+
+
 I18N = gr.I18n()  # only hands out keys; the translations go to the mounted app (mount_arena)
 
 
 def text(key: str) -> I18nData:
     """A static text, shown by Gradio's page in the browser's language."""
-    if key not in TEXTS and key != "heading":  # the heading is made of the title and the intro
+    if key not in TEXTS and key not in DERIVED:
         raise KeyError(key)
     return I18N(key)
 
@@ -136,7 +165,8 @@ def arena_translations() -> dict[str, dict[str, str]]:
             texts = {key: _(message) for key, message in TEXTS.items()}
             for key, params in TEXT_PARAMS.items():
                 texts[key] = texts[key] % params()
-            texts["heading"] = f"# {texts['title']}\n{texts['intro']}"
+            for key, derive in DERIVED.items():
+                texts[key] = derive(texts)
         mapping[GRADIO_LOCALES.get(code, code)] = texts
     return mapping
 
@@ -200,7 +230,7 @@ def model_choices() -> list[str]:
 
 
 def start_battle(prompt: str, language: str, request: gr.Request) -> Iterator[tuple]:
-    """Streams (answer A, answer B, battle token, language, status)."""
+    """Streams (answer A, answer B, battle token, language, the battle's prompt and language, status)."""
     yield from _stream(prompt, language, None, request)
 
 
@@ -220,12 +250,45 @@ def _stream(prompt, language, names, request) -> Iterator[tuple]:
             )
             generating, complete = _("Generating…"), _("Both answers are complete: which one is better?")
         token = str(battle.token)
-        shown = battle.language_id  # the detected language, for the visitor to correct before voting
+        shown = battle.language_id  # the stored language, for the visitor to correct before voting
+        sent = {"prompt": battle.prompt, "language": shown}  # what the dropdown now shows belongs to this prompt
         for text_a, text_b in _steps(services.battle_stream(battle), speaks):
-            yield text_a, text_b, token, shown, generating
+            yield text_a, text_b, token, shown, sent, generating
     except ApplicationError as exc:
         raise gr.Error(exc.message) from None
-    yield text_a, text_b, token, shown, complete
+    yield text_a, text_b, token, shown, sent, complete
+
+
+def language_for_prompt(prompt: str, language: str, sent: dict | None) -> str:
+    """The Language dropdown's value for the prompt as it now reads: the visitor's choice for it, else
+    "auto". The language shown after a battle is the battle's, not a choice for the next prompt."""
+    sent = sent or {}
+    code = services.battle_language_choice(
+        prompt=prompt or "",
+        shown=None if language in (AUTO, None, "") else language,
+        sent_prompt=sent.get("prompt", ""),
+        sent_language=sent.get("language", ""),
+    )
+    return code or AUTO
+
+
+def remember_choice(prompt: str, language: str, sent: dict | None) -> dict:
+    """The visitor picked a language in the dropdown: while the battle's prompt is unchanged, a correction of
+    that battle's language (its vote is stored in it, and it still belongs to that prompt); otherwise a
+    choice for the prompt being written."""
+    sent = sent or {}
+    if sent and (prompt or "").strip() == sent.get("prompt", "").strip():
+        return {**sent, "language": language}
+    return {}
+
+
+def text_direction(language: str) -> list:
+    """`dir` and `lang` for the prompt and both answers, from the language shown: Arabic right to left. With
+    no language yet the prompt keeps no `lang`, and its direction follows what is typed (CSS)."""
+    if language in (AUTO, None, ""):
+        return [gr.update(rtl=False, html_attributes=None), gr.update(), gr.update()]
+    rtl = selectors.language_direction(language) == "rtl"
+    return [gr.update(rtl=rtl, html_attributes=gr.InputHTMLAttributes(lang=language))] * 3
 
 
 def cast_vote(outcome: str, token: str, language: str, request: gr.Request) -> str:
@@ -263,8 +326,8 @@ def show_leaderboard(language: str, style: str = PLAIN, request: gr.Request | No
     (`style`: plain or control); under the plot, the style coefficients."""
     style = CONTROL if style == CONTROL else PLAIN
     code = None if language in (ALL, None, "") else language
-    rows = selectors.leaderboard_with_lineage(code, style=style)
     with translation.override(visitor_language(request)):
+        rows = selectors.leaderboard_with_lineage(code, style=style)
         table = [
             [rank, row["variant"], row["rating"], interval_text(row), row["votes"], row["lineage"]]
             for rank, row in enumerate(rows, start=1)
@@ -353,6 +416,15 @@ def _votes_disabled() -> list:
 # --- Layout --------------------------------------------------------------------------------------
 
 
+def _language_events(prompt: gr.Textbox, language: gr.Dropdown, sent: gr.State, answers: list[gr.Textbox]) -> None:
+    """Typing a new prompt puts the dropdown back to "auto" unless the visitor chose a language for it; the
+    texts follow the language shown. Cheap handlers, outside the generation queue's limit."""
+    quick = {"api_visibility": "private", "concurrency_limit": None, "show_progress": "hidden"}
+    prompt.input(language_for_prompt, [prompt, language, sent], [language], trigger_mode="always_last", **quick)
+    language.input(remember_choice, [prompt, language, sent], [sent], **quick)
+    language.change(text_direction, [language], [prompt, *answers], **quick)
+
+
 def _vote_events(prefix: str, buttons: list[gr.Button], token: gr.State, language: gr.Dropdown, result) -> None:
     for outcome, button in zip(OUTCOMES, buttons, strict=True):
         button.click(
@@ -364,8 +436,10 @@ def _vote_events(prefix: str, buttons: list[gr.Button], token: gr.State, languag
 
 
 def _conversation(prefix: str, with_models: bool):
-    """Prompt, language, (models), the two answers, vote buttons and the result line."""
+    """Prompt, language, (models), the two answers, vote buttons and the result line; `sent` holds the last
+    battle's prompt and language (services.battle_language_choice)."""
     token = gr.State("")
+    sent = gr.State({})
     models = []
     if with_models:
         with gr.Row():
@@ -409,31 +483,37 @@ def _conversation(prefix: str, with_models: bool):
         buttons = [gr.Button(text(f"vote_{o}"), interactive=False, elem_id=f"{prefix}vote-{o}") for o in OUTCOMES]
     result = gr.Markdown(elem_id=f"{prefix}result")
     _vote_events(prefix, buttons, token, language, result)
-    return prompt, language, models, send, answers, token, status, result, buttons
+    _language_events(prompt, language, sent, answers)
+    return prompt, language, sent, models, send, answers, token, status, buttons
 
 
 def build_arena() -> gr.Blocks:
     # The browser tab's title stays as it is: Gradio's page does not translate a title (it would show the key).
     with gr.Blocks(title="Polyglot Feedback arena", analytics_enabled=False) as blocks:
+        gr.Markdown(text("home_link"), elem_id="home-link")
         gr.Markdown(text("heading"))
         gr.Markdown(text("notice"), elem_id="data-notice")
         with gr.Tab(text("battle"), id="battle"):
             gr.Markdown(text("battle_help"))
-            prompt, language, _models, send, answers, token, status, result, buttons = _conversation(
+            prompt, language, sent, _models, send, answers, token, status, buttons = _conversation(
                 "", with_models=False
             )
             send.click(_votes_disabled, None, buttons, api_visibility="private").then(
-                start_battle, [prompt, language], [*answers, token, language, status], api_name="battle"
-            ).then(_votes_enabled, [token], buttons, api_visibility="private")
+                language_for_prompt, [prompt, language, sent], [language], api_visibility="private"
+            ).then(start_battle, [prompt, language], [*answers, token, language, sent, status], api_name="battle").then(
+                _votes_enabled, [token], buttons, api_visibility="private"
+            )
         with gr.Tab(text("side"), id="side"):
             gr.Markdown(text("side_help"))
-            s_prompt, s_language, models, s_send, s_answers, s_token, s_status, _result, s_buttons = _conversation(
+            s_prompt, s_language, s_sent, models, s_send, s_answers, s_token, s_status, s_buttons = _conversation(
                 "side-", with_models=True
             )
             s_send.click(_votes_disabled, None, s_buttons, api_visibility="private").then(
+                language_for_prompt, [s_prompt, s_language, s_sent], [s_language], api_visibility="private"
+            ).then(
                 start_side_by_side,
                 [s_prompt, s_language, *models],
-                [*s_answers, s_token, s_language, s_status],
+                [*s_answers, s_token, s_language, s_sent, s_status],
                 api_name="side_by_side",
             ).then(_votes_enabled, [s_token], s_buttons, api_visibility="private")
         with gr.Tab(text("leaderboard"), id="leaderboard") as board_tab:
@@ -470,5 +550,7 @@ def build_arena() -> gr.Blocks:
 def mount_arena(app, *, path: str) -> None:
     """Mount the arena on the FastAPI root, with its Content-Security-Policy and its texts in every interface
     language; the caller mounts Django after it."""
-    gr.mount_gradio_app(app, build_arena(), path=path, footer_links=[], i18n=arena_i18n(), css=RTL_CSS)
+    gr.mount_gradio_app(
+        app, build_arena(), path=path, footer_links=[], i18n=arena_i18n(), css=arena_css(), theme=arena_theme()
+    )
     app.add_middleware(ArenaPolicyMiddleware, prefix=path)

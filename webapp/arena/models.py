@@ -103,6 +103,7 @@ class VoteStyle(models.Model):
 class CounterAction(models.TextChoices):
     GENERATE = "generate"
     VOTE = "vote"
+    VOTE_DAY = "vote_day"  # the daily vote cap: its window is a UTC day
 
 
 class ClientCounter(models.Model):

@@ -1,6 +1,8 @@
-"""The arena's Content-Security-Policy: the site's policy (settings.CONTENT_SECURITY_POLICY, sent on every
-Django response by django-csp) loosened for what Gradio's page needs, and the ASGI middleware that sends
-it on the arena's responses (they never pass through Django's middleware).
+"""The arena's security headers: the site's Content-Security-Policy (settings.CONTENT_SECURITY_POLICY, sent on
+every Django response by django-csp) loosened for what Gradio's page needs, the site's other security headers
+(X-Frame-Options, X-Content-Type-Options, Referrer-Policy, Cross-Origin-Opener-Policy: what Django's
+SecurityMiddleware and XFrameOptionsMiddleware send, from the same settings), and the ASGI middleware that sends
+them on the arena's responses (they never pass through Django's middleware).
 
 Gradio's page boots from an inline script, styles its components inline, compiles some code at run
 time, and draws with data:/blob: URLs; a nonce cannot cover code we do not write, so these sources are
@@ -10,7 +12,7 @@ and connections back to this site only) stays as strict as on the other pages.""
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from csp.constants import NONCE, UNSAFE_EVAL, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, UNSAFE_EVAL, UNSAFE_INLINE
 from csp.utils import build_policy, default_config
 from django.conf import settings
 
@@ -27,6 +29,7 @@ GRADIO_SOURCES = {
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+CSP = b"content-security-policy"
 
 
 def arena_directives() -> dict[str, list]:
@@ -36,6 +39,8 @@ def arena_directives() -> dict[str, list]:
     for name, extra in GRADIO_SOURCES.items():
         sources = [source for source in directives.get(name, []) if source is not NONCE or UNSAFE_INLINE not in extra]
         directives[name] = sources + [source for source in extra if source not in sources]
+    # A page that frames the arena could collect votes from its own visitors, around the per-client limits.
+    directives.setdefault("frame-ancestors", [NONE])
     return directives
 
 
@@ -43,13 +48,30 @@ def arena_policy() -> str:
     return build_policy(config=default_config(arena_directives()))
 
 
+def site_headers() -> dict[bytes, bytes]:
+    """The security headers Django sends on the site's pages, from the same settings (each left out where
+    its setting turns it off, as Django does)."""
+    headers = {b"x-frame-options": settings.X_FRAME_OPTIONS.upper()}
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers[b"x-content-type-options"] = "nosniff"
+    referrer = settings.SECURE_REFERRER_POLICY
+    if referrer:
+        # Django takes a comma-separated string or a list of values
+        headers[b"referrer-policy"] = referrer if isinstance(referrer, str) else ",".join(referrer)
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers[b"cross-origin-opener-policy"] = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+    return {name: value.encode("latin-1") for name, value in headers.items()}
+
+
 class ArenaPolicyMiddleware:
-    """Adds the arena's Content-Security-Policy to every HTTP response under `prefix` (and to `prefix`
-    without its slash), unless the response already has one."""
+    """Sends the arena's Content-Security-Policy (unless the response already has one) and the site's other
+    security headers (replacing any Gradio would send) on every HTTP response under `prefix`, and on `prefix`
+    without its slash."""
 
     def __init__(self, app: ASGIApp, *, prefix: str):
         self.app, self.prefix = app, prefix.rstrip("/")
-        self.header = arena_policy().encode("latin-1")
+        self.policy = arena_policy().encode("latin-1")
+        self.headers = site_headers()
 
     def _applies(self, scope: Scope) -> bool:
         path = scope.get("path", "")
@@ -62,10 +84,12 @@ class ArenaPolicyMiddleware:
 
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
-                    headers.append((b"content-security-policy", self.header))
-                message["headers"] = headers
+                headers = [
+                    (name, value) for name, value in message.get("headers", []) if name.lower() not in self.headers
+                ]
+                if not any(name.lower() == CSP for name, _value in headers):
+                    headers.append((CSP, self.policy))
+                message["headers"] = headers + list(self.headers.items())
             await send(message)
 
         await self.app(scope, receive, send_with_policy)

@@ -9,10 +9,13 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import MD5, Lower, Trim, TruncDate
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from webapp.arena import ratings, style_ratings
+from webapp.arena import hygiene, ratings, style_ratings
 from webapp.arena.models import Battle, ExcludedClient, Vote
 from webapp.feedback.models import Language
 from webapp.modelstore.models import ModelVariant, VariantKind, VariantStatus
@@ -31,12 +34,80 @@ def arena_languages() -> list[Language]:
     return list(Language.objects.all())
 
 
+def language_direction(code: str) -> str:
+    """`rtl` or `ltr`: how texts in the language `code` are laid out (unknown codes: `ltr`)."""
+    direction = Language.objects.filter(code=code).values_list("direction", flat=True).first()
+    return direction or "ltr"
+
+
 def rating_votes(language: str | None = None) -> QuerySet[Vote]:
-    """Votes that count: not excluded, cast without knowing who answered, record not deleted."""
+    """Votes that may count: not excluded, cast without knowing who answered, record not deleted. Of these,
+    vote hygiene (`vote_hygiene().left_out`) leaves out anomalous voters' and high-frequency prompts' extra
+    votes."""
     votes = Vote.objects.filter(excluded=False, identity_revealed=False, preference__deleted_at__isnull=True)
     if language:
         votes = votes.filter(language_id=language)
     return votes
+
+
+@dataclass(frozen=True)
+class Hygiene:
+    """What vote hygiene leaves out of the ratings (the votes stay stored, in exports and in training data):
+    every vote of an anomalous client, and the votes of a high-frequency prompt beyond ARENA_PROMPT_CAP."""
+
+    checks: list[hygiene.ClientCheck]
+    capped: frozenset[int]
+    capped_prompts: int
+    left_out: frozenset[int]
+
+    @property
+    def anomalous(self) -> list[hygiene.ClientCheck]:
+        return [check for check in self.checks if check.anomalous]
+
+
+def vote_hygiene() -> Hygiene:
+    """The anomalous-voter test and the prompt cap over every vote that may count (all languages), recomputed
+    only when those votes or the settings change; cached per process."""
+    votes = rating_votes()
+    state = (
+        *votes.aggregate(n=Count("id"), last=Max("id"), ids=Sum("id")).values(),
+        settings.ARENA_OUTLIER_MIN_VOTES,
+        settings.ARENA_OUTLIER_ALPHA,
+        settings.ARENA_PROMPT_CAP,
+    )
+    with _cache_lock:
+        cached = _cache.get(HYGIENE_KEY)
+    if cached and cached[0] == state and isinstance(cached[1], Hygiene):
+        return cached[1]
+    found = _compute_hygiene(votes)
+    with _cache_lock:
+        _cache[HYGIENE_KEY] = (state, found)
+    return found
+
+
+def _compute_hygiene(votes: QuerySet[Vote]) -> Hygiene:
+    # the prompt as the voter wrote it, case and surrounding spaces aside
+    keyed = votes.annotate(prompt_key=MD5(Lower(Trim("battle__prompt"))))
+    data = list(keyed.values_list("variant_a_id", "variant_b_id", "outcome", "id", "client_hash", "prompt_key"))
+    if not data:
+        return Hygiene([], frozenset(), 0, frozenset())
+    x = _indexed(data)
+    checks = hygiene.anomalous_voters(
+        x.a,
+        x.b,
+        x.outcome,
+        [row[4] for row in data],
+        len(x.ids),
+        min_votes=settings.ARENA_OUTLIER_MIN_VOTES,
+        alpha=settings.ARENA_OUTLIER_ALPHA,
+        l2=RATING_L2,
+    )
+    flagged = {check.client for check in checks if check.anomalous}
+    kept = [row for row in data if row[4] not in flagged]
+    capped = hygiene.capped_votes([row[3] for row in kept], [row[5] for row in kept], settings.ARENA_PROMPT_CAP)
+    prompts = len({row[5] for row in kept if row[3] in capped})
+    left_out = capped | {row[3] for row in data if row[4] in flagged}
+    return Hygiene(checks, frozenset(capped), prompts, frozenset(left_out))
 
 
 PLAIN, CONTROL = "plain", "control"
@@ -62,7 +133,8 @@ class Fit:
     style: dict | None = None
 
 
-_cache: dict[tuple, tuple[tuple, Fit]] = {}
+_cache: dict[tuple, tuple[tuple, "Fit | Hygiene"]] = {}
+HYGIENE_KEY = ("hygiene",)
 _cache_lock = threading.Lock()
 
 
@@ -76,13 +148,14 @@ def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | Non
     counts = {"n": Count("id"), "last": Max("id"), "ids": Sum("id")}
     if style == CONTROL:
         counts["measured"] = Count("style")
-    state = tuple(votes.aggregate(**counts).values())
+    left_out = vote_hygiene().left_out
+    state = (*votes.aggregate(**counts).values(), len(left_out), sum(left_out))
     key = (language or "", style, ci, settings.ARENA_MIN_VOTES)
     with _cache_lock:
         cached = _cache.get(key)
-    if cached and cached[0] == state:
+    if cached and cached[0] == state and isinstance(cached[1], Fit):
         return cached[1]
-    fit = _compute_style(votes, ci) if style == CONTROL else _compute(votes, ci)
+    fit = _compute_style(votes, ci, left_out) if style == CONTROL else _compute(votes, ci, left_out)
     with _cache_lock:
         _cache[key] = (state, fit)
     return fit
@@ -119,8 +192,13 @@ def _indexed(data: list[tuple]) -> _Indexed:
     )
 
 
-def _compute(votes: QuerySet[Vote], ci: str) -> Fit:
-    data = list(votes.values_list("variant_a_id", "variant_b_id", "outcome"))
+def _counted(rows: list[tuple], left_out: frozenset[int]) -> list[tuple]:
+    """Rows whose first column is a vote id, without the votes hygiene leaves out, and without the id."""
+    return [row[1:] for row in rows if row[0] not in left_out]
+
+
+def _compute(votes: QuerySet[Vote], ci: str, left_out: frozenset[int]) -> Fit:
+    data = _counted(list(votes.values_list("id", "variant_a_id", "variant_b_id", "outcome")), left_out)
     if not data:
         return Fit([], [], np.zeros((0, 0)))
     x = _indexed(data)
@@ -135,14 +213,15 @@ def _compute(votes: QuerySet[Vote], ci: str) -> Fit:
     return Fit(rows, x.ids, ratings.covariance(wins, ties, point, anchor=x.anchor, l2=RATING_L2), needed)
 
 
-def _compute_style(votes: QuerySet[Vote], ci: str) -> Fit:
+def _compute_style(votes: QuerySet[Vote], ci: str, left_out: frozenset[int]) -> Fit:
     columns = [f"style__{name}_{side}" for side in "ab" for name in STYLE_FIELDS]
     measured = votes.filter(style__isnull=False)
-    data = list(measured.values_list("variant_a_id", "variant_b_id", "outcome", *columns))
+    data = _counted(list(measured.values_list("id", "variant_a_id", "variant_b_id", "outcome", *columns)), left_out)
+    counting = len(_counted(list(votes.values_list("id")), left_out))
     style = {
         "coefficients": {},
         "tokenizers": sorted(set(measured.values_list("style__tokenizer", flat=True).distinct())),
-        "unmeasured_votes": votes.count() - len(data),
+        "unmeasured_votes": counting - len(data),
     }
     if not data:
         return Fit([], [], np.zeros((0, 0)), style=style)
@@ -224,23 +303,50 @@ def _anchor(rated: list[ModelVariant]) -> ModelVariant | None:
 
 
 def lineage(variant: ModelVariant) -> str:
-    """One line for the leaderboard: what the variant was made from, by which job, on what data."""
+    """One line for the public leaderboard: what the variant was made from (its parent's name) and on what
+    data (how many pairs or examples, in which languages), in the active language. Never a file path, a job
+    or a database id: the lineage JSON keeps those for staff (the variant's page)."""
     if variant.parent is None:
-        return f"{variant.kind} model" + (f" ({variant.source})" if variant.source else "")
-    facts = [f"{variant.kind} on {variant.parent.name}"]
-    info = variant.lineage or {}
-    if info.get("job"):
-        facts.append(f"job {info['job']}")
-    data = info.get("data") or {}
-    if data.get("train_rows"):
-        facts.append(f"{data['train_rows']} training rows")
-    if data.get("by_language"):
-        facts.append("languages " + ", ".join(sorted(data["by_language"])))
-    return ", ".join(facts)
+        return _("base model")
+    parent = variant.parent.name
+    if variant.kind == VariantKind.MERGED:
+        return _("%(parent)s with its adapter merged in") % {"parent": parent}
+    data = (variant.lineage or {}).get("data") or {}
+    rows = data.get("train_rows") if isinstance(data.get("train_rows"), int) else None
+    languages = ", ".join(sorted(str(code) for code in data.get("by_language") or {}))
+    facts = {"kind": variant.kind.upper(), "parent": parent, "languages": languages}
+    if not rows:
+        return _("%(kind)s adapter on %(parent)s") % facts
+    facts["count"] = number_format(rows, force_grouping=True)
+    if variant.kind == VariantKind.SFT and languages:
+        text = ngettext(
+            "%(kind)s on %(count)s example in %(languages)s from %(parent)s",
+            "%(kind)s on %(count)s examples in %(languages)s from %(parent)s",
+            rows,
+        )
+    elif variant.kind == VariantKind.SFT:
+        text = ngettext(
+            "%(kind)s on %(count)s example from %(parent)s", "%(kind)s on %(count)s examples from %(parent)s", rows
+        )
+    elif languages:
+        text = ngettext(
+            "%(kind)s on %(count)s pair in %(languages)s from %(parent)s",
+            "%(kind)s on %(count)s pairs in %(languages)s from %(parent)s",
+            rows,
+        )
+    else:
+        text = ngettext(
+            "%(kind)s on %(count)s pair from %(parent)s", "%(kind)s on %(count)s pairs from %(parent)s", rows
+        )
+    return text % facts
 
 
 def leaderboard_with_lineage(language: str | None = None, *, style: str = PLAIN) -> list[dict]:
-    rows = leaderboard(language, style=style)
+    return with_lineage(leaderboard(language, style=style))
+
+
+def with_lineage(rows: list[dict]) -> list[dict]:
+    """Leaderboard rows with each variant's public lineage line (in the active language)."""
     variants = ModelVariant.objects.select_related("parent").in_bulk([row["variant_id"] for row in rows])
     return [{**row, "lineage": lineage(variants[row["variant_id"]])} for row in rows]
 
@@ -248,10 +354,16 @@ def leaderboard_with_lineage(language: str | None = None, *, style: str = PLAIN)
 def arena_statistics(*, days: int = 14, top_clients: int = 20) -> dict:
     since = timezone.now() - timedelta(days=days)
     votes = Vote.objects.all()
+    found = vote_hygiene()
     return {
         "battles": Battle.objects.count(),
         "votes": votes.count(),
-        "counted": rating_votes().count(),
+        "counted": rating_votes().count() - len(found.left_out),
+        # left out of the ratings by vote hygiene (kept as data)
+        "anomalous": found.anomalous,
+        "anomalous_votes": len(found.left_out - found.capped),
+        "capped_votes": len(found.capped),
+        "capped_prompts": found.capped_prompts,
         "revealed": votes.filter(identity_revealed=True).count(),
         "excluded_votes": votes.filter(excluded=True).count(),
         "by_language": list(votes.values("language_id").annotate(n=Count("id")).order_by("-n")),

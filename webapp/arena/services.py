@@ -79,8 +79,7 @@ def rate_limit_take(*, client_hash: str, action: str, now: datetime | None = Non
     The count lives in the database, so every web process shares it. The increment is a conditional
     UPDATE (`count < limit`), atomic in the database: two processes racing for the last slot cannot
     both get it. A missing row is created; when a racer created it first, the UPDATE is tried again."""
-    limit = _limit(action)
-    window = settings.ARENA_RATE_WINDOW_SECONDS
+    limit, window = _limit(action)
     now = now or timezone.now()
     start = datetime.fromtimestamp(int(now.timestamp()) // window * window, tz=UTC)
     counters = ClientCounter.objects.filter(client_hash=client_hash, action=action, window_start=start)
@@ -90,12 +89,18 @@ def rate_limit_take(*, client_hash: str, action: str, now: datetime | None = Non
         try:
             with transaction.atomic():
                 ClientCounter.objects.create(client_hash=client_hash, action=action, window_start=start, count=1)
-            _forget_old_windows(now - timedelta(seconds=window))
+            _forget_old_windows(action, now - timedelta(seconds=window))
             return
         except IntegrityError:
             if counters.filter(count__lt=limit).update(count=F("count") + 1):
                 return
     minutes = max(1, round((start.timestamp() + window - now.timestamp()) / 60))
+    if action == CounterAction.VOTE_DAY:
+        message = _(
+            "Your connection has cast %(limit)s votes today, the daily limit. Votes are taken again in %(hours)s h "
+            "(at midnight UTC)."
+        )
+        raise RateLimited(message % {"limit": limit, "hours": max(1, round(minutes / 60))})
     if action == CounterAction.GENERATE:
         message = _("Too many answers from your connection: at most %(limit)s. Try again in %(minutes)s min.")
     else:
@@ -103,12 +108,21 @@ def rate_limit_take(*, client_hash: str, action: str, now: datetime | None = Non
     raise RateLimited(message % {"limit": limit, "minutes": minutes})
 
 
-def _limit(action: str) -> int:
-    return settings.ARENA_GENERATION_LIMIT if action == CounterAction.GENERATE else settings.ARENA_VOTE_LIMIT
+DAY_SECONDS = 86400  # a window aligned on the epoch: each UTC day
 
 
-def _forget_old_windows(before: datetime) -> None:
-    ClientCounter.objects.filter(window_start__lt=before).delete()
+def _limit(action: str) -> tuple[int, int]:
+    """The action's limit and its window in seconds."""
+    if action == CounterAction.VOTE_DAY:
+        return settings.ARENA_DAILY_VOTE_CAP, DAY_SECONDS
+    if action == CounterAction.GENERATE:
+        return settings.ARENA_GENERATION_LIMIT, settings.ARENA_RATE_WINDOW_SECONDS
+    return settings.ARENA_VOTE_LIMIT, settings.ARENA_RATE_WINDOW_SECONDS
+
+
+def _forget_old_windows(action: str, before: datetime) -> None:
+    """Counters of `action` whose window ended (each action has its own window length)."""
+    ClientCounter.objects.filter(action=action, window_start__lt=before).delete()
 
 
 @transaction.atomic
@@ -174,6 +188,22 @@ def battle_language(*, prompt: str, code: str | None) -> tuple[Language, str]:
     if detected:
         return Language.objects.get(code=detected), detected
     return language_get_or_create(settings.ARENA_DEFAULT_LANGUAGE), detected
+
+
+def battle_language_choice(
+    *, prompt: str, shown: str | None, sent_prompt: str = "", sent_language: str = ""
+) -> str | None:
+    """The language the visitor chose for `prompt`, or None: detect it afresh.
+
+    After a battle the arena shows the language it stored for that battle's prompt (`sent_prompt`,
+    `sent_language`), detected or chosen. That value belongs to that prompt: for any other prompt it is
+    not a choice, so the next prompt is detected again (an Arabic prompt after a German battle is stored
+    as `ar`, not `de`). A language the visitor picks for the new prompt is a choice."""
+    if not shown:
+        return None
+    if sent_language and shown == sent_language and prompt.strip() != sent_prompt.strip():
+        return None
+    return shown
 
 
 def battle_pair(*, language: Language, rng: np.random.Generator | None = None) -> tuple[ModelVariant, ModelVariant]:
@@ -368,6 +398,7 @@ def vote_cast(*, token: str, outcome: str, client_hash: str, language_code: str 
         language = Language.objects.filter(code=canonical_tag(language_code)).first()
         if language is None:
             raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language_code)})
+    rate_limit_take(client_hash=client_hash, action=CounterAction.VOTE_DAY)
     rate_limit_take(client_hash=client_hash, action=CounterAction.VOTE)
     # Measured before the transaction: tokenising (and loading the tokenizer once) holds no lock.
     measures = vote_style_measure(response_a=battle.response_a, response_b=battle.response_b, language=language.code)

@@ -40,5 +40,8 @@ def stats_page(request):
         "style_control": style == selectors.CONTROL,
         "style": fit.style,
         "min_votes": settings.ARENA_MIN_VOTES,
+        "alpha": settings.ARENA_OUTLIER_ALPHA,
+        "outlier_min_votes": settings.ARENA_OUTLIER_MIN_VOTES,
+        "prompt_cap": settings.ARENA_PROMPT_CAP,
     }
     return render(request, "arena/stats.html", context)

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class FeedbackConfig(AppConfig):
     name = "webapp.feedback"
     label = "feedback"
+
+    def ready(self) -> None:
+        # The published datasets' import formats register themselves (webapp/feedback/formats/registry.py).
+        from webapp.feedback.formats import hh_rlhf, oasst, ultrafeedback  # noqa: F401, PLC0415

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
 from webapp.jobs.models import IdempotencyKey, Job, JobStatus
+from webapp.jobs.signals import job_finished
 from webapp.queue import send_task
 
 log = logging.getLogger(__name__)
@@ -190,14 +191,20 @@ def job_running(model: type[J], job_id: int) -> Iterator[JobRun[J] | None]:
     except Exception as exc:
         log.exception("%s %s failed", model.__name__, job_id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        _guarded(model, job_id, token).update(status=JobStatus.FAILED, error=message, finished_at=timezone.now())
+        _finish(model, job_id, _guarded(model, job_id, token), JobStatus.FAILED, error=message)
     else:
-        _guarded(model, job_id, token).update(
-            status=JobStatus.SUCCEEDED, finished_at=timezone.now(), **run.pending_progress()
-        )
+        _finish(model, job_id, _guarded(model, job_id, token), JobStatus.SUCCEEDED, **run.pending_progress())
     finally:
         heartbeat.stopped.set()
         heartbeat.join()
+
+
+def _finish(model: type[Job], job_id: int, rows: QuerySet[Job], status: str, **fields: Any) -> None:
+    """Write a job's outcome through `rows` (the guarded row) and, in the same transaction, tell the
+    listeners (`job_finished`): only when this write is the one that finished it."""
+    with transaction.atomic():
+        if rows.update(**{"status": status, "finished_at": timezone.now(), **fields}):
+            job_finished.send_robust(sender=model, job_id=job_id, status=status)
 
 
 def jobs_sweep() -> dict[str, int]:
@@ -223,8 +230,11 @@ def _recover(model: type[Job], job: Job, now: datetime) -> str:
     # Bumping the attempt makes any still-alive old worker's writes fail (JobLost).
     stale = model.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
     if job.recoveries >= settings.JOB_MAX_RECOVERIES:
-        stale.update(
-            status=JobStatus.FAILED,
+        _finish(
+            model,
+            job.pk,
+            stale,
+            JobStatus.FAILED,
             attempt=job.attempt + 1,
             finished_at=now,
             error=f"The worker stopped answering {job.recoveries + 1} times; giving up.",

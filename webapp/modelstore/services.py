@@ -17,6 +17,7 @@ from webapp.errors import ApplicationError
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import job_enqueue
 from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
+from webapp.modelstore.signals import variant_registered
 
 INHERIT = object()  # variant_register's default system prompt: see _system_prompt
 
@@ -74,9 +75,11 @@ def base_install(
         raise ApplicationError(
             _("Installing %(source)s failed: %(problem)s") % {"source": source, "problem": exc}
         ) from exc
-    ModelVariant.objects.filter(pk=variant.pk).update(
-        status=VariantStatus.READY, size_bytes=folder_size(store_path(relative))
-    )
+    with transaction.atomic():
+        ModelVariant.objects.filter(pk=variant.pk).update(
+            status=VariantStatus.READY, size_bytes=folder_size(store_path(relative))
+        )
+        variant_registered.send_robust(sender=ModelVariant, variant_id=variant.pk)
     variant.refresh_from_db()
     return variant, installed_now
 
@@ -104,7 +107,7 @@ def variant_register(
         raise ApplicationError(_("%(path)s is not a complete model folder under MODELS_STORE.") % {"path": path})
     if ModelVariant.objects.filter(name=name).exists():
         raise ApplicationError(_("A variant named %(name)s exists already.") % {"name": repr(name)})
-    return ModelVariant.objects.create(
+    variant = ModelVariant.objects.create(
         name=name,
         kind=kind,
         path=path,
@@ -116,6 +119,8 @@ def variant_register(
         metrics=metrics or {},
         system_prompt=_system_prompt(kind, parent) if system_prompt is INHERIT else cast(str | None, system_prompt),
     )
+    variant_registered.send_robust(sender=ModelVariant, variant_id=variant.pk)
+    return variant
 
 
 def _system_prompt(kind: str, parent: ModelVariant | None) -> str | None:

@@ -385,10 +385,15 @@ class ProofStory:
             "judge_min_items": self.budget.judge_min_items,
             "eval_fraction": 0,
         }
+        # The form's preview first (what the data selects now), its token carried so the job keeps it.
+        preview = self.call("POST", "/api/v1/training-jobs/preview/", json={"data": data})
+        at_least = "at least " if preview["approximate"] else ""
+        self.say(f"   {kind}: {at_least}{preview['train_pairs']} training pairs previewed")
         job = self.call(
             "POST",
             "/api/v1/training-jobs/",
             json={
+                "preview": preview["token"],
                 "kind": kind,
                 "parent": self.result.base,
                 "data": data,
@@ -407,10 +412,11 @@ class ProofStory:
                 },
             },
         )
-        preview = (job.get("data_summary") or {}).get("preview", {})
-        self.say(f"   {kind} job {job['id']}: {preview.get('train_pairs', '?')} training pairs previewed")
         done = self.run_job("training-jobs", job, f"{kind} job")
-        self.say(f"   registered {done['variant']}")
+        taken = sum(
+            ((done.get("data_summary") or {}).get("snapshot") or {}).get("train_pairs_by_language", {}).values()
+        )
+        self.say(f"   {kind} job {job['id']}: trained on {taken} pairs; registered {done['variant']}")
         return done
 
 

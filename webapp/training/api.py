@@ -12,7 +12,13 @@ from webapp.jobs.api import IDEMPOTENCY_KEY, launch_once, queued
 from webapp.modelstore.models import ModelVariant
 from webapp.permissions import IsStaff
 from webapp.training.models import TrainingJob
-from webapp.training.services import FieldError, training_job_cancel, training_job_create, training_job_retry
+from webapp.training.services import (
+    FieldError,
+    training_job_cancel,
+    training_job_create,
+    training_job_retry,
+    training_preview,
+)
 
 
 class TrainingJobOutput(serializers.ModelSerializer):
@@ -36,6 +42,7 @@ class TrainingJobOutput(serializers.ModelSerializer):
             "hyperparameters",
             "system_prompt",
             "data_summary",
+            "created_before",
             "metrics",
             "resumes",
             "eval_generation",
@@ -83,6 +90,34 @@ class TrainingJobInput(JSONInput):
         "prompts are held out too, in any language]}; absent or null: the defaults. The parent and the new "
         'variant answer greedily; the figures per language are in evaluation["generation"]',
     )
+    preview = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20_000,
+        help_text="The `token` of a preview (POST /api/v1/training-jobs/preview/) of the same data settings: the "
+        "job keeps its counts as data_summary.preview, beside the snapshot's",
+    )
+
+
+class TrainingPreviewInput(JSONInput):
+    data = serializers.DictField(required=False, default=dict, help_text="The selection, as a launch's `data`")
+
+
+class TrainingPreviewOutput(serializers.Serializer):
+    approximate = serializers.BooleanField(
+        help_text="True when a pass stopped at TRAINING_PREVIEW_MAX_PAIRS pairs: the counts are lower bounds"
+    )
+    before_filters = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Pairs per language, every source"
+    )
+    train = serializers.DictField(child=serializers.IntegerField(), help_text="Training pairs per language")
+    eval = serializers.DictField(child=serializers.IntegerField(), help_text="Held-out pairs per language")
+    by_source = serializers.DictField(child=serializers.IntegerField())
+    train_pairs = serializers.IntegerField()
+    eval_pairs = serializers.IntegerField()
+    judges = serializers.DictField(required=False, help_text="The judge gate's answer, when the data names judges")
+    previewed_at = serializers.DateTimeField()
+    token = serializers.CharField(help_text="Give it as the launch's `preview` to keep these counts on the job")
 
 
 class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -107,11 +142,20 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 hyperparameters=values["hyperparameters"],
                 system_prompt=values["system_prompt"],
                 eval_generation=values["eval_generation"],
+                preview=values.get("preview") or None,
                 user=request.user,
             )
             return queued(job)
 
         return launch_once(request, launch, TrainingJobOutput)
+
+    @extend_schema(request=TrainingPreviewInput, responses={200: TrainingPreviewOutput})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """The pair counts the data settings select now (quick and possibly approximate: see `approximate`)."""
+        data = TrainingPreviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Reply(training_preview(data=data.validated_data["data"]))
 
     @extend_schema(request=None, responses={200: TrainingJobOutput})
     @action(detail=True, methods=["post"])

@@ -20,6 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -235,6 +236,14 @@ class DataSpec:
             judge_min_items=min_items,
         )
 
+    def cut(self, created_before: datetime | None) -> "DataSpec":
+        """The spec as of a launch: what was created at or after `created_before` is left out (an `until` of
+        its own that is earlier stays)."""
+        if created_before is None:
+            return self
+        until = self.export.until
+        return replace(self, export=replace(self.export, until=min(until, created_before) if until else created_before))
+
     def with_gate(self) -> "DataSpec":
         """The spec with the judge gate decided now (snapshot time); unchanged when it names no judge."""
         if not self.judges or self.gate is not None:
@@ -272,17 +281,29 @@ class DataSpec:
         return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2**32 < self.eval_fraction
 
 
-def data_counts(spec: DataSpec) -> dict:
+def data_counts(spec: DataSpec, *, limit: int | None = None) -> dict:
     """Pairs per language before the filters (every source, default policy) and after them, split;
-    with judges named, the gate's answer as it stands now (the snapshot decides again when it runs)."""
+    with judges named, the gate's answer as it stands now (the snapshot decides again when it runs).
+    With `limit`, each of the two passes stops after that many pairs: the counts are then lower bounds,
+    and `approximate` says so (the form's preview, which must answer at once whatever the store's size)."""
     spec = spec.with_gate()
-    before = Counter(row["language"] for row in export_rows(ExportSpec(format="dpo")))
+    before: Counter[str] = Counter()
+    approximate = False
+    for n, row in enumerate(export_rows(ExportSpec(format="dpo")), start=1):
+        before[row["language"]] += 1
+        if limit is not None and n >= limit:
+            approximate = True
+            break
     after = {"train": Counter(), "eval": Counter()}
     by_source: Counter[str] = Counter()
-    for row in spec.rows("dpo"):
+    for n, row in enumerate(spec.rows("dpo"), start=1):
         after["eval" if spec.is_eval(row) else "train"][row["language"]] += 1
         by_source[row["source"]] += 1
+        if limit is not None and n >= limit:
+            approximate = True
+            break
     counts = {
+        "approximate": approximate,
         "before_filters": dict(before),
         "train": dict(after["train"]),
         "eval": dict(after["eval"]),

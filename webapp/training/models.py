@@ -41,6 +41,9 @@ class TrainingJob(Job):
     # Written into every training and held-out row, and given to the variant the job registers.
     system_prompt = models.TextField(null=True, blank=True)  # noqa: DJ001 - null and "" differ (ml/llm/chat.py)
     data_summary = TextJSONField(default=dict, blank=True)
+    # The data as of the launch: annotations and records created at or after this instant never enter the job
+    # (null for jobs launched before the cut existed: they read the store as it is at their snapshot).
+    created_before = models.DateTimeField(null=True, blank=True)
     metrics = models.JSONField(default=list, blank=True, help_text="[{step, loss, ...}], one entry per logged step")
     resumes = models.JSONField(default=list, blank=True, help_text="checkpoint steps the run resumed from")
     evaluation = models.JSONField(default=dict, blank=True)

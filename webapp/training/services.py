@@ -1,14 +1,18 @@
 """Launching, running, cancelling and retrying training jobs, and registering what they produce."""
 
+import hashlib
 import json
 import logging
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core import signing
 from django.db import transaction
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -144,6 +148,40 @@ def _prompt_sources(names: object) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+PREVIEW_SALT = "webapp.training.preview"
+PREVIEW_MAX_AGE = 24 * 3600  # seconds a preview token may be handed to a launch
+
+
+def training_preview(*, data: dict) -> dict:
+    """What the launch form shows while staff choose the data: the pair counts per language before and after
+    the filters (data_counts), each pass stopped after TRAINING_PREVIEW_MAX_PAIRS pairs so the answer is quick
+    whatever the store's size (`approximate` then says the counts are lower bounds), and a signed `token` that
+    a launch may carry so the job keeps what was previewed beside what its snapshot took."""
+    spec = DataSpec.from_params(data or {})
+    counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS)
+    counts["previewed_at"] = timezone.now().isoformat()
+    token = signing.dumps({"data": _data_digest(data or {}), "counts": counts}, salt=PREVIEW_SALT, compress=True)
+    return {**counts, "token": token}
+
+
+def _data_digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _previewed(token: str | None, data: dict) -> dict | None:
+    if not token:
+        return None
+    try:
+        signed = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.SignatureExpired:
+        raise FieldError("preview", _("this preview is more than a day old; preview again")) from None
+    except signing.BadSignature:
+        raise FieldError("preview", _("not a token from /api/v1/training-jobs/preview/")) from None
+    if signed.get("data") != _data_digest(data):
+        raise FieldError("preview", _("this preview was made for other data settings; preview again"))
+    return signed["counts"]
+
+
 @transaction.atomic
 def training_job_create(
     *,
@@ -155,9 +193,13 @@ def training_job_create(
     enqueue: bool = True,
     system_prompt: str | None = None,
     eval_generation: object = None,
+    preview: str | None = None,
 ) -> TrainingJob:
-    """Validate everything before queueing: settings (naming the field), the parent (servable), and
-    the data (refused with the counts that explain why when nothing is left to train on).
+    """Validate the settings (naming the field) and the parent (servable), record the data cut, and queue.
+    Nothing is counted here, so a launch answers at once whatever the store's size: the job trains on the
+    data as of this instant (`created_before`), and the worker fails it within its first step, with the
+    counts that explain why, when nothing is left to train on. `preview`: a token from `training_preview`
+    for the same data settings, whose counts the job keeps as what was previewed.
     `system_prompt` None keeps the parent's (ml/llm/chat.py); the job's goes into every row it trains
     and evaluates on, and to the variant it registers. `eval_generation`: "off", or the settings of the
     evaluation by generation that ends the job (webapp/training/evaluation.py); None: the defaults."""
@@ -171,13 +213,8 @@ def training_job_create(
     hp = _hyperparameters(hyperparameters)
     generation = _eval_generation(eval_generation)
     variant_ref(parent)
-    spec = DataSpec.from_params(data or {})
-    counts = data_counts(spec)
-    if not counts["train_pairs"]:
-        raise ApplicationError(
-            _("No usable training pairs after the filters."),
-            extra={"field": "data", "counts": counts},
-        )
+    DataSpec.from_params(data or {})  # every data setting checked now, none counted
+    previewed = _previewed(preview, data or {})
     job = TrainingJob.objects.create(
         kind=kind,
         parent=parent,
@@ -185,7 +222,8 @@ def training_job_create(
         hyperparameters=hp.as_dict(),
         system_prompt=parent.system_prompt if system_prompt is None else system_prompt,
         eval_generation=generation,
-        data_summary={"preview": counts},
+        data_summary={"preview": previewed} if previewed else {},
+        created_before=timezone.now(),
         created_by=user,
     )
     if enqueue:
@@ -224,13 +262,24 @@ def training_run(job_id: int) -> None:
 
 
 def _train(run: JobRun, job: TrainingJob) -> None:
-    parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
-    run.check()
+    # The data first, as of the launch: an empty selection fails the job before any model is loaded.
     folder = store_path(job.folder)
-    spec = DataSpec.from_params(job.data_spec)
+    spec = DataSpec.from_params(job.data_spec).cut(job.created_before)
     summary = snapshot_write(spec, job.kind, folder, check=run.check, system_prompt=job.system_prompt)
     run.save(data_summary={**job.data_summary, "snapshot": summary})
+    if not sum(summary["train_pairs_by_language"].values()):
+        counts = data_counts(spec)
+        shutil.rmtree(folder / "data", ignore_errors=True)  # no empty snapshot left for a retry to reuse
+        run.save(data_summary={**job.data_summary, "snapshot": summary, "counts": counts})
+        raise ApplicationError(
+            _("No usable training pairs after the filters.")
+            + " "
+            + _("Pairs per language before the filters: %(before)s; after them: %(after)s.")
+            % {"before": _per_language(counts["before_filters"]), "after": _per_language(counts["train"])}
+        )
     run.log(f"data: {summary['train_rows']} training rows, {summary['eval_pairs']} held-out pairs")
+    parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
+    run.check()
     config = TrainingConfig(
         kind=job.kind,
         model_path=variant_ref(parent).model_path,
@@ -251,6 +300,10 @@ def _train(run: JobRun, job: TrainingJob) -> None:
     # The job's progress ends at its step count, not at the evaluation's prompt count.
     run.progress(outcome.step, outcome.step, check=False)
     run.log(f"registered variant {variant.name}")
+
+
+def _per_language(counts: dict) -> str:
+    return ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or _("none")
 
 
 def variant_name(job: TrainingJob, parent: ModelVariant) -> str:

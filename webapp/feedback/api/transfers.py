@@ -10,14 +10,21 @@ from rest_framework.response import Response as Reply
 from webapp.apifields import JSONInput
 from webapp.feedback.api.common import validated
 from webapp.feedback.formats.pairs import EXPANSIONS
-from webapp.feedback.formats.registry import export_formats
+from webapp.feedback.formats.registry import export_formats, import_formats
 from webapp.feedback.models import TransferJob
 from webapp.feedback.services import transfers
+from webapp.feedback.services.importing import AUTO
+from webapp.feedback.services.languages import InvalidLanguage, canonical_tag
 from webapp.feedback.sources import MAX_ORIGIN, Source
 from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, launch_once, queued
 from webapp.jobs.services import job_request_cancel
 from webapp.permissions import IsStaff
 from webapp.safejson import DepthLimitedJSONParser
+
+# auto and the registered import formats, and the export formats (every app has registered its own by the time
+# URLs load); named in SPECTACULAR_SETTINGS so the two `format` fields keep distinct enums.
+IMPORT_FORMATS = [AUTO, *import_formats.names()]
+EXPORT_FORMATS = list(export_formats.names())
 
 
 class TransferOutput(serializers.ModelSerializer):
@@ -49,14 +56,29 @@ class TransferDetailApi(_TransferApi):
 
 
 class TransferImportApi(_TransferApi):
-    """Upload a JSON Lines file of pairs and/or rankings; a worker imports it."""
+    """Upload a file of pairs and/or rankings, or of a published dataset (`format`), as JSON Lines,
+    gzip-compressed JSON Lines or Parquet; a worker imports it."""
 
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema_serializer(component_name="ImportInput")
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField(help_text="pairs and/or rankings JSON Lines")
+        file = serializers.FileField(help_text="JSON Lines, gzip-compressed JSON Lines or Parquet")
         skip_invalid = serializers.BooleanField(default=False)
+        format = serializers.ChoiceField(
+            choices=IMPORT_FORMATS,
+            default=AUTO,
+            help_text="auto: pairs and rankings, told apart line by line; or a published dataset's format",
+        )
+        language = serializers.CharField(
+            max_length=35, default="en", help_text="BCP-47 tag for formats whose records name no language"
+        )
+
+        def validate_language(self, value: str) -> str:
+            try:
+                return canonical_tag(value)
+            except InvalidLanguage as exc:  # refused before the upload is stored
+                raise serializers.ValidationError(exc.message) from None
 
     @extend_schema(
         operation_id="v1_transfers_import_create",
@@ -70,7 +92,13 @@ class TransferImportApi(_TransferApi):
         def launch():
             path = transfers.upload_store(data["file"])
             return queued(
-                transfers.transfer_import_create(path=path, skip_invalid=data["skip_invalid"], user=request.user)
+                transfers.transfer_import_create(
+                    path=path,
+                    skip_invalid=data["skip_invalid"],
+                    format=data["format"],
+                    data_language=data["language"],
+                    user=request.user,
+                )
             )
 
         return launch_once(request, launch, TransferOutput)
@@ -83,7 +111,7 @@ class TransferExportApi(_TransferApi):
 
     @extend_schema_serializer(component_name="ExportInput")
     class InputSerializer(JSONInput):
-        format = serializers.ChoiceField(choices=export_formats.names(), default="pairs")
+        format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="pairs")
         languages = serializers.ListField(child=serializers.CharField(max_length=35), required=False, default=list)
         sources = serializers.ListField(
             # Source's own choices (with their labels), so the schema has one SourceEnum in every language.

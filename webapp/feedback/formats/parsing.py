@@ -63,11 +63,18 @@ class RankingLine:
     group: str = ""
     campaign: str = ""
     metadata: dict = field(default_factory=dict)
+    origin: str = ""  # the rankings' origin; "" for the rankings format
     content_hash: str = ""
 
 
 def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
-    """None for a blank line."""
+    """A line of the store's own formats, recognised by its keys; None for a blank line."""
+    obj = load_object(raw)
+    return None if obj is None else parse_object(obj, line_no)
+
+
+def load_object(raw: bytes) -> dict | None:
+    """One line's JSON object; None for a blank line."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -84,16 +91,22 @@ def parse_line(raw: bytes, line_no: int) -> PairLine | RankingLine | None:
         ) from None
     if not isinstance(obj, dict):
         raise LineError(_("each line must be a JSON object, not %(type)s") % {"type": type(obj).__name__})
+    return obj
+
+
+def parse_object(obj: dict, line_no: int) -> PairLine | RankingLine:
+    """An object of the store's own formats (pairs, rankings), recognised by its keys."""
     for _name, fmt in import_formats.items():
-        if fmt.detect(obj):
+        if fmt.detect is not None and fmt.parse is not None and fmt.detect(obj):
             return fmt.parse(obj, line_no)
-    descriptions = [_(fmt.description) for _name, fmt in import_formats.items()]
+    descriptions = [_(fmt.description) for _name, fmt in import_formats.items() if fmt.detect is not None]
     if len(descriptions) == 2:
         raise LineError(_("neither %(first)s nor %(second)s") % {"first": descriptions[0], "second": descriptions[1]})
     raise LineError(_("none of: %(formats)s") % {"formats": "; ".join(descriptions)})
 
 
-def _pair(obj: dict, line_no: int) -> PairLine:
+def pair_record(obj: dict, line_no: int) -> PairLine:
+    """A pair of the pairs format (the other formats build such an object and check it here too)."""
     prompt = validate_content(obj.get("prompt"), "prompt")
     chosen = validate_content(obj.get("chosen"), "chosen")
     rejected = validate_content(obj.get("rejected"), "rejected")
@@ -122,7 +135,9 @@ def _pair(obj: dict, line_no: int) -> PairLine:
     )
 
 
-def _ranking(obj: dict, line_no: int) -> RankingLine:
+def ranking_record(obj: dict, line_no: int, origin: str = "") -> RankingLine:
+    """A ranking task of the rankings format (the other formats build such an object and check it here
+    too); `origin` names the format its rankings come from (default: rankings)."""
     task_id = _optional_id(obj, "id")
     if not task_id:
         raise LineError(_("a ranking task needs an 'id'"))
@@ -140,6 +155,7 @@ def _ranking(obj: dict, line_no: int) -> RankingLine:
         group=_optional_str(obj, "group"),
         campaign=_optional_str(obj, "campaign"),
         metadata=_metadata(obj, RANKING_KEYS),
+        origin=origin,
         # The campaign counts as named even when it was left to the default, so an exported file
         # (which names it) re-imports as the same content.
         content_hash=content_hash(
@@ -306,7 +322,7 @@ import_formats.register(
         name="pairs",
         description=gettext_noop("a pair (prompt, chosen, rejected)"),
         detect=lambda obj: "responses" not in obj and ("chosen" in obj or "rejected" in obj),
-        parse=_pair,
+        parse=pair_record,
     ),
 )
 import_formats.register(
@@ -315,7 +331,7 @@ import_formats.register(
         name="rankings",
         description=gettext_noop("a ranking task (responses)"),
         detect=lambda obj: "responses" in obj,
-        parse=_ranking,
+        parse=ranking_record,
     ),
 )
 

@@ -24,6 +24,7 @@ from webapp.feedback.extensions import task_kinds
 from webapp.feedback.formats.parsing import FLAGS, LineError
 from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task, TaskResponse
 from webapp.feedback.services.suggestions import JUDGE_RANKING, judge_ranking, suggestion_for
+from webapp.feedback.signals import campaign_completed
 
 MAX_ATTEMPTS = 20  # claims lost to a racer in one campaign and language before the next is tried
 # A submission goes the short way (no row lock of its own) only while its lease has this long left, so a claimer
@@ -245,7 +246,7 @@ def annotation_submit(
         suggested_by=task.campaign.suggestion_judge if suggestion is not None else "",
     )
     checks = task.mine, task.skipped, task.leased  # type: ignore[attr-defined]
-    if checks == (None, False, True) and _store_with_lease(annotation, now + LEASE_GRACE):
+    if checks == (None, False, True) and _store_with_lease(annotation, now + LEASE_GRACE, task.campaign):
         return annotation, True
     return _store_locked(annotation)
 
@@ -276,21 +277,33 @@ def _submission_task(user: User, task_id: int, now: datetime) -> Task:
     return task
 
 
-def _store_with_lease(annotation: Annotation, live_after: datetime) -> bool:
+def _store_with_lease(annotation: Annotation, live_after: datetime, campaign: Campaign) -> bool:
     """Store the annotation, count it on its task and end the user's lease, in one statement on PostgreSQL, only if
     that lease is still live after `live_after`: a live lease is a slot held for this user, so no row lock or slot
-    count is needed. False (nothing written) if the lease is gone or the same user's other tab stored first."""
+    count is needed. False (nothing written) if the lease is gone or the same user's other tab stored first.
+    The submission that fills its task checks, in the same transaction, whether it completed the campaign."""
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                return _store_with_lease_in_one_statement(annotation, live_after)
-            held = Lease.objects.filter(
-                task_id=annotation.task_id, annotator=annotation.annotator, expires_at__gt=live_after
-            )
-            if not held.delete()[0]:
+                count = _store_with_lease_in_one_statement(annotation, live_after)
+            else:
+                held = Lease.objects.filter(
+                    task_id=annotation.task_id, annotator=annotation.annotator, expires_at__gt=live_after
+                )
+                if not held.delete()[0]:
+                    return False
+                annotation.save()
+                with connection.cursor() as cursor:  # SQLite 3.35+ has RETURNING: the count in the same write
+                    cursor.execute(
+                        f"UPDATE {connection.ops.quote_name(Task._meta.db_table)} "
+                        "SET annotation_count = annotation_count + 1 WHERE id = %s RETURNING annotation_count",
+                        [annotation.task_id],
+                    )
+                    count = cursor.fetchone()[0]
+            if count is None:
                 return False
-            annotation.save()
-            Task.objects.filter(pk=annotation.task_id).update(annotation_count=F("annotation_count") + 1)
+            if count == campaign.overlap:
+                _announce_if_complete(campaign)
             return True
     except IntegrityError:
         return False
@@ -321,17 +334,19 @@ def _ending_lease(statement: tuple[str, list], task_id: int, user: User, live_af
         return cursor.fetchone() if cursor.description else None
 
 
-def _store_with_lease_in_one_statement(annotation: Annotation, live_after: datetime) -> bool:
+def _store_with_lease_in_one_statement(annotation: Annotation, live_after: datetime) -> int | None:
+    """The task's new annotation count, or None when nothing was written."""
     counted = (
         f"counted AS (UPDATE {connection.ops.quote_name(Task._meta.db_table)} "
-        "SET annotation_count = annotation_count + 1 WHERE id IN (SELECT task_id FROM gone) RETURNING id) "
+        "SET annotation_count = annotation_count + 1 WHERE id IN (SELECT task_id FROM gone) "
+        "RETURNING id, annotation_count) "
     )
-    sql, values = _insert_sql(annotation, "RETURNING id", source="counted")
+    sql, values = _insert_sql(annotation, "RETURNING id, (SELECT annotation_count FROM counted)", source="counted")
     row = _ending_lease((", " + counted + sql, values), annotation.task_id, annotation.annotator, live_after)
     if row is None:
-        return False
+        return None
     annotation.pk, annotation._state.adding, annotation._state.db = row[0], False, connection.alias
-    return True
+    return row[1]
 
 
 def _store_locked(annotation: Annotation) -> tuple[Annotation, bool]:
@@ -359,7 +374,19 @@ def _store_locked(annotation: Annotation) -> tuple[Annotation, bool]:
             return Annotation.objects.get(task=task, annotator=user), False
         Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + 1)
         Lease.objects.filter(task=task, annotator=user).delete()
+        if task.annotation_count + 1 == task.campaign.overlap:
+            _announce_if_complete(task.campaign)
     return annotation, True
+
+
+def _announce_if_complete(campaign: Campaign) -> None:
+    """Send `campaign_completed` when no alive task of the campaign is left below its overlap. The campaign
+    row is locked first: two annotations filling a campaign's last two tasks at once would otherwise each
+    see the other's task still open (PostgreSQL reads committed rows) and neither would announce; with the
+    lock the second waits for the first to commit, then sees its count."""
+    Campaign.objects.select_for_update().only("pk").get(pk=campaign.pk)
+    if not Task.objects.alive().filter(campaign=campaign).open(campaign.overlap).exists():
+        campaign_completed.send_robust(sender=Campaign, campaign_id=campaign.pk)
 
 
 def _validated(

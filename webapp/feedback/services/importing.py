@@ -1,16 +1,19 @@
-"""import_feedback: pair and ranking JSON Lines into the store, atomically.
+"""import_feedback: a file of pairs and rankings, or of a published dataset's records, into the store,
+atomically.
 
-One pass over the file: each line is read (never more than IMPORT_LINE_MAX_BYTES of it at once), parsed
-and checked, good lines are written in batches inside one transaction, and every bad line is collected
-with its number. Any bad line rolls the whole file back (unless `skip_invalid`), so a failed import
-leaves nothing behind, and its report counts nothing as stored."""
+One pass over the file (JSON Lines, gzip-compressed JSON Lines or Parquet: webapp/feedback/formats/
+readers.py): each record is read (never more than IMPORT_LINE_MAX_BYTES of a line at once), parsed and
+checked, good ones are written in batches inside one transaction, and every bad one is collected with
+its line or row number. Any bad record rolls the whole file back (unless `skip_invalid`), so a failed
+import leaves nothing behind, and its report counts nothing as stored. A named format (`--format
+oasst`, ...) may turn one record into several, or skip one for a stated reason (counted, not an error)."""
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -20,7 +23,16 @@ from django.utils.translation import gettext as _
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text
 from webapp.feedback.formats.exporting import RECORD_COLUMNS
-from webapp.feedback.formats.parsing import DEFAULT_CAMPAIGN, PairLine, RankingLine, parse_line
+from webapp.feedback.formats.parsing import (
+    DEFAULT_CAMPAIGN,
+    PairLine,
+    RankingLine,
+    load_object,
+    parse_line,
+    parse_object,
+)
+from webapp.feedback.formats.readers import Record, open_records
+from webapp.feedback.formats.registry import ImportFormat, ImportOptions, Skip, import_formats
 from webapp.feedback.models import (
     Annotation,
     AnnotatorProfile,
@@ -33,14 +45,14 @@ from webapp.feedback.models import (
     TaskResponse,
 )
 from webapp.feedback.services.bulk import SeenKeys, Table
-from webapp.feedback.services.languages import language_get_or_create
+from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.feedback.sources import ORIGIN_PAIRS, ORIGIN_RANKINGS, Source
 from webapp.permissions import ANNOTATOR, role_group
 
 log = logging.getLogger(__name__)
 BATCH = 2000  # lines checked and written together
 MAX_REPORTED_ERRORS = 10_000
-CHUNK = 1024 * 1024  # how much of an over-long line is read at a time while skipping it
+AUTO = "auto"  # the store's own formats, recognised line by line
 
 LineT = TypeVar("LineT", PairLine, RankingLine)
 
@@ -55,6 +67,11 @@ class ImportReport:
     annotations_created: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     invalid: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason (in the importer's language) -> records
+
+    def skip(self, reason: str) -> None:
+        reason = _(reason)
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def add_error(self, line_no: int, message: str) -> None:
         self.invalid += 1
@@ -89,25 +106,33 @@ class ImportRejected(ApplicationError):
 
 
 def feedback_import(
-    *, path: str | Path, skip_invalid: bool = False, on_progress: Callable[[int, int], None] | None = None
+    *,
+    path: str | Path,
+    skip_invalid: bool = False,
+    format: str = AUTO,  # noqa: A002  (the command's and the API's name for it)
+    language: str = "en",
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
+    """`format`: a registered import format, or `auto` for the store's own (pairs and rankings, told
+    apart line by line); `language`: the language of records whose format has none."""
     path = Path(path)
     if not path.is_file():
         raise ApplicationError(_("%(path)s: no such file") % {"path": path})
-    total = path.stat().st_size
+    chosen = None if format == AUTO else import_formats.get(format)
+    options = ImportOptions(language=canonical_tag(language))
     report = ImportReport()
     try:
         with transaction.atomic():
             writer = _Writer(report)
-            with path.open("rb") as handle:
-                for line_no, raw in _lines(handle, settings.IMPORT_LINE_MAX_BYTES):
-                    report.lines = line_no
-                    _read_line(raw, line_no, writer, report)
+            with open_records(path, settings.IMPORT_LINE_MAX_BYTES) as reader:
+                for number, raw in reader:
+                    report.lines = number
+                    _read_record(raw, number, chosen, options, writer, report)
                     if writer.pending() >= BATCH:
-                        # After a bad line (and no skip_invalid) the rest is still checked, not written.
+                        # After a bad record (and no skip_invalid) the rest is still checked, not written.
                         writer.flush(write=not report.invalid or skip_invalid)
                         if on_progress:
-                            on_progress(handle.tell(), total)
+                            on_progress(reader.position(), reader.total)
             writer.flush(write=not report.invalid or skip_invalid)
             writer.close()
             report.errors.sort(key=lambda error: error[0])
@@ -120,42 +145,40 @@ def feedback_import(
     return report
 
 
-def _lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | int]]:
-    """(line number, the line without its line ending) for each line, or for a line over `limit` bytes
-    (line ending not counted) its size instead. At most `limit` + 2 bytes of a line are held at once: the
-    rest of a long line is read in chunks, counted and dropped."""
-    line_no = 0
-    while raw := handle.readline(limit + 2):  # room for the limit and a CRLF
-        line_no += 1
-        if raw.endswith(b"\n") or len(raw) < limit + 2:  # the whole line (the last one may have no ending)
-            body = raw.rstrip(b"\r\n")
-            yield line_no, body if len(body) <= limit else len(body)
-            continue
-        size, last = len(raw), raw[-1:]
-        while chunk := handle.readline(CHUNK):
-            size += len(chunk)
-            if chunk.endswith(b"\n"):
-                size -= 2 if chunk.endswith(b"\r\n") or (chunk == b"\n" and last == b"\r") else 1
-                break
-            last = chunk[-1:]
-        yield line_no, size
-
-
-def _read_line(raw: bytes | int, line_no: int, writer: "_Writer", report: ImportReport) -> None:
+def _read_record(
+    raw: Record,
+    number: int,
+    chosen: ImportFormat | None,
+    options: ImportOptions,
+    writer: "_Writer",
+    report: ImportReport,
+) -> None:
     if isinstance(raw, int):
         report.add_error(
-            line_no,
+            number,
             _("the line is %(size)s bytes long, over the limit of %(limit)s bytes (IMPORT_LINE_MAX_BYTES)")
             % {"size": raw, "limit": settings.IMPORT_LINE_MAX_BYTES},
         )
         return
     try:
-        record = parse_line(raw, line_no)
+        if chosen is None:  # the store's own formats: one record each, the fast path
+            record = parse_line(raw, number) if isinstance(raw, bytes) else parse_object(raw, number)
+            if record is not None:
+                writer.add(record)
+            return
+        obj = load_object(raw) if isinstance(raw, bytes) else raw
+        if obj is None:
+            return
+        # Whole before any of it is kept: a record that is bad halfway through adds nothing.
+        produced = list(chosen.records(obj, number, options))
     except ApplicationError as exc:
-        report.add_error(line_no, exc.message)
+        report.add_error(number, exc.message)
         return
-    if record is not None:
-        writer.add(record)
+    for item in produced:
+        if isinstance(item, Skip):
+            report.skip(item.reason)
+        else:
+            writer.add(item)
 
 
 PAIR_COLUMNS = ("id", "content_hash", "prompt_text", *RECORD_COLUMNS)  # RECORD_COLUMNS: what exports read
@@ -347,7 +370,7 @@ class _Writer:
                         json.dumps(item["flags"]) if item["flags"] else "[]",
                         item["rationale"],
                         Source.IMPORT.value,
-                        ORIGIN_RANKINGS,
+                        r.origin or ORIGIN_RANKINGS,
                     )
                 )
         t["prompts"].insert(prompts)

@@ -23,8 +23,10 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import import_reports
 from webapp.feedback.formats.exporting import ExportSpec, feedback_export
+from webapp.feedback.formats.registry import import_formats
 from webapp.feedback.models import Prompt, TransferJob, TransferKind
-from webapp.feedback.services.importing import ImportRejected, ImportReport, feedback_import
+from webapp.feedback.services.importing import AUTO, ImportRejected, ImportReport, feedback_import
+from webapp.feedback.services.languages import canonical_tag
 from webapp.jobs.services import JobLost, JobRun, job_enqueue, job_running
 from webapp.queue import send_task
 
@@ -46,11 +48,26 @@ def upload_store(upload: UploadedFile) -> Path:
 
 
 @transaction.atomic
-def transfer_import_create(*, path: Path, skip_invalid: bool, user: User | None) -> TransferJob:
+def transfer_import_create(
+    *,
+    path: Path,
+    skip_invalid: bool,
+    user: User | None,
+    format: str = AUTO,  # noqa: A002  (the command's and the API's name for it)
+    data_language: str = "en",
+) -> TransferJob:
+    """`format` and `data_language`: as `import_feedback --format/--language`, refused now if unknown."""
+    if format != AUTO:
+        import_formats.get(format)
     job = TransferJob.objects.create(
         kind=TransferKind.IMPORT,
         path=str(path),
-        params={"skip_invalid": skip_invalid, "language": translation.get_language() or settings.LANGUAGE_CODE},
+        params={
+            "skip_invalid": skip_invalid,
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
+            "format": format,
+            "data_language": canonical_tag(data_language),
+        },
         created_by=user,
     )
     job_enqueue(job)
@@ -88,6 +105,8 @@ def _run_import(run: JobRun, job: TransferJob) -> None:
         report = feedback_import(
             path=job.path,
             skip_invalid=job.params.get("skip_invalid", False),
+            format=job.params.get("format", AUTO),
+            language=job.params.get("data_language", "en"),
             on_progress=lambda done, total: run.progress(done, total),
         )
     except ImportRejected as exc:

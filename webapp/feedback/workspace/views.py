@@ -17,10 +17,11 @@ from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
-from webapp.feedback.formats.registry import export_formats
+from webapp.feedback.formats.registry import export_formats, import_formats
 from webapp.feedback.models import Campaign, Language, TransferJob
 from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import catalog, onboarding
+from webapp.feedback.services.importing import AUTO
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT
 from webapp.feedback.sources import HUMAN, Source
 from webapp.feedback.workspace.forms import AcceptInvitationForm, AnnotatorForm, CampaignForm, InviteForm
@@ -35,6 +36,7 @@ def transfers_page(request):
     context = {
         "jobs": TransferJob.objects.all()[:20],
         "formats": export_formats.names(),
+        "import_formats": (AUTO, *import_formats.names()),
         "sources": SOURCES,
         "expansions": EXPANSIONS,
         "languages": Language.objects.all(),

@@ -1,19 +1,32 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.errors import ApplicationError
-from webapp.feedback.services.importing import feedback_import
+from webapp.feedback.formats.registry import import_formats
+from webapp.feedback.services.importing import AUTO, feedback_import
 
 
 class Command(BaseCommand):
-    help = "Import pair and ranking JSON Lines (formats: docs/formats.md). Atomic: any bad line rejects the file."
+    help = (
+        "Import a file of pairs and rankings, or of a published dataset (--format), as .jsonl, .jsonl.gz or "
+        ".parquet (formats: docs/formats.md). Atomic: any bad record rejects the file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--skip-invalid", action="store_true", help="Import the good lines and report the rest")
+        parser.add_argument(
+            "--format",
+            default=AUTO,
+            choices=[AUTO, *import_formats.names()],
+            help="auto (default): pairs and rankings, told apart line by line; or a published dataset's format",
+        )
+        parser.add_argument(
+            "--language", default="en", help="BCP-47 tag for formats whose records name no language (default: en)"
+        )
 
-    def handle(self, *args, path, skip_invalid, **options):
+    def handle(self, *args, path, skip_invalid, format, language, **options):  # noqa: A002
         try:
-            report = feedback_import(path=path, skip_invalid=skip_invalid)
+            report = feedback_import(path=path, skip_invalid=skip_invalid, format=format, language=language)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         for line_no, message in report.errors:
@@ -21,5 +34,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{report.lines} lines: {report.pairs_created} pairs and {report.tasks_created} tasks "
             f"({report.annotations_created} rankings) imported; {report.pairs_unchanged + report.tasks_unchanged} "
-            f"already present; {report.invalid} invalid"
+            f"already present; {report.invalid} invalid; {sum(report.skipped.values())} skipped"
         )
+        for reason, count in sorted(report.skipped.items(), key=lambda item: -item[1]):
+            self.stdout.write(f"skipped: {reason} ({count})")

@@ -16,7 +16,7 @@ from ml.training.config import ConfigError, Hyperparameters
 from webapp.errors import ApplicationError
 from webapp.modelstore.models import ModelVariant
 from webapp.training.models import TrainingJob
-from webapp.training.services import training_job_create, training_run
+from webapp.training.services import training_job_create, training_preview, training_run
 
 
 class Command(BaseCommand):
@@ -86,6 +86,7 @@ class Command(BaseCommand):
             if o[key] is not None:
                 data[key] = o[key]
         try:
+            counted = training_preview(data=data)
             job = training_job_create(
                 kind=o["kind"],
                 parent=parent,
@@ -94,10 +95,16 @@ class Command(BaseCommand):
                 user=None,
                 enqueue=o["background"],
                 system_prompt=o["system_prompt"],
+                preview=counted["token"],
             )
         except ApplicationError as exc:
             counts = exc.extra.get("counts")
             raise CommandError(exc.message + (f"\ncounts: {json.dumps(counts)}" if counts else "")) from None
+        at_least = "at least " if counted["approximate"] else ""
+        self.stdout.write(
+            f"Selected {at_least}{counted['train_pairs']} training and {counted['eval_pairs']} held-out pairs "
+            f"(as of now; the job trains on the data as of its launch)."
+        )
         if o["background"]:
             self.stdout.write(f"Queued training job {job.pk}.")
             return
