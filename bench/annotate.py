@@ -1,8 +1,8 @@
 """Annotation benchmark: 50 simulated annotators pull and submit tasks at once, over HTTP on loopback,
 against the real ASGI app (uvicorn) on PostgreSQL. Run from the repository root:
 
-    .venv/bin/python bench/annotate.py              # 50 annotators, 30 s
-    .venv/bin/python bench/annotate.py --seconds 10 --annotators 20
+    .venv/bin/python bench/annotate.py              # 50 annotators, 3 rounds of 10 s + 10 s
+    .venv/bin/python bench/annotate.py --seconds 5 --annotators 20 --rounds 2
 
 Each simulated annotator is a thread with its own keep-alive connection and API token; it loops
 `POST /api/v1/tasks/next/` then `POST /api/v1/tasks/{id}/annotations/` (a random ranking with a tie
@@ -10,6 +10,12 @@ now and then) until time is up or no task is left. The baseline, measured in the
 same number of threads and the same server, is `GET /healthz` (one `SELECT 1`): the ceiling of
 this server for a request that touches the database. The ratio says what share of that ceiling one
 annotation cycle's two requests reach.
+
+The two are interleaved: `--rounds` rounds (default 3) of a healthz phase and then an annotation phase, each
+`--seconds` long; the ratio is the median of the rounds' ratios, so a noisy neighbour hits both sides alike, and
+the machine's load average is printed with them. Then, in this process and without the server, the CPU time one
+cycle costs the app (time.process_time around Django's test client doing next + submit with a token, `--cpu-cycles`
+cycles a round, median of five rounds): the part of a cycle that no database or network wait hides.
 
 Afterwards the database is checked: no task holds more annotations than its campaign's overlap,
 every submission the API accepted is stored exactly once, and each task's denormalised
@@ -50,7 +56,9 @@ OVERLAP = 3
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Concurrent annotators against the app on PostgreSQL.")
     parser.add_argument("--annotators", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of each measured phase")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured phase")
+    parser.add_argument("--rounds", type=int, default=3, help="healthz and annotation phases, interleaved")
+    parser.add_argument("--cpu-cycles", type=int, default=100, help="in-process cycles per CPU round")
     parser.add_argument("--tasks", type=int, default=5_000)
     parser.add_argument("--web-workers", type=int, default=2, help="uvicorn worker processes")
     return parser.parse_args()
@@ -92,9 +100,18 @@ class Results:
         self.errors: list[str] = []
         self.exhausted = 0
 
+        self.wall = 0.0
+
     def add(self, ms: float) -> None:
         with self.lock:
             self.latencies.append(ms)
+
+    def merge(self, other: "Results", wall: float) -> None:
+        self.latencies += other.latencies
+        self.accepted.update(other.accepted)
+        self.errors += other.errors
+        self.exhausted += other.exhausted
+        self.wall += wall
 
 
 def random_ranking(rng: random.Random, n: int) -> list[list[int]]:
@@ -177,6 +194,35 @@ def check_database(results: Results) -> list[str]:
     return problems
 
 
+def cpu_per_cycle(tokens: dict[str, str], cycles: int, rounds: int = 5) -> float:
+    """Median over `rounds` of the CPU milliseconds one next + submit costs this process through Django's test
+    client with a token (database waits excluded: process_time counts this process's CPU only)."""
+    from rest_framework.test import APIClient
+
+    clients = []
+    for token in tokens.values():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        clients.append(client)
+    rng, per_round = random.Random(11), []
+    for round_no in range(rounds + 1):  # the first round warms up and is not counted
+        spent = 0.0
+        for i in range(cycles):
+            client = clients[(round_no * cycles + i) % len(clients)]
+            start = time.process_time()
+            task = client.post("/api/v1/tasks/next/", {}, format="json").json()["task"]
+            if task is None:
+                raise SystemExit("the in-process CPU rounds ran out of tasks: raise --tasks")
+            ranking = random_ranking(rng, len(task["responses"]))
+            reply = client.post(f"/api/v1/tasks/{task['id']}/annotations/", {"ranking": ranking}, format="json")
+            spent += time.process_time() - start
+            if reply.status_code != 201:
+                raise SystemExit(f"in-process submit {reply.status_code}: {reply.content[:200]!r}")
+        if round_no:
+            per_round.append(spent * 1000 / cycles)
+    return statistics.median(per_round)
+
+
 def main() -> None:
     import logging
 
@@ -197,38 +243,54 @@ def main() -> None:
     tokens = {user.username: Token.objects.get_or_create(user=user)[0].key for user in users}
     vacuum_analyze()
     proc, base = start_server(url, args.web_workers)
+    baseline, ours, ratios = Results(), Results(), []
     try:
-        log(f"baseline: {args.annotators} threads on GET /healthz for {args.seconds:.0f} s")
-        baseline = Results()
-        until = time.perf_counter() + args.seconds
-        base_wall = run_threads([(healthz_loop, (base, until, baseline))] * args.annotators, args.seconds)
-        log(f"ours: {args.annotators} annotators pulling and submitting for {args.seconds:.0f} s")
-        ours = Results()
-        until = time.perf_counter() + args.seconds
-        targets = [
-            (annotator_loop, (base, token, name, until, ours, i)) for i, (name, token) in enumerate(tokens.items())
-        ]
-        wall = run_threads(targets, args.seconds)
+        for round_no in range(args.rounds):
+            log(f"round {round_no + 1}: {args.annotators} threads on GET /healthz for {args.seconds:.0f} s")
+            health = Results()
+            until = time.perf_counter() + args.seconds
+            base_wall = run_threads([(healthz_loop, (base, until, health))] * args.annotators, args.seconds)
+            log(f"round {round_no + 1}: {args.annotators} annotators pulling and submitting for {args.seconds:.0f} s")
+            cycles = Results()
+            until = time.perf_counter() + args.seconds
+            targets = [
+                (annotator_loop, (base, token, name, until, cycles, seed))
+                for seed, (name, token) in enumerate(tokens.items(), start=round_no * args.annotators)
+            ]
+            wall = run_threads(targets, args.seconds)
+            ratios.append((len(cycles.latencies) / wall) / max(len(health.latencies) / base_wall, 1e-9))
+            baseline.merge(health, base_wall)
+            ours.merge(cycles, wall)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    load = os.getloadavg()
     problems = check_database(ours) + [f"{len(ours.errors)} failed requests, e.g. {ours.errors[:2]}"] * bool(
         ours.errors
     )
-    cycles = len(ours.latencies)
+    log(f"in-process CPU: 5 rounds of {args.cpu_cycles} cycles through the test client")
+    cpu_ms = cpu_per_cycle(tokens, args.cpu_cycles)
     rows = [
-        ("throughput (annotation cycles/s vs healthz requests/s)", cycles / wall, len(baseline.latencies) / base_wall),
+        (
+            "throughput (annotation cycles/s vs healthz requests/s)",
+            len(ours.latencies) / ours.wall,
+            len(baseline.latencies) / baseline.wall,
+        ),
+        ("ratio of the rates, median of the rounds", statistics.median(ratios), 1.0),
         (
             "p50 latency, ms (cycle = next + submit)",
             statistics.median(ours.latencies),
             statistics.median(baseline.latencies),
         ),
         ("p95 latency, ms", p95(ours.latencies), p95(baseline.latencies)),
+        ("CPU per cycle in-process, ms (median of 5 rounds)", cpu_ms, float("nan")),
     ]
     title = (
-        f"bench/annotate.py: {args.annotators} concurrent annotators, {args.seconds:.0f} s, {args.tasks:,} tasks "
-        f"(overlap {OVERLAP}), uvicorn x{args.web_workers} on PostgreSQL, {os.cpu_count()} cores; "
-        f"{cycles:,} annotations accepted, {ours.exhausted} annotators ran out of tasks; "
+        f"bench/annotate.py: {args.annotators} concurrent annotators, {args.rounds} interleaved rounds of "
+        f"{args.seconds:.0f} s healthz + {args.seconds:.0f} s annotating, {args.tasks:,} tasks "
+        f"(overlap {OVERLAP}), uvicorn x{args.web_workers} on PostgreSQL, {os.cpu_count()} cores, "
+        f"load average {load[0]:.1f} / {load[1]:.1f}; round ratios {', '.join(f'{r:.2f}' for r in ratios)}; "
+        f"{len(ours.latencies):,} annotations accepted, {ours.exhausted} annotators ran out of tasks; "
         f"checks: {'all passed' if not problems else '; '.join(problems)}"
     )
     write_table(title, rows, WORK / "annotate.md")

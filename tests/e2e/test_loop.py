@@ -11,8 +11,7 @@ from django.contrib.auth.models import User
 
 from tests.conftest import make_annotator
 from tests.e2e.server_process import ServerProcess
-from tests.e2e.worker_process import wait_for
-from webapp.feedback.models import Annotation, PreferenceRecord
+from webapp.feedback.models import Annotation, Lease, PreferenceRecord
 from webapp.modelstore.models import ModelVariant
 from webapp.pages.loop_story import LANGUAGES, PROMPTS, LoopStory, prepare_accounts
 from webapp.training.models import TrainingJob
@@ -127,9 +126,15 @@ def rank_one_task_in_the_browser(story: LoopStory) -> int:
         page.route("**/api/v1/tasks/next/", lambda route: route.abort())
         page.keyboard.press("ArrowDown")
         page.keyboard.press("1")
-        page.keyboard.press("Enter")
-        wait_for(lambda: Annotation.objects.filter(annotator=user).exists(), timeout=30, what="the browser ranking")
+        # Wait in Playwright, not in a Python loop: the route handler above runs only while Playwright is called,
+        # and a tasks/next left pending until the browser closes may still reach the server and lease a second
+        # task, holding a slot an API annotator needs (seen on PostgreSQL as one ranking short).
+        with page.expect_request(lambda request: request.url.endswith("/api/v1/tasks/next/")):
+            with page.expect_response(lambda reply: "/annotations/" in reply.url and reply.request.method == "POST"):
+                page.keyboard.press("Enter")
+        page.wait_for_timeout(200)
         browser.close()
+    assert not Lease.objects.filter(annotator=user).exists(), "the browser annotator holds a lease after it ranked"
     return Annotation.objects.filter(annotator=user).count()
 
 

@@ -4,14 +4,20 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 from webapp.accounts.services import token_is_expired
+from webapp.permissions import REVIEWER_FLAG, reviewer_flag
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`, refused with 401 once the token is older than API_TOKEN_TTL_DAYS."""
+    """`Authorization: Token <key>`, refused with 401 once the token is older than API_TOKEN_TTL_DAYS. One query:
+    the token, its user and the user's reviewer flag (webapp.permissions.is_reviewer reads it from the user)."""
 
     def authenticate_credentials(self, key: str) -> tuple:
-        user, token = super().authenticate_credentials(key)
-        assert isinstance(token, Token)
+        token = Token.objects.select_related("user").annotate(reviewer=reviewer_flag()).filter(key=key).first()
+        if token is None:
+            raise AuthenticationFailed(_("Invalid token."))
+        if not token.user.is_active:
+            raise AuthenticationFailed(_("User inactive or deleted."))
         if token_is_expired(token=token):
             raise AuthenticationFailed(_("This API token has expired. Ask for a new one: POST /api/v1/auth/token/."))
-        return user, token
+        setattr(token.user, REVIEWER_FLAG, token.reviewer)
+        return token.user, token

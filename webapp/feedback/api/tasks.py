@@ -209,7 +209,9 @@ class TaskNextApi(APIView):
                     "detail": _("No task needs you right now in your languages. Thank you!"),
                 }
             )
-        return Reply({"task": _task_data(request, got.task), "lease_expires_at": got.lease_expires_at})
+        # The service read the task as this user may see it, with everything the output shows.
+        task = TaskOutput(got.task, context={"request": request}).data
+        return Reply({"task": task, "lease_expires_at": got.lease_expires_at})
 
 
 class TaskLeaseApi(_TaskApi):

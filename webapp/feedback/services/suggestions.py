@@ -11,6 +11,7 @@
 
 import hashlib
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from webapp.audit import services as audit
@@ -29,12 +30,30 @@ def held_out(task_id: int, judge: str, fraction: float) -> bool:
     return int(digest[:8], 16) / 2**32 < fraction
 
 
+# The attribute a query may annotate tasks with (`judge_ranking`), so `suggestion_for` needs no query of its own.
+JUDGE_RANKING = "judge_ranking"
+
+
+def judge_ranking(task_ref: str = "pk", campaign_ref: str = "campaign") -> Subquery:
+    """The ranking of the task's campaign's suggestion judge, as an expression for annotating a query (NULL when the
+    campaign names none or the judge has not ranked the task); `task_ref` and `campaign_ref` are the paths to the task
+    id and to its campaign from the queried model."""
+    return Subquery(
+        Annotation.objects.filter(
+            task_id=OuterRef(task_ref), source=Source.JUDGE, origin=OuterRef(f"{campaign_ref}__suggestion_judge")
+        ).values("ranking")[:1]
+    )
+
+
 def suggestion_for(task: Task) -> list[list[int]] | None:
-    """The starting order to show for `task` (its campaign's judge's ranking), or None."""
+    """The starting order to show for `task` (its campaign's judge's ranking), or None. Read from the task's
+    `judge_ranking` annotation when its query carried one."""
     campaign = task.campaign
     judge = campaign.suggestion_judge
     if not judge or held_out(task.pk, judge, campaign.suggestion_holdout):
         return None
+    if hasattr(task, JUDGE_RANKING):
+        return getattr(task, JUDGE_RANKING)
     ranking = (
         Annotation.objects.filter(task_id=task.pk, source=Source.JUDGE, origin=judge)
         .values_list("ranking", flat=True)
