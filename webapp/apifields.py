@@ -110,6 +110,16 @@ class StrictBooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+class IdCursorPagination(pagination.CursorPagination):
+    """The long lists (annotations, tasks, preference records: up to millions of rows): pages walk the primary
+    key from a cursor (`next` and `previous` links), so a page costs the same at row 10 and at row 1,000,000:
+    no COUNT over the table, no OFFSET. Oldest first."""
+
+    ordering = "id"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 class Pagination(pagination.PageNumberPagination):
     """Every list's pages (settings: DEFAULT_PAGINATION_CLASS). An empty `page=` is not page 1 but an invalid page
     (404), like `page=0` or `page=x`."""

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, serializers
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import id_filter
+from webapp.apifields import IdCursorPagination, id_filter
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped
 from webapp.feedback.models import Annotation
@@ -55,6 +55,8 @@ class _AnnotationApi(RoleScoped, generics.GenericAPIView):
 
 class AnnotationListApi(mixins.ListModelMixin, _AnnotationApi):
     """Annotations are created through POST /tasks/{id}/annotations/ only."""
+
+    pagination_class = IdCursorPagination  # a cursor over the id: flat at any size
 
     @extend_schema(operation_id="v1_annotations_list", responses=AnnotationOutput(many=True))
     def get(self, request, *args, **kwargs):

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import JSONInput
+from webapp.apifields import IdCursorPagination, JSONInput
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped, content_field, validated
 from webapp.feedback.models import Outcome, PreferenceRecord
@@ -62,6 +62,8 @@ class _PreferenceApi(RoleScoped, generics.GenericAPIView):
 
 class PreferenceListCreateApi(mixins.ListModelMixin, _PreferenceApi):
     """GET: the preference records you may see. POST (staff): add one (source "import", origin "api")."""
+
+    pagination_class = IdCursorPagination  # a cursor over the id: flat at any size
 
     @extend_schema_serializer(component_name="PreferenceInput")
     class InputSerializer(JSONInput):

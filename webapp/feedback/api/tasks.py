@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as Reply
 from rest_framework.views import APIView
 
-from webapp.apifields import JSONInput, id_field, id_filter
+from webapp.apifields import IdCursorPagination, JSONInput, id_field, id_filter
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.api.annotations import AnnotationOutput
@@ -145,6 +145,8 @@ class _TaskApi(RoleScoped, generics.GenericAPIView):
 
 class TaskListCreateApi(mixins.ListModelMixin, _TaskApi):
     """GET: the tasks you may see. POST (staff): a new task ranking some responses to a prompt."""
+
+    pagination_class = IdCursorPagination  # a cursor over the id: flat at any size
 
     @extend_schema_serializer(component_name="TaskInput")
     class InputSerializer(JSONInput):
