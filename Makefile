@@ -71,6 +71,8 @@ bench: venv
 	$(PY) bench/annotate.py
 	$(PY) bench/leaderboard.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/scale.py --quick
+	$(PY) bench/campaign_ops.py --quick
 
 clean:
 	rm -rf var/test

@@ -299,7 +299,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Job rows (webapp/jobs): heartbeat cadence, when a running job counts as dead, when a queued one
 # is sent again, and how often the sweep runs.
 # The launch form's pair-count preview stops each of its passes after this many pairs (then it says "at least").
-TRAINING_PREVIEW_MAX_PAIRS = env_int("TRAINING_PREVIEW_MAX_PAIRS", 20_000, minimum=1)
+TRAINING_PREVIEW_MAX_PAIRS = env_int("TRAINING_PREVIEW_MAX_PAIRS", 5_000, minimum=1)
 JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5, minimum=1)
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60, minimum=2)
 JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 120, minimum=1)
