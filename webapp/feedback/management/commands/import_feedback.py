@@ -37,5 +37,7 @@ class Command(BaseCommand):
             f"({report.annotations_created} rankings) imported; {report.pairs_unchanged + report.tasks_unchanged} "
             f"already present; {report.invalid} invalid; {sum(report.skipped.values())} skipped"
         )
+        for what, created in report.created.items():
+            self.stdout.write(f"{what}: {created} imported; {report.unchanged.get(what, 0)} already present")
         for reason, count in sorted(report.skipped.items(), key=lambda item: -item[1]):
             self.stdout.write(f"skipped: {reason} ({count})")
