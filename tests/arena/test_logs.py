@@ -60,7 +60,7 @@ def published_log() -> list[dict]:
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_a_published_log_becomes_battles_votes_pairs_and_external_models(tmp_path, suffix):
     path = write_records(tmp_path, "arena-log-2023", published_log(), suffix)
-    report = feedback_import(path=path, format="arena")
+    report = feedback_import(path=path, format="arena", origin=path.name)
 
     assert (report.lines, report.invalid, report.created) == (5, 0, {"battles": 5, "pairs": 4})
     votes = {v.battle.external_id: v for v in Vote.objects.select_related("battle", "preference", "variant_a")}
@@ -96,6 +96,25 @@ def test_a_published_log_becomes_battles_votes_pairs_and_external_models(tmp_pat
     assert votes["q1"].client_hash == services.client_hash_for("arena_user_973")
     assert votes["q1"].battle.metadata["log"] == {"openai_moderation": {"flagged": False}}
     assert votes["q1"].battle.metadata["tstamp"] == 1682351591.5
+
+
+def test_the_command_names_the_origin_after_the_file_and_an_unnamed_import_is_arena_log(tmp_path, capsys):
+    call_command(
+        "import_feedback",
+        str(write_records(tmp_path, "battles-may", published_log()[:2], ".jsonl")),
+        "--format",
+        "arena",
+    )
+    assert "battles: 2 imported; 0 already present" in capsys.readouterr().out
+    feedback_import(path=write_records(tmp_path, "x", published_log()[2:], ".jsonl"), format="arena")
+    assert dict(Vote.objects.values_list("battle__external_id", "origin")) == {
+        "q1": "battles-may.jsonl",
+        "q2": "battles-may.jsonl",
+        "q3": "arena-log",
+        "q4": "arena-log",
+        "q5": "arena-log",
+    }
+    assert set(PreferenceRecord.objects.values_list("origin", flat=True)) == {"battles-may.jsonl", "arena-log"}
 
 
 def test_unknown_models_are_external_never_served_nor_sampled(tmp_path):

@@ -125,13 +125,14 @@ def feedback_import(
 ) -> ImportReport:
     """`format`: a registered import format, or `auto` for the store's own (pairs and rankings, told
     apart line by line); `language`: the language of records whose format has none; `origin`: the
-    name formats that keep one give the records (the file's name when empty)."""
+    name formats that keep one give the records (import_feedback passes the file's name; an upload's
+    stored name means nothing, so the API passes none)."""
     path = Path(path)
     chosen = None if format == AUTO else import_formats.get(format)
     opener = chosen.open if chosen is not None and chosen.open is not None else open_records
     if opener is open_records and not path.is_file():
         raise ApplicationError(_("%(path)s: no such file") % {"path": path})
-    options = ImportOptions(language=canonical_tag(language), origin=origin or path.name)
+    options = ImportOptions(language=canonical_tag(language), origin=origin)
     report = ImportReport()
     try:
         with transaction.atomic():
