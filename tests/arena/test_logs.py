@@ -57,6 +57,13 @@ def published_log() -> list[dict]:
     ]
 
 
+def test_an_unknown_language_as_fastchat_writes_it_takes_the_language_option(tmp_path):
+    records = [battle("q1", "a-model", "b-model", "tie", language="unknown"), battle("q2", "a-model", "b-model", "tie")]
+    records[1].pop("language")
+    feedback_import(path=write_records(tmp_path, "log", records, ".jsonl"), format="arena", language="fr")
+    assert set(Vote.objects.values_list("language_id", flat=True)) == {"fr"}
+
+
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_a_published_log_becomes_battles_votes_pairs_and_external_models(tmp_path, suffix):
     path = write_records(tmp_path, "arena-log-2023", published_log(), suffix)

@@ -61,6 +61,7 @@ KNOWN_KEYS = frozenset(
     {"question_id", "model_a", "model_b", "winner", "judge", "turn", "anony", "language", "tstamp"}
     | {"conversation_a", "conversation_b"}
 )
+UNKNOWN_LANGUAGE = "unknown"  # FastChat's clean_battle_data when it could not detect the language
 ROLES = frozenset({"system", "user", "assistant"})
 MAX_ID = 180  # question_id; the preference record's external_id adds a prefix
 MAX_MODEL = 100  # ModelVariant.name
@@ -125,13 +126,22 @@ def arena_records(obj: dict[str, Any], number: int, options: ImportOptions) -> I
         outcome=WINNERS[winner].value,
         conversation_a=conversation_a,
         conversation_b=conversation_b,
-        language=language_from_value(obj["language"]) if obj.get("language") not in (None, "") else options.language,
+        language=_language(obj, options),
         turn=_turn(obj, conversation_a),
         anony=_flag(obj, "anony"),
         client_hash=client_hash_for(_text(obj, "judge", 500)),
         tstamp=_tstamp(obj),
         extra={key: value for key, value in obj.items() if key not in KNOWN_KEYS},
     )
+
+
+def _language(obj: dict, options: ImportOptions) -> str:
+    """The record's language; FastChat writes "unknown" where its detector failed, which (like no value at all)
+    takes `--language`."""
+    value = obj.get("language")
+    if value in (None, "") or (isinstance(value, str) and value.strip().casefold() == UNKNOWN_LANGUAGE):
+        return options.language
+    return language_from_value(value)
 
 
 def _text(obj: dict, key: str, limit: int) -> str:
