@@ -69,7 +69,7 @@ def test_a_published_log_becomes_battles_votes_pairs_and_external_models(tmp_pat
     path = write_records(tmp_path, "arena-log-2023", published_log(), suffix)
     report = feedback_import(path=path, format="arena", origin=path.name)
 
-    assert (report.lines, report.invalid, report.created) == (5, 0, {"battles": 5, "pairs": 4})
+    assert (report.lines, report.invalid, report.created) == (5, 0, {"battles": 5, "battle pairs": 4})
     votes = {v.battle.external_id: v for v in Vote.objects.select_related("battle", "preference", "variant_a")}
     assert {qid: v.outcome for qid, v in votes.items()} == {
         "q1": "a",
@@ -253,5 +253,15 @@ def test_an_exported_board_imported_into_an_empty_store_gives_the_same_ratings(t
         ModelVariant.objects.all().delete()
         report = feedback_import(path=out, format="arena")
         after = _board(selectors.IMPORTED)
-    assert report.created == {"battles": 16, "pairs": 16}
+    assert report.created == {"battles": 16, "battle pairs": 16}
     assert len(before) == 3 and after == before
+
+
+def test_imported_votes_are_measured_by_arena_style_and_count_in_the_style_controlled_board(tmp_path, client):
+    feedback_import(path=write_records(tmp_path, "log", published_log(), ".jsonl"), format="arena")
+    params = {"origin": "imported", "style": "control"}
+    assert client.get(URL, params).json()["style"]["unmeasured_votes"] == 4
+    call_command("arena_style")
+    selectors._cache.clear()
+    body = client.get(URL, params).json()
+    assert body["style"]["unmeasured_votes"] == 0 and len(body["ratings"]) == 3

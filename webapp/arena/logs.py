@@ -360,7 +360,7 @@ class BattleSink:
             ]
         )
         self.report.count("battles", created=len(lines))
-        self.report.count("pairs", created=len(records))
+        self.report.count("battle pairs", created=len(records))
 
     def _battle(self, line: BattleLine, variants: dict[str, ModelVariant], now: datetime) -> Battle:
         finished = now if line.tstamp is None else datetime.fromtimestamp(line.tstamp, tz=UTC)
