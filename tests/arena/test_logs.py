@@ -265,3 +265,22 @@ def test_imported_votes_are_measured_by_arena_style_and_count_in_the_style_contr
     selectors._cache.clear()
     body = client.get(URL, params).json()
     assert body["style"]["unmeasured_votes"] == 0 and len(body["ratings"]) == 3
+
+
+def test_an_imported_log_exports_again_with_its_own_ids_and_keys(tmp_path):
+    path = write_records(tmp_path, "log", published_log(), ".jsonl")
+    feedback_import(path=path, format="arena", origin="may-log")
+    out = tmp_path / "again.jsonl"
+    call_command("export_feedback", "--format", "arena", "--origin", "may-log", "--out", str(out))
+    rows = {row["question_id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert sorted(rows) == ["q1", "q2", "q3", "q4", "q5"]
+    original = {record["question_id"]: record for record in published_log()}
+    for qid in ("q1", "q4"):
+        assert {key: rows[qid][key] for key in ("conversation_a", "winner", "turn", "anony", "tstamp")} == {
+            key: original[qid][key] for key in ("conversation_a", "winner", "turn", "anony", "tstamp")
+        }
+    assert rows["q1"]["openai_moderation"] == {"flagged": False} and rows["q2"]["winner"] == "tie (bothbad)"
+    assert rows["q2"]["language"] == "de"
+    empty = tmp_path / "local.jsonl"
+    call_command("export_feedback", "--format", "arena", "--out", str(empty))
+    assert empty.read_text() == ""  # the arena's own battles only, unless an origin is named

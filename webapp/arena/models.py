@@ -46,7 +46,7 @@ class Battle(models.Model):
     # turns the conversations have, and `conversation_a`/`conversation_b` the whole role/content lists (the
     # arena's own battles are one turn: prompt and response), `metadata` the log's other keys and tstamp.
     origin = models.CharField(max_length=200, default=ORIGIN_LOCAL)
-    external_id = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
     turn = models.PositiveIntegerField(default=1)
     conversation_a = models.JSONField(default=list, blank=True)
     conversation_b = models.JSONField(default=list, blank=True)
