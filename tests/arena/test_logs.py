@@ -12,6 +12,7 @@ from django.test import override_settings
 from tests.arena.conftest import finished_battle, make_variant
 from tests.feedback.formats_fixtures import SUFFIXES, write_records
 from webapp.arena import selectors, services
+from webapp.arena.logs import OVER_DAILY_CAP
 from webapp.arena.models import Battle, BattleMode, ExternalVariant, Vote, VoteStyle
 from webapp.errors import ApplicationError
 from webapp.feedback.models import PreferenceRecord
@@ -284,3 +285,18 @@ def test_an_imported_log_exports_again_with_its_own_ids_and_keys(tmp_path):
     empty = tmp_path / "local.jsonl"
     call_command("export_feedback", "--format", "arena", "--out", str(empty))
     assert empty.read_text() == ""  # the arena's own battles only, unless an origin is named
+
+
+@override_settings(ARENA_DAILY_VOTE_CAP=2)
+def test_a_voters_votes_over_the_daily_cap_are_skipped_as_the_arena_would_refuse_them(tmp_path):
+    day = 1682294400  # 2023-04-24T00:00:00Z
+    records = [battle(f"q{i}", "a-model", "b-model", "tie", tstamp=day + 60 * i) for i in range(3)]
+    records.append(battle("q3", "a-model", "b-model", "tie", tstamp=day + 86400))  # the next day
+    records.append(battle("q4", "a-model", "b-model", "tie", judge="another-voter", tstamp=day + 60))
+    path = write_records(tmp_path, "log", records, ".jsonl")
+    report = feedback_import(path=path, format="arena")
+    assert report.created["battles"] == 4 and report.skipped == {OVER_DAILY_CAP: 1}
+    assert sorted(Battle.objects.values_list("external_id", flat=True)) == ["q0", "q1", "q3", "q4"]
+    # the stored votes of that day count too: importing again keeps refusing q2
+    again = feedback_import(path=path, format="arena")
+    assert (again.created, again.unchanged, again.skipped) == ({"battles": 0}, {"battles": 4}, {OVER_DAILY_CAP: 1})

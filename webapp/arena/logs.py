@@ -25,9 +25,10 @@ origins named) in the same shape: importing it into an empty store gives the sam
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,6 +66,8 @@ UNKNOWN_LANGUAGE = "unknown"  # FastChat's clean_battle_data when it could not d
 ROLES = frozenset({"system", "user", "assistant"})
 MAX_ID = 180  # question_id; the preference record's external_id adds a prefix
 MAX_MODEL = 100  # ModelVariant.name
+OVER_DAILY_CAP = gettext_noop("a vote over its voter's daily cap (ARENA_DAILY_VOTE_CAP)")
+DAY = 86400
 
 
 @dataclass
@@ -232,6 +235,7 @@ class BattleSink:
         self.seen = SeenKeys()
         self.languages: dict[str, Language] = {}
         self.excluded: dict[str, bool] = {}
+        self.per_day: dict[tuple[str, int], int] = {}  # (client, UTC day since the epoch) -> votes kept
 
     def add(self, record: BattleLine) -> None:
         self.lines.append(record)
@@ -245,7 +249,9 @@ class BattleSink:
     def flush(self, *, write: bool) -> None:
         lines = self._fresh(self._first_uses(self.lines))
         variants = self._variants(lines, write=write)
-        lines = [line for line in lines if line.model_a in variants and line.model_b in variants]
+        lines = self._within_daily_cap(
+            [line for line in lines if line.model_a in variants and line.model_b in variants]
+        )
         if write and lines:
             self._write(lines, variants)
         self.lines = []
@@ -289,6 +295,40 @@ class BattleSink:
                     _("question_id %(id)s is already stored with different content") % {"id": repr(line.question_id)},
                 )
         return fresh
+
+    def _within_daily_cap(self, lines: list[BattleLine]) -> list[BattleLine]:
+        """The lines within their voter's daily vote cap, as the live arena counts it (ARENA_DAILY_VOTE_CAP
+        votes per client and UTC day, by `tstamp`, counting the votes stored for that day); the rest are
+        skipped, as the arena would have refused them. A line without `tstamp` has no day and is not capped."""
+        self._count_stored({(line.client_hash, int(line.tstamp // DAY)) for line in lines if line.tstamp is not None})
+        kept = []
+        for line in lines:
+            if line.tstamp is not None:
+                key = (line.client_hash, int(line.tstamp // DAY))
+                if self.per_day[key] >= settings.ARENA_DAILY_VOTE_CAP:
+                    self.report.skip(OVER_DAILY_CAP)
+                    continue
+                self.per_day[key] += 1
+            kept.append(line)
+        return kept
+
+    def _count_stored(self, keys: set[tuple[str, int]]) -> None:
+        """Load the stored votes of (client, day)s this import has not counted yet."""
+        keys = {key for key in keys if key not in self.per_day}
+        if not keys:
+            return
+        self.per_day.update(dict.fromkeys(keys, 0))
+        days = [day for _client, day in keys]
+        stored = Battle.objects.filter(
+            client_hash__in={client for client, _day in keys},
+            status=BattleStatus.VOTED,
+            finished_at__gte=datetime.fromtimestamp(min(days) * DAY, tz=UTC),
+            finished_at__lt=datetime.fromtimestamp(max(days) * DAY, tz=UTC) + timedelta(days=1),
+        )
+        for client, finished in stored.values_list("client_hash", "finished_at").iterator():
+            key = (client, int(finished.timestamp() // DAY))
+            if key in keys:
+                self.per_day[key] += 1
 
     def _variants(self, lines: list[BattleLine], *, write: bool) -> dict[str, ModelVariant]:
         """The variants the lines name: external ones, made for names not seen before (when `write`). A name

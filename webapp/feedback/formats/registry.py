@@ -45,6 +45,8 @@ class ImportErrors(Protocol):
 
     def count(self, what: str, *, created: int = 0, unchanged: int = 0) -> None: ...
 
+    def skip(self, reason: str) -> None: ...  # `reason` marked with gettext_noop, as a Skip's
+
 
 class ImportSink(Protocol):
     """Writes the records of a format that are neither pairs nor rankings. `flush` checks the buffered
