@@ -20,7 +20,8 @@ from webapp.feedback.services.importing import ImportRejected, feedback_import
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.modelstore.services import variant_set_enrolled
 
-pytestmark = pytest.mark.django_db
+# also run against PostgreSQL by .ci/run (bulk writes, the temporary table of seen ids, JSON key lookups)
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
 URL = "/api/v1/arena/leaderboard/"
 
 
