@@ -17,6 +17,7 @@ from webapp.arena.models import Battle, BattleMode, ExternalVariant, Vote, VoteS
 from webapp.errors import ApplicationError
 from webapp.feedback.models import PreferenceRecord
 from webapp.feedback.services.importing import ImportRejected, feedback_import
+from webapp.feedback.services.transfers import transfer_run
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.modelstore.services import variant_set_enrolled
 
@@ -301,3 +302,16 @@ def test_a_voters_votes_over_the_daily_cap_are_skipped_as_the_arena_would_refuse
     # the stored votes of that day count too: importing again keeps refusing q2
     again = feedback_import(path=path, format="arena")
     assert (again.created, again.unchanged, again.skipped) == ({"battles": 0}, {"battles": 4}, {OVER_DAILY_CAP: 1})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_uploaded_through_the_import_api_is_imported_by_a_worker_as_arena_log(api, staff, tmp_path):
+    client = api(staff)
+    with write_records(tmp_path, "log", published_log(), ".parquet").open("rb") as handle:
+        reply = client.post("/api/v1/transfers/import/", {"file": handle, "format": "arena"}, format="multipart")
+    assert reply.status_code == 202, reply.content
+    transfer_run(reply.json()["id"])
+    job = client.get(f"/api/v1/transfers/{reply.json()['id']}/").json()
+    assert job["status"] == "succeeded", job
+    assert job["result"]["created"] == {"battles": 5, "battle pairs": 4}
+    assert set(Vote.objects.values_list("origin", flat=True)) == {"arena-log"}  # an upload's stored name means nothing
