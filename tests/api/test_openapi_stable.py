@@ -159,7 +159,9 @@ ALLOWED: dict[str, str] = {
     "components changed: CampaignOutput": _SUGGESTIONS + " (new read-only `suggestion_judge`, `suggestion_holdout`)",
     "components changed: TaskOutput": _SUGGESTIONS + " (new `suggestion`: the starting order to show, or null)",
     # Issue 16, style control and intervals: new optional query parameters and fields; ci_low/ci_high may be null.
-    "operations changed: GET /api/v1/arena/leaderboard/": _STYLE + " (optional `style` and `ci` query parameters)",
+    "operations changed: GET /api/v1/arena/leaderboard/": _STYLE
+    + " (optional `style` and `ci` query parameters); issue 16 item 6 (battle logs in and out): optional `origin` "
+    "query parameter (local, the default and the board as before; imported; all)",
     "components added: ArenaInterval": _STYLE,
     "components added: ArenaSeparation": _STYLE,
     "components added: ArenaStyle": _STYLE,

@@ -79,11 +79,17 @@ class LeaderboardView(APIView):
             required=False,
             help_text="the interval in ci_low/ci_high; default bootstrap (plain), sandwich (control)",
         )
+        origin = serializers.ChoiceField(
+            choices=list(selectors.ORIGINS),
+            default=selectors.LOCAL,
+            help_text="the votes counted: this arena's own (local), those of imported battle logs, or all",
+        )
 
     @extend_schema(parameters=[ArenaLeaderboardQuerySerializer], responses={200: ArenaLeaderboardSerializer})
     def get(self, request):
         """Bradley–Terry ratings on the Elo scale with 95% intervals, best first; style=control holds the
-        answers' style (length, Markdown, language, repetition) fixed."""
+        answers' style (length, Markdown, language, repetition) fixed; origin=imported|all counts imported
+        battle logs' votes (local only by default)."""
         # a plain dict: DRF would read an empty `?style=` from a QueryDict as absent (HTML form rules)
         query = self.ArenaLeaderboardQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
@@ -93,7 +99,9 @@ class LeaderboardView(APIView):
             if not Language.objects.filter(code=language).exists():
                 raise ApplicationError(_("Unknown language %(code)s.") % {"code": repr(language)})
         style = query.validated_data["style"]
-        fit = selectors.rating_fit(language or None, style=style, ci=query.validated_data.get("ci"))
+        fit = selectors.rating_fit(
+            language or None, style=style, ci=query.validated_data.get("ci"), origin=query.validated_data["origin"]
+        )
         body = {"ratings": selectors.with_lineage(fit.rows), "votes_needed": fit.votes_needed}
         if style == selectors.CONTROL:
             body["style"] = fit.style

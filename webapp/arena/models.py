@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from webapp.feedback.models import Language, Outcome, PreferenceRecord
+from webapp.feedback.sources import ORIGIN_LOCAL
 from webapp.modelstore.models import ModelVariant
 
 
@@ -40,9 +41,24 @@ class Battle(models.Model):
     client_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Imported from a battle log (webapp/arena/logs.py): `local` for the arena's own battles, else the log's
+    # name; `external_id` is the log's question_id (what makes a re-import change nothing), `turn` how many
+    # turns the conversations have, and `conversation_a`/`conversation_b` the whole role/content lists (the
+    # arena's own battles are one turn: prompt and response), `metadata` the log's other keys and tstamp.
+    origin = models.CharField(max_length=200, default=ORIGIN_LOCAL)
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    turn = models.PositiveIntegerField(default=1)
+    conversation_a = models.JSONField(default=list, blank=True)
+    conversation_b = models.JSONField(default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="arena_battle_external"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"battle {self.pk}: {self.variant_a_id} vs {self.variant_b_id}"
@@ -53,7 +69,10 @@ class Vote(models.Model):
     `battle` is what makes a second vote on a battle impossible, whatever two processes race."""
 
     battle = models.OneToOneField(Battle, on_delete=models.PROTECT, related_name="vote")
-    preference = models.OneToOneField(PreferenceRecord, on_delete=models.PROTECT, related_name="arena_vote")
+    # None: an imported multi-turn battle past its first turn, which counts in ratings but is no preference pair.
+    preference = models.OneToOneField(
+        PreferenceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="arena_vote"
+    )
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="arena_votes")
     variant_a = models.ForeignKey(ModelVariant, on_delete=models.PROTECT, related_name="+")
@@ -65,6 +84,9 @@ class Vote(models.Model):
     excluded = models.BooleanField(default=False)
     client_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # `local`, or the name of the battle log it was imported from (the public board counts local votes unless
+    # asked for imported ones).
+    origin = models.CharField(max_length=200, default=ORIGIN_LOCAL, db_index=True)
 
     class Meta:
         indexes = [models.Index(fields=["language", "excluded", "identity_revealed"], name="arena_vote_rating")]
@@ -98,6 +120,19 @@ class VoteStyle(models.Model):
 
     def __str__(self) -> str:
         return f"style of vote {self.vote_id}: {self.tokens_a} vs {self.tokens_b} {self.tokenizer} tokens"
+
+
+class ExternalVariant(models.Model):
+    """A model named by an imported battle log that this app does not have: its `ModelVariant` keeps the log's
+    name verbatim and is rated, never served (status failed, no files, so it can be neither enrolled nor
+    installed over; never sampled for a live battle)."""
+
+    variant = models.OneToOneField(ModelVariant, on_delete=models.CASCADE, primary_key=True, related_name="external")
+    origin = models.CharField(max_length=200, help_text="the log that first named it")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"external model {self.variant_id} from {self.origin}"
 
 
 class CounterAction(models.TextChoices):

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from webapp.arena import hygiene, ratings, style_ratings
-from webapp.arena.models import Battle, ExcludedClient, Vote
+from webapp.arena.models import Battle, ExcludedClient, ExternalVariant, Vote
 from webapp.feedback.models import Language
+from webapp.feedback.sources import ORIGIN_LOCAL
 from webapp.modelstore.models import ModelVariant, VariantKind, VariantStatus
 
 OUTCOME_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}  # both bad counts as a tie
@@ -26,8 +27,15 @@ OUTCOME_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}  # both bad co
 RATING_L2 = 0.01
 
 
+# Which votes a board counts: the arena's own (the default), those imported from battle logs, or both.
+LOCAL, IMPORTED, ALL = "local", "imported", "all"
+ORIGINS = (LOCAL, IMPORTED, ALL)
+
+
 def enrolled_variants() -> QuerySet[ModelVariant]:
-    return ModelVariant.objects.filter(enrolled_in_arena=True, status=VariantStatus.READY).select_related("parent")
+    """Variants a live battle may draw: enrolled, ready, and never an imported log's external model."""
+    ready = ModelVariant.objects.filter(enrolled_in_arena=True, status=VariantStatus.READY, external__isnull=True)
+    return ready.select_related("parent")
 
 
 def arena_languages() -> list[Language]:
@@ -40,11 +48,15 @@ def language_direction(code: str) -> str:
     return direction or "ltr"
 
 
-def rating_votes(language: str | None = None) -> QuerySet[Vote]:
-    """Votes that may count: not excluded, cast without knowing who answered, record not deleted. Of these,
-    vote hygiene (`vote_hygiene().left_out`) leaves out anomalous voters' and high-frequency prompts' extra
-    votes."""
+def rating_votes(language: str | None = None, *, origin: str = LOCAL) -> QuerySet[Vote]:
+    """Votes that may count: not excluded, cast without knowing who answered, record not deleted (an imported
+    multi-turn battle has none), of the `origin` asked for (ORIGINS). Of these, vote hygiene
+    (`vote_hygiene().left_out`) leaves out anomalous voters' and high-frequency prompts' extra votes."""
     votes = Vote.objects.filter(excluded=False, identity_revealed=False, preference__deleted_at__isnull=True)
+    if origin == LOCAL:
+        votes = votes.filter(origin=ORIGIN_LOCAL)
+    elif origin == IMPORTED:
+        votes = votes.exclude(origin=ORIGIN_LOCAL)
     if language:
         votes = votes.filter(language_id=language)
     return votes
@@ -66,9 +78,9 @@ class Hygiene:
 
 
 def vote_hygiene() -> Hygiene:
-    """The anomalous-voter test and the prompt cap over every vote that may count (all languages), recomputed
-    only when those votes or the settings change; cached per process."""
-    votes = rating_votes()
+    """The anomalous-voter test and the prompt cap over every vote that may count (all languages, local and
+    imported), recomputed only when those votes or the settings change; cached per process."""
+    votes = rating_votes(origin=ALL)
     state = (
         *votes.aggregate(n=Count("id"), last=Max("id"), ids=Sum("id")).values(),
         settings.ARENA_OUTLIER_MIN_VOTES,
@@ -138,19 +150,19 @@ HYGIENE_KEY = ("hygiene",)
 _cache_lock = threading.Lock()
 
 
-def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | None = None) -> Fit:
+def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | None = None, origin: str = LOCAL) -> Fit:
     """The fit for one language (all when None), plain or style-controlled, with `ci` (bootstrap or
-    sandwich; the board's default when None) as ci_low/ci_high. Recomputed only when the counting votes
-    changed (their count, largest id and id sum; style-controlled, also how many have style measures);
-    cached per process."""
+    sandwich; the board's default when None) as ci_low/ci_high, over the votes of `origin` (ORIGINS).
+    Recomputed only when the counting votes changed (their count, largest id and id sum; style-controlled,
+    also how many have style measures); cached per process."""
     ci = ci or DEFAULT_CI[style]
-    votes = rating_votes(language)
+    votes = rating_votes(language, origin=origin)
     counts = {"n": Count("id"), "last": Max("id"), "ids": Sum("id")}
     if style == CONTROL:
         counts["measured"] = Count("style")
     left_out = vote_hygiene().left_out
     state = (*votes.aggregate(**counts).values(), len(left_out), sum(left_out))
-    key = (language or "", style, ci, settings.ARENA_MIN_VOTES)
+    key = (language or "", style, ci, origin, settings.ARENA_MIN_VOTES)
     with _cache_lock:
         cached = _cache.get(key)
     if cached and cached[0] == state and isinstance(cached[1], Fit):
@@ -161,10 +173,12 @@ def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | Non
     return fit
 
 
-def leaderboard(language: str | None = None, *, style: str = PLAIN, ci: str | None = None) -> list[dict]:
+def leaderboard(
+    language: str | None = None, *, style: str = PLAIN, ci: str | None = None, origin: str = LOCAL
+) -> list[dict]:
     """Rows best first: variant, variant_id, rating, ci_low, ci_high, ci_method, sandwich, bootstrap,
     provisional, votes."""
-    return rating_fit(language, style=style, ci=ci).rows
+    return rating_fit(language, style=style, ci=ci, origin=origin).rows
 
 
 @dataclass(frozen=True)
@@ -295,9 +309,13 @@ def _elo(r: float) -> float:
 
 
 def _anchor(rated: list[ModelVariant]) -> ModelVariant | None:
-    """ARENA_ANCHOR when it is rated, else the oldest rated base model, else none (mean at 1000)."""
+    """ARENA_ANCHOR when it is rated, else the oldest rated base model of our own (an imported log's external
+    model only when ARENA_ANCHOR names it), else none (mean at 1000)."""
     named = [v for v in rated if v.name == settings.ARENA_ANCHOR]
-    bases = sorted((v for v in rated if v.kind == VariantKind.BASE), key=lambda v: (v.created_at, v.pk))
+    external = set(ExternalVariant.objects.filter(variant__in=rated).values_list("variant_id", flat=True))
+    bases = sorted(
+        (v for v in rated if v.kind == VariantKind.BASE and v.pk not in external), key=lambda v: (v.created_at, v.pk)
+    )
     found = named or bases
     return found[0] if found else None
 
@@ -306,6 +324,8 @@ def lineage(variant: ModelVariant) -> str:
     """One line for the public leaderboard: what the variant was made from (its parent's name) and on what
     data (how many pairs or examples, in which languages), in the active language. Never a file path, a job
     or a database id: the lineage JSON keeps those for staff (the variant's page)."""
+    if variant.parent is None and (variant.lineage or {}).get("external"):
+        return _("external model, rated from an imported battle log")
     if variant.parent is None:
         return _("base model")
     parent = variant.parent.name
@@ -358,7 +378,7 @@ def arena_statistics(*, days: int = 14, top_clients: int = 20) -> dict:
     return {
         "battles": Battle.objects.count(),
         "votes": votes.count(),
-        "counted": rating_votes().count() - len(found.left_out),
+        "counted": rating_votes(origin=ALL).count() - len(found.left_out),
         # left out of the ratings by vote hygiene (kept as data)
         "anomalous": found.anomalous,
         "anomalous_votes": len(found.left_out - found.capped),

@@ -8,6 +8,9 @@ change.
   their objects (`detect`): without `--format` they are tried in registration order. A published
   dataset's format (`oasst`, `ultrafeedback`, `hh-rlhf`, ...) is used when named and may turn one
   record into several, or into none with a `Skip` naming the reason (`convert`).
+* A format whose records are not pairs or rankings (`arena`: battles and votes, owned by a higher app)
+  gives a `sink`: the importer hands it every other record `convert` yields, in the same batches and the
+  same transaction as its own, so the file is still imported whole or not at all.
 * An export format turns an `ExportSpec` into a stream of JSON-ready rows (and may write them as text
   faster: `lines`), or writes a folder of files itself (`write`: the Hugging Face dataset, `hf`)."""
 
@@ -15,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.utils.translation import gettext_noop
 
@@ -32,6 +35,31 @@ class ImportOptions:
     """What the person importing chose, for the formats that need it."""
 
     language: str = "en"  # canonical BCP-47 tag for records whose format has no language field
+    origin: str = ""  # the name of the file being imported (formats that keep where a record came from)
+
+
+class ImportErrors(Protocol):
+    """What a sink reports to: the import's report (webapp.feedback.services.importing.ImportReport)."""
+
+    def add_error(self, line_no: int, message: str) -> None: ...
+
+    def count(self, what: str, *, created: int = 0, unchanged: int = 0) -> None: ...
+
+    def skip(self, reason: str) -> None: ...  # `reason` marked with gettext_noop, as a Skip's
+
+
+class ImportSink(Protocol):
+    """Writes the records of a format that are neither pairs nor rankings. `flush` checks the buffered
+    records (reporting bad ones with their line numbers) and writes the good ones when `write`; an error
+    found in `flush` still rolls the whole file back."""
+
+    def add(self, record: Any) -> None: ...
+
+    def pending(self) -> int: ...
+
+    def flush(self, *, write: bool) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -54,10 +82,12 @@ class ImportFormat:
     # A format that reads its own kind of input (hf: a dataset folder, or a .zip of one) instead of one
     # JSON Lines or Parquet file: (path, line limit) -> a context manager giving a RecordReader.
     open: "Callable[[Path, int], AbstractContextManager[RecordReader]] | None" = None
+    # A format whose `convert` yields records of its own kind: (report, options) -> the sink that writes them.
+    sink: "Callable[[ImportErrors, ImportOptions], ImportSink] | None" = None
 
     def records(
         self, obj: dict[str, Any], number: int, options: ImportOptions
-    ) -> "Iterable[PairLine | RankingLine | Skip]":
+    ) -> "Iterable[PairLine | RankingLine | Skip | Any]":
         if self.convert is not None:
             return self.convert(obj, number, options)
         if self.parse is None:

@@ -33,7 +33,7 @@ from webapp.feedback.formats.parsing import (
     parse_object,
 )
 from webapp.feedback.formats.readers import Record, open_records
-from webapp.feedback.formats.registry import ImportFormat, ImportOptions, Skip, import_formats
+from webapp.feedback.formats.registry import ImportFormat, ImportOptions, ImportSink, Skip, import_formats
 from webapp.feedback.models import (
     Annotation,
     AnnotatorProfile,
@@ -74,6 +74,13 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     invalid: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # reason (in the importer's language) -> records
+    # Records of a format's own kind (a sink's: `battles` for arena logs), what -> how many.
+    created: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, *, created: int = 0, unchanged: int = 0) -> None:
+        self.created[what] = self.created.get(what, 0) + created
+        self.unchanged[what] = self.unchanged.get(what, 0) + unchanged
 
     def skip(self, reason: str) -> None:
         reason = _(reason)
@@ -89,6 +96,8 @@ class ImportReport:
         self.pairs_created = self.pairs_unchanged = self.tasks_created = self.tasks_unchanged = 0
         self.annotations_created = 0
         self.demonstrations_created = self.demonstrations_unchanged = 0
+        self.created = dict.fromkeys(self.created, 0)
+        self.unchanged = dict.fromkeys(self.unchanged, 0)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "errors"} | {
@@ -119,19 +128,23 @@ def feedback_import(
     format: str = AUTO,  # noqa: A002  (the command's and the API's name for it)
     language: str = "en",
     on_progress: Callable[[int, int], None] | None = None,
+    origin: str = "",
 ) -> ImportReport:
     """`format`: a registered import format, or `auto` for the store's own (pairs and rankings, told
-    apart line by line); `language`: the language of records whose format has none."""
+    apart line by line); `language`: the language of records whose format has none; `origin`: the
+    name formats that keep one give the records (import_feedback passes the file's name; an upload's
+    stored name means nothing, so the API passes none)."""
     path = Path(path)
     chosen = None if format == AUTO else import_formats.get(format)
     opener = chosen.open if chosen is not None and chosen.open is not None else open_records
     if opener is open_records and not path.is_file():
         raise ApplicationError(_("%(path)s: no such file") % {"path": path})
-    options = ImportOptions(language=canonical_tag(language))
+    options = ImportOptions(language=canonical_tag(language), origin=origin)
     report = ImportReport()
     try:
         with transaction.atomic():
-            writer = _Writer(report)
+            sink = chosen.sink(report, options) if chosen is not None and chosen.sink is not None else None
+            writer = _Writer(report, sink)
             with opener(path, settings.IMPORT_LINE_MAX_BYTES) as reader:
                 for number, raw in reader:
                     report.lines = number
@@ -186,7 +199,7 @@ def _read_record(
         if isinstance(item, Skip):
             report.skip(item.reason)
         else:
-            writer.add(item)
+            writer.add(item)  # a pair, a ranking, or a record of the format's own (its sink's)
 
 
 PAIR_COLUMNS = ("id", "content_hash", "prompt_text", *RECORD_COLUMNS)  # RECORD_COLUMNS: what exports read
@@ -226,8 +239,9 @@ class _Writer:
     A task's `annotation_count` is written with the task (the number of its imported rankings): an import
     only ever inserts, and never updates a row that an annotator's submit updates."""
 
-    def __init__(self, report: ImportReport):
+    def __init__(self, report: ImportReport, sink: ImportSink | None = None):
         self.report = report
+        self.sink = sink
         self.pairs: list[PairLine] = []
         self.rankings: list[RankingLine] = []
         self.demonstrations: list[DemonstrationLine] = []
@@ -249,16 +263,25 @@ class _Writer:
             "demonstrations": Table(Demonstration, DEMONSTRATION_COLUMNS),
         }
 
-    def add(self, record: AnyLine) -> None:
+    def add(self, record: Any) -> None:
         if isinstance(record, RankingLine):
             self.rankings.append(record)
         elif isinstance(record, DemonstrationLine):
             self.demonstrations.append(record)
-        else:
+        elif isinstance(record, PairLine):
             self.pairs.append(record)
+        elif self.sink is not None:
+            self.sink.add(record)
+        else:
+            raise TypeError(f"an import format yielded {type(record).__name__} and has no sink for it")
 
     def pending(self) -> int:
-        return len(self.pairs) + len(self.rankings) + len(self.demonstrations)
+        return (
+            len(self.pairs)
+            + len(self.rankings)
+            + len(self.demonstrations)
+            + (self.sink.pending() if self.sink is not None else 0)
+        )
 
     def _unchanged(self, record: AnyLine) -> None:
         if isinstance(record, RankingLine):
@@ -280,9 +303,13 @@ class _Writer:
             self._write_rankings(rankings)
             self._write_demonstrations(demonstrations)
         self.pairs, self.rankings, self.demonstrations = [], [], []
+        if self.sink is not None:
+            self.sink.flush(write=write)
 
     def close(self) -> None:
         self.seen.close()
+        if self.sink is not None:
+            self.sink.close()
 
     def _first_uses(self, records: list[LineT], prefix: str) -> list[LineT]:
         """The records whose id this file has not used before; a later use with the same content is

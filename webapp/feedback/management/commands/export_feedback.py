@@ -11,7 +11,8 @@ from webapp.feedback.formats.registry import export_formats
 
 class Command(BaseCommand):
     help = (
-        "Export feedback as JSON Lines: pairs (interchange), dpo and sft (TRL), or rankings; or, with --format hf, "
+        "Export feedback as JSON Lines: pairs (interchange), dpo and sft (TRL), rankings, or arena (battle logs in the "
+        "Chatbot Arena format); or, with --format hf, "
         "as a Hugging Face dataset folder holding them all (docs/formats.md)."
     )
 

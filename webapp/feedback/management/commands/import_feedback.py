@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from webapp.errors import ApplicationError
@@ -27,7 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, skip_invalid, format, language, **options):  # noqa: A002
         try:
-            report = feedback_import(path=path, skip_invalid=skip_invalid, format=format, language=language)
+            report = feedback_import(
+                path=path, skip_invalid=skip_invalid, format=format, language=language, origin=Path(path).name
+            )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         for line_no, message in report.errors:
@@ -39,5 +43,7 @@ class Command(BaseCommand):
             + f"; {report.pairs_unchanged + report.tasks_unchanged + report.demonstrations_unchanged} "
             f"already present; {report.invalid} invalid; {sum(report.skipped.values())} skipped"
         )
+        for what, created in report.created.items():
+            self.stdout.write(f"{what}: {created} imported; {report.unchanged.get(what, 0)} already present")
         for reason, count in sorted(report.skipped.items(), key=lambda item: -item[1]):
             self.stdout.write(f"skipped: {reason} ({count})")
