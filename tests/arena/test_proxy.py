@@ -4,9 +4,13 @@ cannot show). The upstream records what reached it and streams server-sent event
 
 import asyncio
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
 from webapp.arena_proxy import METHODS, ArenaProxy
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -189,3 +195,27 @@ def test_the_answer_keeps_its_encoding_and_length(proxy):
     reply = httpx.get(f"{proxy.url}/arena/echo", headers={"accept-encoding": "identity"})
     assert int(reply.headers["content-length"]) == len(reply.content)
     assert json.loads(reply.content)["method"] == "GET"
+
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    full = {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings_test", **env}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120)
+
+
+def test_with_arena_url_the_root_forwards_the_arena_and_never_imports_gradio():
+    code = (
+        "import sys, webapp.asgi as a; "
+        "print('gradio' in sys.modules, sorted(r.path for r in a.application.routes if r.path.startswith('/arena')))"
+    )
+    proxied = python(code, ARENA_URL="http://127.0.0.1:8001")
+    assert proxied.returncode == 0, proxied.stderr[-2000:]
+    assert proxied.stdout.strip() == "False ['/arena', '/arena/{rest:path}']"
+    in_process = python(code, ARENA_URL="")
+    assert in_process.returncode == 0, in_process.stderr[-2000:]
+    assert in_process.stdout.startswith("True ")  # the default: Gradio mounted here
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1:8001", "ftp://arena", "http://arena:8001/arena/", "http://"])
+def test_a_bad_arena_url_stops_the_process_with_its_name(bad):
+    result = python("import django; django.setup()", ARENA_URL=bad)
+    assert result.returncode != 0 and "ARENA_URL" in result.stderr
