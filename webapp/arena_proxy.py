@@ -108,9 +108,13 @@ class ArenaProxy:
 
     async def __call__(self, request: Request) -> Response:
         has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+        # The path as it came (still percent-encoded: a decoded %2F would become a separator), and the query.
+        target = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+        if request.scope.get("query_string"):
+            target += b"?" + request.scope["query_string"]
         outgoing = self.client().build_request(
             request.method,
-            httpx.URL(path=request.url.path, query=request.url.query.encode("latin-1")),
+            self.upstream + target.decode("latin-1"),
             headers=upstream_headers(request, trust_forwarded=self.trust_forwarded),
             content=_body(request) if has_body else None,
         )

@@ -90,7 +90,11 @@ class Upstream:
 
             return StreamingResponse(stream(), media_type="text/event-stream")
 
+        async def raw(request: Request) -> JSONResponse:
+            return JSONResponse({"raw_path": request.scope["raw_path"].decode(), "query": request.url.query})
+
         app.add_api_route("/arena/echo", echo, methods=METHODS)
+        app.add_api_route("/arena/raw/{rest:path}", raw, methods=["GET"])
         app.add_api_route("/arena/events", events, methods=["GET"])
         self.server = Background(app)
 
@@ -219,3 +223,8 @@ def test_with_arena_url_the_root_forwards_the_arena_and_never_imports_gradio():
 def test_a_bad_arena_url_stops_the_process_with_its_name(bad):
     result = python("import django; django.setup()", ARENA_URL=bad)
     assert result.returncode != 0 and "ARENA_URL" in result.stderr
+
+
+def test_an_encoded_path_and_query_reach_the_arena_as_they_were_sent(proxy):
+    seen = httpx.get(f"{proxy.url}/arena/raw/file=a%2Fb%20c.png?x=%26&y=%C3%A9").json()
+    assert seen == {"raw_path": "/arena/raw/file=a%2Fb%20c.png", "query": "x=%26&y=%C3%A9"}

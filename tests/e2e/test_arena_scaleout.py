@@ -45,7 +45,7 @@ def layout(arena, tmp_path):
         started.append(
             ServerProcess(
                 tmp_path / "arena.log",
-                env={"ARENA_MAX_NEW_TOKENS": "8", "ARENA_CONCURRENCY": str(VISITORS)},
+                env={"ARENA_MAX_NEW_TOKENS": "16", "ARENA_CONCURRENCY": str(VISITORS)},
                 app="webapp.arena_asgi:application",
                 ready_path="/arena/config",
             )
@@ -87,9 +87,11 @@ def visit(root_url: str, visitor: int, calls: list[dict], lock: threading.Lock) 
             call = {"prompt": prompt, "outcome": outcome, "address": address}
             try:
                 battle = client.submit(prompt, "en", api_name="/battle")
-                text_a, text_b, _language, status = battle.result(timeout=CALL_TIMEOUT)
+                text_a, text_b, _language, _status = battle.result(timeout=CALL_TIMEOUT)
                 reveal = client.submit("en", api_name=f"/vote_{outcome}").result(timeout=CALL_TIMEOUT)
-                call.update(ok=bool(text_a and text_b and "Model A was" in reveal), reveal=reveal, status=status)
+                # distinct (answer A, answer B) states the stream delivered: more than the final one if it streamed
+                updates = len({tuple(output[:2]) for output in battle.outputs()})
+                call.update(ok=bool(text_a and text_b and "Model A was" in reveal), reveal=reveal, updates=updates)
             except Exception as exc:  # noqa: BLE001 - any failure of a call is what the test counts
                 call.update(ok=False, error=f"{type(exc).__name__}: {exc}")
             with lock:
@@ -126,6 +128,7 @@ def test_thirty_battles_through_two_web_workers_and_one_arena_process_all_land_o
     failures = [call for call in calls if not call["ok"]]
     assert not failures, failures
     assert len(calls) == VISITORS * BATTLES_EACH
+    assert all(call["updates"] >= 3 for call in calls), [call["updates"] for call in calls]  # streamed through
 
     # Every stored vote matches a call that reported success, and every success stored exactly one vote:
     # same prompt, same outcome, the revealed names, and the visitor's own address behind the client hash.
