@@ -25,6 +25,7 @@ ARENA_PATH = "/arena"
 
 def proxied_application(arena_url: str) -> FastAPI:
     """The root that forwards /arena and /arena/* to the arena process at `arena_url`."""
+    from webapp.arena.policy import ArenaPolicyMiddleware
     from webapp.arena_proxy import METHODS, ArenaProxy
 
     proxy = ArenaProxy(arena_url, trust_forwarded=settings.ARENA_TRUST_FORWARDED_FOR)
@@ -37,6 +38,9 @@ def proxied_application(arena_url: str) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_api_route(ARENA_PATH, proxy, methods=METHODS, include_in_schema=False)
     app.add_api_route(ARENA_PATH + "/{rest:path}", proxy, methods=METHODS, include_in_schema=False)
+    # The arena sends its security headers itself; this makes them the same on what the proxy answers alone
+    # (an arena out of reach), and changes nothing on the rest (the same values replace the same values).
+    app.add_middleware(ArenaPolicyMiddleware, prefix=ARENA_PATH)
     return app
 
 

@@ -110,6 +110,7 @@ def test_thirty_battles_through_two_web_workers_and_one_arena_process_all_land_o
     status, headers, page = fetch(f"{root.url}/arena/")
     assert status == 200 and "gradio" in page.lower()
     assert headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert len(headers.get_all("Content-Security-Policy")) == len(headers.get_all("X-Frame-Options")) == 1
     request = urllib.request.Request(f"{root.url}/arena", method="HEAD")
     opener = urllib.request.build_opener(NoRedirect)
     with pytest.raises(urllib.error.HTTPError) as redirect:
@@ -144,8 +145,9 @@ def test_thirty_battles_through_two_web_workers_and_one_arena_process_all_land_o
 
     # Gradio is not mounted in the root: with the arena process gone, /arena/ says so.
     arena_server.stop()
-    status, _headers, body = fetch(f"{root.url}/arena/config")
-    assert status == 502 and "not reachable" in body
+    status, headers, body = fetch(f"{root.url}/arena/config")
+    assert status == 502 and "not reachable" in body and headers["X-Frame-Options"] == "DENY"
+    assert len(headers.get_all("X-Frame-Options")) == 1
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
