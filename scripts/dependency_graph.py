@@ -29,7 +29,7 @@ CORE = {
     "accounts",
     "audit",
 }
-ENTRY = {"urls", "asgi", "wsgi", "embedded", "settings", "settings_test"}
+ENTRY = {"urls", "asgi", "arena_asgi", "arena_proxy", "wsgi", "embedded", "settings", "settings_test"}
 
 
 def unit(module: str) -> str | None:

@@ -1,7 +1,11 @@
-"""One ASGI application: a FastAPI root with the Gradio arena at /arena/ (mounted first: in the other
-order Django's catch-all answers /arena/ with 404; docs/operations.md, "Web process") and Django for the rest."""
+"""One ASGI application: a FastAPI root with the arena at /arena/ and Django for the rest (docs/operations.md,
+"Web process"). The arena is the Gradio app mounted in this process (the default, what `make run` serves), or,
+when ARENA_URL is set, a proxy to the arena's own process (`webapp.arena_asgi`), so that several web workers
+can share one Gradio queue. Either is mounted first: in the other order Django's catch-all answers /arena/
+with 404."""
 
 import os
+from contextlib import asynccontextmanager
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -16,17 +20,38 @@ if settings.DEBUG:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-from fastapi.responses import RedirectResponse  # noqa: E402
-
-from webapp.arena.gradio_app import mount_arena  # noqa: E402
-
-application = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+ARENA_PATH = "/arena"
 
 
-@application.api_route("/arena", methods=["GET", "HEAD"], include_in_schema=False)
-def arena_without_slash() -> RedirectResponse:
-    return RedirectResponse("/arena/", status_code=308)
+def proxied_application(arena_url: str) -> FastAPI:
+    """The root that forwards /arena and /arena/* to the arena process at `arena_url`."""
+    from webapp.arena.policy import ArenaPolicyMiddleware
+    from webapp.arena_proxy import METHODS, ArenaProxy
+
+    proxy = ArenaProxy(arena_url, trust_forwarded=settings.ARENA_TRUST_FORWARDED_FOR)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await proxy.aclose()
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.add_api_route(ARENA_PATH, proxy, methods=METHODS, include_in_schema=False)
+    app.add_api_route(ARENA_PATH + "/{rest:path}", proxy, methods=METHODS, include_in_schema=False)
+    # The arena sends its security headers itself; this makes them the same on what the proxy answers alone
+    # (an arena out of reach), and changes nothing on the rest (the same values replace the same values).
+    app.add_middleware(ArenaPolicyMiddleware, prefix=ARENA_PATH)
+    return app
 
 
-mount_arena(application, path="/arena")
+def in_process_application() -> FastAPI:
+    """The root with the Gradio arena mounted in this process."""
+    from webapp.arena.gradio_app import mount_arena
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    mount_arena(app, path=ARENA_PATH)
+    return app
+
+
+application = proxied_application(settings.ARENA_URL) if settings.ARENA_URL else in_process_application()
 application.mount("/", django_asgi_app)

@@ -3,6 +3,7 @@ embedded setup of docs/operations.md: SQLite in WAL mode and Celery's filesystem
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE as CSP_NONCE
@@ -390,6 +391,16 @@ ARENA_QUEUE_SIZE = env_int("ARENA_QUEUE_SIZE", 64, minimum=1)
 ARENA_CLIENT_SALT = env_str("ARENA_CLIENT_SALT", "")
 # Take the client address from X-Forwarded-For (only behind a proxy that sets it).
 ARENA_TRUST_FORWARDED_FOR = env_bool("ARENA_TRUST_FORWARDED_FOR", False)
+# Where the arena runs as its own process (`uvicorn webapp.arena_asgi:application`), e.g. http://127.0.0.1:8001:
+# the web process then proxies /arena/ there instead of mounting Gradio itself (README, "Scaling out").
+ARENA_URL = env_str("ARENA_URL", "").strip().rstrip("/")
+if ARENA_URL:
+    _arena_url = urlsplit(ARENA_URL)
+    if _arena_url.scheme not in ("http", "https") or not _arena_url.netloc or _arena_url.path or _arena_url.query:
+        raise ImproperlyConfigured(
+            f"ARENA_URL={ARENA_URL!r} must be the arena process's origin, e.g. http://127.0.0.1:8001 "
+            "(no path: the arena serves /arena/ itself)"
+        )
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 200, minimum=10, maximum=10000)
 # The style-controlled bootstrap (?style=control&ci=bootstrap) refits every vote each round: fewer rounds.
 ARENA_STYLE_BOOTSTRAP_ROUNDS = env_int("ARENA_STYLE_BOOTSTRAP_ROUNDS", 100, minimum=10, maximum=10000)

@@ -32,7 +32,18 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, log_path: Path, env: dict | None = None):
+    """uvicorn serving `app` (by default the site's root; `webapp.arena_asgi:application` for the arena alone,
+    which answers `ready_path="/arena/config"`), with `workers` processes when given."""
+
+    def __init__(
+        self,
+        log_path: Path,
+        env: dict | None = None,
+        *,
+        app: str = "webapp.asgi:application",
+        workers: int | None = None,
+        ready_path: str = "/healthz",
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -49,25 +60,27 @@ class ServerProcess:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "webapp.asgi:application",
+                app,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                *(["--workers", str(workers)] if workers else []),
             ],
             cwd=ROOT,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        self.ready_path = ready_path
         self.wait_ready(log_path)
 
     def wait_ready(self, log_path: Path, timeout: float = 60) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as reply:
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=2) as reply:
                     if reply.status == 200:
                         return
             except OSError:

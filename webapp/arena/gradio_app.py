@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.utils.translation.trans_real import parse_accept_lang_header
 from gradio.i18n import I18nData
+from starlette.responses import RedirectResponse
 
 from webapp.arena import selectors, services
 from webapp.arena.policy import ArenaPolicyMiddleware
@@ -548,9 +549,25 @@ def build_arena() -> gr.Blocks:
 
 
 def mount_arena(app, *, path: str) -> None:
-    """Mount the arena on the FastAPI root, with its Content-Security-Policy and its texts in every interface
-    language; the caller mounts Django after it."""
+    """Mount the arena on a FastAPI app (the site's root, webapp/asgi.py, or the arena's own process,
+    webapp/arena_asgi.py), with its Content-Security-Policy, its texts in every interface language, and `path`
+    without its slash redirected to `path/`; on the site's root the caller mounts Django after it.
+
+    `root_path` is the public path, the same in both layouts (the web process's proxy forwards paths unchanged):
+    Gradio builds its URLs from it and from X-Forwarded-Host/-Proto when a proxy sends them."""
+
+    def without_slash() -> RedirectResponse:
+        return RedirectResponse(f"{path}/", status_code=308)
+
+    app.add_api_route(path, without_slash, methods=["GET", "HEAD"], include_in_schema=False)
     gr.mount_gradio_app(
-        app, build_arena(), path=path, footer_links=[], i18n=arena_i18n(), css=arena_css(), theme=arena_theme()
+        app,
+        build_arena(),
+        path=path,
+        root_path=path,
+        footer_links=[],
+        i18n=arena_i18n(),
+        css=arena_css(),
+        theme=arena_theme(),
     )
     app.add_middleware(ArenaPolicyMiddleware, prefix=path)
