@@ -60,6 +60,12 @@ def _schedule_sweep(sender, **kwargs):
     sender.add_periodic_task(
         float(settings.JOB_SWEEP_SECONDS), sender.signature("workers.tasks.arena.sweep_battles"), name="sweep battles"
     )
+    # Arena prompts that translate one another are grouped for the prompt cap (webapp/arena/duplicates.py).
+    sender.add_periodic_task(
+        float(settings.ARENA_DUPLICATE_SECONDS),
+        sender.signature("workers.tasks.arena.group_prompts", queue="index"),
+        name="group arena prompts across languages",
+    )
     # Webhook deliveries whose message was lost (a countdown held by a worker that died) are sent again.
     sender.add_periodic_task(
         float(settings.WEBHOOK_SWEEP_SECONDS),

@@ -379,6 +379,12 @@ ARENA_DAILY_VOTE_CAP = env_int("ARENA_DAILY_VOTE_CAP", 300, minimum=1)
 ARENA_OUTLIER_MIN_VOTES = env_int("ARENA_OUTLIER_MIN_VOTES", 20, minimum=1)
 ARENA_OUTLIER_ALPHA = env_float("ARENA_OUTLIER_ALPHA", 0.001, minimum=0.0, maximum=1.0)
 ARENA_PROMPT_CAP = env_int("ARENA_PROMPT_CAP", 50, minimum=1)
+# The prompt cap counts translations of one prompt as one (webapp/arena/duplicates.py): prompts with at least
+# ARENA_DUPLICATE_MIN_VOTES votes are embedded and joined at ARENA_DUPLICATE_SIMILARITY, every
+# ARENA_DUPLICATE_SECONDS by a periodic task on the index queue.
+ARENA_DUPLICATE_MIN_VOTES = env_int("ARENA_DUPLICATE_MIN_VOTES", 10, minimum=1)
+ARENA_DUPLICATE_SIMILARITY = env_float("ARENA_DUPLICATE_SIMILARITY", 0.85, minimum=0.0, maximum=1.0)
+ARENA_DUPLICATE_SECONDS = env_int("ARENA_DUPLICATE_SECONDS", 3600, minimum=1)
 ARENA_PROMPT_MAX_CHARS = env_int("ARENA_PROMPT_MAX_CHARS", 2000, minimum=1, maximum=50000)
 ARENA_MAX_NEW_TOKENS = env_int("ARENA_MAX_NEW_TOKENS", 256, minimum=1, maximum=4096)
 # A battle still generating after this long is marked abandoned by the periodic sweep.

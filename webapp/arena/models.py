@@ -178,3 +178,19 @@ class BlockedTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class PromptGroup(models.Model):
+    """Arena prompts that say the same thing in other words or languages (translations of one prompt), found by
+    the multilingual embedder (webapp/arena/duplicates.py): the high-frequency prompt cap counts a group as one
+    prompt. `prompt_key` is the md5 of the prompt's text, lower-cased and trimmed, as vote hygiene keys it;
+    `group_key` is the key of the group's first member."""
+
+    prompt_key = models.CharField(max_length=32, unique=True)
+    group_key = models.CharField(max_length=32, db_index=True)
+    similarity = models.FloatField(help_text="Cosine similarity to the member it was joined through")
+    model_key = models.CharField(max_length=200, help_text="The embedder that found it (name@version)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"prompt {self.prompt_key} in group {self.group_key}"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from webapp.arena import hygiene, ratings, style_ratings
-from webapp.arena.models import Battle, ExcludedClient, ExternalVariant, Vote
+from webapp.arena.models import Battle, ExcludedClient, ExternalVariant, PromptGroup, Vote
 from webapp.feedback.models import Language
 from webapp.feedback.sources import ORIGIN_LOCAL
 from webapp.modelstore.models import ModelVariant, VariantKind, VariantStatus
@@ -86,6 +86,7 @@ def vote_hygiene() -> Hygiene:
         settings.ARENA_OUTLIER_MIN_VOTES,
         settings.ARENA_OUTLIER_ALPHA,
         settings.ARENA_PROMPT_CAP,
+        *PromptGroup.objects.aggregate(n=Count("id"), at=Max("updated_at")).values(),  # translations grouped
     )
     with _cache_lock:
         cached = _cache.get(HYGIENE_KEY)
@@ -116,8 +117,11 @@ def _compute_hygiene(votes: QuerySet[Vote]) -> Hygiene:
     )
     flagged = {check.client for check in checks if check.anomalous}
     kept = [row for row in data if row[4] not in flagged]
-    capped = hygiene.capped_votes([row[3] for row in kept], [row[5] for row in kept], settings.ARENA_PROMPT_CAP)
-    prompts = len({row[5] for row in kept if row[3] in capped})
+    # A prompt's translations count as that prompt (webapp/arena/duplicates.py groups them).
+    grouped = dict(PromptGroup.objects.values_list("prompt_key", "group_key"))
+    keys = [grouped.get(row[5], row[5]) or "" for row in kept]
+    capped = hygiene.capped_votes([row[3] for row in kept], keys, settings.ARENA_PROMPT_CAP)
+    prompts = len({key for row, key in zip(kept, keys, strict=True) if row[3] in capped})
     left_out = capped | {row[3] for row in data if row[4] in flagged}
     return Hygiene(checks, frozenset(capped), prompts, frozenset(left_out))
 
