@@ -213,3 +213,15 @@ def test_only_staff_run_bulk_operations(api, annotator, reviewer):
     for user in (annotator, reviewer):
         assert launch(api(user), campaign, {"kind": "archive"}).status_code == 403
         assert api(user).get("/api/v1/campaign-jobs/").status_code == 403
+
+
+def test_ids_out_of_range_are_refused_with_a_message(run, staff_api):
+    campaign, _ = campaign_with_tasks(n_tasks=1)
+    reply = launch(staff_api, campaign, {"kind": "reassign", "to_campaign": 2**70})
+    assert reply.status_code == 400 and "to_campaign" in reply.json()
+    reply = launch(staff_api, campaign, {"kind": "gold", "items": [{"task": 2**70, "position": 0}]})
+    assert reply.status_code == 400 and "item 1: task must be a task id" in str(reply.json())
+    for value in ("x", "²", str(2**70), "-1"):
+        reply = staff_api.get("/api/v1/campaign-jobs/", {"campaign": value})
+        assert reply.status_code == 400 and "campaign must be a campaign id" in reply.json()["detail"], value
+    assert staff_api.get("/api/v1/campaign-jobs/", {"campaign": campaign.pk}).status_code == 200

@@ -8,7 +8,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, mixins, serializers
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import ID_SCHEMA, JSONInput
+from webapp.apifields import ID_SCHEMA, MAX_ID, JSONInput, id_field
+from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped, validated
 from webapp.feedback.models import Campaign, CampaignJob, OperationKind
@@ -30,7 +31,7 @@ GOLD_ITEM_SCHEMA = {
     "items": {
         "type": "object",
         "properties": {
-            "task": {"type": "integer", "minimum": 1},
+            "task": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             "external_id": {"type": "string", "minLength": 1, "maxLength": 200},
             "position": {"type": ["integer", "null"], "minimum": 0},
         },
@@ -70,7 +71,7 @@ def _gold_item(item: Any, number: int) -> dict:
         )
     if "task" in item:
         task = item["task"]
-        if isinstance(task, bool) or not isinstance(task, int) or task < 1:
+        if isinstance(task, bool) or not isinstance(task, int) or not 1 <= task <= MAX_ID:
             raise serializers.ValidationError(_("item %(n)s: task must be a task id") % {"n": number})
         return {"task": task, "position": position}
     external = item["external_id"]
@@ -93,9 +94,7 @@ class CampaignJobLaunchApi(RoleScoped, generics.GenericAPIView):
     @extend_schema_serializer(component_name="CampaignJobInput")
     class InputSerializer(JSONInput):
         kind = serializers.ChoiceField(choices=OperationKind.choices)
-        to_campaign = serializers.IntegerField(
-            required=False, min_value=1, help_text="reassign: the campaign the open tasks move to"
-        )
+        to_campaign = id_field(required=False, help_text="reassign: the campaign the open tasks move to")
         languages = serializers.ListField(
             child=serializers.CharField(max_length=35),
             required=False,
@@ -133,7 +132,13 @@ class CampaignJobListApi(mixins.ListModelMixin, _CampaignJobApi):
     def get_queryset(self):
         jobs = super().get_queryset()
         campaign = self.request.query_params.get("campaign")
-        return jobs.filter(campaign_id=campaign) if campaign and campaign.isdigit() else jobs
+        if campaign in (None, ""):
+            return jobs
+        if not campaign.isascii() or not campaign.isdigit() or not 1 <= int(campaign) <= MAX_ID:
+            raise ApplicationError(
+                _("campaign must be a campaign id (a whole number from 1)"), extra={"field": "campaign"}
+            )
+        return jobs.filter(campaign_id=int(campaign))
 
     @extend_schema(
         operation_id="v1_campaign_jobs_list",
