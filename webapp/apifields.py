@@ -5,9 +5,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, serializers
+from rest_framework.exceptions import NotFound
+
+from webapp.errors import ApplicationError
 
 # Ids are 64-bit. Django turns an out-of-range id in a plain `pk=` lookup into "no such row", but not in foreign-key
 # or `__in` lookups, where the database driver fails (SQLite: OverflowError) and the request would end in a 500.
@@ -118,6 +122,34 @@ class IdCursorPagination(pagination.CursorPagination):
     ordering = "id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request: Any) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ApplicationError(
+                _("page_size must be a whole number from 1 to %(max)s") % {"max": self.max_page_size},
+                extra={"field": "page_size"},
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = "The `next` or `previous` link's cursor (opaque); none: the first page."
+        return parameters
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ApplicationError(
+                _("cursor is not one this list gave; follow its next or previous link"), extra={"field": "cursor"}
+            ) from None
 
 
 class Pagination(pagination.PageNumberPagination):

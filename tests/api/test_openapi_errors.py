@@ -104,4 +104,4 @@ def test_filters_refuse_what_they_cannot_read(api, annotator):
     assert api(annotator).get("/api/v1/variants/", {"enrolled_in_arena": "true"}).status_code == 200
     assert api(annotator).get("/api/v1/tasks/", {"campaign": "1.5"}).status_code == 400
     assert api(annotator).get("/api/v1/prompts/", {"page": ""}).status_code == 404
-    assert api(annotator).get("/api/v1/tasks/", {"cursor": "not-a-cursor"}).status_code == 404
+    assert api(annotator).get("/api/v1/tasks/", {"cursor": "not-a-cursor"}).status_code == 400

@@ -262,4 +262,8 @@ def test_the_long_lists_page_by_a_cursor_over_the_id(api, staff):
         page = client.get(page["next"]).json()
         seen += [t["id"] for t in page["results"]]
     assert seen == sorted(t.pk for t in tasks)  # every task once, oldest first
-    assert client.get("/api/v1/tasks/", {"page_size": 10_000}).json()["results"].__len__() == 7  # capped at 500
+    for bad in ("10000", "0", "null", "²"):
+        reply = client.get("/api/v1/tasks/", {"page_size": bad})
+        assert reply.status_code == 400 and "page_size must be a whole number from 1 to 500" in reply.json()["detail"]
+    reply = client.get("/api/v1/tasks/", {"cursor": "not-one"})
+    assert reply.status_code == 400 and "cursor is not one this list gave" in reply.json()["detail"]

@@ -2,7 +2,7 @@
 delivery log with its attempts, and redelivery. Views validate, call one service, serialise."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as Reply
@@ -127,7 +127,13 @@ class EndpointViewSet(
     def perform_destroy(self, instance):
         services.endpoint_delete(endpoint=instance)
 
-    @extend_schema(request=None, responses={202: WebhookDeliveryOutput})
+    @extend_schema(
+        request=None,
+        responses={
+            202: WebhookDeliveryOutput,
+            409: OpenApiResponse(description="The endpoint is turned off; turn it on before sending it a test event."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Send a `webhook.test` event to this endpoint now, whatever its event filter."""
@@ -203,7 +209,10 @@ class DeliveryRedeliverApi(_EndpointDeliveries):
         operation_id="v1_webhooks_endpoints_deliveries_redeliver",
         parameters=[ENDPOINT_PK],
         request=None,
-        responses={202: WebhookDeliveryOutput},
+        responses={
+            202: WebhookDeliveryOutput,
+            409: OpenApiResponse(description="The delivery is still being sent; wait for it to succeed or fail."),
+        },
     )
     def post(self, request, *args, **kwargs):
         delivery = services.delivery_redeliver(delivery=self.delivery())

@@ -4,7 +4,13 @@ its result, cancel it (webapp/feedback/services/operations.py says what each kin
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import generics, mixins, serializers
 from rest_framework.response import Response as Reply
 
@@ -18,6 +24,8 @@ from webapp.jobs.api import IDEMPOTENCY_KEY, JOB_FIELDS, launch_once, queued
 from webapp.permissions import IsStaff
 from webapp.safejson import DepthLimitedJSONParser
 
+BUSY = OpenApiResponse(description="Another operation is still queued or running on this campaign (or it is deleted).")
+
 
 class CampaignJobOutput(serializers.ModelSerializer):
     class Meta:
@@ -28,14 +36,28 @@ class CampaignJobOutput(serializers.ModelSerializer):
 GOLD_ITEM_SCHEMA = {
     "type": "array",
     "maxItems": operations.MAX_GOLD_ITEMS,
+    # One of the two ways to name a task, never both (what _gold_item checks).
     "items": {
-        "type": "object",
-        "properties": {
-            "task": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-            "external_id": {"type": "string", "minLength": 1, "maxLength": 200},
-            "position": {"type": ["integer", "null"], "minimum": 0},
-        },
-        "required": ["position"],
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "task": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    "position": {"type": ["integer", "null"], "minimum": 0},
+                },
+                "required": ["task", "position"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "external_id": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "position": {"type": ["integer", "null"], "minimum": 0},
+                },
+                "required": ["external_id", "position"],
+                "additionalProperties": False,
+            },
+        ]
     },
 }
 
@@ -106,7 +128,7 @@ class CampaignJobLaunchApi(RoleScoped, generics.GenericAPIView):
     @extend_schema(
         operation_id="v1_campaigns_jobs_create",
         request=InputSerializer,
-        responses={202: CampaignJobOutput},
+        responses={202: CampaignJobOutput, 409: BUSY},
         parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request, *args, **kwargs):
@@ -160,7 +182,11 @@ class CampaignJobDetailApi(_CampaignJobApi):
 class CampaignJobCancelApi(_CampaignJobApi):
     """A queued operation is cancelled at once, a running one after its current batch; a delete cannot be."""
 
-    @extend_schema(operation_id="v1_campaign_jobs_cancel_create", request=None, responses={200: CampaignJobOutput})
+    @extend_schema(
+        operation_id="v1_campaign_jobs_cancel_create",
+        request=None,
+        responses={200: CampaignJobOutput, 409: OpenApiResponse(description="A delete cannot be cancelled.")},
+    )
     def post(self, request, *args, **kwargs):
         job = self.get_object()
         operations.operation_cancel(job)

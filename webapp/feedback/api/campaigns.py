@@ -6,7 +6,7 @@ from rest_framework.response import Response as Reply
 
 from webapp.apifields import JSONInput
 from webapp.feedback import selectors
-from webapp.feedback.api.campaign_jobs import CampaignJobOutput
+from webapp.feedback.api.campaign_jobs import BUSY, CampaignJobOutput
 from webapp.feedback.api.common import RoleScoped, validated
 from webapp.feedback.models import Campaign, OperationKind
 from webapp.feedback.services import catalog, operations
@@ -71,7 +71,7 @@ class CampaignDetailApi(_CampaignApi):
     @extend_schema(
         operation_id="v1_campaigns_destroy",
         request=None,
-        responses={202: CampaignJobOutput},
+        responses={202: CampaignJobOutput, 409: BUSY},
         parameters=[IDEMPOTENCY_KEY],
     )
     def delete(self, request, *args, **kwargs):
