@@ -257,24 +257,19 @@ class BattleSink:
         self.lines = []
 
     def _first_uses(self, lines: list[BattleLine]) -> list[BattleLine]:
-        earlier = self.seen.lookup([line.question_id for line in lines])
-        first = []
-        for line in lines:
-            if line.question_id in earlier:
-                digest, number = earlier[line.question_id]
-                if digest == line.content_hash:
-                    self.report.count("battles", unchanged=1)
-                else:
-                    self.report.add_error(
-                        line.line_no,
-                        _("question_id %(id)s was used on line %(line)s with different content")
-                        % {"id": repr(line.question_id), "line": number},
-                    )
-                continue
-            earlier[line.question_id] = (line.content_hash, line.line_no)
-            first.append(line)
-        self.seen.add([(line.question_id, line.content_hash, line.line_no) for line in first])
-        return first
+        def clash(line: BattleLine, first: int) -> None:
+            self.report.add_error(
+                line.line_no,
+                _("question_id %(id)s was used on line %(line)s with different content")
+                % {"id": repr(line.question_id), "line": first},
+            )
+
+        return self.seen.first_uses(
+            lines,
+            lambda line: line.question_id,
+            unchanged=lambda line: self.report.count("battles", unchanged=1),
+            clash=clash,
+        )
 
     def _fresh(self, lines: list[BattleLine]) -> list[BattleLine]:
         """Lines whose question_id is not stored yet; a stored one is unchanged, or an error with other content."""

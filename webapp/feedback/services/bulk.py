@@ -14,12 +14,14 @@ temporary table, not in memory, so an import stays flat in memory however long i
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.db.models import JSONField
 from django.utils import timezone
+
+T = TypeVar("T")
 
 SQLITE_PARAMS = 500  # keys per IN (...) on SQLite
 
@@ -121,6 +123,32 @@ class SeenKeys:
     def add(self, rows: Sequence[tuple[str, str, int]]) -> None:
         if rows:
             write_rows(self.name, "key, hash, line", 3, rows)
+
+    def first_uses(
+        self,
+        records: Sequence[T],
+        key: Callable[[T], str],
+        *,
+        unchanged: Callable[[T], None],
+        clash: Callable[[T, int], None],
+    ) -> list[T]:
+        """The records (with `content_hash` and `line_no`) whose key this file has not used before, now remembered;
+        a later use with the same content is `unchanged`, with other content a `clash` naming the first line."""
+        earlier = self.lookup([key(r) for r in records])
+        first: list[T] = []
+        for record in records:
+            name = key(record)
+            if name in earlier:
+                digest, line = earlier[name]
+                if digest == record.content_hash:  # type: ignore[attr-defined]
+                    unchanged(record)
+                else:
+                    clash(record, line)
+                continue
+            earlier[name] = (record.content_hash, record.line_no)  # type: ignore[attr-defined]
+            first.append(record)
+        self.add([(key(r), r.content_hash, r.line_no) for r in first])  # type: ignore[attr-defined]
+        return first
 
     def close(self) -> None:
         with connection.cursor() as cursor:

@@ -314,25 +314,14 @@ class _Writer:
     def _first_uses(self, records: list[LineT], prefix: str) -> list[LineT]:
         """The records whose id this file has not used before; a later use with the same content is
         unchanged, with other content an error naming the first line."""
-        earlier = self.seen.lookup([prefix + r.id for r in records])
-        first: list[LineT] = []
-        for record in records:
-            key = prefix + record.id
-            if key in earlier:
-                digest, line = earlier[key]
-                if digest == record.content_hash:
-                    self._unchanged(record)
-                else:
-                    self.report.add_error(
-                        record.line_no,
-                        _("id %(id)s was used on line %(line)s with different content")
-                        % {"id": repr(record.id), "line": line},
-                    )
-                continue
-            earlier[key] = (record.content_hash, record.line_no)
-            first.append(record)
-        self.seen.add([(prefix + r.id, r.content_hash, r.line_no) for r in first])
-        return first
+
+        def clash(record: LineT, line: int) -> None:
+            self.report.add_error(
+                record.line_no,
+                _("id %(id)s was used on line %(line)s with different content") % {"id": repr(record.id), "line": line},
+            )
+
+        return self.seen.first_uses(records, lambda r: prefix + r.id, unchanged=self._unchanged, clash=clash)
 
     def language(self, code: str) -> Language:
         if code not in self.languages:
