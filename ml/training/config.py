@@ -51,6 +51,10 @@ class Hyperparameters:
     max_length: int = field(default=512, metadata={"help": "longest tokenized prompt + completion"})
     beta: float = field(default=0.1, metadata={"help": "DPO: strength of the KL anchor to the parent"})
     loss_type: str = field(default="sigmoid", metadata={"help": f"DPO loss: one of {', '.join(DPO_LOSSES)}"})
+    sft_weight: float = field(
+        default=0.0,
+        metadata={"help": "DPO: weight of an added SFT loss on the chosen answers (RPO; 0: none)"},
+    )
     lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
     lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling"})
     lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout"})
@@ -112,6 +116,12 @@ class Hyperparameters:
             ),
             ("beta", isinstance(self.beta, int | float) and 0 < self.beta <= 10, "interval", {"interval": "(0, 10]"}),
             ("loss_type", self.loss_type in DPO_LOSSES, "choice", {"choices": ", ".join(DPO_LOSSES)}),
+            (
+                "sft_weight",
+                isinstance(self.sft_weight, int | float) and not isinstance(self.sft_weight, bool) and 0 <= self.sft_weight <= 10,
+                "interval",
+                {"interval": "[0, 10]"},
+            ),
             ("lora_r", _int(self.lora_r) and 1 <= self.lora_r <= 512, "range", {"low": "1", "high": "512"}),
             (
                 "lora_alpha",

@@ -42,6 +42,10 @@ def trainer_for(kind: str) -> Trainer:
 def _dpo_config(common: dict[str, Any], hp: Any) -> Any:
     from trl import DPOConfig
 
+    # sft_weight > 0 adds TRL's "sft" loss (negative log-likelihood of the chosen answer) beside the preference
+    # loss, as RPO does: it keeps the chosen answers likely, which curbs the repetition DPO alone brings on.
+    if hp.sft_weight:
+        return DPOConfig(**common, beta=hp.beta, loss_type=[hp.loss_type, "sft"], loss_weights=[1.0, hp.sft_weight])
     return DPOConfig(**common, beta=hp.beta, loss_type=[hp.loss_type])
 
 

@@ -62,6 +62,19 @@ def test_dpo_learns_a_learnable_preference_and_the_saved_adapter_reproduces_it(t
     assert rejected == pytest.approx(outcome.eval_logprobs["rejected"], abs=1e-3)
 
 
+def test_an_sft_weight_adds_the_chosen_answers_nll_to_dpo_and_still_learns(tmp_path, tiny_model):
+    from ml.training.trainers import trainer_for
+
+    common = {"output_dir": str(tmp_path / "args"), "report_to": [], "use_cpu": True, "bf16": False}
+    built = trainer_for("dpo").config(common, Hyperparameters.from_dict({**FAST, "sft_weight": 0.5}))
+    assert list(built.loss_type) == ["sigmoid", "sft"] and list(built.loss_weights) == [1.0, 0.5]
+    assert list(trainer_for("dpo").config(common, Hyperparameters()).loss_type) == ["sigmoid"]
+    events = []
+    outcome = main(config(tmp_path, tiny_model, max_steps=40, sft_weight=0.5), lambda e: events.append(e) or True)
+    assert outcome.evaluation["all"]["accuracy"] >= 0.9, outcome.evaluation["all"]
+    assert any("rewards/margins" in e.metrics for e in events)
+
+
 def test_sft_trains_on_completions(tmp_path, tiny_model):
     outcome = main(config(tmp_path, tiny_model, kind="sft", max_steps=6), lambda e: True)
     assert outcome.step == 6 and not outcome.cancelled
@@ -85,6 +98,8 @@ def test_a_stop_request_keeps_a_checkpoint_and_the_next_run_resumes_from_it(tmp_
         ({"learning_rate": 0}, "learning_rate"),
         ({"batch_size": 0}, "batch_size"),
         ({"loss_type": "magic"}, "loss_type"),
+        ({"sft_weight": -0.5}, "sft_weight"),
+        ({"sft_weight": True}, "sft_weight"),
         ({"lora_targets": []}, "lora_targets"),
         ({"bogus": 1}, "bogus"),
     ],

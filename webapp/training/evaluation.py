@@ -30,7 +30,7 @@ from webapp.modelstore.models import ModelVariant
 from webapp.modelstore.services import variant_ref
 from webapp.training.models import EVAL_GENERATION_OFF, default_eval_generation
 
-BATCH_SIZE = 8
+BATCH_SIZE = 32  # greedy answers per forward pass; on 2 CPU cores ~1.5x faster per answer than 16
 LIMITS = {"max_prompts_per_language": (1, 500), "max_new_tokens": (1, 512)}
 MAX_PROMPT_SOURCES = 20
 

@@ -57,6 +57,7 @@ LABELS: dict[str, str | Promise] = {
     "hyperparameters.batch_size": gettext_lazy("Batch size"),
     "hyperparameters.max_length": gettext_lazy("Max length"),
     "hyperparameters.loss_type": gettext_lazy("Loss"),
+    "hyperparameters.sft_weight": gettext_lazy("SFT weight"),
     "hyperparameters.seed": gettext_lazy("Seed"),
     "hyperparameters.beta": "beta",  # these three are not translated on the form either
     "hyperparameters.lora_r": "LoRA r",
