@@ -1,0 +1,213 @@
+"""Calibrates the translation similarity check (ml/embedding/translation_check.py) on a parallel set.
+
+    .venv/bin/python bench/translation_threshold.py                 # the default embedder (USE)
+    .venv/bin/python bench/translation_threshold.py --model minilm  # any EMBEDDING_MODEL value
+
+Data: bench/data/translation_pairs.jsonl holds 62 sentences (33 topics, 4 to 24 English words, 38
+statements and 24 questions), each in nine languages (en de fr es it ru ar zh-Hans ja), and for each a
+near-miss in the same nine languages: the same topic and wording with the meaning changed (`change`:
+a number, a negation, a different entity, or another meaning).
+
+Every ordered pair of two different languages the model was trained on gives, per sentence, three
+kinds of candidate translation into the target language, scored by cosine against the source:
+  true       the sentence's own translation: what the check must accept;
+  different  the translation of every other sentence of the set: a pasted or misplaced translation;
+  near miss  the near-miss: a careless or wrong translation that keeps the topic.
+
+Threshold: the highest 0.01 step that keeps at least KEEP (95%) of the true translations, over all
+pairs, so reviewers see few false alarms; a translation below it is flagged for review, never refused.
+The same rule per target language shows whether one value fits every language. The balanced-accuracy
+optimum (true against different) is printed beside it for reference.
+
+Output: stdout and bench/results/translation_threshold.md (committed; the module's docstring quotes it).
+"""
+
+import argparse
+import itertools
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import markdown_table, write_text  # noqa: E402
+
+DATA = ROOT / "bench" / "data" / "translation_pairs.jsonl"
+RESULT = ROOT / "bench" / "results" / "translation_threshold.md"
+LANGUAGES = ("en", "de", "fr", "es", "it", "ru", "ar", "zh-Hans", "ja")
+KEEP = 0.95
+KINDS = ("true", "different", "near miss")
+
+
+def load_rows() -> list[dict]:
+    return [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+
+
+def score(model: str) -> tuple[dict[tuple[str, str, str], np.ndarray], list[str], str]:
+    """(kind, source, target) -> cosine scores, with the trained languages and the embedder's key."""
+    from ml.embedding.embedders import load_embedder, supports
+
+    embedder = load_embedder(model)
+    rows = load_rows()
+    trained = [language for language in LANGUAGES if supports(embedder, language) is not False]
+    text = {language: embedder.encode([row["text"][language] for row in rows]) for language in trained}
+    near = {language: embedder.encode([row["near_miss"][language] for row in rows]) for language in trained}
+    others = ~np.eye(len(rows), dtype=bool)
+    scores: dict[tuple[str, str, str], np.ndarray] = {}
+    for source, target in itertools.permutations(trained, 2):
+        matrix = text[source] @ text[target].T
+        scores["true", source, target] = np.diag(matrix).copy()
+        scores["different", source, target] = matrix[others]
+        scores["near miss", source, target] = np.einsum("ij,ij->i", text[source], near[target])
+    return scores, trained, embedder.key
+
+
+def pooled(scores: dict, kind: str, target: str | None = None, source: str | None = None) -> np.ndarray:
+    return np.concatenate(
+        [
+            values
+            for (k, s, t), values in scores.items()
+            if k == kind and (target is None or t == target) and (source is None or s == source)
+        ]
+    )
+
+
+def keep_threshold(true: np.ndarray, keep: float = KEEP) -> float:
+    """The highest 0.01 step at or below which at most 1 - keep of the true scores fall."""
+    return math.floor(float(np.quantile(true, 1 - keep)) * 100) / 100
+
+
+def balanced_optimum(true: np.ndarray, wrong: np.ndarray) -> tuple[float, float]:
+    """(0.01 step maximising the mean of true-accept and wrong-flag rates, that mean)."""
+    best = (0.0, 0.0)
+    for step in range(0, 101):
+        threshold = step / 100
+        balanced = (np.mean(true >= threshold) + np.mean(wrong < threshold)) / 2
+        if balanced > best[1]:
+            best = (threshold, float(balanced))
+    return best
+
+
+def pct(values: np.ndarray) -> str:
+    return f"{100 * float(np.mean(values)):.0f}%"
+
+
+def figures_row(name: str, true: np.ndarray, different: np.ndarray, near: np.ndarray, threshold: float) -> list[str]:
+    """Score percentiles, then the rates at the global `threshold` and at the row's own threshold."""
+    own = keep_threshold(true)
+    return [
+        name,
+        f"{np.median(true):.2f}",
+        f"{np.quantile(true, 0.05):.2f}",
+        f"{np.median(different):.2f}",
+        f"{np.quantile(different, 0.95):.2f}",
+        f"{different.max():.2f}",
+        f"{np.median(near):.2f}",
+        f"{np.quantile(near, 0.95):.2f}",
+        pct(true >= threshold),
+        pct(near < threshold),
+        f"{own:.2f}",
+        pct(true >= own),
+        pct(different < own),
+        pct(near < own),
+    ]
+
+
+COLUMNS = [
+    "target",
+    "true median",
+    "true p5",
+    "different median",
+    "different p95",
+    "different max",
+    "near-miss median",
+    "near-miss p95",
+    "true accepted @THRESHOLD",
+    "near-miss flagged @THRESHOLD",
+    "own threshold",
+    "true accepted @own",
+    "different flagged @own",
+    "near-miss flagged @own",
+]
+
+
+def report(model: str) -> str:
+    scores, trained, key = score(model)
+    true_all, different_all, near_all = (pooled(scores, kind) for kind in KINDS)
+    threshold = keep_threshold(true_all)
+    optimum, balanced = balanced_optimum(true_all, different_all)
+    rows = load_rows()
+    pairs = len(trained) * (len(trained) - 1)
+    lines = [
+        f"# Translation check threshold: {key}",
+        "",
+        f"{len(rows)} sentences in {len(trained)} trained languages ({' '.join(trained)}), {pairs} ordered "
+        f"language pairs: {len(true_all):,} true translations, {len(different_all):,} translations of a "
+        f"different sentence, {len(near_all):,} near-misses.",
+        "",
+        f"THRESHOLD = {threshold:.2f}: the highest 0.01 step keeping >= {KEEP:.0%} of all true translations "
+        f"(balanced-accuracy optimum against different sentences: {optimum:.2f}, balanced accuracy {balanced:.3f}).",
+        "`@THRESHOLD`: rates at that global value; `own threshold`: the same rule applied to the row alone, "
+        "with its rates (`@own`). TARGET_THRESHOLDS are the own thresholds of the target rows below.",
+        "",
+        "## Any source language into each target",
+        "",
+    ]
+    table = [figures_row("all", true_all, different_all, near_all, threshold)]
+    for target in trained:
+        table.append(
+            figures_row(
+                target,
+                *(pooled(scores, kind, target=target) for kind in KINDS),
+                threshold,
+            )
+        )
+    own = ", ".join(f'"{target}": {keep_threshold(pooled(scores, "true", target=target)):.2f}' for target in trained)
+    lines += [
+        markdown_table(COLUMNS, table),
+        "",
+        f"TARGET_THRESHOLDS = {{{own}}}",
+        "",
+        "## From English into each target",
+        "",
+    ]
+    english = [
+        figures_row(f"en -> {target}", *(pooled(scores, kind, target=target, source="en") for kind in KINDS), threshold)
+        for target in trained
+        if target != "en"
+    ]
+    lines += [markdown_table(["pair"] + COLUMNS[1:], english), "", "## Near-misses by kind of change", ""]
+    by_change: dict[str, list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        by_change[row["change"]].append(index)
+    change_rows = []
+    for change, indexes in sorted(by_change.items()):
+        near = np.concatenate([values[indexes] for (k, _, _), values in scores.items() if k == "near miss"])
+        change_rows.append(
+            [
+                change,
+                str(len(indexes)),
+                f"{np.median(near):.2f}",
+                f"{np.quantile(near, 0.05):.2f}",
+                pct(near < threshold),
+            ]
+        )
+    lines.append(markdown_table(["change", "sentences", "median", "p5", "flagged @THRESHOLD"], change_rows))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="", help="an EMBEDDING_MODEL value (default: the bundled USE)")
+    parser.add_argument("--output", type=Path, default=RESULT)
+    args = parser.parse_args()
+    write_text(report(args.model), args.output)
+
+
+if __name__ == "__main__":
+    main()
