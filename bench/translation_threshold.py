@@ -17,7 +17,8 @@ kinds of candidate translation into the target language, scored by cosine agains
 Threshold: the highest 0.01 step that keeps at least KEEP (95%) of the true translations, over all
 pairs, so reviewers see few false alarms; a translation below it is flagged for review, never refused.
 The same rule per target language shows whether one value fits every language. The balanced-accuracy
-optimum (true against different) is printed beside it for reference.
+optimum (true against different) is printed beside it for reference, and so are a 90% interval of each
+threshold over resamplings of the sentences and the rates by sentence length.
 
 Output: stdout and bench/results/translation_threshold.md (committed; the module's docstring quotes it).
 """
@@ -42,6 +43,8 @@ RESULT = ROOT / "bench" / "results" / "translation_threshold.md"
 LANGUAGES = ("en", "de", "fr", "es", "it", "ru", "ar", "zh-Hans", "ja")
 KEEP = 0.95
 KINDS = ("true", "different", "near miss")
+BOOTSTRAP = 1000
+LENGTH_BANDS = ((4, 7), (8, 12), (13, 30))  # English words
 
 
 def load_rows() -> list[dict]:
@@ -91,6 +94,38 @@ def balanced_optimum(true: np.ndarray, wrong: np.ndarray) -> tuple[float, float]
         if balanced > best[1]:
             best = (threshold, float(balanced))
     return best
+
+
+def bootstrap_interval(scores: dict, target: str | None, rng: np.random.Generator) -> tuple[float, float]:
+    """90% interval of the keep threshold into `target` (None: all targets), resampling sentences:
+    a sentence's scores across language pairs move together, so pairs are not independent draws."""
+    stacked = np.stack([values for (k, _, t), values in scores.items() if k == "true" and target in (None, t)])
+    n = stacked.shape[1]
+    draws = [keep_threshold(stacked[:, rng.integers(0, n, n)].ravel()) for _ in range(BOOTSTRAP)]
+    low, high = np.quantile(draws, [0.05, 0.95])
+    return float(low), float(high)
+
+
+def length_rows(scores: dict, rows: list[dict], threshold: float) -> list[list[str]]:
+    """True translations and near-misses by the English sentence's length."""
+    words = np.array([len(row["text"]["en"].split()) for row in rows])
+    table = []
+    for low, high in LENGTH_BANDS:
+        chosen = np.where((words >= low) & (words <= high))[0]
+        true = np.concatenate([v[chosen] for (k, _, _), v in scores.items() if k == "true"])
+        near = np.concatenate([v[chosen] for (k, _, _), v in scores.items() if k == "near miss"])
+        table.append(
+            [
+                f"{low}-{high} words",
+                str(len(chosen)),
+                f"{np.median(true):.2f}",
+                f"{np.quantile(true, 0.05):.2f}",
+                pct(true >= threshold),
+                f"{np.median(near):.2f}",
+                pct(near < threshold),
+            ]
+        )
+    return table
 
 
 def pct(values: np.ndarray) -> str:
@@ -168,10 +203,35 @@ def report(model: str) -> str:
             )
         )
     own = ", ".join(f'"{target}": {keep_threshold(pooled(scores, "true", target=target)):.2f}' for target in trained)
+    rng = np.random.default_rng(0)
+    intervals = [
+        [name, f"{low:.2f}-{high:.2f}"]
+        for name, (low, high) in [("all", bootstrap_interval(scores, None, rng))]
+        + [(target, bootstrap_interval(scores, target, rng)) for target in trained]
+    ]
     lines += [
         markdown_table(COLUMNS, table),
         "",
         f"TARGET_THRESHOLDS = {{{own}}}",
+        "",
+        f"Own threshold, 90% interval over {BOOTSTRAP} resamplings of the sentences:",
+        "",
+        markdown_table(["target", "interval"], intervals),
+        "",
+        "## By sentence length (all pairs)",
+        "",
+        markdown_table(
+            [
+                "English length",
+                "sentences",
+                "true median",
+                "true p5",
+                "true accepted",
+                "near-miss median",
+                "near-miss flagged",
+            ],
+            length_rows(scores, rows, threshold),
+        ),
         "",
         "## From English into each target",
         "",
