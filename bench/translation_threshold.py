@@ -18,7 +18,8 @@ Threshold: the highest 0.01 step that keeps at least KEEP (95%) of the true tran
 pairs, so reviewers see few false alarms; a translation below it is flagged for review, never refused.
 The same rule per target language shows whether one value fits every language. The balanced-accuracy
 optimum (true against different) is printed beside it for reference, and so are a 90% interval of each
-threshold over resamplings of the sentences and the rates by sentence length.
+threshold over resamplings of the sentences and the rates by sentence length. Last, the thresholds are
+applied to a set they were not chosen on: the 64 chat prompts of bench/data/parallel.jsonl.
 
 Output: stdout and bench/results/translation_threshold.md (committed; the module's docstring quotes it).
 """
@@ -40,6 +41,7 @@ from bench.report import markdown_table, write_text  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "translation_pairs.jsonl"
 RESULT = ROOT / "bench" / "results" / "translation_threshold.md"
+HELD_OUT = ROOT / "bench" / "data" / "parallel.jsonl"
 LANGUAGES = ("en", "de", "fr", "es", "it", "ru", "ar", "zh-Hans", "ja")
 KEEP = 0.95
 KINDS = ("true", "different", "near miss")
@@ -128,8 +130,8 @@ def length_rows(scores: dict, rows: list[dict], threshold: float) -> list[list[s
     return table
 
 
-def pct(values: np.ndarray) -> str:
-    return f"{100 * float(np.mean(values)):.0f}%"
+def pct(values: np.ndarray, digits: int = 0) -> str:
+    return f"{100 * float(np.mean(values)):.{digits}f}%"
 
 
 def figures_row(name: str, true: np.ndarray, different: np.ndarray, near: np.ndarray, threshold: float) -> list[str]:
@@ -258,7 +260,67 @@ def report(model: str) -> str:
             ]
         )
     lines.append(markdown_table(["change", "sentences", "median", "p5", "flagged @THRESHOLD"], change_rows))
+    targets = {target: keep_threshold(pooled(scores, "true", target=target)) for target in trained}
+    lines += ["", *held_out(model, trained, targets, threshold)]
     return "\n".join(lines)
+
+
+def held_out(model: str, trained: list[str], targets: dict[str, float], threshold: float) -> list[str]:
+    """The thresholds applied to a set they were not chosen on: bench/data/parallel.jsonl, 64 chat
+    prompts (bench/calibrate_similarity.py), in the languages it shares with the trained ones."""
+    from ml.embedding.embedders import load_embedder
+
+    rows = [json.loads(line) for line in HELD_OUT.read_text().splitlines() if line.strip()]
+    languages = [language for language in trained if language in rows[0]]
+    embedder = load_embedder(model)
+    vectors = {language: embedder.encode([row[language] for row in rows]) for language in languages}
+    topics = np.array([row["topic"] for row in rows])
+    others = ~np.eye(len(rows), dtype=bool)
+    same_topic = (topics[:, None] == topics[None, :]) & others
+    found: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
+    for source, target in itertools.permutations(languages, 2):
+        matrix = vectors[source] @ vectors[target].T
+        true, own = np.diag(matrix), targets[target]
+        for name in (target, "all"):
+            found[name]["true"].append(true)
+            found[name]["accepted @global"].append(true >= threshold)
+            found[name]["accepted @target"].append(true >= own)
+            found[name]["different"].append(matrix[others])
+            found[name]["different flagged"].append(matrix[others] < own)
+            found[name]["same topic flagged"].append(matrix[same_topic] < own)
+    table = []
+    for name in ["all", *languages]:
+        parts = {kind: np.concatenate(values) for kind, values in found[name].items()}
+        table.append(
+            [
+                name,
+                f"{np.median(parts['true']):.2f}",
+                f"{np.quantile(parts['true'], 0.05):.2f}",
+                pct(parts["accepted @global"]),
+                pct(parts["accepted @target"]),
+                pct(parts["different flagged"], digits=1),
+                f"{parts['different'].max():.2f}",
+                pct(parts["same topic flagged"]),
+            ]
+        )
+    columns = [
+        "target",
+        "true median",
+        "true p5",
+        "true accepted @THRESHOLD",
+        "true accepted @TARGET_THRESHOLDS",
+        "different flagged @TARGET_THRESHOLDS",
+        "different max",
+        "same topic flagged @TARGET_THRESHOLDS",
+    ]
+    return [
+        "## Held out: the 64 chat prompts of bench/data/parallel.jsonl",
+        "",
+        f"{len(rows)} prompts in {' '.join(languages)}, chosen on none of them; `same topic`: a different prompt on "
+        "the same topic. Each pair is judged at its target's threshold.",
+        "",
+        markdown_table(columns, table),
+    ]
 
 
 def main() -> None:

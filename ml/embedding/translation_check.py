@@ -24,6 +24,11 @@ are only partly caught (34-52% flagged per target; entity changes 66%, numbers a
 0.60; 73% of those of 4-7 words, 28% of those of 13 words or more): cosine similarity sees the topic,
 not the facts, hence review, not refusal. Length barely moves true translations (p5 0.59-0.62).
 
+Held out, on the 64 chat prompts of bench/data/parallel.jsonl (en de fr es ar zh-Hans ja, 9 words median):
+TARGET_THRESHOLDS accept 93% of true translations overall and 90-95% per target (THRESHOLD alone: also
+93%, but 86-98%, Arabic and Japanese lowest), flag 99.7-100% of different prompts and 67-96% of
+different prompts on the same topic (two ways of keeping bread: max 0.80).
+
 Languages outside the encoder's training list (`supports`) are skipped, and so is any other encoder
 than the one calibrated: its scores live on another scale (rerun the bench with `--model` to calibrate it).
 """
