@@ -89,10 +89,10 @@ def skip_reason(embedder: Embedder, source_language: str, target_language: str) 
     """Why the check cannot judge this pair, or None when it can."""
     if embedder.name != CALIBRATED_FOR:
         return f"the similarity threshold is calibrated for {CALIBRATED_FOR}, not {embedder.name}"
-    for language in (source_language, target_language):
-        if not supports(embedder, language):
-            return f"{embedder.name} was not trained on {language!r}"
-    return None
+    if checkable(embedder, source_language, target_language):
+        return None
+    language = target_language if supports(embedder, source_language) else source_language
+    return f"{embedder.name} was not trained on {language!r}"
 
 
 def check(embedder: Embedder, source_text: str, source_language: str, target_text: str, target_language: str) -> Check:
