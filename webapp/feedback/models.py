@@ -394,7 +394,12 @@ class Contribution(models.Model):
         Response, null=True, blank=True, on_delete=models.PROTECT, related_name="edits", help_text="edit"
     )
     created_prompt = models.OneToOneField(
-        Prompt, null=True, blank=True, on_delete=models.PROTECT, related_name="contribution", help_text="reply, translate"
+        Prompt,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contribution",
+        help_text="reply, translate",
     )
     demonstration = models.OneToOneField(
         Demonstration, null=True, blank=True, on_delete=models.PROTECT, related_name="contribution"
