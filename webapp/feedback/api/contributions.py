@@ -15,6 +15,7 @@ from webapp.feedback.models import CampaignKind, Contribution, DemonstrationStat
 from webapp.feedback.services import contributing
 from webapp.permissions import IsReviewer
 
+TASK_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The task's id")
 MAX_TEXT = 20_000  # an edit's distance is computed in pure Python: quadratic in what differs
 
 
@@ -83,6 +84,7 @@ class TaskContributionsApi(APIView):
 
     @extend_schema(
         operation_id="v1_tasks_contributions_create",
+        parameters=[TASK_ID],
         request=InputSerializer,
         responses={
             201: ContributionOutput,
@@ -110,6 +112,7 @@ class TaskVerdictsApi(APIView):
 
     @extend_schema(
         operation_id="v1_tasks_verdicts_create",
+        parameters=[TASK_ID],
         request=InputSerializer,
         responses={
             201: VerdictOutput,
