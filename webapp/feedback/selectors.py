@@ -221,7 +221,7 @@ def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
     their edits (null without one). An annotator gets their own rows; reviewers and staff everyone's."""
     rows = contributions_for_user(user)
     if language:
-        rows = rows.filter(language_id__iexact=language)
+        rows = rows.filter(language__code__iexact=language)
     stats: dict[tuple[str, str], dict] = {}
     distances: dict[tuple[str, str], list[int]] = {}
     for name, code, status, distance in rows.order_by().values_list(
