@@ -16,12 +16,12 @@ disputed (the reviewer queue). The verify campaign's settings decide. A reviewer
 demonstration and the pair a contribution yielded take its status; pending and rejected ones are kept and left
 out of exports and training unless asked (`include_pending`)."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,8 +89,10 @@ def contribution_tasks_add(
         if campaign.deleted_at:
             raise ApplicationError(_("A deleted prompt, response or campaign cannot be used in a new task."))
         if kind == CampaignKind.EDIT:
-            return _edit_tasks(campaign, _existing_rows(Response.objects.alive().select_related("prompt"), ids))
-        rows = _existing_rows(Prompt.objects.alive(), ids)
+            return _edit_tasks(
+                campaign, _existing_rows(Response.objects.alive().select_related("prompt__language"), ids)
+            )
+        rows = _existing_rows(Prompt.objects.alive().select_related("language"), ids)
         if kind == CampaignKind.TRANSLATE:
             return _translate_tasks(campaign, rows)
         if kind == CampaignKind.REPLY:
@@ -103,7 +105,7 @@ def contribution_tasks_add(
         return _prompt_tasks(campaign, rows)
 
 
-def _existing_rows(queryset, ids: list[int]) -> list:
+def _existing_rows(queryset: QuerySet, ids: list[int]) -> list:
     by_id = queryset.in_bulk(ids)
     missing = [pk for pk in ids if pk not in by_id]
     if missing:
@@ -118,7 +120,7 @@ def _new_task(campaign: Campaign, prompt: Prompt, language_id: str, **extra: Any
 def _prompt_tasks(campaign: Campaign, prompts: list[Prompt]) -> tuple[list[Task], list[Task]]:
     existing = {t.prompt_id: t for t in Task.objects.alive().filter(campaign=campaign, prompt__in=prompts)}
     created = [_new_task(campaign, p, p.language_id) for p in prompts if p.pk not in existing]
-    campaign.languages.add(*{p.language_id for p in prompts})
+    campaign.languages.add(*{p.language for p in prompts})
     return created, [existing[p.pk] for p in prompts if p.pk in existing]
 
 
@@ -131,7 +133,7 @@ def _edit_tasks(campaign: Campaign, responses: list[Response]) -> tuple[list[Tas
             task = _new_task(campaign, response.prompt, response.prompt.language_id)
             TaskResponse.objects.create(task=task, response=response, position=0)
             created.append(task)
-    campaign.languages.add(*{r.prompt.language_id for r in responses})
+    campaign.languages.add(*{r.prompt.language for r in responses})
     return created, [existing[r.pk] for r in responses if r.pk in existing]
 
 
@@ -251,8 +253,8 @@ def _yield(contribution: Contribution, task: Task) -> None:
             origin=origin,
             status=DemonstrationStatus.PENDING,
         )
-    if task.kind == CampaignKind.EDIT:
-        original = contribution.original_response
+    original = contribution.original_response
+    if task.kind == CampaignKind.EDIT and original is not None:
         contribution.pair = PreferenceRecord.objects.create(
             external_id=key,
             content_hash=content_hash(prompt.content, text, original.content, task.language_id),
@@ -305,7 +307,7 @@ def verdict_submit(*, user: User, task_id: int, up: bool, reason: str = "") -> V
         raise ApplicationError(_("reason contains a NUL character (\\u0000), which cannot be stored"))
     with transaction.atomic():
         task = _locked(task.pk)
-        contribution = Contribution.objects.select_for_update().get(pk=task.contribution_id)
+        contribution = Contribution.objects.select_for_update().get(pk=task.contribution_id or 0)
         if contribution.contributor_id == user.pk:
             raise Forbidden(_("You cannot verify your own contribution."))
         if Verdict.objects.filter(contribution=contribution, voter=user).exists():
@@ -376,10 +378,10 @@ def translation_checked(*, contribution_id: int, similarity: float | None, flagg
     )
 
 
-def _takes_no_ranking(kind: str):
+def _takes_no_ranking(kind: str) -> Callable[[Any, int], list[list[int]]]:
     """The check_submission of a contribution kind: a ranking submitted to its task is refused, saying what to do."""
 
-    def check(ranking: Any, n: int | None) -> list[list[int]]:
+    def check(ranking: Any, n: int) -> list[list[int]]:
         if kind == CampaignKind.VERIFY:
             raise LineError(_("This is a verify task: vote with POST /api/v1/tasks/{id}/verdicts/, not a ranking."))
         raise LineError(
