@@ -131,7 +131,7 @@ def test_an_edit_too_close_to_its_original_is_refused_with_the_count_and_a_rejec
         f"/api/v1/tasks/{task['id']}/contributions/", {"text": "The capital of Australia is Sidney."}, format="json"
     )
     assert reply.status_code == 400
-    assert reply.json()["detail"] == "The edit changes 1 characters; at least 5 are needed."
+    assert reply.json()["detail"] == "The edit changes 1 character; at least 5 are needed."
     german = first.post(
         f"/api/v1/tasks/{task['id']}/contributions/",
         {"text": "The capital of Australia is Sydne."},

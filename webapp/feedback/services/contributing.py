@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, Forbidden, NotFound
@@ -230,7 +231,12 @@ def _check_edit(contribution: Contribution, task: Task) -> None:
     needed = task.campaign.min_edit_distance
     if distance < needed:
         raise ApplicationError(
-            _("The edit changes %(n)s characters; at least %(m)s are needed.") % {"n": distance, "m": needed},
+            ngettext(
+                "The edit changes %(n)s character; at least %(m)s are needed.",
+                "The edit changes %(n)s characters; at least %(m)s are needed.",
+                distance,
+            )
+            % {"n": distance, "m": needed},
             extra={"field": "text", "edit_distance": distance, "min_edit_distance": needed},
         )
     contribution.original_response, contribution.edit_distance = original, distance
