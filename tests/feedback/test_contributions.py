@@ -110,6 +110,11 @@ def test_write_is_verified_by_three_others_and_its_demonstration_is_then_exporte
     rows = [row for row in export("sft") if row["id"] == demonstration.external_id]
     assert rows[0]["completion"] == [{"role": "assistant", "content": "The Danube, the Rhine and the Loire."}]
     assert Verdict.objects.filter(contribution=contribution, up=True).count() == 3
+    for client in (author, voters[0]):
+        progress = client.get("/api/v1/me/progress/").json()
+        assert (progress["done_total"], progress["done_today"], progress["remaining"]) == (1, 1, 0)
+    renewed = voters[0].post(f"/api/v1/tasks/{shown[0]['id']}/lease/", {}, format="json")
+    assert renewed.status_code == 409  # done: no lease on it again
 
 
 def contribute_on(client, task: dict, text: str) -> dict:
