@@ -377,6 +377,7 @@ def test_the_contributions_list_filters_and_pages_by_cursor_for_reviewers_only(a
     assert len(admin.get("/api/v1/contributions/", {"contributor": "l2"}).json()["results"]) == 2
     assert len(admin.get("/api/v1/contributions/", {"kind": "write", "status": "pending"}).json()["results"]) == 6
     assert admin.get("/api/v1/contributions/", {"kind": "dance"}).status_code == 400
+    assert admin.get("/api/v1/contributions/?status=").status_code == 400
     assert admin.get("/api/v1/contributions/", {"campaign": write["id"], "language": "de"}).json()["results"] == []
     assert clients[0].get("/api/v1/contributions/").status_code == 403
 
