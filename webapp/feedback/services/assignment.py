@@ -243,7 +243,10 @@ def lease_renew(*, user: User, task_id: int) -> Assignment:
         done = (
             Annotation.objects.filter(task=task, annotator=user).exists()
             or Contribution.objects.filter(task=task, contributor=user).exists()
-            or Verdict.objects.filter(contribution_id=task.contribution_id, voter=user).exists()
+            or (
+                task.contribution_id is not None
+                and Verdict.objects.filter(contribution_id=task.contribution_id, voter=user).exists()
+            )
         )
         if done:
             raise Conflict(_("You have already annotated this task."))
