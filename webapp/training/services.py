@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ml.llm.params import VariantRef
-from ml.training.config import ConfigError, Hyperparameters, TrainingConfig
+from ml.training.config import ConfigError, Hyperparameters, TrainingConfig, check_kind
 from ml.training.trainers import kinds
 from webapp.errors import ApplicationError
 from webapp.feedback.models import Prompt
@@ -212,6 +212,10 @@ def training_job_create(
     if system_prompt is not None and len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
         raise FieldError("system_prompt", _("at most %(limit)s characters") % {"limit": SYSTEM_PROMPT_MAX_CHARS})
     hp = _hyperparameters(hyperparameters)
+    try:
+        check_kind(kind, hp)  # e.g. KTO's batch of at least 2
+    except ConfigError as exc:
+        raise FieldError(f"hyperparameters.{exc.field}", config_problem(exc)) from None
     generation = _eval_generation(eval_generation)
     variant_ref(parent)
     DataSpec.from_params(data or {})  # every data setting checked now, none counted

@@ -11,8 +11,8 @@ from webapp.feedback.formats.registry import export_formats
 
 class Command(BaseCommand):
     help = (
-        "Export feedback as JSON Lines: pairs (interchange), dpo and sft (TRL), rankings, or arena (battle logs in the "
-        "Chatbot Arena format); or, with --format hf, "
+        "Export feedback as JSON Lines: pairs (interchange), dpo, sft and kto (TRL), rankings, or arena (battle logs "
+        "in the Chatbot Arena format); or, with --format hf, "
         "as a Hugging Face dataset folder holding them all (docs/formats.md)."
     )
 
@@ -37,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--min-annotators", type=int, default=1)
         parser.add_argument("--include-flagged", action="store_true")
         parser.add_argument(
+            "--kto-sources",
+            default="",
+            help="kto: the unpaired sources, comma-separated (arena,ranking,flags); none: all of them",
+        )
+        parser.add_argument(
             "--test-fraction", type=float, default=0.1, help="hf: share of translation groups in the test split"
         )
         parser.add_argument("--license", default="", help="hf: the licence id the dataset card declares (cc-by-4.0)")
@@ -48,6 +53,8 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         if o["push_to_hub"] and o["format"] != "hf":
             raise CommandError(_("--push-to-hub needs --format hf"))
+        if o["kto_sources"] and o["format"] != "kto":
+            raise CommandError(_("--kto-sources needs --format kto"))
         try:
             spec = ExportSpec.from_params(
                 {
@@ -62,6 +69,7 @@ class Command(BaseCommand):
                     "include_flagged": o["include_flagged"],
                     "test_fraction": o["test_fraction"],
                     "license": o["license"],
+                    "kto_sources": o["kto_sources"],
                 }
             )
             token = self._hub_token() if o["push_to_hub"] else ""
