@@ -57,7 +57,12 @@ def store(annotator, annotator2):
     annotation_submit(user=annotator2, task_id=unsafe.pk, ranking=[[0], [1], [2]])
     annotation_submit(user=annotator, task_id=minority.pk, ranking=[[2], [1], [0]], flags=["all_bad"])
     annotation_submit(user=annotator2, task_id=minority.pk, ranking=[[2], [1], [0]])
-    return {"strict": texts(strict), "best_only": texts(best_only), "unsafe": texts(unsafe), "minority": texts(minority)}
+    return {
+        "strict": texts(strict),
+        "best_only": texts(best_only),
+        "unsafe": texts(unsafe),
+        "minority": texts(minority),
+    }
 
 
 def test_each_source_labels_by_its_rule_and_all_are_on_by_default(tmp_path, store):
