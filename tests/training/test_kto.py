@@ -74,3 +74,12 @@ def test_kto_needs_a_batch_of_two():
         check_kind("kto", Hyperparameters.from_dict({"batch_size": 1}))
     assert info.value.field == "batch_size" and "at least 2" in str(info.value)
     check_kind("dpo", Hyperparameters.from_dict({"batch_size": 1}))
+
+
+@pytest.mark.slow
+def test_a_stopped_kto_run_keeps_a_checkpoint_and_resumes_from_it(tmp_path, tiny_model):
+    cfg = config(tmp_path, tiny_model, marker_labels(40, seed=1), max_steps=12, save_steps=4)
+    stopped = main(cfg, lambda e: e.step < 4)
+    assert stopped.cancelled and stopped.step == 4
+    resumed = main(cfg, lambda e: True)
+    assert resumed.resumed_from == 4 and resumed.step == 12 and not resumed.cancelled
