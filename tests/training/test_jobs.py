@@ -174,27 +174,6 @@ def test_a_second_delivery_of_a_finished_job_does_nothing(api, staff, tiny_varia
     assert TrainingJob.objects.get(pk=job_id).variant is not None
 
 
-@pytest.fixture
-def arena_votes():
-    """The synthetic signal as arena votes: the marked answer wins each battle (KTO: it desirable, the other not)."""
-    from webapp.feedback.services.catalog import preference_create
-
-    rows = marker_pairs(40, seed=5)
-    for row in rows:
-        preference_create(
-            prompt=row["prompt"],
-            response_a=row["rejected"],
-            response_b=row["chosen"],
-            outcome="b",
-            language=row["language"],
-            source="arena",
-            origin="local",
-            group=row["group"],
-            external_id=f"vote-{row['id']}",
-        )
-    return rows
-
-
 def test_a_kto_job_trains_on_unpaired_labels_records_its_balance_and_registers_a_variant(
     api, staff, tiny_variants, preferences, arena_votes
 ):
