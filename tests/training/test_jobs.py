@@ -218,3 +218,13 @@ def test_a_kto_launch_refuses_what_kto_cannot_train_with(api, staff, tiny_varian
     reply = launch(api, staff, kind="kto", **overrides)
     assert reply.status_code == 400 and field in json.dumps(reply.json()), reply.json()
     assert not TrainingJob.objects.exists()
+
+
+def test_a_kto_job_without_labelled_answers_fails_with_their_counts(api, staff, tiny_variants, preferences):
+    """The imported pairs are no KTO source: the job fails in its first step, counting labelled answers."""
+    reply = launch(api, staff, kind="kto", data={"kto_sources": ["arena"]})
+    assert reply.status_code == 202, reply.json()
+    training_run(reply.json()["id"])
+    job = TrainingJob.objects.get(pk=reply.json()["id"])
+    assert job.status == "failed" and job.error.startswith("No labelled answers (KTO) after the filters."), job.error
+    assert job.data_summary["counts"]["train_pairs"] == 0 and job.variant is None

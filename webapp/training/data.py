@@ -281,22 +281,23 @@ class DataSpec:
         return in_eval_split(row, self.eval_fraction)
 
 
-def data_counts(spec: DataSpec, *, limit: int | None = None) -> dict:
+def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") -> dict:
     """Pairs per language before the filters (every source, default policy) and after them, split;
     with judges named, the gate's answer as it stands now (the snapshot decides again when it runs).
     With `limit`, each of the two passes stops after that many pairs: the counts are then lower bounds,
-    and `approximate` says so (the form's preview, which must answer at once whatever the store's size)."""
+    and `approximate` says so (the form's preview, which must answer at once whatever the store's size).
+    `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts)."""
     spec = spec.with_gate()
     before: Counter[str] = Counter()
     approximate = False
-    for n, row in enumerate(export_rows(ExportSpec(format="dpo")), start=1):
+    for n, row in enumerate(export_rows(ExportSpec(format=rows)), start=1):
         before[row["language"]] += 1
         if limit is not None and n >= limit:
             approximate = True
             break
     after = {"train": Counter(), "eval": Counter()}
     by_source: Counter[str] = Counter()
-    for n, row in enumerate(spec.rows("dpo"), start=1):
+    for n, row in enumerate(spec.rows(rows), start=1):
         after["eval" if spec.is_eval(row) else "train"][row["language"]] += 1
         by_source[row["source"]] += 1
         if limit is not None and n >= limit:

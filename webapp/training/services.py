@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from ml.llm.params import VariantRef
 from ml.training.config import ConfigError, Hyperparameters, TrainingConfig, check_kind
-from ml.training.trainers import kinds
+from ml.training.trainers import kinds, trainer_for
 from webapp.errors import ApplicationError
 from webapp.feedback.models import Prompt
 from webapp.jobs.models import JobStatus
@@ -273,14 +273,21 @@ def _train(run: JobRun, job: TrainingJob) -> None:
     summary = snapshot_write(spec, job.kind, folder, check=run.check, system_prompt=job.system_prompt)
     run.save(data_summary={**job.data_summary, "snapshot": summary})
     if not summary["train_rows"]:  # pairs for DPO; for SFT, best answers and demonstrations
-        counts = data_counts(spec)
+        unpaired = trainer_for(job.kind).eval_rows == "kto"  # KTO counts labelled answers, not pairs
+        counts = data_counts(spec, rows="kto" if unpaired else "dpo")
         shutil.rmtree(folder / "data", ignore_errors=True)  # no empty snapshot left for a retry to reuse
         run.save(data_summary={**job.data_summary, "snapshot": summary, "counts": counts})
+        figures = {"before": _per_language(counts["before_filters"]), "after": _per_language(counts["train"])}
+        if unpaired:
+            raise ApplicationError(
+                _("No labelled answers (KTO) after the filters.")
+                + " "
+                + _("Labelled answers per language before the filters: %(before)s; after them: %(after)s.") % figures
+            )
         raise ApplicationError(
             _("No usable training pairs after the filters.")
             + " "
-            + _("Pairs per language before the filters: %(before)s; after them: %(after)s.")
-            % {"before": _per_language(counts["before_filters"]), "after": _per_language(counts["train"])}
+            + _("Pairs per language before the filters: %(before)s; after them: %(after)s.") % figures
         )
     run.log(f"data: {summary['train_rows']} training rows, {summary['eval_pairs']} held-out pairs")
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent
