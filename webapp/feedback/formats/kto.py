@@ -144,6 +144,8 @@ def _decision(tally: list[int]) -> bool | None:
 
 
 def kto_rows(spec: ExportSpec) -> Iterator[dict]:
+    """The rows (module docstring): a first pass tallies each answer's labels, the second writes each decided
+    answer once. An answer first seen in the second pass (stored in between) waits for the next export."""
     tallies: dict[bytes, list[int]] = {}
     for _name, key, _prompt, _completion, label in _labelled(spec):
         tally = tallies.setdefault(key, [0, 0, 0])
@@ -151,7 +153,7 @@ def kto_rows(spec: ExportSpec) -> Iterator[dict]:
         tally[2] += label.veto
     emitted: set[bytes] = set()
     for name, key, prompt, completion, label in _labelled(spec):
-        decision = _decision(tallies[key])
+        decision = _decision(tallies[key]) if key in tallies else None
         if decision is None or decision != label.desirable or key in emitted:
             continue
         emitted.add(key)
