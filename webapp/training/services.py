@@ -153,13 +153,15 @@ PREVIEW_SALT = "webapp.training.preview"
 PREVIEW_MAX_AGE = 24 * 3600  # seconds a preview token may be handed to a launch
 
 
-def training_preview(*, data: dict) -> dict:
+def training_preview(*, data: dict, kind: str = "dpo") -> dict:
     """What the launch form shows while staff choose the data: the pair counts per language before and after
     the filters (data_counts), each pass stopped after TRAINING_PREVIEW_MAX_PAIRS pairs so the answer is quick
     whatever the store's size (`approximate` then says the counts are lower bounds), and a signed `token` that
-    a launch may carry so the job keeps what was previewed beside what its snapshot took."""
+    a launch may carry so the job keeps what was previewed beside what its snapshot took. For a kind that
+    trains on unpaired rows (kto) the counts are of labelled answers (`manage.py train --kind kto`)."""
     spec = DataSpec.from_params(data or {})
-    counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS)
+    rows = "kto" if kind in kinds() and trainer_for(kind).eval_rows == "kto" else "dpo"
+    counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS, rows=rows)
     counts["previewed_at"] = timezone.now().isoformat()
     token = signing.dumps({"data": _data_digest(data or {}), "counts": counts}, salt=PREVIEW_SALT, compress=True)
     return {**counts, "token": token}

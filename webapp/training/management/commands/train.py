@@ -92,14 +92,14 @@ class Command(BaseCommand):
         if o["kto_sources"]:
             if o["kind"] != "kto":
                 raise CommandError("--kto-sources needs --kind kto")
-            data["kto_sources"] = o["kto_sources"]
+            data["kto_sources"] = [name.strip() for name in o["kto_sources"].split(",") if name.strip()]
         if o["judges"]:
             data["judges"] = o["judges"]
         for key in ("judge_min_agreement", "judge_min_items"):
             if o[key] is not None:
                 data[key] = o[key]
         try:
-            counted = training_preview(data=data)
+            counted = training_preview(data=data, kind=o["kind"])
             job = training_job_create(
                 kind=o["kind"],
                 parent=parent,
@@ -115,7 +115,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message + (f"\ncounts: {json.dumps(counts)}" if counts else "")) from None
         at_least = "at least " if counted["approximate"] else ""
         self.stdout.write(
-            f"Selected {at_least}{counted['train_pairs']} training and {counted['eval_pairs']} held-out pairs "
+            f"Selected {at_least}{counted['train_pairs']} training and {counted['eval_pairs']} held-out "
+            f"{'labelled answers' if o['kind'] == 'kto' else 'pairs'} "
             f"(as of now; the job trains on the data as of its launch)."
         )
         if o["background"]:
