@@ -5,7 +5,7 @@ import pytest
 
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import task_kinds
-from webapp.feedback.formats.registry import export_formats, import_formats
+from webapp.feedback.formats.registry import export_formats, import_formats, unpaired_sources
 from webapp.registry import Registry
 
 
@@ -29,7 +29,8 @@ def test_registering_a_name_twice_is_an_error():
 def test_the_built_in_entries_are_registered():
     import webapp.feedback.formats.exporting  # noqa: F401  (registers the export formats)
 
-    assert export_formats.names() == ("pairs", "dpo", "sft", "rankings", "hf", "arena")
+    assert export_formats.names() == ("pairs", "dpo", "sft", "rankings", "hf", "kto", "arena")
+    assert unpaired_sources.names() == ("arena", "ranking", "flags")  # the kto format's sources
     # The store's own formats come first (auto-detection tries them in order); the published datasets' follow.
     assert import_formats.names()[:2] == ("pairs", "rankings") and task_kinds.names() == (
         "ranking",

@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from ml.training.trainers import kinds
+from ml.training.trainers import kinds, trainer_for
 
 DPO_LOSSES = ("sigmoid", "ipo", "hinge", "robust", "sppo_hard", "apo_zero", "apo_down")
 
@@ -49,7 +49,7 @@ class Hyperparameters:
     batch_size: int = field(default=2, metadata={"help": "examples per device per step"})
     gradient_accumulation: int = field(default=1, metadata={"help": "steps accumulated per optimizer step"})
     max_length: int = field(default=512, metadata={"help": "longest tokenized prompt + completion"})
-    beta: float = field(default=0.1, metadata={"help": "DPO: strength of the KL anchor to the parent"})
+    beta: float = field(default=0.1, metadata={"help": "DPO, KTO: strength of the KL anchor to the parent"})
     loss_type: str = field(default="sigmoid", metadata={"help": f"DPO loss: one of {', '.join(DPO_LOSSES)}"})
     sft_weight: float = field(
         default=0.0,
@@ -171,5 +171,14 @@ class TrainingConfig:
     hp: Hyperparameters = field(default_factory=Hyperparameters)
 
     def __post_init__(self) -> None:
-        if self.kind not in kinds():
-            raise ConfigError.broken("kind", "choice", self.kind, choices=", ".join(kinds()))
+        check_kind(self.kind, self.hp)
+
+
+def check_kind(kind: str, hp: Hyperparameters) -> None:
+    """The settings a kind needs beyond Hyperparameters.check: a registered kind, and a batch of at least the
+    trainer's minimum (KTO estimates its KL term from the other rows of a batch)."""
+    if kind not in kinds():
+        raise ConfigError.broken("kind", "choice", kind, choices=", ".join(kinds()))
+    low = trainer_for(kind).min_batch_size
+    if hp.batch_size < low:
+        raise ConfigError.broken("batch_size", "at_least", hp.batch_size, low=str(low))

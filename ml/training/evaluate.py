@@ -7,6 +7,10 @@
   so the per-token (length-normalised) accuracy is reported beside it.
 * DPO's implicit reward against a reference (the parent): r = beta * [(log pi(c) - log ref(c)) -
   (log pi(r) - log ref(r))]; reported as accuracy (share of r > 0) and mean margin (mean r).
+* KTO's held-out rows are unpaired (a completion labelled desirable or not): the implicit reward of a row
+  is r = beta * (log pi(y) - log ref(y)), and the metric is the share of rows whose reward has the label's
+  sign (r > 0 for a desirable completion, r < 0 for an undesirable one). The parent's reward is 0 for every
+  row, so its share is 0.5 by definition (a coin that knows nothing).
 Accuracies come with a 95% Wilson interval."""
 
 import math
@@ -175,4 +179,58 @@ def _summary(
         "reward_accuracy_ci": wilson(reward_wins, n),
         "reward_margin": sum(rewards) / n,
         "logprob_definition": "summed over completion tokens",
+    }
+
+
+def evaluate_unpaired(
+    model: Any, tokenizer: Any, rows: list[dict[str, Any]], beta: float, should_stop: Callable[[], bool] = never
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[float]]]:
+    """KTO's held-out evaluation (module docstring), per language and `all`, in the keys the DPO summary uses
+    so the pages read both: `accuracy` and `reward_accuracy` are the share of rows whose implicit reward has
+    the label's sign, `parent_accuracy` 0.5, `reward_margin` the mean reward of desirable rows minus that of
+    undesirable ones. Also returns the trained model's log-probabilities per row. Raises Stopped between
+    batches once `should_stop()` is true."""
+    if not rows:
+        return {}, {"completion": []}
+    prompts, completions = [r["prompt"] for r in rows], [r["completion"] for r in rows]
+    policy = completion_logprobs(model, tokenizer, prompts, completions, should_stop=should_stop)
+    with model.disable_adapter():
+        ref = completion_logprobs(model, tokenizer, prompts, completions, should_stop=should_stop)
+    rewards = [beta * (p - r) for p, r in zip(policy, ref, strict=True)]
+    groups: defaultdict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        for key in (row.get("language") or "und", "all"):
+            groups[key].append(i)
+    labels = [bool(r["label"]) for r in rows]
+    summary = {key: _unpaired_summary(idx, rewards, labels) for key, idx in sorted(groups.items())}
+    return summary, {"completion": policy}
+
+
+def _unpaired_summary(idx: list[int], rewards: list[float], labels: list[bool]) -> dict[str, Any]:
+    n = len(idx)
+    right = sum((rewards[i] > 0) if labels[i] else (rewards[i] < 0) for i in idx)
+    desirable = [rewards[i] for i in idx if labels[i]]
+    undesirable = [rewards[i] for i in idx if not labels[i]]
+    mean_desirable = sum(desirable) / len(desirable) if desirable else 0.0
+    mean_undesirable = sum(undesirable) / len(undesirable) if undesirable else 0.0
+    share, ci = right / n, wilson(right, n)
+    return {
+        "n": n,
+        "n_desirable": len(desirable),
+        "n_undesirable": len(undesirable),
+        "accuracy": share,
+        "accuracy_ci": ci,
+        "parent_accuracy": 0.5,
+        "parent_accuracy_ci": (0.5, 0.5),
+        "accuracy_per_token": share,  # dividing a reward by a positive length keeps its sign
+        "accuracy_per_token_ci": ci,
+        "parent_accuracy_per_token": 0.5,
+        "parent_accuracy_per_token_ci": (0.5, 0.5),
+        "reward_accuracy": share,
+        "reward_accuracy_ci": ci,
+        "reward_desirable": mean_desirable,
+        "reward_undesirable": mean_undesirable,
+        "reward_margin": mean_desirable - mean_undesirable,
+        "logprob_definition": "summed over completion tokens",
+        "metric": "share of held-out rows whose implicit reward has the label's sign (parent: 0.5 by definition)",
     }

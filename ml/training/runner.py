@@ -1,4 +1,4 @@
-"""Run one DPO or SFT training with a LoRA adapter, resumable from its last checkpoint.
+"""Run one DPO, SFT or KTO training with a LoRA adapter, resumable from its last checkpoint.
 
     python -m ml.training.runner --kind dpo --model models_store/base/smollm2-135m-instruct \
         --train var/jobs/1/train.jsonl --eval var/jobs/1/eval_pairs.jsonl --out var/jobs/1 --max-steps 20
@@ -22,7 +22,7 @@ from ml.llm.files import write_folder_atomically
 from ml.llm.loading import Device, best_device
 from ml.training import checkpoints
 from ml.training.config import Hyperparameters, TrainingConfig
-from ml.training.evaluate import Stopped, evaluate_pairs, never
+from ml.training.evaluate import Stopped, evaluate_pairs, evaluate_unpaired, never
 from ml.training.trainers import kinds, trainer_for
 
 METRIC_KEYS = (
@@ -35,7 +35,10 @@ METRIC_KEYS = (
     "grad_norm",
     "mean_token_accuracy",
     "entropy",
+    "kl",
 )
+# The held-out evaluation of each trainer's `eval_rows` (ml/training/evaluate.py).
+EVALUATORS = {"dpo": evaluate_pairs, "kto": evaluate_unpaired}
 
 
 @dataclass
@@ -126,7 +129,8 @@ def main(
     adapter = write_folder_atomically(out / "adapter", lambda tmp: _save_adapter(trainer, tokenizer, tmp))
     on_progress(Event(step, step, message="evaluating on the held-out split"))
     try:  # process zero alone evaluates, so it decides alone
-        evaluation, logprobs = evaluate_pairs(
+        evaluate = EVALUATORS[trainer_for(config.kind).eval_rows]
+        evaluation, logprobs = evaluate(
             trainer.model, tokenizer, _rows(config.eval_file), config.hp.beta, should_stop=should_stop
         )
     except Stopped:
@@ -242,8 +246,8 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", choices=kinds(), required=True)
     parser.add_argument("--model", required=True, help="parent full-model folder (safetensors)")
-    parser.add_argument("--train", required=True, help="JSON Lines: TRL conversational dpo or sft rows")
-    parser.add_argument("--eval", default="", help="JSON Lines of dpo rows for the held-out evaluation")
+    parser.add_argument("--train", required=True, help="JSON Lines: TRL conversational dpo, sft or kto rows")
+    parser.add_argument("--eval", default="", help="JSON Lines of held-out rows: dpo pairs (kto rows for kto)")
     parser.add_argument("--out", required=True, help="folder for checkpoints and the adapter")
     parser.add_argument("--max-steps", type=int, default=0)
     parser.add_argument("--hp", default="{}", help="JSON object of Hyperparameters fields")

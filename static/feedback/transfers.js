@@ -74,6 +74,7 @@
       sources: form.getAll("sources"), origins: names(form.get("origins")),
       min_agreement: Number(form.get("min_agreement")),
       min_annotators: Number(form.get("min_annotators")), include_flagged: form.get("include_flagged") === "true",
+      kto_sources: form.get("format") === "kto" ? form.getAll("kto_sources") : [],
     };
     try { watch((await PF.post(`${api}export/`, body, true)).id); }
     catch (e) { errorBox.textContent = e.message; }

@@ -55,7 +55,14 @@ _WEBHOOKS = (
     "issue 18 (webhooks): staff manage Standard Webhooks endpoints (CRUD, secret rotation, a test event), read "
     "each endpoint's delivery log and redeliver; new, so no client breaks"
 )
+_KTO = (
+    "issue 17 item 2 (KTO): training jobs and variants take the kind `kto` (the trainer registry's third entry), "
+    "and the export's optional `kto_sources` selects the kto format's unpaired sources; values added, none removed"
+)
 ALLOWED: dict[str, str] = {
+    "operations changed: GET /api/v1/variants/": _KTO + " (the `kind` filter's enum)",
+    "components added: KtoSourcesEnum": _KTO,
+    "components changed: VariantOutputKindEnum": _KTO,
     "components changed: FormatEnum": _HF,
     "components changed: ImportInputRequest": _FORMATS,
     "components added: ImportFormatEnum": _FORMATS,
@@ -321,7 +328,7 @@ def test_the_schema_names_the_same_components_in_every_interface_language():
 
 
 def test_the_training_kind_enum_keeps_its_values():
-    assert current_shape()["components"]["TrainingKindEnum"]["enum"] == ["dpo", "sft"]
+    assert current_shape()["components"]["TrainingKindEnum"]["enum"] == ["dpo", "sft", "kto"]  # kto: issue 17
 
 
 def test_the_openapi_document_keeps_its_paths_operation_ids_and_fields():

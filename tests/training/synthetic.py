@@ -34,3 +34,19 @@ def marker_pairs(n: int, seed: int) -> list[dict]:
 def write(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def marker_labels(n: int, seed: int, desirable_every: int = 2) -> list[dict]:
+    """The same signal unpaired (KTO): one answer per prompt, labelled desirable when it starts with the
+    chosen marker; every `desirable_every`-th row is desirable, the others undesirable."""
+    return [
+        {
+            "prompt": r["prompt"],
+            "completion": r["chosen"] if i % desirable_every == 0 else r["rejected"],
+            "label": i % desirable_every == 0,
+            "language": r["language"],
+            "id": r["id"],
+            "group": r["group"],
+        }
+        for i, r in enumerate(marker_pairs(n, seed))
+    ]

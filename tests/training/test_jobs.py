@@ -172,3 +172,59 @@ def test_a_second_delivery_of_a_finished_job_does_nothing(api, staff, tiny_varia
     job = TrainingJob.objects.get(pk=job_id)
     assert job.status == "succeeded" and job.attempt == 1 and len(job.metrics) == 2
     assert TrainingJob.objects.get(pk=job_id).variant is not None
+
+
+def test_a_kto_job_trains_on_unpaired_labels_records_its_balance_and_registers_a_variant(
+    api, staff, tiny_variants, preferences, arena_votes
+):
+    data = {"eval_fraction": 0.25, "kto_sources": ["arena"]}
+    reply = launch(api, staff, kind="kto", data=data)
+    assert reply.status_code == 202, reply.json()
+    training_run(reply.json()["id"])
+    job = api(staff).get(f"/api/v1/training-jobs/{reply.json()['id']}/").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert job["kind"] == "kto" and [m["step"] for m in job["metrics"]] == list(range(1, 11))
+    assert all("kl" in m for m in job["metrics"])
+    snapshot = job["data_summary"]["snapshot"]
+    # 40 votes, two labelled answers each, only the arena's (the imported pairs are no KTO source here)
+    assert snapshot["train_rows"] + snapshot["eval_pairs"] == 80 and snapshot["eval_pairs"] > 0
+    assert snapshot["pairs_by_source"] == {"arena": 80}
+    balance = snapshot["balance"]
+    assert balance["desirable"] == balance["undesirable"] == snapshot["train_rows"] // 2
+    assert (balance["desirable_weight"], balance["undesirable_weight"], balance["weighted_ratio"]) == (1.0, 1.0, 1.0)
+    overall = job["evaluation"]["all"]
+    assert overall["n"] == snapshot["eval_pairs"] and overall["parent_accuracy"] == 0.5
+    assert 0 <= overall["reward_accuracy"] <= 1 and "metric" in overall
+    assert job["evaluation"]["generation"]["languages"], job["evaluation"]["generation"]
+    variant = TrainingJob.objects.get(pk=job["id"]).variant
+    assert variant.kind == "kto" and variant.is_adapter and variant.parent.name == "tiny-base"
+    assert variant.lineage["kind"] == "kto" and variant.lineage["data_spec"]["kto_sources"] == ["arena"]
+    assert variant.metrics["evaluation"]["generation"] == job["evaluation"]["generation"]
+    folder = Path(settings.MODELS_STORE) / TrainingJob.objects.get(pk=job["id"]).folder / "data"
+    first = json.loads((folder / "train.jsonl").read_text().splitlines()[0])
+    assert set(first) >= {"prompt", "completion", "label", "language", "source"} and isinstance(first["label"], bool)
+    held_out = [json.loads(line) for line in (folder / "eval_pairs.jsonl").read_text().splitlines()]
+    assert all("label" in row for row in held_out)
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"hyperparameters": {**FAST, "batch_size": 1}}, "hyperparameters.batch_size"),
+        ({"data": {"kto_sources": ["bogus"]}}, "KTO source"),
+    ],
+)
+def test_a_kto_launch_refuses_what_kto_cannot_train_with(api, staff, tiny_variants, overrides, field):
+    reply = launch(api, staff, kind="kto", **overrides)
+    assert reply.status_code == 400 and field in json.dumps(reply.json()), reply.json()
+    assert not TrainingJob.objects.exists()
+
+
+def test_a_kto_job_without_labelled_answers_fails_with_their_counts(api, staff, tiny_variants, preferences):
+    """The imported pairs are no KTO source: the job fails in its first step, counting labelled answers."""
+    reply = launch(api, staff, kind="kto", data={"kto_sources": ["arena"]})
+    assert reply.status_code == 202, reply.json()
+    training_run(reply.json()["id"])
+    job = TrainingJob.objects.get(pk=reply.json()["id"])
+    assert job.status == "failed" and job.error.startswith("No labelled answers (KTO) after the filters."), job.error
+    assert job.data_summary["counts"]["train_pairs"] == 0 and job.variant is None

@@ -126,8 +126,8 @@ def test_a_parent_from_before_the_rule_keeps_the_templates_default(api, staff, t
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kind", ["dpo", "sft"])
-def test_every_training_and_held_out_row_starts_with_the_jobs_system_prompt(tmp_path, preferences, kind):
+@pytest.mark.parametrize("kind", ["dpo", "sft", "kto"])
+def test_every_training_and_held_out_row_starts_with_the_jobs_system_prompt(tmp_path, preferences, arena_votes, kind):
     spec = DataSpec.from_params({"eval_fraction": 0.3})
     summary = snapshot_write(spec, kind, tmp_path, system_prompt=ITALIAN)
     assert summary["system_prompt"] == ITALIAN

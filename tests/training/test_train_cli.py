@@ -131,3 +131,30 @@ def test_help_for_other_types_shows_defaults():
     assert "--flag, --no-flag" in text and "a switch (default: False)" in text
     assert "an optional limit (default: none)" in text and "100% sure (default: a)" in text
     assert "{a,b}" in text and "sizes (default: 1 2)" in text
+
+
+@pytest.mark.django_db
+def test_train_kind_kto_queues_a_kto_job_counting_labelled_answers(tiny_variants, arena_votes, capsys):
+    call_command("train", "--kind", "kto", "--parent", "tiny-base", "--kto-sources", "arena", "--background")
+    job = TrainingJob.objects.latest("pk")
+    assert job.kind == "kto" and job.data_spec["kto_sources"] == ["arena"]
+    out = capsys.readouterr().out
+    assert "held-out labelled answers" in out
+    counted = job.data_summary["preview"]
+    assert counted["train_pairs"] + counted["eval_pairs"] == 2 * len(arena_votes)  # a winner and a loser per vote
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (("--kind", "kto", "--batch-size", "1"), "hyperparameters.batch_size: must be at least 2"),
+        (("--kind", "kto", "--kto-sources", "arena,nope"), "unknown KTO source(s) nope"),
+        (("--kind", "dpo", "--kto-sources", "arena"), "--kto-sources needs --kind kto"),
+    ],
+)
+def test_train_refuses_what_kto_cannot_use(tiny_variants, flags, message):
+    with pytest.raises(CommandError) as info:
+        call_command("train", "--parent", "tiny-base", "--background", *flags)
+    assert message in str(info.value)
+    assert not TrainingJob.objects.exists()

@@ -342,13 +342,13 @@ def lineage(variant: ModelVariant) -> str:
     if not rows:
         return _("%(kind)s adapter on %(parent)s") % facts
     facts["count"] = number_format(rows, force_grouping=True)
-    if variant.kind == VariantKind.SFT and languages:
+    if variant.kind in (VariantKind.SFT, VariantKind.KTO) and languages:
         text = ngettext(
             "%(kind)s on %(count)s example in %(languages)s from %(parent)s",
             "%(kind)s on %(count)s examples in %(languages)s from %(parent)s",
             rows,
         )
-    elif variant.kind == VariantKind.SFT:
+    elif variant.kind in (VariantKind.SFT, VariantKind.KTO):
         text = ngettext(
             "%(kind)s on %(count)s example from %(parent)s", "%(kind)s on %(count)s examples from %(parent)s", rows
         )

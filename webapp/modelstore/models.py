@@ -10,7 +10,12 @@ class VariantKind(models.TextChoices):
     BASE = "base"
     SFT = "sft"
     DPO = "dpo"
+    KTO = "kto"
     MERGED = "merged"
+
+
+# The kinds a training job registers: a PEFT adapter on a full-model parent.
+ADAPTER_KINDS = (VariantKind.SFT, VariantKind.DPO, VariantKind.KTO)
 
 
 class VariantStatus(models.TextChoices):
@@ -23,7 +28,7 @@ class ModelVariant(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=VariantKind.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    # Folder under MODELS_STORE: a full model (base, merged) or a PEFT adapter (sft, dpo).
+    # Folder under MODELS_STORE: a full model (base, merged) or a PEFT adapter (sft, dpo, kto).
     path = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=500, blank=True, help_text="Hub id, local folder or bundled package")
     status = models.CharField(max_length=12, choices=VariantStatus.choices, default=VariantStatus.INSTALLING)
@@ -44,7 +49,7 @@ class ModelVariant(models.Model):
 
     @property
     def is_adapter(self) -> bool:
-        return self.kind in (VariantKind.SFT, VariantKind.DPO)
+        return self.kind in ADAPTER_KINDS
 
 
 class ResponseOrigin(models.Model):

@@ -16,7 +16,7 @@ from ml.llm.params import VariantRef
 from webapp.errors import ApplicationError
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import job_enqueue
-from webapp.modelstore.models import ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
+from webapp.modelstore.models import ADAPTER_KINDS, ModelJob, ModelJobKind, ModelVariant, VariantKind, VariantStatus
 from webapp.modelstore.signals import variant_registered
 
 INHERIT = object()  # variant_register's default system prompt: see _system_prompt
@@ -101,7 +101,7 @@ def variant_register(
     setting and any other variant its parent's; a training job passes its own."""
     if kind not in VariantKind.values:
         raise ApplicationError(_("kind must be one of %(choices)s") % {"choices": ", ".join(VariantKind.values)})
-    if kind in (VariantKind.SFT, VariantKind.DPO) and (parent is None or parent.is_adapter):
+    if kind in ADAPTER_KINDS and (parent is None or parent.is_adapter):
         raise ApplicationError(_("An adapter needs a full-model parent (a base or a merged variant)."))
     if not is_complete(store_path(path)):
         raise ApplicationError(_("%(path)s is not a complete model folder under MODELS_STORE.") % {"path": path})

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from ml.llm.chat import with_system_prompt
 from ml.llm.files import write_folder_atomically
-from ml.training.trainers import trainer_for
+from ml.training.trainers import kto_weights, trainer_for
 from webapp.errors import ApplicationError
 from webapp.feedback import sources
 from webapp.feedback.content import plain_text
@@ -61,6 +61,7 @@ SPEC_KEYS = {
     "judges",
     "judge_min_agreement",
     "judge_min_items",
+    "kto_sources",
 }
 JUDGE_MIN_AGREEMENT = 0.8  # the gate's defaults
 JUDGE_MIN_ITEMS = 20
@@ -280,22 +281,23 @@ class DataSpec:
         return in_eval_split(row, self.eval_fraction)
 
 
-def data_counts(spec: DataSpec, *, limit: int | None = None) -> dict:
+def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") -> dict:
     """Pairs per language before the filters (every source, default policy) and after them, split;
     with judges named, the gate's answer as it stands now (the snapshot decides again when it runs).
     With `limit`, each of the two passes stops after that many pairs: the counts are then lower bounds,
-    and `approximate` says so (the form's preview, which must answer at once whatever the store's size)."""
+    and `approximate` says so (the form's preview, which must answer at once whatever the store's size).
+    `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts)."""
     spec = spec.with_gate()
     before: Counter[str] = Counter()
     approximate = False
-    for n, row in enumerate(export_rows(ExportSpec(format="dpo")), start=1):
+    for n, row in enumerate(export_rows(ExportSpec(format=rows)), start=1):
         before[row["language"]] += 1
         if limit is not None and n >= limit:
             approximate = True
             break
     after = {"train": Counter(), "eval": Counter()}
     by_source: Counter[str] = Counter()
-    for n, row in enumerate(spec.rows("dpo"), start=1):
+    for n, row in enumerate(spec.rows(rows), start=1):
         after["eval" if spec.is_eval(row) else "train"][row["language"]] += 1
         by_source[row["source"]] += 1
         if limit is not None and n >= limit:
@@ -341,11 +343,18 @@ def snapshot_write(
     return json.loads((target / "summary.json").read_text())
 
 
-def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None], system_prompt: str | None) -> dict:
-    rows = trainer_for(kind).rows  # which export rows this trainer learns from
-
+def _dumper(system_prompt: str | None) -> Callable[[dict], str]:
     def dumps(row: dict) -> str:
         return json.dumps({**row, "prompt": with_system_prompt(row["prompt"], system_prompt)}, ensure_ascii=False)
+
+    return dumps
+
+
+def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None], system_prompt: str | None) -> dict:
+    rows = trainer_for(kind).rows  # which export rows this trainer learns from
+    if trainer_for(kind).eval_rows == "kto":
+        return _write_unpaired(spec, kind, tmp, check, system_prompt)
+    dumps = _dumper(system_prompt)
 
     counts = {"train": Counter(), "eval": Counter(), "source": Counter()}
     digest = hashlib.sha256()
@@ -387,5 +396,60 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None],
         "train_sha256": digest.hexdigest(),
         "system_prompt": system_prompt,
         "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
+        **({"judges": spec.gate.summary()} if spec.gate is not None else {}),
+    }
+
+
+def _write_unpaired(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None], system_prompt: str | None) -> dict:
+    """The kto snapshot: the kto export's rows (webapp/feedback/formats/kto.py), split by the same rule, the
+    held-out ones in eval_pairs.jsonl (the file every kind's evaluations read). `train_pairs_by_language`
+    and the other pair counts count rows here. `balance` records the training rows' desirable and undesirable
+    counts and the loss weights the runner sets from them (ml.training.trainers.kto_weights)."""
+    dumps = _dumper(system_prompt)
+    counts = {"train": Counter(), "eval": Counter(), "source": Counter(), "label": Counter()}
+    digest = hashlib.sha256()
+    eval_groups = set()
+    with (
+        (tmp / "eval_pairs.jsonl").open("w", encoding="utf-8") as eval_file,
+        (tmp / "train.jsonl").open("w", encoding="utf-8") as train_file,
+        (tmp / "pair_ids.txt").open("w") as ids,
+    ):
+        for n, row in enumerate(spec.rows("kto")):
+            if n % CHECK_EVERY == 0:
+                check()
+            line = dumps(row) + "\n"
+            side = "eval" if spec.is_eval(row) else "train"
+            counts[side][row["language"]] += 1
+            counts["source"][row["source"]] += 1
+            ids.write(f"{side}\t{row['id']}\n")
+            if side == "eval":
+                eval_file.write(line)
+                eval_groups.add(row["group"])
+            else:
+                counts["label"][bool(row["label"])] += 1
+                train_file.write(line)
+                digest.update(line.encode())
+    n_desirable, n_undesirable = counts["label"][True], counts["label"][False]
+    desirable_weight, undesirable_weight = kto_weights(n_desirable, n_undesirable)
+    return {
+        "kind": kind,
+        "train_rows": sum(counts["train"].values()),
+        "train_pairs_by_language": dict(counts["train"]),
+        "eval_pairs_by_language": dict(counts["eval"]),
+        "pairs_by_source": dict(counts["source"]),
+        "eval_pairs": sum(counts["eval"].values()),
+        "eval_groups": len(eval_groups),
+        "train_sha256": digest.hexdigest(),
+        "system_prompt": system_prompt,
+        "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
+        "balance": {
+            "desirable": n_desirable,
+            "undesirable": n_undesirable,
+            "desirable_weight": desirable_weight,
+            "undesirable_weight": undesirable_weight,
+            "weighted_ratio": round(desirable_weight * n_desirable / (undesirable_weight * n_undesirable), 4)
+            if n_undesirable
+            else None,
+        },
         **({"judges": spec.gate.summary()} if spec.gate is not None else {}),
     }

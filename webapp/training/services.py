@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ml.llm.params import VariantRef
-from ml.training.config import ConfigError, Hyperparameters, TrainingConfig
-from ml.training.trainers import kinds
+from ml.training.config import ConfigError, Hyperparameters, TrainingConfig, check_kind
+from ml.training.trainers import kinds, trainer_for
 from webapp.errors import ApplicationError
 from webapp.feedback.models import Prompt
 from webapp.jobs.models import JobStatus
@@ -153,13 +153,15 @@ PREVIEW_SALT = "webapp.training.preview"
 PREVIEW_MAX_AGE = 24 * 3600  # seconds a preview token may be handed to a launch
 
 
-def training_preview(*, data: dict) -> dict:
+def training_preview(*, data: dict, kind: str = "dpo") -> dict:
     """What the launch form shows while staff choose the data: the pair counts per language before and after
     the filters (data_counts), each pass stopped after TRAINING_PREVIEW_MAX_PAIRS pairs so the answer is quick
     whatever the store's size (`approximate` then says the counts are lower bounds), and a signed `token` that
-    a launch may carry so the job keeps what was previewed beside what its snapshot took."""
+    a launch may carry so the job keeps what was previewed beside what its snapshot took. For a kind that
+    trains on unpaired rows (kto) the counts are of labelled answers (`manage.py train --kind kto`)."""
     spec = DataSpec.from_params(data or {})
-    counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS)
+    rows = "kto" if kind in kinds() and trainer_for(kind).eval_rows == "kto" else "dpo"
+    counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS, rows=rows)
     counts["previewed_at"] = timezone.now().isoformat()
     token = signing.dumps({"data": _data_digest(data or {}), "counts": counts}, salt=PREVIEW_SALT, compress=True)
     return {**counts, "token": token}
@@ -212,6 +214,10 @@ def training_job_create(
     if system_prompt is not None and len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
         raise FieldError("system_prompt", _("at most %(limit)s characters") % {"limit": SYSTEM_PROMPT_MAX_CHARS})
     hp = _hyperparameters(hyperparameters)
+    try:
+        check_kind(kind, hp)  # e.g. KTO's batch of at least 2
+    except ConfigError as exc:
+        raise FieldError(f"hyperparameters.{exc.field}", config_problem(exc)) from None
     generation = _eval_generation(eval_generation)
     variant_ref(parent)
     DataSpec.from_params(data or {})  # every data setting checked now, none counted
@@ -269,14 +275,21 @@ def _train(run: JobRun, job: TrainingJob) -> None:
     summary = snapshot_write(spec, job.kind, folder, check=run.check, system_prompt=job.system_prompt)
     run.save(data_summary={**job.data_summary, "snapshot": summary})
     if not summary["train_rows"]:  # pairs for DPO; for SFT, best answers and demonstrations
-        counts = data_counts(spec)
+        unpaired = trainer_for(job.kind).eval_rows == "kto"  # KTO counts labelled answers, not pairs
+        counts = data_counts(spec, rows="kto" if unpaired else "dpo")
         shutil.rmtree(folder / "data", ignore_errors=True)  # no empty snapshot left for a retry to reuse
         run.save(data_summary={**job.data_summary, "snapshot": summary, "counts": counts})
+        figures = {"before": _per_language(counts["before_filters"]), "after": _per_language(counts["train"])}
+        if unpaired:
+            raise ApplicationError(
+                _("No labelled answers (KTO) after the filters.")
+                + " "
+                + _("Labelled answers per language before the filters: %(before)s; after them: %(after)s.") % figures
+            )
         raise ApplicationError(
             _("No usable training pairs after the filters.")
             + " "
-            + _("Pairs per language before the filters: %(before)s; after them: %(after)s.")
-            % {"before": _per_language(counts["before_filters"]), "after": _per_language(counts["train"])}
+            + _("Pairs per language before the filters: %(before)s; after them: %(after)s.") % figures
         )
     run.log(f"data: {summary['train_rows']} training rows, {summary['eval_pairs']} held-out pairs")
     parent = variant_full_model(job.parent)  # adapters do not stack: train on the merged parent

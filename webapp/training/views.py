@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from ml.training.config import DPO_LOSSES, Hyperparameters
+from ml.training.trainers import kinds
 from webapp.feedback.models import Campaign, Language, Prompt
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.permissions import staff_page
@@ -15,6 +16,7 @@ def jobs_page(request):
         "parents": ModelVariant.objects.filter(status=VariantStatus.READY),
         "campaigns": Campaign.objects.alive(),
         "languages": Language.objects.all(),
+        "kinds": kinds(),  # the registered trainers (dpo, sft, kto)
         "defaults": Hyperparameters(),
         "losses": DPO_LOSSES,
         "eval_defaults": default_eval_generation(),

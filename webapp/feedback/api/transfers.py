@@ -11,7 +11,7 @@ from webapp.apifields import JSONInput
 from webapp.feedback.api.common import validated
 from webapp.feedback.formats.exporting import LICENSE_ID
 from webapp.feedback.formats.pairs import EXPANSIONS
-from webapp.feedback.formats.registry import export_formats, import_formats
+from webapp.feedback.formats.registry import export_formats, import_formats, unpaired_sources
 from webapp.feedback.models import TransferJob
 from webapp.feedback.services import transfers
 from webapp.feedback.services.importing import AUTO
@@ -144,6 +144,12 @@ class TransferExportApi(_TransferApi):
         )
         license = serializers.RegexField(
             LICENSE_ID, required=False, max_length=64, help_text="hf: the licence id the dataset card declares"
+        )
+        kto_sources = serializers.ListField(
+            child=serializers.ChoiceField(choices=unpaired_sources.names()),
+            required=False,
+            default=list,
+            help_text="kto: the unpaired sources whose labels are exported; none: all of them",
         )
 
     @extend_schema(

@@ -1,5 +1,5 @@
 """export_feedback: stream the store as JSON Lines in the registered export formats (pairs, dpo, sft,
-rankings: docs/formats.md), or as a Hugging Face dataset folder of them (hf: hf_export.py).
+rankings, kto: docs/formats.md), or as a Hugging Face dataset folder of them (hf: hf_export.py).
 
 Rows are produced by generators over `.iterator()` querysets, so memory stays flat whatever the size,
 and the file is written under a temporary name and renamed when complete (a crash leaves no
@@ -23,7 +23,7 @@ from webapp.errors import ApplicationError
 from webapp.feedback import selectors, sources
 from webapp.feedback.content import as_messages
 from webapp.feedback.formats.pairs import DerivedPair, PairPolicy, TaskResult, derive_pairs, pair_id
-from webapp.feedback.formats.registry import ExportFormat, export_formats
+from webapp.feedback.formats.registry import ExportFormat, export_formats, unpaired_sources
 from webapp.feedback.services.languages import canonical_tag
 from webapp.feedback.sources import ORIGIN_API, ORIGIN_PAIRS, SOURCES, Source
 
@@ -47,6 +47,8 @@ class ExportSpec:
     license: str = ""
     # Contributions still being verified (their demonstrations and edit pairs) are left out unless asked.
     include_pending: bool = False
+    # The kto format's unpaired sources (webapp/feedback/formats/kto.py); none named: all of them.
+    kto_sources: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.format not in export_formats:
@@ -58,6 +60,12 @@ class ExportSpec:
             raise ApplicationError(
                 _("unknown source(s) %(unknown)s; use %(choices)s")
                 % {"unknown": sorted(unknown), "choices": ", ".join(SOURCES)}
+            )
+        unknown_kto = [name for name in self.kto_sources if name not in unpaired_sources]
+        if unknown_kto:
+            raise ApplicationError(
+                _("unknown KTO source(s) %(unknown)s; use %(choices)s")
+                % {"unknown": ", ".join(unknown_kto), "choices": ", ".join(unpaired_sources.names())}
             )
         if not 0 <= self.test_fraction <= 0.5:
             raise ApplicationError(_("test_fraction must be a number from 0 to 0.5"))
@@ -95,6 +103,7 @@ class ExportSpec:
             test_fraction=test_fraction,
             license=str(params.get("license") or ""),
             include_pending=bool(params.get("include_pending", False)),
+            kto_sources=_kto_sources(params.get("kto_sources")),
         )
 
     def window(self) -> dict:
@@ -123,6 +132,18 @@ class ExportSpec:
         if self.campaigns:
             return None
         return sources.selected(self.sources, self.origins, sources.DEMONSTRATION_SOURCES)
+
+
+def _kto_sources(value) -> tuple[str, ...]:
+    """A list of names, or one string of comma-separated names (the command's `--kto-sources a,b`)."""
+    if value in (None, "", [], ()):
+        return ()
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ApplicationError(
+            _("kto_sources must be a list of names from %(choices)s") % {"choices": ", ".join(unpaired_sources.names())}
+        )
+    return tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
 
 
 def _when(value, name: str) -> datetime | None:

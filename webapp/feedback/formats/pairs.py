@@ -101,18 +101,38 @@ class Aggregate:
     def worst(self) -> int:
         return max(range(self.n_responses), key=lambda i: (-self.copeland(i), self.mean_rank(i), i))
 
+    def strict_best(self) -> int | None:
+        """The best response when its Copeland score is above every other's (no tie-break needed), else None."""
+        best = self.best()
+        others = [self.copeland(i) for i in range(self.n_responses) if i != best]
+        return best if others and self.copeland(best) > max(others) else None
+
+    def strict_worst(self) -> int | None:
+        """The worst response when its Copeland score is below every other's, else None."""
+        worst = self.worst()
+        others = [self.copeland(i) for i in range(self.n_responses) if i != worst]
+        return worst if others and self.copeland(worst) < min(others) else None
+
+
+def exclusion(votes: list[Vote]) -> str:
+    """Why the flags leave a task out ("" when they don't): any `unsafe` flag, or `all_bad`/`wrong_language`
+    from a strict majority of the votes. The KTO export's `flags` source labels such tasks' responses
+    undesirable by the same rule (webapp/feedback/formats/kto.py)."""
+    if any("unsafe" in v.flags for v in votes):
+        return "flagged unsafe"
+    for flag in sorted(DISQUALIFYING):
+        if sum(flag in v.flags for v in votes) * 2 > len(votes):
+            return f"flagged {flag} by a majority"
+    return ""
+
 
 def aggregate(n_responses: int, votes: Iterable[Vote], *, include_flagged: bool = False) -> Aggregate:
     votes = list(votes)
     agg = Aggregate(n_responses=n_responses, rank_sum=[0.0] * n_responses)
     if not include_flagged:
-        if any("unsafe" in v.flags for v in votes):
-            agg.excluded = "flagged unsafe"
+        agg.excluded = exclusion(votes)
+        if agg.excluded:
             return agg
-        for flag in DISQUALIFYING:
-            if sum(flag in v.flags for v in votes) * 2 > len(votes):
-                agg.excluded = f"flagged {flag} by a majority"
-                return agg
         votes = [v for v in votes if not DISQUALIFYING & set(v.flags)]
     for vote in votes:
         _add_vote(agg, vote)
@@ -180,11 +200,15 @@ class DerivedPair:
 
 @dataclass(frozen=True)
 class TaskResult:
-    """What one task contributes: its pairs, and its aggregated best response when it has pairs."""
+    """What one task contributes: its pairs, and its aggregated best response when it has pairs; with the
+    aggregate and the responses in position order, for the KTO export's ranking and flags sources."""
 
     task: object
     pairs: list[DerivedPair]
     best_response: "Response | None"
+    aggregate: Aggregate | None = None
+    responses: "list[Response]" = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
 
 
 def derive_task(task, policy: PairPolicy) -> TaskResult:
@@ -215,7 +239,14 @@ def derive_task(task, policy: PairPolicy) -> TaskResult:
         )
         for i, j, agreement in selected
     ]
-    return TaskResult(task=task, pairs=pairs, best_response=responses[agg.best()] if pairs else None)
+    return TaskResult(
+        task=task,
+        pairs=pairs,
+        best_response=responses[agg.best()] if pairs else None,
+        aggregate=agg,
+        responses=responses,
+        votes=votes,
+    )
 
 
 def derive_pairs(tasks: Iterable, policy: PairPolicy) -> Iterator[TaskResult]:

@@ -12,7 +12,11 @@ change.
   gives a `sink`: the importer hands it every other record `convert` yields, in the same batches and the
   same transaction as its own, so the file is still imported whole or not at all.
 * An export format turns an `ExportSpec` into a stream of JSON-ready rows (and may write them as text
-  faster: `lines`), or writes a folder of files itself (`write`: the Hugging Face dataset, `hf`)."""
+  faster: `lines`), or writes a folder of files itself (`write`: the Hugging Face dataset, `hf`).
+* An unpaired source feeds the `kto` export (webapp/feedback/formats/kto.py): it turns an `ExportSpec` into
+  labelled answers (`UnpairedLabel`: this completion to this prompt is desirable or not). `arena`, `ranking`
+  and `flags` are registered there; a later source (e.g. `verify` votes) registers one more entry and
+  `--kto-sources` offers it."""
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -109,3 +113,25 @@ class ExportFormat:
 
 import_formats: Registry[ImportFormat] = Registry(gettext_noop("import format"))
 export_formats: Registry[ExportFormat] = Registry(gettext_noop("export format"))
+
+
+@dataclass(frozen=True)
+class UnpairedLabel:
+    """One answer labelled by one source: `prompt` and `completion` as stored (a string or chat messages)."""
+
+    prompt: Any
+    completion: Any
+    desirable: bool
+    language: str
+    group: str = ""
+    veto: bool = False  # undesirable whatever the other labels of the same answer say (an `unsafe` flag)
+
+
+@dataclass(frozen=True)
+class UnpairedSource:
+    name: str
+    description: str
+    labels: "Callable[[ExportSpec], Iterator[UnpairedLabel]]"
+
+
+unpaired_sources: Registry[UnpairedSource] = Registry(gettext_noop("KTO source"))

@@ -17,7 +17,7 @@ from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
-from webapp.feedback.formats.registry import export_formats, import_formats
+from webapp.feedback.formats.registry import export_formats, import_formats, unpaired_sources
 from webapp.feedback.models import Campaign, Language, TransferJob
 from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import catalog, onboarding
@@ -36,6 +36,7 @@ def transfers_page(request):
     context = {
         "jobs": TransferJob.objects.all()[:20],
         "formats": export_formats.names(),
+        "kto_sources": list(unpaired_sources.items()),  # the kto format's sources, with what each labels
         "import_formats": (AUTO, *import_formats.names()),
         "sources": SOURCES,
         "expansions": EXPANSIONS,

@@ -11,8 +11,8 @@ from webapp.feedback.formats.registry import export_formats
 
 class Command(BaseCommand):
     help = (
-        "Export feedback as JSON Lines: pairs (interchange), dpo and sft (TRL), rankings, or arena (battle logs in the "
-        "Chatbot Arena format); or, with --format hf, "
+        "Export feedback as JSON Lines: pairs (interchange), dpo, sft and kto (TRL), rankings, or arena (battle logs "
+        "in the Chatbot Arena format); or, with --format hf, "
         "as a Hugging Face dataset folder holding them all (docs/formats.md)."
     )
 
@@ -42,6 +42,11 @@ class Command(BaseCommand):
             help="also contributions still being verified: pending written and edited answers, and edits' pairs",
         )
         parser.add_argument(
+            "--kto-sources",
+            default="",
+            help="kto: the unpaired sources, comma-separated (arena,ranking,flags); none: all of them",
+        )
+        parser.add_argument(
             "--test-fraction", type=float, default=0.1, help="hf: share of translation groups in the test split"
         )
         parser.add_argument("--license", default="", help="hf: the licence id the dataset card declares (cc-by-4.0)")
@@ -53,6 +58,8 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         if o["push_to_hub"] and o["format"] != "hf":
             raise CommandError(_("--push-to-hub needs --format hf"))
+        if o["kto_sources"] and o["format"] != "kto":
+            raise CommandError(_("--kto-sources needs --format kto"))
         try:
             spec = ExportSpec.from_params(
                 {
@@ -68,6 +75,7 @@ class Command(BaseCommand):
                     "include_pending": o["include_pending"],
                     "test_fraction": o["test_fraction"],
                     "license": o["license"],
+                    "kto_sources": o["kto_sources"],
                 }
             )
             token = self._hub_token() if o["push_to_hub"] else ""

@@ -1,4 +1,5 @@
-r"""`manage.py train`: launch a DPO or SFT LoRA run from the shell, in-process or queued for a worker.
+r"""`manage.py train`: launch a LoRA run of a registered trainer kind (DPO, SFT, KTO) from the shell, in-process
+or queued for a worker.
 
 Every field of `ml.training.config.Hyperparameters` is a flag of its own (built by `ml.training.cli`,
 so a new field needs no change here); `--hp` JSON still works and explicit flags win over its keys:
@@ -12,7 +13,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.training.cli import add_dataclass_arguments, given_fields
-from ml.training.config import ConfigError, Hyperparameters
+from ml.training.config import ConfigError, Hyperparameters, check_kind
+from ml.training.trainers import kinds
 from webapp.errors import ApplicationError
 from webapp.modelstore.models import ModelVariant
 from webapp.training.models import TrainingJob
@@ -21,13 +23,13 @@ from webapp.training.services import training_job_create, training_preview, trai
 
 class Command(BaseCommand):
     help = (
-        "Train a DPO or SFT LoRA adapter on the collected preferences and register it as a variant. "
+        "Train a DPO, SFT or KTO LoRA adapter on the collected preferences and register it as a variant. "
         "Hyperparameters come from the dataclass defaults, then --hp JSON, then the explicit flags. "
         "Example: manage.py train --kind dpo --parent base --max-steps 50 --learning-rate 1e-4 --background"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--kind", choices=("dpo", "sft"), required=True)
+        parser.add_argument("--kind", choices=kinds(), required=True)
         parser.add_argument("--parent", required=True, help="parent variant name")
         parser.add_argument("--source", action="append", dest="sources", default=[], help="none: all but judge")
         parser.add_argument("--origin", action="append", dest="origins", default=[], help="rankings, pairs, oasst, ...")
@@ -38,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--min-annotators", type=int, default=1)
         parser.add_argument("--trust-weighting", action="store_true")
         parser.add_argument("--eval-fraction", type=float, default=0.1)
+        parser.add_argument(
+            "--kto-sources", default="", help="kto: unpaired sources, comma-separated (arena,ranking,flags); none: all"
+        )
         parser.add_argument(
             "--judge",
             action="append",
@@ -66,6 +71,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         hp = _hyperparameters(o)
+        try:
+            check_kind(o["kind"], Hyperparameters.from_dict(hp))
+        except ConfigError as exc:
+            raise CommandError(f"hyperparameters.{exc.field}: {exc.message}") from None
         parent = ModelVariant.objects.filter(name=o["parent"]).first()
         if parent is None:
             raise CommandError(f"No variant named {o['parent']!r}")
@@ -80,13 +89,17 @@ class Command(BaseCommand):
             "trust_weighting": o["trust_weighting"],
             "eval_fraction": o["eval_fraction"],
         }
+        if o["kto_sources"]:
+            if o["kind"] != "kto":
+                raise CommandError("--kto-sources needs --kind kto")
+            data["kto_sources"] = [name.strip() for name in o["kto_sources"].split(",") if name.strip()]
         if o["judges"]:
             data["judges"] = o["judges"]
         for key in ("judge_min_agreement", "judge_min_items"):
             if o[key] is not None:
                 data[key] = o[key]
         try:
-            counted = training_preview(data=data)
+            counted = training_preview(data=data, kind=o["kind"])
             job = training_job_create(
                 kind=o["kind"],
                 parent=parent,
@@ -102,7 +115,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message + (f"\ncounts: {json.dumps(counts)}" if counts else "")) from None
         at_least = "at least " if counted["approximate"] else ""
         self.stdout.write(
-            f"Selected {at_least}{counted['train_pairs']} training and {counted['eval_pairs']} held-out pairs "
+            f"Selected {at_least}{counted['train_pairs']} training and {counted['eval_pairs']} held-out "
+            f"{'labelled answers' if o['kind'] == 'kto' else 'pairs'} "
             f"(as of now; the job trains on the data as of its launch)."
         )
         if o["background"]:
