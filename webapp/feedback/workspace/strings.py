@@ -19,7 +19,12 @@ def workspace_strings() -> dict[str, str]:
         "cannotTie": _("The first response has no rank above it to tie with."),
         "tieButton": _("Tie with the one above"),
         "untieButton": _("Untie"),
-        "needRanking": _("Put the responses in order first: drag them, or focus one and press a number key."),
+        "needRanking": _(
+            "Put the responses in order first: tap them best first, drag them, or focus one and press a number key."
+        ),
+        "pickButton": _("Choose as no. %(rank)s"),
+        "unpickButton": _("No. %(rank)s · undo"),
+        "unpicked": _("Response %(label)s is no longer chosen; the ones below it moved up."),
         "submitting": _("Submitting…"),
         "submitted": _("Submitted. Next task…"),
         "networkError": _("Could not reach the server. Your ranking is still here: try again."),
