@@ -31,6 +31,13 @@ def test_the_built_in_entries_are_registered():
 
     assert export_formats.names() == ("pairs", "dpo", "sft", "rankings", "hf", "arena")
     # The store's own formats come first (auto-detection tries them in order); the published datasets' follow.
-    assert import_formats.names()[:2] == ("pairs", "rankings") and task_kinds.names() == ("ranking",)
+    assert import_formats.names()[:2] == ("pairs", "rankings") and task_kinds.names() == (
+        "ranking",
+        "write",
+        "reply",
+        "edit",
+        "translate",
+        "verify",
+    )
     assert {"oasst", "ultrafeedback", "hh-rlhf", "aya", "hf", "arena"} <= set(import_formats.names())
     assert {"oasst", "ultrafeedback", "hh-rlhf"} <= set(import_formats.names())

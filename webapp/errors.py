@@ -27,6 +27,10 @@ class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
 
 
+class Forbidden(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
 class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 

@@ -256,6 +256,9 @@ SPECTACULAR_SETTINGS = {
         # The one source taxonomy (webapp/feedback/sources.py), wherever a source is read or selected.
         "SourceEnum": "webapp.feedback.sources.Source",
         "CampaignJobKindEnum": "webapp.feedback.models.OperationKind",
+        # Issue 17: a campaign's kind (ranking or a contribution kind) and a contribution's status.
+        "CampaignKindEnum": "webapp.feedback.models.CampaignKind",
+        "ContributionStatusEnum": "webapp.feedback.models.DemonstrationStatus",
         # The registered import and export formats (webapp/feedback/formats/registry.py): two `format` fields.
         "ImportFormatEnum": "webapp.feedback.api.transfers.IMPORT_FORMATS",
         "FormatEnum": "webapp.feedback.api.transfers.EXPORT_FORMATS",

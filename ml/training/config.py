@@ -118,7 +118,9 @@ class Hyperparameters:
             ("loss_type", self.loss_type in DPO_LOSSES, "choice", {"choices": ", ".join(DPO_LOSSES)}),
             (
                 "sft_weight",
-                isinstance(self.sft_weight, int | float) and not isinstance(self.sft_weight, bool) and 0 <= self.sft_weight <= 10,
+                isinstance(self.sft_weight, int | float)
+                and not isinstance(self.sft_weight, bool)
+                and 0 <= self.sft_weight <= 10,
                 "interval",
                 {"interval": "[0, 10]"},
             ),

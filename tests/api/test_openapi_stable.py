@@ -220,6 +220,41 @@ _ISSUE_13 = {
 for _line, _why in _ISSUE_13.items():
     ALLOWED[_line] = f"{ALLOWED[_line]}; {_why}" if _line in ALLOWED else _why
 
+
+# Issue 17 (contribute, not only rank): campaigns of a kind (write, reply, edit, translate, verify) with their settings
+# (optional on create, changed by PATCH), their tasks added by prompt or response, a contribution or a verify vote on a
+# leased task, the contributions list, reviewer queue and override, and per contributor figures; new, so no client
+# breaks (the task payload's and campaign's new fields are additions).
+_CONTRIBUTE = "issue 17 (contribution kinds): new endpoints and fields, none changed or removed"
+for _line in (
+    "operations added: GET /api/v1/contributions/",
+    "operations added: GET /api/v1/contributions/review-queue/",
+    "operations added: GET /api/v1/contributors/stats/",
+    "operations added: PATCH /api/v1/campaigns/{id}/",
+    "operations added: POST /api/v1/campaigns/{id}/tasks/",
+    "operations added: POST /api/v1/contributions/{id}/override/",
+    "operations added: POST /api/v1/tasks/{id}/contributions/",
+    "operations added: POST /api/v1/tasks/{id}/verdicts/",
+    "components added: BlankEnum",
+    "components added: CampaignKindEnum",
+    "components added: CampaignTasksInputRequest",
+    "components added: CampaignTasksOutput",
+    "components added: ContributionInputRequest",
+    "components added: ContributionOutput",
+    "components added: ContributionShown",
+    "components added: ContributionStatusEnum",
+    "components added: ContributorStatsOutput",
+    "components added: LanguageBrief",
+    "components added: OverrideInputRequest",
+    "components added: OverrideInputStatusEnum",
+    "components added: PaginatedContributionOutputList",
+    "components added: PatchedCampaignUpdateInputRequest",
+    "components added: VerdictInputRequest",
+    "components added: VerdictOutput",
+    "components changed: CampaignInputRequest",
+):
+    ALLOWED[_line] = f"{ALLOWED[_line]}; {_CONTRIBUTE}" if _line in ALLOWED else _CONTRIBUTE
+
 # Issue 15 (scale, item 1): the lists that grow to millions of rows page by a cursor over the id.
 _CURSOR = (
     "issue 15 (scale): the list pages by a cursor over the id (`cursor`, `page_size` up to 500; `next`/`previous` "

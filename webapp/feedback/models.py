@@ -36,8 +36,40 @@ class SoftDeleteQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
 
+class CampaignKind(models.TextChoices):
+    """What a campaign's annotators do (README, "Contribution tasks"): rank responses, or contribute: write an
+    answer, reply as the user, edit a shown answer, translate a prompt, or verify others' contributions."""
+
+    RANKING = "ranking"
+    WRITE = "write"
+    REPLY = "reply"
+    EDIT = "edit"
+    TRANSLATE = "translate"
+    VERIFY = "verify"
+
+
+# The kinds whose work is a written text (a `Contribution`), and the kind that votes on them.
+CONTRIBUTION_KINDS = (CampaignKind.WRITE, CampaignKind.REPLY, CampaignKind.EDIT, CampaignKind.TRANSLATE)
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    # Fixed at creation. `overlap` keeps its meaning per kind: annotators per ranking task, answers wanted per
+    # prompt (write, reply, edit, translate), votes wanted per contribution (verify).
+    kind = models.CharField(max_length=20, choices=CampaignKind.choices, default=CampaignKind.RANKING)
+    min_edit_distance = models.PositiveIntegerField(
+        default=5, help_text="edit: the least character edit distance between an edit and its original"
+    )
+    verify_votes = models.PositiveSmallIntegerField(default=3, help_text="verify: votes before a decision")
+    verify_share = models.FloatField(default=0.6, help_text="verify: share of ups that accepts (downs: rejects)")
+    verifies = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="verified_by",
+        help_text="verify: the campaign whose contributions this one votes on",
+    )
     guidelines = models.TextField(blank=True, help_text="Markdown")
     languages = models.ManyToManyField(Language, related_name="campaigns", blank=True)
     overlap = models.PositiveSmallIntegerField(default=2, help_text="Distinct annotators per task")
@@ -144,12 +176,17 @@ class Task(models.Model):
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="tasks")
     external_id = models.CharField(max_length=200, blank=True)
     import_hash = models.CharField(max_length=64, blank=True)
+    # Slots taken: annotations (ranking), contributions (write, reply, edit, translate) or verdicts (verify).
     annotation_count = models.PositiveIntegerField(default=0)
     kind = models.CharField(
         max_length=20, default="ranking", help_text="What annotators do with it (webapp.feedback.extensions.task_kinds)"
     )
     gold_position = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Gold item: the stored position of the known best response (staff only)"
+    )
+    # verify: the contribution this task asks votes on (one task per contribution and verify campaign).
+    contribution = models.ForeignKey(
+        "Contribution", null=True, blank=True, on_delete=models.PROTECT, related_name="verify_tasks"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -249,6 +286,15 @@ class Skip(models.Model):
         return f"skip of task {self.task_id} by user {self.annotator_id}"
 
 
+class DemonstrationStatus(models.TextChoices):
+    """Where a demonstration, a contribution and the pair an edit yielded stand (a contribution's own status
+    is copied to what it yielded)."""
+
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
 class Outcome(models.TextChoices):
     A = "a"
     B = "b"
@@ -282,6 +328,9 @@ class PreferenceRecord(models.Model):
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="preferences"
     )
+    # Accepted unless it comes from a contribution still being verified (an edit's pair follows its edit):
+    # exports and training take accepted records only, unless asked (`include_pending`).
+    status = models.CharField(max_length=10, choices=DemonstrationStatus.choices, default=DemonstrationStatus.ACCEPTED)
     metadata = TextJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -293,12 +342,6 @@ class PreferenceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} preference {self.external_id}"
-
-
-class DemonstrationStatus(models.TextChoices):
-    ACCEPTED = "accepted"
-    PENDING = "pending"
-    REJECTED = "rejected"
 
 
 class Demonstration(models.Model):
@@ -328,6 +371,89 @@ class Demonstration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} demonstration {self.external_id}"
+
+
+class Contribution(models.Model):
+    """One person's written work on a contribution task (webapp/feedback/services/contributing.py): an answer
+    (write), the next user turn (reply), an improved answer (edit) or a translation (translate). What it yields
+    is linked here: a `Demonstration` (write, edit; source write/edit), a pair (edit: the edited answer over
+    the original, a `PreferenceRecord` with source edit) or a new `Prompt` (reply; translate, in the source's
+    translation group). Its `status` moves with the verify votes (or a reviewer's override), and the
+    demonstration's and pair's status follow it: pending and rejected work is kept, never exported or trained
+    on unless asked."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="contributions")
+    contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions")
+    kind = models.CharField(max_length=20, choices=CampaignKind.choices)
+    language = models.ForeignKey(
+        Language, on_delete=models.PROTECT, related_name="contributions", help_text="The language of the text"
+    )
+    content = models.TextField()
+    seconds = models.FloatField(null=True, blank=True)
+    original_response = models.ForeignKey(
+        Response, null=True, blank=True, on_delete=models.PROTECT, related_name="edits", help_text="edit"
+    )
+    created_prompt = models.OneToOneField(
+        Prompt,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contribution",
+        help_text="reply, translate",
+    )
+    demonstration = models.OneToOneField(
+        Demonstration, null=True, blank=True, on_delete=models.PROTECT, related_name="contribution"
+    )
+    pair = models.OneToOneField(
+        PreferenceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="contribution", help_text="edit"
+    )
+    edit_distance = models.PositiveIntegerField(null=True, blank=True, help_text="edit: character Levenshtein")
+    # translate: the multilingual encoder's similarity of source and translation (null: not checked, or skipped
+    # for a language outside the encoder's list, see check_note), flagged below the threshold.
+    similarity = models.FloatField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_note = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=DemonstrationStatus.choices, default=DemonstrationStatus.PENDING)
+    up_votes = models.PositiveIntegerField(default=0)
+    down_votes = models.PositiveIntegerField(default=0)
+    # Enough votes, but the share of ups between the two thresholds: pending, in the reviewer queue.
+    disputed = models.BooleanField(default=False)
+    override_status = models.CharField(max_length=10, choices=DemonstrationStatus.choices, blank=True)
+    override_reason = models.TextField(blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="overrides"
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "contributor"], name="contribution_unique")]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="contribution_status"),
+            models.Index(fields=["contributor", "language"], name="contribution_by_contributor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} contribution {self.pk} to task {self.task_id}"
+
+
+class Verdict(models.Model):
+    """One verify vote: thumbs up or down on a contribution, with an optional reason; one per voter and
+    contribution. An unpaired label: with the contribution's final status, an accepted contribution's up votes
+    are desirable and a rejected one's votes undesirable examples (the KTO export reads them so)."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="verdicts")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verdicts")
+    up = models.BooleanField()
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contribution", "voter"], name="verdict_unique")]
+
+    def __str__(self) -> str:
+        return f"{'up' if self.up else 'down'} on contribution {self.contribution_id} by user {self.voter_id}"
 
 
 class TransferKind(models.TextChoices):

@@ -1,5 +1,7 @@
 """Reads of the feedback store: what each role may see, and the querysets exports stream."""
 
+import statistics
+
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -8,6 +10,7 @@ from webapp.feedback.models import (
     Annotation,
     AnnotatorProfile,
     Campaign,
+    Contribution,
     Demonstration,
     DemonstrationStatus,
     PreferenceRecord,
@@ -122,11 +125,29 @@ def tasks_for_pairs(
     return tasks
 
 
+def _decided(include_pending: bool) -> Q:
+    """Accepted rows, or with `include_pending` pending ones too; rejected ones never."""
+    if include_pending:
+        return Q(status__in=(DemonstrationStatus.ACCEPTED, DemonstrationStatus.PENDING))
+    return Q(status=DemonstrationStatus.ACCEPTED)
+
+
 def preference_records(
-    *, languages: list[str] | None = None, selection: Q | None = None, since=None, until=None
+    *,
+    languages: list[str] | None = None,
+    selection: Q | None = None,
+    since=None,
+    until=None,
+    include_pending: bool = False,
 ) -> QuerySet[PreferenceRecord]:
-    """Live preference records, filtered by language, by `selection` (sources.selected) and by time."""
-    records = PreferenceRecord.objects.alive().filter(_created_between(since, until)).order_by("id")
+    """Live accepted preference records (with `include_pending`, pending ones too: an edit's pair before its
+    verification), filtered by language, by `selection` (sources.selected) and by time."""
+    records = (
+        PreferenceRecord.objects.alive()
+        .filter(_decided(include_pending))
+        .filter(_created_between(since, until))
+        .order_by("id")
+    )
     if languages:
         records = records.filter(language_id__in=languages)
     if selection is not None:
@@ -135,13 +156,18 @@ def preference_records(
 
 
 def demonstrations(
-    *, languages: list[str] | None = None, selection: Q | None = None, since=None, until=None
+    *,
+    languages: list[str] | None = None,
+    selection: Q | None = None,
+    since=None,
+    until=None,
+    include_pending: bool = False,
 ) -> QuerySet[Demonstration]:
-    """Live accepted demonstrations (SFT data), filtered by language, by `selection` (sources.selected) and by
-    time; pending and rejected ones are kept but never selected here."""
+    """Live accepted demonstrations (SFT data; with `include_pending`, pending ones too), filtered by language, by
+    `selection` (sources.selected) and by time; rejected ones are kept but never selected here."""
     rows = (
         Demonstration.objects.alive()
-        .filter(status=DemonstrationStatus.ACCEPTED)
+        .filter(_decided(include_pending))
         .filter(_created_between(since, until))
         .order_by("id")
     )
@@ -175,3 +201,37 @@ def annotator_progress(user: User, *, campaign_id: int | None = None) -> dict:
         "remaining": open_tasks.count(),
         "languages": user_language_codes(user),
     }
+
+
+def contributions_for_user(user: User) -> QuerySet[Contribution]:
+    """Reviewers and staff see every contribution; others their own."""
+    rows = Contribution.objects.select_related(
+        "task", "contributor", "language", "original_response", "override_by"
+    ).filter(task__deleted_at__isnull=True)
+    return rows if is_reviewer(user) else rows.filter(contributor=user)
+
+
+def review_queue(user: User) -> QuerySet[Contribution]:
+    """What a reviewer decides: flagged translations and disputed votes, neither overridden yet."""
+    return contributions_for_user(user).filter(Q(flagged=True) | Q(disputed=True)).filter(override_status="")
+
+
+def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
+    """Per contributor and language: accepted, rejected and pending contributions and the median edit distance of
+    their edits (null without one). An annotator gets their own rows; reviewers and staff everyone's."""
+    rows = contributions_for_user(user)
+    if language:
+        rows = rows.filter(language__code__iexact=language)
+    stats: dict[tuple[str, str], dict] = {}
+    distances: dict[tuple[str, str], list[int]] = {}
+    for name, code, status, distance in rows.order_by().values_list(
+        "contributor__username", "language_id", "status", "edit_distance"
+    ):
+        key = (name, code)
+        row = stats.setdefault(key, {"contributor": name, "language": code, "accepted": 0, "rejected": 0, "pending": 0})
+        row[status] += 1
+        if distance is not None:
+            distances.setdefault(key, []).append(distance)
+    for key, row in stats.items():
+        row["median_edit_distance"] = statistics.median(distances[key]) if key in distances else None
+    return [stats[key] for key in sorted(stats)]

@@ -8,7 +8,8 @@
 | `import` | `rankings`, `pairs`, `api` or a file's own name (`oasst`, ...) | agreement, overlap; never assigned |
 | `judge` | `NAME@VERSION` | never |
 | `arena` | `local` (or the name of an imported log) | in ratings only |
-| `write`, `edit`, `translate`, `verify` | as the contribute feature defines | contributions, not rankings |
+| `write`, `edit` | `campaign:ID` | contributions, not rankings: demonstrations (write, edit) and an edit's pair |
+| `translate`, `verify` | | contributions (translate: a new prompt; verify: `Verdict` rows), not rankings |
 
 Selections (exports, training snapshots, the review page) name sources and origins; with none named
 they take every source except `judge`: automatic labels are used only where asked for."""
@@ -44,7 +45,7 @@ MAX_ORIGIN = 200
 
 # Where each source is stored.
 RANKING_SOURCES = (Source.ANNOTATION, Source.IMPORT, Source.JUDGE)  # Annotation rows
-RECORD_SOURCES = (Source.IMPORT, Source.ARENA, Source.JUDGE)  # PreferenceRecord rows
+RECORD_SOURCES = (Source.IMPORT, Source.ARENA, Source.JUDGE, Source.EDIT)  # PreferenceRecord rows
 DEMONSTRATION_SOURCES = (Source.IMPORT, Source.WRITE, Source.EDIT)  # Demonstration rows (SFT data)
 # What counts as human: overlap (a task's slots), agreement and trust.
 HUMAN = (Source.ANNOTATION, Source.IMPORT)

@@ -39,6 +39,14 @@ def run_index_build(job_id: int) -> None:
     index_build_run(job_id)
 
 
+@shared_task(name="workers.tasks.indexing.check_translation", ignore_result=True)
+def check_translation(contribution_id: int) -> dict:
+    """The similarity check of one translate contribution (webapp/retrieval/translation.py)."""
+    from webapp.retrieval.translation import translation_check_run
+
+    return translation_check_run(contribution_id=int(contribution_id))
+
+
 @worker_ready.connect
 def _sync_on_start(sender, **kwargs):
     """After a crash the index is reconciled with the stored vectors before anything else (only by

@@ -15,7 +15,7 @@ from webapp.feedback import selectors
 from webapp.feedback.api.annotations import AnnotationOutput
 from webapp.feedback.api.common import RoleScoped, content_field, existing, url_pk, validated
 from webapp.feedback.api.prompts import PromptOutput
-from webapp.feedback.models import Campaign, Prompt, Response, Task
+from webapp.feedback.models import Campaign, CampaignKind, Prompt, Response, Task
 from webapp.feedback.services import assignment, catalog
 from webapp.feedback.services.suggestions import suggestion_for
 from webapp.feedback.workspace.rendering import render_markdown
@@ -56,8 +56,28 @@ class TaskItemReviewOutput(TaskItemOutput):
     model_name = serializers.CharField(source="response.model_name")
 
 
-class TaskOutput(serializers.ModelSerializer):
+class LanguageBrief(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    direction = serializers.CharField()
+
+
+class ContributionShown(serializers.Serializer):
+    """A contribution as a verify task shows it: no contributor (votes are blind)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    text = serializers.CharField(source="content")
+    original_text = serializers.SerializerMethodField(help_text="edit: the response it improves; null otherwise")
     language = serializers.CharField(source="language_id")
+
+    def get_original_text(self, contribution) -> str | None:
+        original = contribution.original_response
+        return original.text if original is not None else None
+
+
+class TaskOutput(serializers.ModelSerializer):
+    language = serializers.CharField(source="language_id", help_text="translate: the target language")
     direction = serializers.CharField(source="language.direction")
     campaign = serializers.IntegerField(source="campaign_id")
     prompt = PromptOutput()
@@ -68,11 +88,14 @@ class TaskOutput(serializers.ModelSerializer):
         help_text="The starting order to show (a judge's ranking, positions best first), when the campaign "
         "suggests one for this task; null otherwise"
     )
+    target_language = serializers.SerializerMethodField(help_text="translate: the language to translate into")
+    contribution = serializers.SerializerMethodField(help_text="verify: the contribution to vote on")
 
     class Meta:
         model = Task
         fields = [
             "id",
+            "kind",
             "external_id",
             "campaign",
             "language",
@@ -83,6 +106,8 @@ class TaskOutput(serializers.ModelSerializer):
             "annotation_count",
             "gold_position",
             "suggestion",
+            "target_language",
+            "contribution",
             "created_at",
         ]
 
@@ -105,6 +130,14 @@ class TaskOutput(serializers.ModelSerializer):
     )
     def get_suggestion(self, task):
         return suggestion_for(task) if task.campaign.suggestion_judge else None
+
+    @extend_schema_field(LanguageBrief(allow_null=True))
+    def get_target_language(self, task):
+        return LanguageBrief(task.language).data if task.kind == CampaignKind.TRANSLATE else None
+
+    @extend_schema_field(ContributionShown(allow_null=True))
+    def get_contribution(self, task):
+        return ContributionShown(task.contribution).data if task.contribution_id else None
 
     @extend_schema(responses=TaskItemReviewOutput(many=True))
     def get_responses(self, task) -> list[dict]:

@@ -134,6 +134,9 @@ class TransferExportApi(_TransferApi):
         min_agreement = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.5)
         min_annotators = serializers.IntegerField(min_value=1, max_value=100, default=1)
         include_flagged = serializers.BooleanField(default=False)
+        include_pending = serializers.BooleanField(
+            default=False, help_text="also pending contributions: written and edited answers, edits' pairs"
+        )
         since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (inclusive)")
         until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or time (exclusive)")
         test_fraction = serializers.FloatField(

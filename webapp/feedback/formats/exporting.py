@@ -45,6 +45,8 @@ class ExportSpec:
     # eval_fraction (webapp/feedback/formats/splits.py), and the licence the dataset card declares.
     test_fraction: float = 0.1
     license: str = ""
+    # Contributions still being verified (their demonstrations and edit pairs) are left out unless asked.
+    include_pending: bool = False
 
     def __post_init__(self):
         if self.format not in export_formats:
@@ -92,6 +94,7 @@ class ExportSpec:
             until=_when(params.get("until"), "until"),
             test_fraction=test_fraction,
             license=str(params.get("license") or ""),
+            include_pending=bool(params.get("include_pending", False)),
         )
 
     def window(self) -> dict:
@@ -262,7 +265,9 @@ RECORD_COLUMNS = (
 
 
 def _record_rows(spec: ExportSpec, selection, shape: RecordRow) -> Iterator[dict]:
-    records = selectors.preference_records(languages=list(spec.languages), selection=selection, **spec.window())
+    records = selectors.preference_records(
+        languages=list(spec.languages), selection=selection, include_pending=spec.include_pending, **spec.window()
+    )
     # Ties and both-bad count in ratings, never as pairs. Named tuples of the needed columns only:
     # no model instances, no unused JSON decoded.
     records = records.filter(outcome__in=("a", "b")).values_list(*RECORD_COLUMNS, named=True)
@@ -283,7 +288,9 @@ def _pairs_lines(spec: ExportSpec) -> Iterator[str]:
     selection = spec.records()
     if selection is None:
         return
-    records = selectors.preference_records(languages=list(spec.languages), selection=selection, **spec.window())
+    records = selectors.preference_records(
+        languages=list(spec.languages), selection=selection, include_pending=spec.include_pending, **spec.window()
+    )
     records = records.filter(outcome__in=("a", "b")).annotate(**{f"{k}__raw": v for k, v in RAW_JSON.items()})
     quote = encode_basestring
     for (
@@ -415,7 +422,9 @@ def _sft_rows(spec: ExportSpec) -> Iterator[dict]:
     selection = spec.demonstrations()
     if selection is None:
         return
-    rows = selectors.demonstrations(languages=list(spec.languages), selection=selection, **spec.window())
+    rows = selectors.demonstrations(
+        languages=list(spec.languages), selection=selection, include_pending=spec.include_pending, **spec.window()
+    )
     for d in rows.only("external_id", "prompt", "completion", "language_id", "group").iterator(
         chunk_size=selectors.STREAM_CHUNK
     ):

@@ -22,7 +22,16 @@ from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback import selectors
 from webapp.feedback.extensions import task_kinds
 from webapp.feedback.formats.parsing import FLAGS, LineError
-from webapp.feedback.models import Annotation, Campaign, Lease, Skip, Task, TaskResponse
+from webapp.feedback.models import (
+    CONTRIBUTION_KINDS,
+    Annotation,
+    Campaign,
+    CampaignKind,
+    Lease,
+    Skip,
+    Task,
+    TaskResponse,
+)
 from webapp.feedback.services.suggestions import JUDGE_RANKING, judge_ranking, suggestion_for
 from webapp.feedback.signals import campaign_completed
 
@@ -62,8 +71,8 @@ def _others_leased(user: User, now: datetime, task_ref: str = "pk") -> Coalesce:
     return Coalesce(Subquery(leases), 0)
 
 
-def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int, int, str, int | None, Any]]:
-    """One query: the (campaign, overlap, language) pairs to look in, in order (campaigns open to this user, by id;
+def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int, int, str, str, int | None, Any]]:
+    """One query: the (campaign, overlap, kind, language) rows to look in, in order (campaigns open to this user, by id;
     each campaign's languages that the user speaks, by code), each row also carrying the task the user holds a live
     lease on (task id and expiry, or None): a visible task they have not annotated yet, the earliest expiring."""
     held = (
@@ -82,6 +91,7 @@ def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int,
         pairs.order_by("campaign_id", "language_id").values_list(
             "campaign_id",
             "campaign__overlap",
+            "campaign__kind",
             "language_id",
             Subquery(held.values("task_id")[:1]),
             Subquery(held.values("expires_at")[:1]),
@@ -90,18 +100,23 @@ def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int,
 
 
 def _candidate(
-    user: User, campaign_id: int, overlap: int, language: str, now: datetime, *, skip_locked: bool = True
+    user: User, campaign_id: int, overlap: int, kind: str, language: str, now: datetime, *, skip_locked: bool = True
 ) -> int | None:
     """Lock and return the open task of one campaign and language that is closest to complete and has a free slot
     for this user, passing over tasks another claimer holds locked (SKIP LOCKED). One scan of the `task_next` index.
     The lease count here was read before the lock was taken: the caller checks it again. With `skip_locked`
-    False the lock is waited for instead: the caller's fallback when every candidate was locked."""
+    False the lock is waited for instead: the caller's fallback when every candidate was locked. Besides their
+    annotations, the tasks a user contributed to, and for verify the contributions they wrote or voted on, are
+    passed over."""
+    tasks = Task.objects.alive().open(overlap).filter(campaign_id=campaign_id, language_id=language)
+    if kind in CONTRIBUTION_KINDS:
+        tasks = tasks.exclude(contributions__contributor=user)
+    elif kind == CampaignKind.VERIFY:
+        tasks = tasks.exclude(contribution__contributor=user).exclude(contribution__verdicts__voter=user)
+    else:
+        tasks = tasks.exclude(annotations__annotator=user)
     tasks = (
-        Task.objects.alive()
-        .open(overlap)
-        .filter(campaign_id=campaign_id, language_id=language)
-        .exclude(annotations__annotator=user)
-        .exclude(skips__annotator=user)
+        tasks.exclude(skips__annotator=user)
         .alias(leased=_others_leased(user, now))
         .filter(annotation_count__lt=overlap - F("leased"))
         .order_by("-annotation_count", "id")
@@ -113,7 +128,8 @@ def _candidate(
 def task_payload(user: User, task_id: int, now: datetime | None = None) -> Task | None:
     """The task with what showing it reads (prompt, campaign, language, its responses in stored order, the judge's
     ranking for a suggestion) in one query; with `now`, also `others_leased`: the live leases other annotators hold
-    on it, read afresh (after the caller's row lock). None if it has no responses."""
+    on it, read afresh (after the caller's row lock). A task that shows no response (write, reply, translate,
+    verify) takes a second query (`_payload_without_responses`). None if there is no such task."""
     items = (
         TaskResponse.objects.filter(task_id=task_id)
         .select_related("task__prompt", "task__campaign", "task__language", "response")
@@ -124,7 +140,7 @@ def task_payload(user: User, task_id: int, now: datetime | None = None) -> Task 
         items = items.annotate(others_leased=_others_leased(user, now, "task_id"))
     rows = list(items)
     if not rows:
-        return None
+        return _payload_without_responses(user, task_id, now)
     task = rows[0].task
     setattr(task, JUDGE_RANKING, rows[0].judge_ranking)
     task.others_leased = getattr(rows[0], "others_leased", 0)  # type: ignore[attr-defined]
@@ -137,6 +153,24 @@ def task_payload(user: User, task_id: int, now: datetime | None = None) -> Task 
     return task
 
 
+def _payload_without_responses(user: User, task_id: int, now: datetime | None) -> Task | None:
+    tasks = Task.objects.filter(pk=task_id).select_related(
+        "prompt", "campaign", "language", "contribution__language", "contribution__original_response"
+    )
+    if now is not None:
+        tasks = tasks.annotate(others_leased=_others_leased(user, now))
+    task = tasks.first()
+    if task is None or task.kind == CampaignKind.RANKING:
+        return None
+    setattr(task, JUDGE_RANKING, None)
+    if now is None:
+        task.others_leased = 0  # type: ignore[attr-defined]
+    cached: Any = task.items.all()
+    cached._result_cache, cached._prefetch_done = [], True
+    task._prefetched_objects_cache = {"items": cached}  # type: ignore[attr-defined]
+    return task
+
+
 def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | None:
     """The next task for this annotator, leased to them; their own live lease comes back first, so a
     reload of the page resumes the same task. Tasks closest to complete go first, so finished
@@ -144,20 +178,20 @@ def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | No
     candidate's row lock, the task with its fresh lease count, the lease."""
     now = timezone.now()
     plan = _plan(user, campaign_id, now)
-    if plan and plan[0][3] is not None:
-        task = task_payload(user, plan[0][3])
+    if plan and plan[0][4] is not None:
+        task = task_payload(user, plan[0][4])
         if task is not None:
-            return Assignment(task=task, lease_expires_at=plan[0][4])
-    for campaign, overlap, language, _held, _expires in plan:
+            return Assignment(task=task, lease_expires_at=plan[0][5])
+    for campaign, overlap, kind, language, _held, _expires in plan:
         for _attempt in range(MAX_ATTEMPTS):
             with transaction.atomic():
-                task_id = _candidate(user, campaign, overlap, language, now)
+                task_id = _candidate(user, campaign, overlap, kind, language, now)
                 if task_id is None:
                     # Nothing unlocked: either nothing is open for this user here, or every open task is locked
                     # for a moment by another transaction (a submit counting its annotation, a bulk job's batch).
                     # Wait for that lock rather than answer "no task" while one is free (seen on PostgreSQL as
                     # an annotator stopping one task short).
-                    task_id = _candidate(user, campaign, overlap, language, now, skip_locked=False)
+                    task_id = _candidate(user, campaign, overlap, kind, language, now, skip_locked=False)
                 if task_id is None:
                     break
                 assignment = _lease_locked(user, task_id, now)
@@ -303,7 +337,7 @@ def _store_with_lease(annotation: Annotation, live_after: datetime, campaign: Ca
             if count is None:
                 return False
             if count == campaign.overlap:
-                _announce_if_complete(campaign)
+                announce_if_complete(campaign)
             return True
     except IntegrityError:
         return False
@@ -375,11 +409,11 @@ def _store_locked(annotation: Annotation) -> tuple[Annotation, bool]:
         Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + 1)
         Lease.objects.filter(task=task, annotator=user).delete()
         if task.annotation_count + 1 == task.campaign.overlap:
-            _announce_if_complete(task.campaign)
+            announce_if_complete(task.campaign)
     return annotation, True
 
 
-def _announce_if_complete(campaign: Campaign) -> None:
+def announce_if_complete(campaign: Campaign) -> None:
     """Send `campaign_completed` when no alive task of the campaign is left below its overlap. The campaign
     row is locked first: two annotations filling a campaign's last two tasks at once would otherwise each
     see the other's task still open (PostgreSQL reads committed rows) and neither would announce; with the

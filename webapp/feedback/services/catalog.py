@@ -16,10 +16,12 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.content import content_hash, plain_text, same_content, validate_content, validate_metadata
 from webapp.feedback.models import (
+    CONTRIBUTION_KINDS,
     MAX_RESPONSES,
     MIN_RESPONSES,
     AnnotatorProfile,
     Campaign,
+    CampaignKind,
     PreferenceRecord,
     Prompt,
     Response,
@@ -43,18 +45,92 @@ def campaign_create(
     annotators: list[User] | None = None,
     suggestion_judge: str = "",
     suggestion_holdout: float = DEFAULT_HOLDOUT,
+    kind: str = CampaignKind.RANKING,
+    min_edit_distance: int = 5,
+    verify_votes: int = 3,
+    verify_share: float = 0.6,
+    verifies: Campaign | None = None,
 ) -> Campaign:
-    """A new campaign; with `suggestion_judge`, its tasks start from that judge's ranking (suggestions.py)."""
+    """A new campaign of one kind (fixed from now on); with `suggestion_judge`, its tasks start from that judge's
+    ranking (suggestions.py). A verify campaign names the contribution campaign it votes on (`verifies`)."""
     if Campaign.objects.filter(name=name).exists():
         raise ApplicationError(_("A campaign named %(name)s already exists.") % {"name": repr(name)})
     if not 1 <= overlap <= 50:
         raise ApplicationError(_("overlap must be between 1 and 50 annotators per task"))
-    campaign = Campaign.objects.create(name=name, guidelines=guidelines, overlap=overlap)
+    if kind not in CampaignKind.values:
+        raise ApplicationError(_("kind must be one of %(choices)s") % {"choices": ", ".join(CampaignKind.values)})
+    _check_contribution_settings(kind, overlap, min_edit_distance, verify_votes, verify_share)
+    if kind == CampaignKind.VERIFY:
+        if verifies is None:
+            raise ApplicationError(
+                _("A verify campaign needs 'verifies': the campaign whose contributions it votes on."),
+                extra={"field": "verifies"},
+            )
+        if verifies.deleted_at or verifies.kind not in CONTRIBUTION_KINDS:
+            raise ApplicationError(
+                _("'verifies' must name a write, reply, edit or translate campaign; campaign %(id)s is %(kind)s.")
+                % {"id": verifies.pk, "kind": verifies.kind},
+                extra={"field": "verifies"},
+            )
+    elif verifies is not None:
+        raise ApplicationError(
+            _("Only a verify campaign takes 'verifies'; this one is %(kind)s.") % {"kind": kind},
+            extra={"field": "verifies"},
+        )
+    if suggestion_judge and kind != CampaignKind.RANKING:
+        raise ApplicationError(_("Suggestions are for ranking campaigns only."))
+    campaign = Campaign.objects.create(
+        name=name,
+        guidelines=guidelines,
+        overlap=overlap,
+        kind=kind,
+        min_edit_distance=min_edit_distance,
+        verify_votes=verify_votes,
+        verify_share=verify_share,
+        verifies=verifies,
+    )
     campaign.languages.set([language_get_or_create(code) for code in languages])
     if annotators:
         campaign.annotators.set(annotators)
     if suggestion_judge:
         campaign = campaign_set_suggestions(campaign=campaign, judge=suggestion_judge, holdout=suggestion_holdout)
+    return campaign
+
+
+def _check_contribution_settings(
+    kind: str, overlap: int, min_edit_distance: int, verify_votes: int, verify_share: float
+) -> None:
+    if not 0 <= min_edit_distance <= 10_000:
+        raise ApplicationError(_("min_edit_distance must be between 0 and 10000 characters"))
+    if not 1 <= verify_votes <= 50:
+        raise ApplicationError(_("verify_votes must be between 1 and 50 votes"))
+    if not 0.5 < verify_share <= 1:
+        raise ApplicationError(_("verify_share must be above 0.5 and at most 1 (the share of ups that accepts)"))
+    if kind == CampaignKind.VERIFY and overlap < verify_votes:
+        raise ApplicationError(
+            _("A verify campaign's overlap (votes wanted) must be at least verify_votes (%(votes)s).")
+            % {"votes": verify_votes}
+        )
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, **changes: Any) -> Campaign:
+    """Change a campaign's contribution settings (min_edit_distance, verify_votes, verify_share). Its kind and
+    what a verify campaign verifies are fixed at creation: asking to change them is refused."""
+    for fixed in ("kind", "verifies"):
+        if fixed in changes and changes.pop(fixed) != getattr(
+            campaign, "verifies_id" if fixed == "verifies" else fixed
+        ):
+            raise ApplicationError(
+                _("A campaign's %(field)s is fixed when it is created.") % {"field": fixed}, extra={"field": fixed}
+            )
+    for field, value in changes.items():
+        setattr(campaign, field, value)
+    _check_contribution_settings(
+        campaign.kind, campaign.overlap, campaign.min_edit_distance, campaign.verify_votes, campaign.verify_share
+    )
+    campaign.save(update_fields=list(changes))
+    audit.record(action="campaign.update", target=campaign, details=changes)
     return campaign
 
 
@@ -105,6 +181,11 @@ def response_create(*, prompt: Prompt, content: Any, model_name: str = "", metad
 
 @transaction.atomic
 def task_create(*, campaign: Campaign, prompt: Prompt, responses: list[Response], external_id: str = "") -> Task:
+    if campaign.kind != CampaignKind.RANKING:
+        raise ApplicationError(
+            _("Campaign %(id)s is a %(kind)s campaign; add its tasks with POST /api/v1/campaigns/%(id)s/tasks/.")
+            % {"id": campaign.pk, "kind": campaign.kind}
+        )
     if not MIN_RESPONSES <= len(responses) <= MAX_RESPONSES:
         raise ApplicationError(
             _("A task needs %(min)s to %(max)s responses.") % {"min": MIN_RESPONSES, "max": MAX_RESPONSES}

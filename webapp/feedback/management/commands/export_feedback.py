@@ -37,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--min-annotators", type=int, default=1)
         parser.add_argument("--include-flagged", action="store_true")
         parser.add_argument(
+            "--include-pending",
+            action="store_true",
+            help="also contributions still being verified: pending written and edited answers, and edits' pairs",
+        )
+        parser.add_argument(
             "--test-fraction", type=float, default=0.1, help="hf: share of translation groups in the test split"
         )
         parser.add_argument("--license", default="", help="hf: the licence id the dataset card declares (cc-by-4.0)")
@@ -60,6 +65,7 @@ class Command(BaseCommand):
                     "min_agreement": o["min_agreement"],
                     "min_annotators": o["min_annotators"],
                     "include_flagged": o["include_flagged"],
+                    "include_pending": o["include_pending"],
                     "test_fraction": o["test_fraction"],
                     "license": o["license"],
                 }

@@ -1,0 +1,386 @@
+"""Contribution tasks through the HTTP API, as annotators and staff use them: for each kind (write, reply, edit,
+translate) next -> contribute -> three others verify -> accepted, rejected or disputed; what each refuses and why;
+the reviewer queue and override; per contributor figures; where the data goes (demonstrations, an edit's pair,
+translation groups, exports with and without --include-pending); the translation check on the real encoder."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from ml.embedding import translation_check
+from tests.conftest import client_for, make_annotator
+from webapp.feedback.models import Contribution, Demonstration, PreferenceRecord, Prompt, Task, Verdict
+from webapp.feedback.services import catalog
+from webapp.retrieval.translation import translation_check_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(staff):
+    return client_for(staff)
+
+
+def people(*names: str, languages=("en", "de")) -> list:
+    return [client_for(make_annotator(name, list(languages))) for name in names]
+
+
+def campaign(admin, name: str, kind: str, languages=("en",), **settings) -> dict:
+    reply = admin.post(
+        "/api/v1/campaigns/", {"name": name, "kind": kind, "languages": list(languages), **settings}, format="json"
+    )
+    assert reply.status_code == 201, reply.content
+    return reply.json()
+
+
+def with_verifier(admin, name: str, kind: str, languages=("en",), overlap=1, **verify) -> tuple[dict, dict]:
+    source = campaign(admin, name, kind, languages, overlap=overlap)
+    verifier = campaign(admin, f"{name} verify", "verify", languages, overlap=3, verifies=source["id"], **verify)
+    return source, verifier
+
+
+def add_tasks(admin, campaign_id: int, **ids) -> dict:
+    reply = admin.post(f"/api/v1/campaigns/{campaign_id}/tasks/", ids, format="json")
+    assert reply.status_code == 201, reply.content
+    return reply.json()
+
+
+def take(client, campaign_id: int) -> dict | None:
+    reply = client.post("/api/v1/tasks/next/", {"campaign": campaign_id}, format="json")
+    assert reply.status_code == 200, reply.content
+    return reply.json()["task"]
+
+
+def contribute(client, campaign_id: int, text: str) -> dict:
+    task = take(client, campaign_id)
+    reply = client.post(f"/api/v1/tasks/{task['id']}/contributions/", {"text": text, "seconds": 12.5}, format="json")
+    assert reply.status_code == 201, reply.content
+    return reply.json()
+
+
+def vote(clients, verifier_id: int, ups) -> list[dict]:
+    shown = []
+    for client, up in zip(clients, ups, strict=True):
+        task = take(client, verifier_id)
+        assert task is not None and task["kind"] == "verify"
+        shown.append(task)
+        reply = client.post(f"/api/v1/tasks/{task['id']}/verdicts/", {"up": up, "reason": "checked"}, format="json")
+        assert reply.status_code == 201, reply.content
+    return shown
+
+
+def export(fmt: str, *flags: str) -> list[dict]:
+    out = StringIO()
+    path = f"/tmp/var_kinds_export_{fmt}_{len(flags)}.jsonl"
+    call_command("export_feedback", "--format", fmt, "--out", path, *flags, stdout=out)
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def test_write_is_verified_by_three_others_and_its_demonstration_is_then_exported(admin):
+    write, verifier = with_verifier(admin, "Write", "write")
+    prompt = catalog.prompt_create(content="Name three rivers of Europe.", language="en")
+    add_tasks(admin, write["id"], prompts=[prompt.pk])
+    author, *voters = people("author", "v1", "v2", "v3")
+
+    task = take(author, write["id"])
+    assert task["kind"] == "write" and task["responses"] == [] and task["prompt"]["id"] == prompt.pk
+    assert task["target_language"] is None and task["contribution"] is None
+    made = contribute_on(author, task, "The Danube, the Rhine and the Loire.")
+    assert made["status"] == "pending" and made["kind"] == "write" and made["language"] == "en"
+    demonstration = Demonstration.objects.get(pk=made["demonstration"])
+    assert (demonstration.source, demonstration.status) == ("write", "pending")
+    assert [row["completion"] for row in export("sft") if row["id"] == demonstration.external_id] == []
+    assert take(author, verifier["id"]) is None  # nobody verifies their own work
+
+    shown = vote(voters, verifier["id"], [True, True, True])
+    assert shown[0]["contribution"] == {
+        "id": made["id"],
+        "kind": "write",
+        "text": "The Danube, the Rhine and the Loire.",
+        "original_text": None,
+        "language": "en",
+    }
+    contribution = Contribution.objects.get(pk=made["id"])
+    assert (contribution.status, contribution.up_votes, contribution.disputed) == ("accepted", 3, False)
+    demonstration.refresh_from_db()
+    assert demonstration.status == "accepted"
+    rows = [row for row in export("sft") if row["id"] == demonstration.external_id]
+    assert rows[0]["completion"] == [{"role": "assistant", "content": "The Danube, the Rhine and the Loire."}]
+    assert Verdict.objects.filter(contribution=contribution, up=True).count() == 3
+
+
+def contribute_on(client, task: dict, text: str) -> dict:
+    reply = client.post(f"/api/v1/tasks/{task['id']}/contributions/", {"text": text}, format="json")
+    assert reply.status_code == 201, reply.content
+    return reply.json()
+
+
+def test_an_edit_too_close_to_its_original_is_refused_with_the_count_and_a_rejected_edit_is_never_exported(admin):
+    edit, verifier = with_verifier(admin, "Edit", "edit", overlap=2)
+    prompt = catalog.prompt_create(content="What is the capital of Australia?", language="en")
+    original = catalog.response_create(prompt=prompt, content="The capital of Australia is Sydney.", model_name="m1")
+    add_tasks(admin, edit["id"], responses=[original.pk])
+    first, second, *voters = people("e1", "e2", "v1", "v2", "v3")
+
+    task = take(first, edit["id"])
+    assert task["kind"] == "edit" and [r["text"] for r in task["responses"]] == [original.text]
+    reply = first.post(
+        f"/api/v1/tasks/{task['id']}/contributions/", {"text": "The capital of Australia is Sidney."}, format="json"
+    )
+    assert reply.status_code == 400
+    assert reply.json()["detail"] == "The edit changes 1 character; at least 5 are needed."
+    german = first.post(
+        f"/api/v1/tasks/{task['id']}/contributions/",
+        {"text": "The capital of Australia is Sydne."},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert (
+        german.status_code == 400 and "5" in german.json()["detail"] and "edit changes" not in german.json()["detail"]
+    )
+
+    good = contribute_on(first, task, "The capital of Australia is Canberra, not Sydney.")
+    assert good["edit_distance"] >= 5 and good["original_text"] == original.text
+    pair = PreferenceRecord.objects.get(pk=good["pair"])
+    assert (pair.source, pair.status, pair.response_a, pair.response_b) == (
+        "edit",
+        "pending",
+        "The capital of Australia is Canberra, not Sydney.",
+        original.content,
+    )
+    assert not [r for r in export("dpo") if r["id"] == pair.external_id]
+    assert [r["source"] for r in export("dpo", "--include-pending") if r["id"] == pair.external_id] == ["edit"]
+
+    bad = contribute(second, edit["id"], "The capital of Australia is Melbourne, I think.")
+    shown = vote(voters, verifier["id"], [True, True, True])  # each voter gets the earlier contribution first
+    assert {t["contribution"]["id"] for t in shown} == {good["id"]}
+    assert shown[0]["contribution"]["original_text"] == original.text
+    vote(voters, verifier["id"], [False, False, True])
+    assert Contribution.objects.get(pk=bad["id"]).status == "rejected"
+    assert Contribution.objects.get(pk=good["id"]).status == "accepted"
+    dpo = {r["id"]: r for r in export("dpo", "--include-pending")}
+    assert pair.external_id in dpo and PreferenceRecord.objects.get(pk=bad["pair"]).external_id not in dpo
+    sft = {r["id"] for r in export("sft", "--include-pending")}
+    assert Demonstration.objects.get(pk=bad["demonstration"]).external_id not in sft
+    assert Demonstration.objects.get(pk=good["demonstration"]).external_id in sft
+
+
+def test_a_translation_joins_the_source_group_and_the_check_runs_on_the_real_encoder(admin):
+    translate, verifier = with_verifier(admin, "Translate", "translate", languages=("en", "de", "sw"))
+    prompt = catalog.prompt_create(content="The weather is nice today.", language="en")
+    grouped = catalog.prompt_create(content="Where is the train station?", language="en", group="g-station")
+    created = add_tasks(admin, translate["id"], prompts=[prompt.pk, grouped.pk])
+    assert len(created["created"]) == 4  # into de and sw, for each prompt
+    again = add_tasks(admin, translate["id"], prompts=[prompt.pk, grouped.pk])
+    assert again == {"created": [], "existing": created["created"]}
+
+    (translator,) = people("t1", languages=("de",))
+    task = take(translator, translate["id"])
+    assert task["kind"] == "translate" and task["language"] == "de" and task["prompt"]["language"] == "en"
+    assert task["target_language"] == {"code": "de", "name": "German", "direction": "ltr"}
+    made = contribute_on(translator, task, "Das Wetter ist heute schön.")
+    source = Prompt.objects.get(pk=task["prompt"]["id"])
+    new = Prompt.objects.get(pk=made["created_prompt"])
+    assert source.group and new.group == source.group and new.language_id == "de" and new.source == "translate"
+    assert new.metadata == {"translated_from": source.pk}
+
+    result = translation_check_run(contribution_id=made["id"])
+    contribution = Contribution.objects.get(pk=made["id"])
+    assert result["checked"] and contribution.similarity is not None and contribution.checked_at is not None
+    assert contribution.similarity > 0.5 and not contribution.flagged
+
+    task2 = take(translator, translate["id"])
+    off = contribute_on(translator, task2, "Der Bahnhof ist ein Fisch in der Suppe, sagt der Mond.")
+    translation_check_run(contribution_id=off["id"])
+    assert Prompt.objects.get(pk=off["created_prompt"]).group == "g-station"
+    checked = Contribution.objects.get(pk=off["id"])
+    assert checked.similarity is not None and checked.flagged == (checked.similarity < translation_check.THRESHOLD)
+
+    (swahili,) = people("sw1", languages=("sw",))
+    made_sw = contribute(swahili, translate["id"], "Hali ya hewa ni nzuri leo.")
+    skipped = translation_check_run(contribution_id=made_sw["id"])
+    contribution = Contribution.objects.get(pk=made_sw["id"])
+    assert not skipped["checked"] and contribution.similarity is None and not contribution.flagged
+    assert "outside" in contribution.check_note
+    assert Task.objects.filter(campaign_id=verifier["id"], contribution=contribution, language_id="sw").exists()
+
+
+def test_a_reply_continues_a_conversation_as_a_new_prompt(admin):
+    reply_campaign = campaign(admin, "Reply", "reply")
+    conversation = catalog.prompt_create(
+        content=[{"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Hello, how can I help?"}],
+        language="en",
+    )
+    plain = catalog.prompt_create(content="Just a question", language="en")
+    refused = admin.post(f"/api/v1/campaigns/{reply_campaign['id']}/tasks/", {"prompts": [plain.pk]}, format="json")
+    assert refused.status_code == 400 and "assistant" in refused.json()["detail"]
+    add_tasks(admin, reply_campaign["id"], prompts=[conversation.pk])
+    (user,) = people("r1")
+    made = contribute(user, reply_campaign["id"], "Tell me a joke about cats.")
+    new = Prompt.objects.get(pk=made["created_prompt"])
+    assert new.content[-1] == {"role": "user", "content": "Tell me a joke about cats."} and len(new.content) == 3
+    assert made["demonstration"] is None and made["pair"] is None
+
+
+def test_disputed_votes_wait_in_the_review_queue_for_an_override_with_a_reason(admin):
+    write, verifier = with_verifier(admin, "Disputed", "write", verify_share=0.8)
+    add_tasks(admin, write["id"], prompts=[catalog.prompt_create(content="Say hi", language="en").pk])
+    author, *voters = people("a1", "v1", "v2", "v3")
+    made = contribute(author, write["id"], "Hi there!")
+    vote(voters, verifier["id"], [True, True, False])
+    contribution = Contribution.objects.get(pk=made["id"])
+    assert (contribution.status, contribution.disputed) == ("pending", True)
+
+    queue = admin.get("/api/v1/contributions/review-queue/")
+    assert [c["id"] for c in queue.json()["results"]] == [made["id"]]
+    assert author.get("/api/v1/contributions/review-queue/").status_code == 403
+    no_reason = admin.post(f"/api/v1/contributions/{made['id']}/override/", {"status": "accepted"}, format="json")
+    assert no_reason.status_code == 400
+    blank = admin.post(
+        f"/api/v1/contributions/{made['id']}/override/", {"status": "accepted", "reason": "  "}, format="json"
+    )
+    assert blank.status_code == 400
+    done = admin.post(
+        f"/api/v1/contributions/{made['id']}/override/",
+        {"status": "accepted", "reason": "a fine greeting"},
+        format="json",
+    )
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert (body["status"], body["override_status"], body["override_by"], body["disputed"]) == (
+        "accepted",
+        "accepted",
+        "staff",
+        False,
+    )
+    assert Demonstration.objects.get(pk=made["demonstration"]).status == "accepted"
+    assert admin.get("/api/v1/contributions/review-queue/").json()["results"] == []
+
+
+def test_what_each_kind_refuses_and_why(admin):
+    write, verifier = with_verifier(admin, "Refusals", "write")
+    ranking = campaign(admin, "Ranking", "ranking")
+    prompt = catalog.prompt_create(content="Explain tides.", language="en")
+    add_tasks(admin, write["id"], prompts=[prompt.pk])
+    author, other = people("a1", "o1")
+    task = take(author, write["id"])
+    empty = author.post(f"/api/v1/tasks/{task['id']}/contributions/", {"text": "   "}, format="json")
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+    ranked = author.post(f"/api/v1/tasks/{task['id']}/annotations/", {"ranking": [[0]]}, format="json")
+    assert ranked.status_code == 400 and "/contributions/" in ranked.json()["detail"]
+    no_lease = other.post(f"/api/v1/tasks/{task['id']}/contributions/", {"text": "The moon."}, format="json")
+    assert no_lease.status_code == 400 and "lease" in no_lease.json()["detail"]
+    made = contribute_on(author, task, "The moon pulls the sea.")
+    twice = author.post(f"/api/v1/tasks/{task['id']}/contributions/", {"text": "Again"}, format="json")
+    assert twice.status_code == 409
+
+    verify_task = Task.objects.get(campaign_id=verifier["id"], contribution_id=made["id"])
+    own = author.post(f"/api/v1/tasks/{verify_task.pk}/verdicts/", {"up": True}, format="json")
+    assert own.status_code == 403 and "own" in own.json()["detail"]
+    wrong = other.post(f"/api/v1/tasks/{verify_task.pk}/contributions/", {"text": "x y z"}, format="json")
+    assert wrong.status_code == 400 and "verify" in wrong.json()["detail"]
+    unleased = other.post(f"/api/v1/tasks/{verify_task.pk}/verdicts/", {"up": True}, format="json")
+    assert unleased.status_code == 400 and "lease" in unleased.json()["detail"]
+    not_verify = other.post(f"/api/v1/tasks/{task['id']}/verdicts/", {"up": True}, format="json")
+    assert not_verify.status_code == 400
+
+    response_ids = [catalog.response_create(prompt=prompt, content=f"Answer {i}").pk for i in range(2)]
+    into_write = admin.post(
+        "/api/v1/tasks/", {"campaign": write["id"], "prompt": prompt.pk, "responses": response_ids}, format="json"
+    )
+    assert into_write.status_code == 400 and f"/campaigns/{write['id']}/tasks/" in into_write.json()["detail"]
+    for target, body in (
+        (ranking["id"], {"prompts": [prompt.pk]}),
+        (verifier["id"], {"prompts": [prompt.pk]}),
+        (write["id"], {"responses": response_ids}),
+        (write["id"], {"prompts": [10**9]}),
+        (write["id"], {}),
+    ):
+        refused = admin.post(f"/api/v1/campaigns/{target}/tasks/", body, format="json")
+        assert refused.status_code == 400, (target, body, refused.content)
+    assert (
+        author.post(f"/api/v1/campaigns/{write['id']}/tasks/", {"prompts": [prompt.pk]}, format="json").status_code
+        == 403
+    )
+
+
+def test_campaign_kinds_and_settings_are_checked_on_create_and_update(admin):
+    write = campaign(admin, "W", "write")
+    ranking = campaign(admin, "R", "ranking")
+    assert (write["kind"], write["min_edit_distance"], write["verify_votes"], write["verify_share"]) == (
+        "write",
+        5,
+        3,
+        0.6,
+    )
+    for body, words in (
+        ({"kind": "verify", "overlap": 3}, "verifies"),
+        ({"kind": "verify", "overlap": 3, "verifies": ranking["id"]}, "ranking"),
+        ({"kind": "write", "verifies": write["id"]}, "verify"),
+        ({"kind": "verify", "overlap": 2, "verifies": write["id"]}, "verify_votes"),
+        ({"kind": "verify", "overlap": 3, "verifies": 10**9}, "verifies"),
+        ({"kind": "draw"}, "kind"),
+        ({"kind": "write", "verify_share": 0.5}, "verify_share"),
+    ):
+        reply = admin.post("/api/v1/campaigns/", {"name": "X", "languages": ["en"], **body}, format="json")
+        assert reply.status_code == 400 and words in json.dumps(reply.json()), (body, reply.content)
+    changed = admin.patch(f"/api/v1/campaigns/{write['id']}/", {"min_edit_distance": 8}, format="json")
+    assert changed.status_code == 200 and changed.json()["min_edit_distance"] == 8
+    assert admin.patch(f"/api/v1/campaigns/{write['id']}/", {"kind": "write"}, format="json").status_code == 200
+    fixed = admin.patch(f"/api/v1/campaigns/{write['id']}/", {"kind": "edit"}, format="json")
+    assert fixed.status_code == 400 and "fixed" in fixed.json()["detail"]
+    assert admin.patch(f"/api/v1/campaigns/{write['id']}/", {}, format="json").status_code == 400
+    assert admin.patch(f"/api/v1/campaigns/{write['id']}/", {"verify_share": 0.5}, format="json").status_code == 400
+
+
+def test_contributor_figures_per_language_own_rows_for_annotators_all_for_staff(admin):
+    edit, verifier = with_verifier(admin, "Stats", "edit", overlap=2, verify_votes=1)
+    prompt = catalog.prompt_create(content="Say something kind.", language="en")
+    original = catalog.response_create(prompt=prompt, content="You are fine.")  # distances 5 and 8 below
+    add_tasks(admin, edit["id"], responses=[original.pk])
+    first, second, voter = people("s1", "s2", "s3")
+    contribute(first, edit["id"], "You are fine!!!!!")
+    contribute(second, edit["id"], "You are fine. Really.")
+    vote([voter], verifier["id"], [True])
+    mine = first.get("/api/v1/contributors/stats/").json()
+    assert mine == [
+        {"contributor": "s1", "language": "en", "accepted": 1, "rejected": 0, "pending": 0, "median_edit_distance": 5}
+    ]
+    every = admin.get("/api/v1/contributors/stats/", {"language": "en"}).json()
+    assert [(r["contributor"], r["accepted"], r["pending"], r["median_edit_distance"]) for r in every] == [
+        ("s1", 1, 0, 5),
+        ("s2", 0, 1, 8),
+    ]
+    assert admin.get("/api/v1/contributors/stats/", {"language": "de"}).json() == []
+
+
+def test_the_contributions_list_filters_and_pages_by_cursor_for_reviewers_only(admin):
+    write = campaign(admin, "List", "write", overlap=3)
+    prompts = [catalog.prompt_create(content=f"Prompt {i}", language="en").pk for i in range(2)]
+    add_tasks(admin, write["id"], prompts=prompts)
+    clients = people("l1", "l2", "l3")
+    for i, client in enumerate(clients):
+        for _ in range(2):
+            contribute(client, write["id"], f"Answer by {i}")
+    page = admin.get("/api/v1/contributions/", {"page_size": 4}).json()
+    assert len(page["results"]) == 4 and page["next"]
+    rest = admin.get(page["next"]).json()
+    assert len(rest["results"]) == 2
+    assert len(admin.get("/api/v1/contributions/", {"contributor": "l2"}).json()["results"]) == 2
+    assert len(admin.get("/api/v1/contributions/", {"kind": "write", "status": "pending"}).json()["results"]) == 6
+    assert admin.get("/api/v1/contributions/", {"kind": "dance"}).status_code == 400
+    assert admin.get("/api/v1/contributions/", {"campaign": write["id"], "language": "de"}).json()["results"] == []
+    assert clients[0].get("/api/v1/contributions/").status_code == 403
+
+
+def test_ranking_tasks_carry_their_kind_and_no_contribution_fields(admin):
+    from tests.feedback.factories import campaign_with_tasks
+
+    campaign_with_tasks(n_tasks=1)
+    (ranker,) = people("rk")
+    task = take(ranker, None)
+    assert task["kind"] == "ranking" and task["target_language"] is None and task["contribution"] is None
+    assert len(task["responses"]) == 3

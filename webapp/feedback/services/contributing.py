@@ -1,0 +1,411 @@
+"""Contribution tasks (README, "Contribution tasks"): adding their tasks to a campaign, storing a written
+contribution, a verify vote and its decision, and a reviewer's override.
+
+The kinds (`CampaignKind`): `write` (an answer to a prompt), `reply` (the next user turn of a conversation whose
+last turn is the assistant's), `edit` (an improved version of one shown response, at least
+`Campaign.min_edit_distance` characters away from it), `translate` (the prompt in the task's language, the
+target: one task per campaign language other than the prompt's) and `verify` (a vote on one contribution of the
+campaign named by `Campaign.verifies`; its tasks are made when the contribution is stored).
+
+Slots, leases, skips and language routing are ranking's (services/assignment.py): a contribution or a verdict
+takes a task's slot as an annotation does, under the task's row lock, and needs the contributor's live lease.
+
+A contribution is decided by its votes after each one: at `verify_votes` votes or more, a share of ups at least
+`verify_share` accepts it, a share at most 1 - `verify_share` rejects it, anything between leaves it pending and
+disputed (the reviewer queue). The verify campaign's settings decide. A reviewer's override is final. The
+demonstration and the pair a contribution yielded take its status; pending and rejected ones are kept and left
+out of exports and training unless asked (`include_pending`)."""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from webapp.audit import services as audit
+from webapp.errors import ApplicationError, Conflict, Forbidden, NotFound
+from webapp.feedback import selectors
+from webapp.feedback.content import content_hash, validate_content
+from webapp.feedback.editdistance import levenshtein
+from webapp.feedback.extensions import TaskKind, task_kinds
+from webapp.feedback.formats.parsing import LineError
+from webapp.feedback.models import (
+    CONTRIBUTION_KINDS,
+    Campaign,
+    CampaignKind,
+    Contribution,
+    Demonstration,
+    DemonstrationStatus,
+    Lease,
+    PreferenceRecord,
+    Prompt,
+    Response,
+    Task,
+    TaskResponse,
+    Verdict,
+)
+from webapp.feedback.services.assignment import announce_if_complete
+from webapp.feedback.services.catalog import prompt_create
+from webapp.feedback.sources import Source
+from webapp.queue import send_task
+
+MAX_TASKS_PER_CALL = 1000
+CHECK_TASK = "workers.tasks.indexing.check_translation"  # on queue `index`: webapp/retrieval/translation.py
+ORIGIN = "campaign:%s"  # a contribution's demonstration and pair name their campaign as origin
+SHARE_EPSILON = 1e-9  # 2 of 5 is exactly 1 - 0.6
+
+
+# --- Tasks ----------------------------------------------------------------------------------------------------
+
+
+def contribution_tasks_add(
+    *, campaign: Campaign, prompts: Iterable[int] = (), responses: Iterable[int] = ()
+) -> tuple[list[Task], list[Task]]:
+    """Tasks for these prompts (write, reply, translate) or responses (edit) in a contribution campaign, as
+    (created, existing): asking again for what exists adds nothing. All or nothing."""
+    prompts, responses = list(dict.fromkeys(prompts)), list(dict.fromkeys(responses))
+    kind = campaign.kind
+    if kind == CampaignKind.RANKING:
+        raise ApplicationError(_("This is a ranking campaign: create its tasks with POST /api/v1/tasks/."))
+    if kind == CampaignKind.VERIFY:
+        raise ApplicationError(_("A verify campaign's tasks are made when the contributions it verifies are stored."))
+    wanted, unwanted = ("responses", "prompts") if kind == CampaignKind.EDIT else ("prompts", "responses")
+    if (prompts, responses)[wanted == "prompts"]:
+        raise ApplicationError(
+            _("A %(kind)s campaign takes %(wanted)s, not %(unwanted)s.")
+            % {"kind": kind, "wanted": wanted, "unwanted": unwanted},
+            extra={"field": unwanted},
+        )
+    ids = responses if kind == CampaignKind.EDIT else prompts
+    if not ids:
+        raise ApplicationError(_("Give at least one id in '%(field)s'.") % {"field": wanted}, extra={"field": wanted})
+    if len(ids) > MAX_TASKS_PER_CALL:
+        raise ApplicationError(_("At most %(n)s ids per call.") % {"n": MAX_TASKS_PER_CALL})
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)  # one adder at a time: no duplicates
+        if campaign.deleted_at:
+            raise ApplicationError(_("A deleted prompt, response or campaign cannot be used in a new task."))
+        if kind == CampaignKind.EDIT:
+            return _edit_tasks(
+                campaign, _existing_rows(Response.objects.alive().select_related("prompt__language"), ids)
+            )
+        rows = _existing_rows(Prompt.objects.alive().select_related("language"), ids)
+        if kind == CampaignKind.TRANSLATE:
+            return _translate_tasks(campaign, rows)
+        if kind == CampaignKind.REPLY:
+            for prompt in rows:
+                if not (isinstance(prompt.content, list) and prompt.content[-1].get("role") == "assistant"):
+                    raise ApplicationError(
+                        _("Prompt %(id)s does not end with an assistant's turn, which a reply task needs.")
+                        % {"id": prompt.pk}
+                    )
+        return _prompt_tasks(campaign, rows)
+
+
+def _existing_rows(queryset: QuerySet, ids: list[int]) -> list:
+    by_id = queryset.in_bulk(ids)
+    missing = [pk for pk in ids if pk not in by_id]
+    if missing:
+        raise ApplicationError(_("No such id(s), or deleted: %(ids)s") % {"ids": missing[:20]})
+    return [by_id[pk] for pk in ids]
+
+
+def _new_task(campaign: Campaign, prompt: Prompt, language_id: str, **extra: Any) -> Task:
+    return Task.objects.create(campaign=campaign, prompt=prompt, language_id=language_id, kind=campaign.kind, **extra)
+
+
+def _prompt_tasks(campaign: Campaign, prompts: list[Prompt]) -> tuple[list[Task], list[Task]]:
+    existing = {t.prompt_id: t for t in Task.objects.alive().filter(campaign=campaign, prompt__in=prompts)}
+    created = [_new_task(campaign, p, p.language_id) for p in prompts if p.pk not in existing]
+    campaign.languages.add(*{p.language for p in prompts})
+    return created, [existing[p.pk] for p in prompts if p.pk in existing]
+
+
+def _edit_tasks(campaign: Campaign, responses: list[Response]) -> tuple[list[Task], list[Task]]:
+    shown = TaskResponse.objects.filter(task__campaign=campaign, task__deleted_at__isnull=True, response__in=responses)
+    existing = {item.response_id: item.task for item in shown.select_related("task")}
+    created = []
+    for response in responses:
+        if response.pk not in existing:
+            task = _new_task(campaign, response.prompt, response.prompt.language_id)
+            TaskResponse.objects.create(task=task, response=response, position=0)
+            created.append(task)
+    campaign.languages.add(*{r.prompt.language for r in responses})
+    return created, [existing[r.pk] for r in responses if r.pk in existing]
+
+
+def _translate_tasks(campaign: Campaign, prompts: list[Prompt]) -> tuple[list[Task], list[Task]]:
+    """One task per campaign language other than the prompt's: `Task.language` is the target."""
+    targets = list(campaign.languages.values_list("code", flat=True))
+    existing = {
+        (t.prompt_id, t.language_id): t for t in Task.objects.alive().filter(campaign=campaign, prompt__in=prompts)
+    }
+    created, found = [], []
+    for prompt in prompts:
+        languages = [code for code in targets if code.lower() != prompt.language_id.lower()]
+        if not languages:
+            raise ApplicationError(
+                _("Prompt %(id)s is in %(language)s, the campaign's only language: nothing to translate it into.")
+                % {"id": prompt.pk, "language": prompt.language_id}
+            )
+        for code in languages:
+            if (prompt.pk, code) in existing:
+                found.append(existing[(prompt.pk, code)])
+            else:
+                created.append(_new_task(campaign, prompt, code))
+    return created, found
+
+
+# --- Contributions ----------------------------------------------------------------------------------------------
+
+
+def _visible(user: User, task_id: int) -> Task:
+    task = selectors.tasks_for_user(user).prefetch_related(None).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("No such task, or it is not in your languages."))
+    return task
+
+
+def _locked(task_id: int) -> Task:
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("campaign", "prompt", "language", "contribution")
+        .get(pk=task_id)
+    )
+
+
+def _take_slot(task: Task, user: User) -> None:
+    """Under the task's row lock: the user's live lease becomes the stored work (the slot is counted, the lease
+    ends), and the campaign is announced complete when this filled its last open task."""
+    if not Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists():
+        raise ApplicationError(
+            _("You hold no lease on this task (expired, or never taken): take one with POST /api/v1/tasks/next/.")
+        )
+    Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + 1)
+    Lease.objects.filter(task=task, annotator=user).delete()
+    if task.annotation_count + 1 == task.campaign.overlap:
+        announce_if_complete(task.campaign)
+
+
+def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float | None = None) -> Contribution:
+    """Store the user's contribution to a write, reply, edit or translate task they hold a lease on, with what it
+    yields (module docstring), and the verify tasks of the campaigns that verify this one. A translation's
+    similarity check runs after commit on the `index` queue."""
+    task = _visible(user, task_id)
+    if task.kind not in CONTRIBUTION_KINDS:
+        raise ApplicationError(
+            _("This is a %(kind)s task; it takes no written contribution.") % {"kind": task.kind},
+            extra={"field": "kind"},
+        )
+    if not isinstance(text, str):
+        raise ApplicationError(_("'text' must be a string"), extra={"field": "text"})
+    validate_content(text, "text")
+    with transaction.atomic():
+        task = _locked(task.pk)
+        if Contribution.objects.filter(task=task, contributor=user).exists():
+            raise Conflict(_("You have already contributed to this task."))
+        contribution = Contribution(
+            task=task, contributor=user, kind=task.kind, language_id=task.language_id, content=text, seconds=seconds
+        )
+        if task.kind == CampaignKind.EDIT:
+            _check_edit(contribution, task)
+        _take_slot(task, user)
+        _yield(contribution, task)
+        contribution.save()
+        for verifier in Campaign.objects.alive().filter(verifies=task.campaign, kind=CampaignKind.VERIFY):
+            _new_task(verifier, task.prompt, contribution.language_id, contribution=contribution)
+            verifier.languages.add(contribution.language_id)
+        if task.kind == CampaignKind.TRANSLATE:
+            pk = contribution.pk
+            transaction.on_commit(lambda: send_task(CHECK_TASK, args=[pk], queue="index"))
+    return contribution
+
+
+def _check_edit(contribution: Contribution, task: Task) -> None:
+    original = TaskResponse.objects.select_related("response").get(task=task, position=0).response
+    distance = levenshtein(original.text, contribution.content)
+    needed = task.campaign.min_edit_distance
+    if distance < needed:
+        raise ApplicationError(
+            ngettext(
+                "The edit changes %(n)s character; at least %(m)s are needed.",
+                "The edit changes %(n)s characters; at least %(m)s are needed.",
+                distance,
+            )
+            % {"n": distance, "m": needed},
+            extra={"field": "text", "edit_distance": distance, "min_edit_distance": needed},
+        )
+    contribution.original_response, contribution.edit_distance = original, distance
+
+
+def _yield(contribution: Contribution, task: Task) -> None:
+    """Create what the contribution yields, pending like it (module docstring)."""
+    prompt, text, origin = task.prompt, contribution.content, ORIGIN % task.campaign_id
+    key = f"{task.kind}:task-{task.pk}:user-{contribution.contributor_id}"
+    if task.kind in (CampaignKind.WRITE, CampaignKind.EDIT):
+        contribution.demonstration = Demonstration.objects.create(
+            external_id=key,
+            content_hash=content_hash(prompt.content, text, task.language_id),
+            prompt=prompt.content,
+            completion=text,
+            prompt_text=prompt.text,
+            language_id=task.language_id,
+            group=prompt.group,
+            source=task.kind,
+            origin=origin,
+            status=DemonstrationStatus.PENDING,
+        )
+    original = contribution.original_response
+    if task.kind == CampaignKind.EDIT and original is not None:
+        contribution.pair = PreferenceRecord.objects.create(
+            external_id=key,
+            content_hash=content_hash(prompt.content, text, original.content, task.language_id),
+            prompt=prompt.content,
+            response_a=text,
+            response_b=original.content,
+            prompt_text=prompt.text,
+            outcome="a",  # the edited answer over the original
+            source=Source.EDIT,
+            origin=origin,
+            language_id=task.language_id,
+            group=prompt.group,
+            model_b=original.model_name,
+            annotator=contribution.contributor,
+            status=DemonstrationStatus.PENDING,
+        )
+    if task.kind == CampaignKind.REPLY:
+        contribution.created_prompt = prompt_create(
+            content=[*prompt.content, {"role": "user", "content": text}],
+            language=task.language_id,
+            source=CampaignKind.REPLY,
+            metadata={"reply_to": prompt.pk},
+        )
+    if task.kind == CampaignKind.TRANSLATE:
+        if not prompt.group:  # the translation group starts from the source prompt
+            prompt.group = f"prompt-{prompt.pk}"
+            Prompt.objects.filter(pk=prompt.pk).update(group=prompt.group)
+        contribution.created_prompt = prompt_create(
+            content=text,
+            language=task.language_id,
+            group=prompt.group,
+            source=CampaignKind.TRANSLATE,
+            metadata={"translated_from": prompt.pk},
+        )
+
+
+# --- Verdicts and decisions ------------------------------------------------------------------------------------
+
+
+def verdict_submit(*, user: User, task_id: int, up: bool, reason: str = "") -> Verdict:
+    """Store the user's vote on the contribution of a verify task they hold a lease on, and decide the
+    contribution again (module docstring). Nobody votes on their own work."""
+    task = _visible(user, task_id)
+    if task.kind != CampaignKind.VERIFY:
+        raise ApplicationError(
+            _("This is a %(kind)s task; only verify tasks take a verdict.") % {"kind": task.kind},
+            extra={"field": "kind"},
+        )
+    if "\x00" in reason:
+        raise ApplicationError(_("reason contains a NUL character (\\u0000), which cannot be stored"))
+    with transaction.atomic():
+        task = _locked(task.pk)
+        contribution = Contribution.objects.select_for_update().get(pk=task.contribution_id or 0)
+        if contribution.contributor_id == user.pk:
+            raise Forbidden(_("You cannot verify your own contribution."))
+        if Verdict.objects.filter(contribution=contribution, voter=user).exists():
+            raise Conflict(_("You have already voted on this contribution."))
+        _take_slot(task, user)
+        verdict = Verdict.objects.create(contribution=contribution, voter=user, up=up, reason=reason)
+        if up:
+            contribution.up_votes += 1
+        else:
+            contribution.down_votes += 1
+        _decide(contribution, task.campaign)
+    return verdict
+
+
+def decision(up_votes: int, down_votes: int, votes_needed: int, share: float) -> tuple[str, bool]:
+    """(status, disputed) after these votes."""
+    votes = up_votes + down_votes
+    if votes < votes_needed or votes == 0:
+        return DemonstrationStatus.PENDING, False
+    ups = up_votes / votes
+    if ups >= share - SHARE_EPSILON:
+        return DemonstrationStatus.ACCEPTED, False
+    if ups <= 1 - share + SHARE_EPSILON:
+        return DemonstrationStatus.REJECTED, False
+    return DemonstrationStatus.PENDING, True
+
+
+def _decide(contribution: Contribution, verifier: Campaign) -> None:
+    if not contribution.override_status:
+        contribution.status, contribution.disputed = decision(
+            contribution.up_votes, contribution.down_votes, verifier.verify_votes, verifier.verify_share
+        )
+    contribution.save(update_fields=["up_votes", "down_votes", "status", "disputed"])
+    _propagate(contribution)
+
+
+def _propagate(contribution: Contribution) -> None:
+    """The demonstration and the pair take the contribution's status."""
+    if contribution.demonstration_id:
+        Demonstration.objects.filter(pk=contribution.demonstration_id).update(status=contribution.status)
+    if contribution.pair_id:
+        PreferenceRecord.objects.filter(pk=contribution.pair_id).update(status=contribution.status)
+
+
+@transaction.atomic
+def contribution_override(*, contribution: Contribution, status: str, reason: str, user: User) -> Contribution:
+    """A reviewer's final decision, with their reason: later votes no longer change the status."""
+    if status not in (DemonstrationStatus.ACCEPTED, DemonstrationStatus.REJECTED):
+        raise ApplicationError(_("status must be accepted or rejected"), extra={"field": "status"})
+    if not reason or not reason.strip():
+        raise ApplicationError(_("Give the reason for the override."), extra={"field": "reason"})
+    if "\x00" in reason:
+        raise ApplicationError(_("reason contains a NUL character (\\u0000), which cannot be stored"))
+    contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
+    contribution.status = contribution.override_status = status
+    contribution.override_reason, contribution.override_by, contribution.override_at = reason, user, timezone.now()
+    contribution.disputed = False
+    contribution.save()
+    _propagate(contribution)
+    audit.record(action="contribution.override", target=contribution, details={"status": status}, actor=user)
+    return contribution
+
+
+def translation_checked(*, contribution_id: int, similarity: float | None, flagged: bool, note: str = "") -> None:
+    """Record the similarity check of a translation (webapp/retrieval/translation.py runs it)."""
+    Contribution.objects.filter(pk=contribution_id).update(
+        similarity=similarity, flagged=flagged, check_note=note[:200], checked_at=timezone.now()
+    )
+
+
+def _takes_no_ranking(kind: str) -> Callable[[Any, int], list[list[int]]]:
+    """The check_submission of a contribution kind: a ranking submitted to its task is refused, saying what to do."""
+
+    def check(ranking: Any, n: int) -> list[list[int]]:
+        if kind == CampaignKind.VERIFY:
+            raise LineError(_("This is a verify task: vote with POST /api/v1/tasks/{id}/verdicts/, not a ranking."))
+        raise LineError(
+            _("This is a %(kind)s task: send your text with POST /api/v1/tasks/{id}/contributions/, not a ranking.")
+            % {"kind": kind}
+        )
+
+    return check
+
+
+_DESCRIPTIONS = {
+    CampaignKind.WRITE: "Write the answer to the prompt",
+    CampaignKind.REPLY: "Continue the conversation as the user",
+    CampaignKind.EDIT: "Improve the shown answer",
+    CampaignKind.TRANSLATE: "Translate the prompt into the task's language",
+    CampaignKind.VERIFY: "Vote up or down on someone else's contribution",
+}
+for _kind, _description in _DESCRIPTIONS.items():
+    task_kinds.register(
+        _kind.value, TaskKind(name=_kind.value, description=_description, check_submission=_takes_no_ranking(_kind))
+    )
