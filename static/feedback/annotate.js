@@ -1,6 +1,7 @@
 // The annotator workspace: takes the next task from the REST API, lets the annotator rank its
 // responses by dragging (SortableJS), by tapping them in order of preference (phones) or by keyboard
-// alone, and submits the ranking.
+// alone, and submits the ranking. A task of a contribution kind (write, reply, edit, translate, verify)
+// is handed to static/feedback/contribute.js, which shares this loop: next task, lease, skip, status.
 //
 // State: `order` lists the cards top to bottom as {position, tied}; `tied` joins a card to the rank
 // above it. `picked` lists the cards tapped so far, best first: always the top of `order`, so tapping
@@ -40,10 +41,13 @@
   // any other status, or the annotator's next action, replaces it.
   let heldUntil = 0;
   let holdTimer = null;
+  // Each section (ranking, contributing) has its status line; both say the same, the visible one shows it.
   function status(message, isError, holdMs) {
     window.clearTimeout(holdTimer);
-    $("status").textContent = message || "";
-    $("status").classList.toggle("error", Boolean(isError));
+    document.querySelectorAll("[data-status]").forEach((line) => {
+      line.textContent = message || "";
+      line.classList.toggle("error", Boolean(isError));
+    });
     heldUntil = holdMs ? Date.now() + holdMs : 0;
     if (holdMs) holdTimer = window.setTimeout(() => status(""), holdMs);
   }
@@ -224,11 +228,19 @@
   }
 
   function show(section) {
-    ["loading", "task", "empty"].forEach((id) => { $(id).hidden = id !== section; });
+    ["loading", "task", "contribute", "empty"].forEach((id) => { $(id).hidden = id !== section; });
   }
 
   function showTask(next) {
     task = next;
+    if (next.kind && next.kind !== "ranking") { // write, reply, edit, translate, verify: contribute.js
+      busy = false;
+      show("contribute");
+      if (Date.now() >= heldUntil) status("");
+      contribute.show(next);
+      renewLeaseEvery(config.leaseSeconds);
+      return;
+    }
     const items = {};
     next.responses.forEach((r) => { items[r.position] = r; });
     // A campaign may suggest a starting order (a judge's ranking): the cards are shown in it, ties
@@ -363,7 +375,7 @@
   }
 
   async function skip() {
-    if (!task || busy) return;
+    if (!task || busy || contribute.busy()) return;
     busy = true;
     try {
       const reply = await api("POST", `/api/v1/tasks/${task.id}/skip/`);
@@ -382,8 +394,9 @@
   }
 
   // --- input -----------------------------------------------------------------------------------
+  // A radio button takes no letters: U, D and S still act while a vote's radio has focus.
   function typing(target) {
-    return target.closest("textarea, input, select, [contenteditable]") !== null;
+    return target.closest("textarea, input:not([type=radio]), select, [contenteditable]") !== null;
   }
 
   list.addEventListener("keydown", (event) => {
@@ -410,10 +423,10 @@
     if (event.key === "?") {
       event.preventDefault();
       $("help").showModal();
-    } else if (event.key === "Enter" && !event.target.closest("button, a, summary")) {
+    } else if (event.key === "Enter" && !$("task").hidden && !event.target.closest("button, a, summary")) {
       event.preventDefault();
       if (!event.repeat) submit();
-    } else if ((event.key === "s" || event.key === "S") && !$("task").hidden) {
+    } else if ((event.key === "s" || event.key === "S") && (!$("task").hidden || !$("contribute").hidden)) {
       event.preventDefault();
       skip();
     }
@@ -421,6 +434,7 @@
 
   $("submit").addEventListener("click", submit);
   $("skip").addEventListener("click", skip);
+  $("c-skip").addEventListener("click", skip);
   $("help-button").addEventListener("click", () => $("help").showModal());
 
   // On a touch screen a card is dragged by its handle, so a swipe elsewhere scrolls the page; with a
@@ -449,5 +463,8 @@
     },
   });
 
+  const contribute = window.PFContribute({
+    $, T, config, fmt, api, status, autoDirection, typing, loadNext: () => loadNext(),
+  });
   loadNext();
 })();
