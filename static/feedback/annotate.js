@@ -464,7 +464,7 @@
   });
 
   const contribute = window.PFContribute({
-    $, T, config, fmt, api, status, autoDirection, typing, loadNext: () => loadNext(),
+    $, T, config, fmt, api, status, autoDirection, typing, loadNext, heldUntil: () => heldUntil,
   });
   loadNext();
 })();

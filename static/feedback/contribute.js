@@ -237,12 +237,17 @@
       const radio = document.querySelector(`input[name=verdict][value=${value}]`);
       radio.checked = true;
       radio.focus();
-      saveDraft();
+      edited();
     }
 
-    $("c-text").addEventListener("input", () => { saveDraft(); countChanges(); });
-    $("c-reason").addEventListener("input", saveDraft);
-    document.querySelectorAll("input[name=verdict]").forEach((radio) => radio.addEventListener("change", saveDraft));
+    // What the annotator does next replaces an earlier notice or refusal (the live count stays).
+    function edited() {
+      saveDraft();
+      if (Date.now() >= ws.heldUntil()) status("");
+    }
+    $("c-text").addEventListener("input", () => { edited(); countChanges(); });
+    $("c-reason").addEventListener("input", edited);
+    document.querySelectorAll("input[name=verdict]").forEach((radio) => radio.addEventListener("change", edited));
     $("c-submit").addEventListener("click", submit);
 
     document.addEventListener("keydown", (event) => {

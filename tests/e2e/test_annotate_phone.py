@@ -97,8 +97,10 @@ def test_arabic_on_a_phone_reads_right_to_left_without_horizontal_scroll(live_ap
         catalog.response_create(prompt=prompt, content=XSS["response"]),
         catalog.response_create(prompt=prompt, content=f"القاهرة هي عاصمة مصر. {long_line}"),
         catalog.response_create(prompt=prompt, content="```python\nprint('مرحبا' * 80, end='' + 'x' * 120)\n```"),
-        catalog.response_create(prompt=prompt, content="| a | b | c | d | e | f |\n|---|---|---|---|---|---|\n"
-                                + "| عمود طويل جدا " * 6 + "|"),
+        catalog.response_create(
+            prompt=prompt,
+            content="| a | b | c | d | e | f |\n|---|---|---|---|---|---|\n" + "| عمود طويل جدا " * 6 + "|",
+        ),
     ]
     catalog.task_create(campaign=campaign, prompt=prompt, responses=responses)
     page = phone_page
