@@ -75,7 +75,7 @@
           row.dir = "auto";
           const role = document.createElement("span");
           role.className = "turn-role";
-          role.textContent = `${T.roles[turn.role] || turn.role}:`;
+          role.textContent = `${T.roles[turn.role] || turn.role}: `;
           const text = document.createElement("span");
           text.textContent = typeof turn.content === "string" ? turn.content : JSON.stringify(turn.content);
           row.append(role, text);
@@ -130,7 +130,31 @@
       countChanges();
       $("c-submit").disabled = false;
       startedAt = performance.now();
+      showMine();
       window.setTimeout(() => (verify ? document.querySelector("input[name=verdict]") : box).focus(), 0);
+    }
+
+    // The contributor's own figures per language (GET contributors/stats/: their rows; a reviewer's answer
+    // holds everyone's, of which the page keeps theirs). A nicety: a failure leaves the panel as it was.
+    async function showMine() {
+      let reply;
+      try {
+        reply = await api("GET", "/api/v1/contributors/stats/");
+      } catch (error) { return; }
+      if (!reply.ok || !Array.isArray(reply.data)) return;
+      const mine = reply.data.filter((row) => row.contributor === config.username);
+      $("c-mine").hidden = !mine.length;
+      $("c-mine-rows").replaceChildren(...mine.map((row) => {
+        const tr = document.createElement("tr");
+        const median = row.median_edit_distance === null ? "—" : String(row.median_edit_distance);
+        [language(row.language).name, row.accepted, row.rejected, row.pending, median].forEach((value, i) => {
+          const cell = document.createElement(i ? "td" : "th");
+          if (!i) cell.scope = "row";
+          cell.textContent = String(value);
+          tr.append(cell);
+        });
+        return tr;
+      }));
     }
 
     // --- drafts ---------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The contribute flows of /annotate/ in a real browser, at desktop size (keyboard) and phone size (iPhone 13
 emulation, taps): write in Arabic (right to left) with a draft that survives a network failure and a reload,
-edit in Chinese with the live count of characters changed and the server's refusal shown as it words it, and
-verify with a vote and a reason. At phone size each page also holds no horizontal scroll, 44 px targets and
-no serious axe violation."""
+and the contributor's own figures after it; edit in Chinese with the live count of characters changed and the
+server's refusal shown as it words it; verify with a vote and a reason; translate (source and target named, the
+target's direction); reply (the conversation turn by turn, as text). At phone size each page also holds no
+horizontal scroll, 44 px targets and no serious axe violation."""
 
 import pytest
 
@@ -45,6 +46,7 @@ def test_write_in_arabic_keeps_a_draft_through_a_network_failure_and_a_reload(li
     prompt = catalog.prompt_create(content="ما هي عاصمة مصر؟", language="ar")
     contributing.contribution_tasks_add(campaign=campaign, prompts=[prompt.pk])
     login(page, live_app.url, "salma")
+    assert page.is_hidden("#c-mine")  # nothing contributed yet
     assert page.inner_text("#contribute-heading") == "Write the answer"
     assert "Ctrl+Enter" in page.inner_text("#c-keys")
     assert page.get_attribute("#c-text", "dir") == "rtl" and page.get_attribute("#c-text", "lang") == "ar"
@@ -64,9 +66,14 @@ def test_write_in_arabic_keeps_a_draft_through_a_network_failure_and_a_reload(li
     page.reload()  # the same lease comes back, and with it the draft
     page.wait_for_selector("#contribute:not([hidden])")
     assert page.input_value("#c-text") == answer and "restored" in page.inner_text("#c-status")
+    other = catalog.prompt_create(content="ما أطول نهر في العالم؟", language="ar")
+    contributing.contribution_tasks_add(campaign=campaign, prompts=[other.pk])
     page.focus("#c-text")
     send(page, phone)
-    page.wait_for_selector("#empty:not([hidden])")
+    page.wait_for_selector("#c-mine:not([hidden])")  # the next task, with the contributor's own figures
+    assert "أطول نهر" in page.inner_text("#c-source") and page.input_value("#c-text") == ""
+    cells = page.eval_on_selector_all("#c-mine-rows tr > *", "cells => cells.map(c => c.innerText)")
+    assert cells == ["Arabic", "0", "0", "1", "—"]
     (stored,) = Contribution.objects.all()
     assert stored.content == answer and stored.kind == "write" and stored.seconds > 0
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pf-draft:'))") == []
@@ -139,3 +146,48 @@ def test_verify_votes_down_with_a_reason(live_app, sized):
     (verdict,) = Verdict.objects.all()
     assert verdict.contribution_id == contribution.pk and verdict.up is False
     assert verdict.reason == "La capital de Perú es Lima."
+
+
+def test_translate_names_source_and_target_and_writes_right_to_left(live_app, sized):
+    page, phone = sized
+    make_annotator("nour", ["ar"])
+    campaign = catalog.campaign_create(name="ترجم", languages=["en", "ar"], overlap=1, kind="translate")
+    prompt = catalog.prompt_create(content="How do I keep bread fresh?", language="en")
+    contributing.contribution_tasks_add(campaign=campaign, prompts=[prompt.pk])
+    login(page, live_app.url, "nour")
+    assert page.inner_text("#contribute-heading") == "Translate the prompt"
+    assert page.get_attribute("#c-source", "lang") == "en"
+    assert page.evaluate("getComputedStyle(document.getElementById('c-source')).direction") == "ltr"
+    assert page.inner_text("#c-source-language") == "From English"
+    assert page.inner_text("#c-target") == "Into Arabic"
+    assert page.get_attribute("#c-text", "lang") == "ar" and page.get_attribute("#c-text", "dir") == "rtl"
+    if phone:
+        assert_phone_sized(page)
+    page.fill("#c-text", "كيف أحافظ على الخبز طازجًا؟")
+    send(page, phone)
+    page.wait_for_selector("#empty:not([hidden])")
+    (stored,) = Contribution.objects.all()
+    assert stored.kind == "translate" and stored.language_id == "ar" and stored.content == "كيف أحافظ على الخبز طازجًا؟"
+
+
+def test_reply_shows_the_conversation_turn_by_turn(live_app, sized):
+    page, phone = sized
+    make_annotator("jo", ["en"])
+    campaign = catalog.campaign_create(name="Reply", languages=["en"], overlap=1, kind="reply")
+    conversation = [
+        {"role": "user", "content": "Suggest a name for a bakery."},
+        {"role": "assistant", "content": "<b>Crumb & Co.</b>"},
+    ]
+    prompt = catalog.prompt_create(content=conversation, language="en")
+    contributing.contribution_tasks_add(campaign=campaign, prompts=[prompt.pk])
+    login(page, live_app.url, "jo")
+    turns = page.eval_on_selector_all("#c-source .turn", "rows => rows.map(r => r.innerText)")
+    assert turns == ["User: Suggest a name for a bakery.", "Assistant: <b>Crumb & Co.</b>"]  # text, not markup
+    assert page.inner_text("#c-text-label") == "Your reply, as the user"
+    if phone:
+        assert_phone_sized(page)
+    page.fill("#c-text", "Something shorter, please?")
+    send(page, phone)
+    page.wait_for_selector("#empty:not([hidden])")
+    (stored,) = Contribution.objects.all()
+    assert stored.kind == "reply" and stored.content == "Something shorter, please?"

@@ -71,6 +71,7 @@ def annotate_page(request):
         "kind": chosen.kind if chosen else None,
         "minEditDistance": chosen.min_edit_distance if chosen else None,
         "user": request.user.pk,
+        "username": request.user.get_username(),
         "languages": {lang.code: {"name": lang.name, "direction": lang.direction} for lang in Language.objects.all()},
     }
     context = {
