@@ -101,6 +101,8 @@ def review_page(request):
     report = review_report(campaign_id=campaign.pk if campaign else None, language=language, source=source)
     context = {
         "report": report,
+        # Contribution kinds: per contributor and language (the language filter applies; campaigns do not split it).
+        "contributors": selectors.contributor_stats(request.user, language=language),
         "campaign": campaign,
         "language": language,
         "source": source,
