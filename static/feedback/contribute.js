@@ -103,12 +103,13 @@
       const edited = kind === "edit" ? next.responses[0] : null;
       const shown = verify ? next.contribution : null;
       original = edited ? edited.text : "";
-      $("c-original").hidden = !(edited || (shown && shown.original_text !== null));
+      const shownOriginal = shown && typeof shown.original_text === "string"; // a verify task on an edit
+      $("c-original").hidden = !(edited || shownOriginal);
       if (edited) {
         $("c-original-text").innerHTML = edited.html; // safe: rendered by the server
         setLanguage($("c-original-text"), next.language);
         ws.autoDirection($("c-original-text"));
-      } else if (shown && shown.original_text !== null) {
+      } else if (shownOriginal) {
         plain($("c-original-text"), shown.original_text, shown.language);
       }
       $("c-shown").hidden = !shown;
