@@ -18,8 +18,13 @@ which answers at once and counts nothing: issue 15 item 2), its pair-count previ
 hits both alike; each request is timed `--repeat` times (default 3) a round after one warm-up; p50 and p95 are
 over all timed requests. The ratio is large / small; the goal is at most 1.5 at 1M. The load average is printed
 with each round. Import speed (item 3), export (item 4) and the annotation cycle (item 5) have their own
-benchmarks: bench/import_export.py, bench/store.py and bench/annotate.py. The arena's pages (`/arena-stats/`,
-the leaderboard) are not measured here: bench/leaderboard.py times the fit at 100k votes.
+benchmarks: bench/import_export.py, bench/store.py and bench/annotate.py.
+
+Each store also holds arena battles, one per ten annotations (1,000 / 10,000 / 100,000), between 20 external
+models in the nine languages, imported from a Chatbot Arena log (`--format arena`). `/arena-stats/` and
+`GET /api/v1/arena/leaderboard/` are timed like the others; both read ratings that are fitted once per process
+and state of the votes (webapp/arena/selectors.py), so their first request in a process (the fit) is reported
+on its own row as well: that is what the first visitor after a new vote waits for.
 
 This is a measurement, not a test: nothing fails on a slow number. The table is printed and kept at
 var/bench/scale.md.
@@ -53,7 +58,12 @@ ENDPOINTS = [
     ("launch form's preview", "POST", "/api/v1/training-jobs/preview/", {"data": {}}),
     ("`GET /api/v1/annotations/` (a page)", "GET", "/api/v1/annotations/?page_size=50", None),
     ("`GET /api/v1/tasks/` (a page)", "GET", "/api/v1/tasks/?page_size=50", None),
+    ("`/arena-stats/`", "GET", "/arena-stats/", None),
+    ("`GET /api/v1/arena/leaderboard/`", "GET", "/api/v1/arena/leaderboard/", None),
 ]
+COLD = {"`/arena-stats/`", "`GET /api/v1/arena/leaderboard/`"}  # also timed on their first request (the fit)
+BATTLES_PER_ANNOTATION = 0.1
+ARENA_MODELS = [f"ext-model-{k:02d}" for k in range(20)]
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,11 +115,15 @@ def build(url: str, annotations: int, rebuild: bool) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from webapp.arena.models import Vote
     from webapp.feedback.models import Annotation
 
     call_command("migrate", verbosity=0, interactive=False)
     tasks = annotations // RANKINGS_PER_TASK
-    if not rebuild and Annotation.objects.count() == tasks * RANKINGS_PER_TASK:
+    complete = Annotation.objects.count() == tasks * RANKINGS_PER_TASK and Vote.objects.count() == int(
+        annotations * BATTLES_PER_ANNOTATION
+    )
+    if not rebuild and complete:
         log(f"{url.rsplit('/', 1)[1]}: {annotations:,} annotations already there, reused")
         return
     from bench.store import truncate_feedback, vacuum_analyze
@@ -147,10 +161,52 @@ def build(url: str, annotations: int, rebuild: bool) -> None:
         f"built {url.rsplit('/', 1)[1]}: {report.tasks_created:,} tasks, {report.annotations_created:,} annotations "
         f"in {time.perf_counter() - started:.0f} s"
     )
+    started = time.perf_counter()
+    battles = write_arena_log(rng, pools, int(annotations * BATTLES_PER_ANNOTATION))
+    feedback_import(path=battles, format="arena", origin="scale-arena")
+    battles.unlink()
+    count = int(annotations * BATTLES_PER_ANNOTATION)
+    log(f"imported {count:,} arena battles in {time.perf_counter() - started:.0f} s")
     vacuum_analyze()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         log(f"database size {cursor.fetchone()[0]}")
+
+
+def write_arena_log(rng: random.Random, pools: dict, battles: int) -> Path:
+    """A Chatbot Arena log of `battles` anonymous one-turn battles; model k is better than model k+1, so the
+    fit has a real order to find."""
+    path = WORK / f"scale-arena-{battles}.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(battles):
+            code = LANGUAGES[i % len(LANGUAGES)]
+            a, b = rng.sample(range(len(ARENA_MODELS)), 2)
+            p_a = 1 / (1 + 10 ** ((a - b) / 10))
+            u = rng.random()
+            decided = "model_a" if rng.random() < p_a else "model_b"
+            winner = "tie" if u < 0.1 else "tie (bothbad)" if u < 0.15 else decided
+            question = make_text(rng, pools[code])[:200]
+            record = {
+                "question_id": f"scale-battle-{i}",
+                "model_a": ARENA_MODELS[a],
+                "model_b": ARENA_MODELS[b],
+                "winner": winner,
+                "judge": f"voter-{rng.randrange(3000)}",
+                "turn": 1,
+                "anony": True,
+                "language": code,
+                "tstamp": 1.7e9 + i,
+                "conversation_a": [
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": make_text(rng, pools[code])},
+                ],
+                "conversation_b": [
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": make_text(rng, pools[code])},
+                ],
+            }
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
 
 
 def staff_and_base():
@@ -189,7 +245,10 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
                 return client.get(path)
             return client.post(path, body, "application/json")
 
+        started = time.perf_counter()
         reply = call()  # warm-up (and a first read that builds anything cached)
+        if name in COLD:
+            times.setdefault(f"{name}, first request", []).append(time.perf_counter() - started)
         if reply.status_code >= 400:
             raise SystemExit(f"{name}: {reply.status_code} {reply.content[:300]!r}")
         for _ in range(repeat):
@@ -247,7 +306,8 @@ def main() -> None:
             loads.append(load)
             log(f"round {round_no + 1}, {label} store ({sizes[label]:,} annotations): timed; load {load:.1f}")
     rows = []
-    for name, *_rest in ENDPOINTS:
+    names = [name for name, *_rest in ENDPOINTS] + [f"{name}, first request" for name, *_r in ENDPOINTS if name in COLD]
+    for name in names:
         small, big = collected["small"][name], collected["large"][name]
         rows.append(
             [

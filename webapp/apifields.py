@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from django_filters.fields import ChoiceField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound
@@ -89,6 +90,20 @@ class IdFilter(filters.NumberFilter):
 
 def id_filter(field_name: str, **kwargs: Any) -> filters.NumberFilter:
     return IdFilter(field_name=field_name, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class _StrictChoiceField(ChoiceField):
+    def clean(self, value: Any) -> Any:
+        if value == "":  # `?status=` is no choice, not "no filter"
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return super().clean(value)
+
+
+class StrictChoiceFilter(filters.ChoiceFilter):
+    """One of the choices in the query, or none; an empty value is refused with a 400 (django-filter reads it as
+    no filter, which the schema's enum does not allow). Django's message."""
+
+    field_class = _StrictChoiceField
 
 
 class _StrictBooleanField(forms.Field):

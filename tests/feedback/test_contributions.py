@@ -110,6 +110,11 @@ def test_write_is_verified_by_three_others_and_its_demonstration_is_then_exporte
     rows = [row for row in export("sft") if row["id"] == demonstration.external_id]
     assert rows[0]["completion"] == [{"role": "assistant", "content": "The Danube, the Rhine and the Loire."}]
     assert Verdict.objects.filter(contribution=contribution, up=True).count() == 3
+    for client in (author, voters[0]):
+        progress = client.get("/api/v1/me/progress/").json()
+        assert (progress["done_total"], progress["done_today"], progress["remaining"]) == (1, 1, 0)
+    renewed = voters[0].post(f"/api/v1/tasks/{shown[0]['id']}/lease/", {}, format="json")
+    assert renewed.status_code == 409  # done: no lease on it again
 
 
 def contribute_on(client, task: dict, text: str) -> dict:
@@ -372,6 +377,7 @@ def test_the_contributions_list_filters_and_pages_by_cursor_for_reviewers_only(a
     assert len(admin.get("/api/v1/contributions/", {"contributor": "l2"}).json()["results"]) == 2
     assert len(admin.get("/api/v1/contributions/", {"kind": "write", "status": "pending"}).json()["results"]) == 6
     assert admin.get("/api/v1/contributions/", {"kind": "dance"}).status_code == 400
+    assert admin.get("/api/v1/contributions/?status=").status_code == 400
     assert admin.get("/api/v1/contributions/", {"campaign": write["id"], "language": "de"}).json()["results"] == []
     assert clients[0].get("/api/v1/contributions/").status_code == 403
 
@@ -384,3 +390,47 @@ def test_ranking_tasks_carry_their_kind_and_no_contribution_fields(admin):
     task = take(ranker, None)
     assert task["kind"] == "ranking" and task["target_language"] is None and task["contribution"] is None
     assert len(task["responses"]) == 3
+
+
+def test_training_snapshots_take_accepted_contributions_only(admin, tmp_path):
+    from webapp.training.data import DataSpec, snapshot_write
+
+    write, write_verifier = with_verifier(admin, "Snap write", "write", overlap=2, verify_votes=1)
+    edit, edit_verifier = with_verifier(admin, "Snap edit", "edit", verify_votes=1)
+    prompt = catalog.prompt_create(content="How do plants eat?", language="en")
+    original = catalog.response_create(prompt=prompt, content="They do not.")
+    add_tasks(admin, write["id"], prompts=[prompt.pk])
+    add_tasks(admin, edit["id"], responses=[original.pk])
+    first, second, voter = people("p1", "p2", "p3")
+    contribute(first, write["id"], "By photosynthesis: light, water and air make sugar.")
+    contribute(second, write["id"], "Pending answer, not yet verified.")
+    contribute(first, edit["id"], "They make their food from light by photosynthesis.")
+    vote([voter], write_verifier["id"], [True])
+    vote([voter], edit_verifier["id"], [True])
+
+    def rows(kind: str) -> list[dict]:
+        snapshot_write(DataSpec.from_params({"eval_fraction": 0}), kind, tmp_path / kind)
+        lines = (tmp_path / kind / "data/train.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+    completions = {row["completion"][0]["content"] for row in rows("sft")}
+    assert "By photosynthesis: light, water and air make sugar." in completions
+    assert "They make their food from light by photosynthesis." in completions
+    assert "Pending answer, not yet verified." not in completions
+    pairs = [(row["chosen"][0]["content"], row["rejected"][0]["content"]) for row in rows("dpo")]
+    assert pairs == [("They make their food from light by photosynthesis.", "They do not.")]
+
+
+def test_a_translation_sends_its_check_to_the_index_queue_after_commit(
+    admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    from webapp.feedback.services import contributing
+
+    sent = []
+    monkeypatch.setattr(contributing, "send_task", lambda name, *, args, queue: sent.append((name, args, queue)))
+    translate = campaign(admin, "Queued", "translate", languages=("en", "de"))
+    add_tasks(admin, translate["id"], prompts=[catalog.prompt_create(content="Good night.", language="en").pk])
+    (translator,) = people("q1", languages=("de",))
+    with django_capture_on_commit_callbacks(execute=True):
+        made = contribute(translator, translate["id"], "Gute Nacht.")
+    assert sent == [("workers.tasks.indexing.check_translation", [made["id"]], "index")]

@@ -11,7 +11,8 @@ class LanguageAdmin(admin.ModelAdmin):
 
 @admin.register(models.Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "overlap", "is_active", "created_at", "deleted_at"]
+    list_display = ["name", "kind", "overlap", "is_active", "created_at", "deleted_at"]
+    list_filter = ["kind"]
     filter_horizontal = ["languages", "annotators"]
 
 
@@ -81,3 +82,27 @@ class CampaignJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(models.Contribution)
+class ContributionAdmin(admin.ModelAdmin):
+    """Read-mostly: a contribution is decided by votes or by an override through the API (reason kept)."""
+
+    list_display = ["id", "kind", "contributor", "language", "status", "up_votes", "down_votes", "flagged", "disputed"]
+    list_filter = ["kind", "status", "flagged", "disputed"]
+    raw_id_fields = [
+        "task",
+        "contributor",
+        "original_response",
+        "created_prompt",
+        "demonstration",
+        "pair",
+        "override_by",
+    ]
+    readonly_fields = ["status", "up_votes", "down_votes", "disputed", "similarity", "flagged", "edit_distance"]
+
+
+@admin.register(models.Verdict)
+class VerdictAdmin(admin.ModelAdmin):
+    list_display = ["id", "contribution", "voter", "up", "created_at"]
+    raw_id_fields = ["contribution", "voter"]

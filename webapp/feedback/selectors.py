@@ -18,6 +18,7 @@ from webapp.feedback.models import (
     Response,
     Task,
     TaskResponse,
+    Verdict,
 )
 from webapp.permissions import is_reviewer, is_staff
 
@@ -184,20 +185,29 @@ def annotator_progress(user: User, *, campaign_id: int | None = None) -> dict:
     from django.utils import timezone
 
     mine = Annotation.objects.filter(annotator=user, source=sources.ASSIGNED, task__deleted_at__isnull=True)
+    # Contribution kinds' work counts as done too: contributions, and verify votes (their task is the voter's).
+    written = Contribution.objects.filter(contributor=user, task__deleted_at__isnull=True)
+    votes = Verdict.objects.filter(voter=user, contribution__verify_tasks__deleted_at__isnull=True)
     open_tasks = (
         Task.objects.alive()
         .open()
         .filter(language__code__in=user_language_codes(user), campaign__in=open_campaigns_for(user))
         .exclude(annotations__annotator=user)
+        .exclude(contributions__contributor=user)
+        .exclude(contribution__contributor=user)
+        .exclude(contribution__verdicts__voter=user)
         .exclude(skips__annotator=user)
     )
     if campaign_id is not None:
         mine = mine.filter(task__campaign_id=campaign_id)
+        written = written.filter(task__campaign_id=campaign_id)
+        votes = votes.filter(contribution__verify_tasks__campaign_id=campaign_id)
         open_tasks = open_tasks.filter(campaign_id=campaign_id)
     today = timezone.localdate()
+    done = (mine, written, votes.distinct())
     return {
-        "done_today": mine.filter(created_at__date=today).count(),
-        "done_total": mine.count(),
+        "done_today": sum(rows.filter(created_at__date=today).count() for rows in done),
+        "done_total": sum(rows.count() for rows in done),
         "remaining": open_tasks.count(),
         "languages": user_language_codes(user),
     }

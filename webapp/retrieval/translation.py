@@ -1,6 +1,7 @@
 """The similarity check of a `translate` contribution (webapp/feedback/services/contributing.py sends it, after
 commit, to queue `index`): the source prompt and the translation under the configured multilingual encoder,
-flagged for the reviewer queue below the threshold of `ml.embedding.translation_check`. A pair of languages
+flagged for the reviewer queue below the target language's calibrated threshold
+(`ml.embedding.translation_check`), or when it is the source text unchanged. A pair of languages
 outside the encoder's list is skipped (similarity null, not flagged, noted): its verifiers decide alone."""
 
 from ml.embedding import translation_check
@@ -19,12 +20,18 @@ def translation_check_run(*, contribution_id: int) -> dict:
         return {"checked": False, "reason": "no such translation"}
     embedder = current_embedder()
     source = contribution.task.prompt
-    if not translation_check.checkable(embedder, source.language_id, contribution.language_id):
-        note = f"skipped: {source.language_id} -> {contribution.language_id} is outside {embedder.name}'s languages"
+    if " ".join(contribution.content.split()).casefold() == " ".join(source.text.split()).casefold():
+        # A copy of the source scores about 1.0 under any encoder: flagged without asking it.
+        note = "flagged: the translation is the source text unchanged"
+        translation_checked(contribution_id=contribution.pk, similarity=None, flagged=True, note=note)
+        return {"checked": True, "similarity": None, "flagged": True}
+    found = translation_check.check(
+        embedder, source.text, source.language_id, contribution.content, contribution.language_id
+    )
+    if found.skipped_reason:
+        note = f"skipped: {found.skipped_reason}"
         translation_checked(contribution_id=contribution.pk, similarity=None, flagged=False, note=note)
         return {"checked": False, "reason": note}
-    score = translation_check.similarity(embedder, source.text, contribution.content)
-    flagged = score < translation_check.THRESHOLD
-    note = f"{embedder.key}: {score:.3f} {'<' if flagged else '>='} {translation_check.THRESHOLD}"
-    translation_checked(contribution_id=contribution.pk, similarity=score, flagged=flagged, note=note)
-    return {"checked": True, "similarity": score, "flagged": flagged}
+    note = f"{embedder.key}: {found.similarity:.3f} {'<' if found.flagged else '>='} {found.threshold}"
+    translation_checked(contribution_id=contribution.pk, similarity=found.similarity, flagged=found.flagged, note=note)
+    return {"checked": True, "similarity": found.similarity, "flagged": found.flagged}

@@ -8,7 +8,7 @@ from rest_framework import generics, mixins, permissions, serializers, status
 from rest_framework.response import Response as Reply
 from rest_framework.views import APIView
 
-from webapp.apifields import IdCursorPagination, JSONInput, id_filter
+from webapp.apifields import IdCursorPagination, JSONInput, StrictChoiceFilter, id_filter
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped, url_pk, validated
 from webapp.feedback.models import CampaignKind, Contribution, DemonstrationStatus, Verdict
@@ -128,8 +128,8 @@ class TaskVerdictsApi(APIView):
 
 
 class ContributionFilter(filters.FilterSet):
-    kind = filters.ChoiceFilter(choices=CampaignKind.choices)
-    status = filters.ChoiceFilter(choices=DemonstrationStatus.choices)
+    kind = StrictChoiceFilter(choices=CampaignKind.choices)
+    status = StrictChoiceFilter(choices=DemonstrationStatus.choices)
     language = filters.CharFilter(field_name="language_id")
     campaign = id_filter("task__campaign_id")
     contributor = filters.CharFilter(field_name="contributor__username")

@@ -27,10 +27,12 @@ from webapp.feedback.models import (
     Annotation,
     Campaign,
     CampaignKind,
+    Contribution,
     Lease,
     Skip,
     Task,
     TaskResponse,
+    Verdict,
 )
 from webapp.feedback.services.suggestions import JUDGE_RANKING, judge_ranking, suggestion_for
 from webapp.feedback.signals import campaign_completed
@@ -238,7 +240,15 @@ def lease_renew(*, user: User, task_id: int) -> Assignment:
     _visible_task(user, task_id)
     with transaction.atomic():
         task = _locked(task_id)
-        if Annotation.objects.filter(task=task, annotator=user).exists():
+        done = (
+            Annotation.objects.filter(task=task, annotator=user).exists()
+            or Contribution.objects.filter(task=task, contributor=user).exists()
+            or (
+                task.contribution_id is not None
+                and Verdict.objects.filter(contribution_id=task.contribution_id, voter=user).exists()
+            )
+        )
+        if done:
             raise Conflict(_("You have already annotated this task."))
         if not Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists():
             if not _has_free_slot(task, user):

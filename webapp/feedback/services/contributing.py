@@ -73,14 +73,15 @@ def contribution_tasks_add(
         raise ApplicationError(_("This is a ranking campaign: create its tasks with POST /api/v1/tasks/."))
     if kind == CampaignKind.VERIFY:
         raise ApplicationError(_("A verify campaign's tasks are made when the contributions it verifies are stored."))
-    wanted, unwanted = ("responses", "prompts") if kind == CampaignKind.EDIT else ("prompts", "responses")
-    if (prompts, responses)[wanted == "prompts"]:
+    edit = kind == CampaignKind.EDIT
+    ids, others = (responses, prompts) if edit else (prompts, responses)
+    wanted, unwanted = ("responses", "prompts") if edit else ("prompts", "responses")
+    if others:
         raise ApplicationError(
             _("A %(kind)s campaign takes %(wanted)s, not %(unwanted)s.")
             % {"kind": kind, "wanted": wanted, "unwanted": unwanted},
             extra={"field": unwanted},
         )
-    ids = responses if kind == CampaignKind.EDIT else prompts
     if not ids:
         raise ApplicationError(_("Give at least one id in '%(field)s'.") % {"field": wanted}, extra={"field": wanted})
     if len(ids) > MAX_TASKS_PER_CALL:
@@ -89,7 +90,7 @@ def contribution_tasks_add(
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)  # one adder at a time: no duplicates
         if campaign.deleted_at:
             raise ApplicationError(_("A deleted prompt, response or campaign cannot be used in a new task."))
-        if kind == CampaignKind.EDIT:
+        if edit:
             return _edit_tasks(
                 campaign, _existing_rows(Response.objects.alive().select_related("prompt__language"), ids)
             )
@@ -204,15 +205,23 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
     if not isinstance(text, str):
         raise ApplicationError(_("'text' must be a string"), extra={"field": "text"})
     validate_content(text, "text")
+    # An edit's distance is measured before the row lock is taken (the original never changes): it is quadratic
+    # in what differs, and no other submission should wait for it.
+    original, distance = _checked_edit(task, text) if task.kind == CampaignKind.EDIT else (None, None)
     with transaction.atomic():
         task = _locked(task.pk)
         if Contribution.objects.filter(task=task, contributor=user).exists():
             raise Conflict(_("You have already contributed to this task."))
         contribution = Contribution(
-            task=task, contributor=user, kind=task.kind, language_id=task.language_id, content=text, seconds=seconds
+            task=task,
+            contributor=user,
+            kind=task.kind,
+            language_id=task.language_id,
+            content=text,
+            seconds=seconds,
+            original_response=original,
+            edit_distance=distance,
         )
-        if task.kind == CampaignKind.EDIT:
-            _check_edit(contribution, task)
         _take_slot(task, user)
         _yield(contribution, task)
         contribution.save()
@@ -225,9 +234,10 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
     return contribution
 
 
-def _check_edit(contribution: Contribution, task: Task) -> None:
+def _checked_edit(task: Task, text: str) -> tuple[Response, int]:
+    """The response an edit task shows and the edit's distance from it, or a 400 when that is too small."""
     original = TaskResponse.objects.select_related("response").get(task=task, position=0).response
-    distance = levenshtein(original.text, contribution.content)
+    distance = levenshtein(original.text, text)
     needed = task.campaign.min_edit_distance
     if distance < needed:
         raise ApplicationError(
@@ -239,7 +249,7 @@ def _check_edit(contribution: Contribution, task: Task) -> None:
             % {"n": distance, "m": needed},
             extra={"field": "text", "edit_distance": distance, "min_edit_distance": needed},
         )
-    contribution.original_response, contribution.edit_distance = original, distance
+    return original, distance
 
 
 def _yield(contribution: Contribution, task: Task) -> None:
