@@ -1,8 +1,11 @@
 // The annotator workspace: takes the next task from the REST API, lets the annotator rank its
-// responses by dragging (SortableJS) or by keyboard alone, and submits the ranking.
+// responses by dragging (SortableJS), by tapping them in order of preference (phones) or by keyboard
+// alone, and submits the ranking. A task of a contribution kind (write, reply, edit, translate, verify)
+// is handed to static/feedback/contribute.js, which shares this loop: next task, lease, skip, status.
 //
 // State: `order` lists the cards top to bottom as {position, tied}; `tied` joins a card to the rank
-// above it. Positions are the task's stored order; the display order (shuffled, or the campaign's
+// above it. `picked` lists the cards tapped so far, best first: always the top of `order`, so tapping
+// the cards one after another builds the ranking from the top; a drag or a key starts the taps afresh. Positions are the task's stored order; the display order (shuffled, or the campaign's
 // suggested starting order) is recorded.
 // Texts arrive as safe HTML from the server (Markdown rendered, raw HTML escaped); every other
 // string the script writes goes through textContent.
@@ -19,7 +22,8 @@
   let displayOrder = [];
   let labels = {};
   let cards = {};
-  let ranked = false;
+  let arranged = false; // ordered by drag, keys or a suggestion
+  let picked = [];
   let busy = false;
   let startedAt = 0;
   let leaseTimer = null;
@@ -37,10 +41,13 @@
   // any other status, or the annotator's next action, replaces it.
   let heldUntil = 0;
   let holdTimer = null;
+  // Each section (ranking, contributing) has its status line; both say the same, the visible one shows it.
   function status(message, isError, holdMs) {
     window.clearTimeout(holdTimer);
-    $("status").textContent = message || "";
-    $("status").classList.toggle("error", Boolean(isError));
+    document.querySelectorAll("[data-status]").forEach((line) => {
+      line.textContent = message || "";
+      line.classList.toggle("error", Boolean(isError));
+    });
     heldUntil = holdMs ? Date.now() + holdMs : 0;
     if (holdMs) holdTimer = window.setTimeout(() => status(""), holdMs);
   }
@@ -102,11 +109,34 @@
     }
     order[index].tied = !order[index].tied;
     const message = order[index].tied ? T.tiedWith : T.untied;
-    changed(position, fmt(message, { label: labels[position], rank: rankOf(position) }));
+    changed(position, fmt(message, { label: labels[position], rank: rankOf(position) }), true);
   }
 
-  function changed(position, message) {
-    ranked = true;
+  // Tap-to-rank: a tap on a card's pick button puts it just below the cards picked before it; a tap on
+  // a picked card takes it out again (the cards below move up). Once all cards but one are picked, the
+  // order is complete: the last one is last.
+  function togglePick(position) {
+    const at = picked.indexOf(position);
+    if (at >= 0) picked.splice(at, 1);
+    else picked.push(position);
+    const tiedBefore = {};
+    order.forEach((item) => { tiedBefore[item.position] = item.tied; });
+    const rest = order.map((item) => item.position).filter((p) => !picked.includes(p));
+    order = [...picked, ...rest].map((p, i) => ({ position: p, tied: i > 0 && p !== position && tiedBefore[p] }));
+    render();
+    say(at >= 0 ? fmt(T.unpicked, { label: labels[position] })
+      : fmt(T.moved, { label: labels[position], rank: rankOf(position) }));
+    status("");
+  }
+
+  function ranked() {
+    return arranged || picked.length >= order.length - 1;
+  }
+
+  // A tie keeps the cards where they are, and so the taps so far; any other move starts them afresh.
+  function changed(position, message, keepPicks) {
+    arranged = true;
+    if (!keepPicks) picked = [];
     render(position);
     say(message);
     status("");
@@ -120,6 +150,10 @@
     li.dataset.position = item.position;
     const head = document.createElement("div");
     head.className = "card-head";
+    const handle = document.createElement("span");
+    handle.className = "handle";
+    handle.setAttribute("aria-hidden", "true"); // a pointer's grip: keys and the pick button do the same
+    handle.textContent = "⠿";
     const rank = document.createElement("span");
     rank.className = "rank";
     const name = document.createElement("span");
@@ -130,7 +164,12 @@
     tie.className = "tie";
     tie.tabIndex = -1; // the card's T key does the same; one tab stop per card
     tie.addEventListener("click", () => { toggleTie(item.position); li.focus(); });
-    head.append(rank, name, tie);
+    const pick = document.createElement("button");
+    pick.type = "button";
+    pick.className = "pick";
+    pick.tabIndex = -1; // the card's number keys do the same
+    pick.addEventListener("click", () => togglePick(item.position));
+    head.append(handle, rank, name, pick, tie);
     const body = document.createElement("div");
     body.className = "text";
     body.dir = direction;
@@ -143,11 +182,14 @@
   }
 
   // The container takes the task language's direction; each block follows its own text, so an
-  // English answer in an Arabic task (a wrong-language answer) still reads left to right.
+  // English answer in an Arabic task (a wrong-language answer) still reads left to right. Code blocks
+  // and tables scroll sideways inside their card (a phone is narrower than they are): each takes
+  // keyboard focus, so arrow keys can scroll it too.
   function autoDirection(container) {
     container.querySelectorAll("p, li, h1, h2, h3, h4, h5, h6, blockquote, td, th").forEach((node) => {
       node.dir = "auto";
     });
+    container.querySelectorAll("pre, table").forEach((node) => { node.tabIndex = 0; });
   }
 
   function render(focusPosition) {
@@ -163,6 +205,12 @@
         { label: labels[item.position], rank: rankNumber }));
       li.querySelector(".tie").textContent = tied ? T.untieButton : T.tieButton;
       li.querySelector(".tie").disabled = index === 0;
+      const pickedAt = picked.indexOf(item.position);
+      const pick = li.querySelector(".pick");
+      pick.textContent = pickedAt >= 0 ? fmt(T.unpickButton, { rank: pickedAt + 1 })
+        : fmt(T.pickButton, { rank: picked.length + 1 });
+      pick.setAttribute("aria-pressed", String(pickedAt >= 0));
+      li.classList.toggle("picked", pickedAt >= 0);
       list.appendChild(li);
     });
     if (focusPosition !== undefined) cards[focusPosition].focus();
@@ -180,11 +228,19 @@
   }
 
   function show(section) {
-    ["loading", "task", "empty"].forEach((id) => { $(id).hidden = id !== section; });
+    ["loading", "task", "contribute", "empty"].forEach((id) => { $(id).hidden = id !== section; });
   }
 
   function showTask(next) {
     task = next;
+    if (next.kind && next.kind !== "ranking") { // write, reply, edit, translate, verify: contribute.js
+      busy = false;
+      show("contribute");
+      if (Date.now() >= heldUntil) status("");
+      contribute.show(next);
+      renewLeaseEvery(config.leaseSeconds);
+      return;
+    }
     const items = {};
     next.responses.forEach((r) => { items[r.position] = r; });
     // A campaign may suggest a starting order (a judge's ranking): the cards are shown in it, ties
@@ -209,7 +265,8 @@
     autoDirection(prompt);
     $("rationale").value = "";
     document.querySelectorAll("input[name=flag]").forEach((box) => { box.checked = false; });
-    ranked = Boolean(suggestion);
+    arranged = Boolean(suggestion);
+    picked = [];
     busy = false;
     $("submit").disabled = false;
     startedAt = performance.now();
@@ -280,7 +337,7 @@
 
   async function submit() {
     if (!task || busy) return; // a double click or a held Enter submits once
-    if (!ranked) {
+    if (!ranked()) {
       status(T.needRanking, true);
       return;
     }
@@ -318,7 +375,7 @@
   }
 
   async function skip() {
-    if (!task || busy) return;
+    if (!task || busy || contribute.busy()) return;
     busy = true;
     try {
       const reply = await api("POST", `/api/v1/tasks/${task.id}/skip/`);
@@ -337,8 +394,9 @@
   }
 
   // --- input -----------------------------------------------------------------------------------
+  // A radio button takes no letters: U, D and S still act while a vote's radio has focus.
   function typing(target) {
-    return target.closest("textarea, input, select, [contenteditable]") !== null;
+    return target.closest("textarea, input:not([type=radio]), select, [contenteditable]") !== null;
   }
 
   list.addEventListener("keydown", (event) => {
@@ -365,10 +423,10 @@
     if (event.key === "?") {
       event.preventDefault();
       $("help").showModal();
-    } else if (event.key === "Enter" && !event.target.closest("button, a, summary")) {
+    } else if (event.key === "Enter" && !$("task").hidden && !event.target.closest("button, a, summary")) {
       event.preventDefault();
       if (!event.repeat) submit();
-    } else if ((event.key === "s" || event.key === "S") && !$("task").hidden) {
+    } else if ((event.key === "s" || event.key === "S") && (!$("task").hidden || !$("contribute").hidden)) {
       event.preventDefault();
       skip();
     }
@@ -376,11 +434,18 @@
 
   $("submit").addEventListener("click", submit);
   $("skip").addEventListener("click", skip);
+  $("c-skip").addEventListener("click", skip);
   $("help-button").addEventListener("click", () => $("help").showModal());
 
+  // On a touch screen a card is dragged by its handle, so a swipe elsewhere scrolls the page; with a
+  // mouse the whole card drags (a touch on such a screen must rest a moment first).
+  const coarse = window.matchMedia("(pointer: coarse)").matches;
   window.Sortable.create(list, {
     animation: 150,
     ghostClass: "sortable-ghost",
+    handle: coarse ? ".handle" : null,
+    delay: coarse ? 0 : 150,
+    delayOnTouchOnly: true,
     onEnd(event) {
       const moved = Number(event.item.dataset.position);
       const tiedBefore = {};
@@ -398,5 +463,8 @@
     },
   });
 
+  const contribute = window.PFContribute({
+    $, T, config, fmt, api, status, autoDirection, typing, loadNext, heldUntil: () => heldUntil,
+  });
   loadNext();
 })();

@@ -80,3 +80,24 @@ def browser_login(page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+@pytest.fixture
+def phone_page(monkeypatch):
+    """A page as on an iPhone 13 (390 × 844 CSS pixels, touch, a mobile viewport), in Debian's Chromium:
+    Playwright's device descriptor less its browser choice (WebKit), with the same CSP check as
+    `browser_page`."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from tests.e2e.server_process import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        device = {k: v for k, v in p.devices["iPhone 13"].items() if k != "default_browser_type"}
+        device["viewport"] = {"width": 390, "height": 844}  # the whole screen: no browser bar to subtract
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(**device).new_page()
+        violations = csp_violations(page)
+        yield page
+        browser.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

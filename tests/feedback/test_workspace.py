@@ -145,6 +145,26 @@ def test_the_review_page_is_for_reviewers_only(reviewer, annotator):
     assert page_client(annotator).get("/review/").status_code == 403  # signed in, without the role
 
 
+def test_review_shows_each_contributors_accepted_rejected_pending_and_median_edit(reviewer):
+    from webapp.feedback.services import contributing
+
+    client = page_client(reviewer)
+    assert "No contributions yet." in client.get("/review/").content.decode()
+    editor = make_annotator("edda", ["de"])
+    campaign = catalog.campaign_create(name="Edits", languages=["de"], overlap=1, kind="edit", min_edit_distance=2)
+    prompt = catalog.prompt_create(content="Wie heißt die Hauptstadt?", language="de")
+    response = catalog.response_create(prompt=prompt, content="Berlin ist es.")
+    (task,), _ = contributing.contribution_tasks_add(campaign=campaign, responses=[response.pk])
+    assignment.tasks_next(user=editor, campaign_id=campaign.pk)
+    contributing.contribution_submit(user=editor, task_id=task.pk, text="Berlin ist die Hauptstadt.")
+    page = client.get("/review/?language=de").content.decode()
+    table = page[page.index('id="contributors"') :]
+    row = re.search(r"<tr><td data-content>edda</td>(.*?)</tr>", table, re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num">\s*([^<]*?)\s*</td>', row.group(1))
+    assert cells == ["0", "0", "1", "12.0"]
+
+
 def test_trust_weights_count_gold_accuracy(annotator, annotator2):
     from webapp.feedback.quality.trust import trust_weights
 

@@ -19,7 +19,12 @@ def workspace_strings() -> dict[str, str]:
         "cannotTie": _("The first response has no rank above it to tie with."),
         "tieButton": _("Tie with the one above"),
         "untieButton": _("Untie"),
-        "needRanking": _("Put the responses in order first: drag them, or focus one and press a number key."),
+        "needRanking": _(
+            "Put the responses in order first: tap them best first, drag them, or focus one and press a number key."
+        ),
+        "pickButton": _("Choose as no. %(rank)s"),
+        "unpickButton": _("No. %(rank)s · undo"),
+        "unpicked": _("Response %(label)s is no longer chosen; the ones below it moved up."),
         "submitting": _("Submitting…"),
         "submitted": _("Submitted. Next task…"),
         "networkError": _("Could not reach the server. Your ranking is still here: try again."),
@@ -36,8 +41,53 @@ def workspace_strings() -> dict[str, str]:
             "unavailable": _("Related items unavailable"),
         },
         "relatedPrevious": _("Your last task: related items in other languages, with their consensus"),
+        "contribute": contribute_strings(),
         "suggested": _(
             "The cards start in an order suggested by an automatic judge. Check it and change anything you "
             "disagree with; submit it as it is only if you agree."
+        ),
+    }
+
+
+def contribute_strings() -> dict:
+    """The contribute flows' strings (static/feedback/contribute.js), by campaign kind where they differ."""
+    return {
+        "titles": {
+            "write": _("Write the answer"),
+            "reply": _("Reply as the user"),
+            "edit": _("Improve the answer"),
+            "translate": _("Translate the prompt"),
+            "verify": _("Check a contribution"),
+        },
+        "hints": {
+            "write": _("Write the answer you would want to get, in the language shown."),
+            "reply": _("Continue the conversation as the user would: your next message to the assistant."),
+            "edit": _("Fix what is wrong in the answer: facts, language, tone. Small changes are not enough."),
+            "translate": _("Translate the prompt faithfully into the language shown; keep its meaning and tone."),
+            "verify": _("Is this a good contribution? Vote up or down; a reason helps the contributor."),
+        },
+        "sourceHeading": {
+            "write": _("Prompt"),
+            "reply": _("Conversation so far"),
+            "edit": _("Prompt"),
+            "translate": _("Text to translate"),
+            "verify": _("Prompt"),
+        },
+        "textLabel": {
+            "write": _("Your answer"),
+            "reply": _("Your reply, as the user"),
+            "edit": _("Your improved answer"),
+            "translate": _("Your translation"),
+        },
+        "roles": {"user": _("User"), "assistant": _("Assistant"), "system": _("System")},
+        "from": _("From %(language)s"),
+        "into": _("Into %(language)s"),
+        "changed": _("Characters changed: %(n)s (at least %(m)s needed)"),
+        "changedAtLeast": _("Characters changed: at least %(n)s (at least %(m)s needed)"),
+        "needText": _("Write something first: the text is empty."),
+        "needVerdict": _("Choose up or down first (U or D)."),
+        "draftRestored": _("Your unsent draft for this task was restored."),
+        "networkError": _(
+            "Could not reach the server. Your text is kept in this page (and restored if you reload): try again."
         ),
     }

@@ -49,8 +49,9 @@ def transfers_page(request):
 # --- The annotator workspace ---------------------------------------------------------------------
 @login_required
 def annotate_page(request):
-    """Pick a campaign (or go straight in when there is one), then rank tasks. The page's script
-    drives the REST API: tasks/next, lease renewal, submit, skip, progress."""
+    """Pick a campaign (or go straight in when there is one), then rank tasks or contribute (write, reply, edit,
+    translate, verify: the campaign's kind). The page's scripts drive the REST API: tasks/next, lease renewal,
+    submit (an annotation, a contribution or a verdict), skip, progress."""
     languages = selectors.user_language_codes(request.user)
     campaigns = list(
         selectors.open_campaigns_for(request.user).filter(languages__code__in=languages).distinct().order_by("name")
@@ -66,6 +67,13 @@ def annotate_page(request):
         "campaign": chosen.pk if chosen else None,
         "leaseSeconds": settings.TASK_LEASE_SECONDS,
         "strings": workspace_strings(),
+        # The contribute flows (static/feedback/contribute.js): the edit rule shown live, drafts kept per user
+        # and task, and the store's languages, whose names and directions a source or target text is shown with.
+        "kind": chosen.kind if chosen else None,
+        "minEditDistance": chosen.min_edit_distance if chosen else None,
+        "user": request.user.pk,
+        "username": request.user.get_username(),
+        "languages": {lang.code: {"name": lang.name, "direction": lang.direction} for lang in Language.objects.all()},
     }
     context = {
         "campaigns": campaigns,
@@ -94,6 +102,8 @@ def review_page(request):
     report = review_report(campaign_id=campaign.pk if campaign else None, language=language, source=source)
     context = {
         "report": report,
+        # Contribution kinds: per contributor and language (the language filter applies; campaigns do not split it).
+        "contributors": selectors.contributor_stats(request.user, language=language),
         "campaign": campaign,
         "language": language,
         "source": source,
