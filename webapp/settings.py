@@ -366,6 +366,17 @@ SEARCH_SYNC_SECONDS = env_int("SEARCH_SYNC_SECONDS", 60, minimum=1)
 # Texts the sync embeds per task before it queues itself again, so it never holds an `index` slot for long.
 SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 
+# --- The review summary (webapp/feedback/quality/summary.py) -------------------------------------
+# The review page reads per-campaign sums folded from the rows inserted since the last fold. A read folds
+# them itself when fewer than REVIEW_FOLD_ON_READ rows are pending (so it is right with no worker); more
+# wait for the periodic fold (every REVIEW_FOLD_SECONDS, REVIEW_FOLD_BATCH rows a transaction) and the
+# page says how far behind it is. Ids skipped by the fold (a transaction not yet committed) are re-read
+# until their rows appear or REVIEW_HOLE_SECONDS pass (a transaction rolled back).
+REVIEW_FOLD_ON_READ = env_int("REVIEW_FOLD_ON_READ", 5000, minimum=0)
+REVIEW_FOLD_BATCH = env_int("REVIEW_FOLD_BATCH", 5000, minimum=1)
+REVIEW_FOLD_SECONDS = env_int("REVIEW_FOLD_SECONDS", 30, minimum=1)
+REVIEW_HOLE_SECONDS = env_int("REVIEW_HOLE_SECONDS", 7200, minimum=1)
+
 # --- Arena (webapp/arena) ------------------------------------------------------------------------
 # Per-client limits, counted in the database so they hold across every web process; a fixed window.
 ARENA_RATE_WINDOW_SECONDS = env_int("ARENA_RATE_WINDOW_SECONDS", 3600, minimum=1)

@@ -374,3 +374,85 @@ class CampaignJob(Job):
 
     def __str__(self) -> str:
         return f"{self.kind} of campaign {self.campaign_id} ({self.status})"
+
+
+# --- The review summary (webapp/feedback/quality/summary.py) -----------------------------------------
+# Insert-only markers and per-task parts folded into per-(campaign, language, view) sums, so the review
+# page reads sums instead of every annotation. A view is "" (every human source) or one source.
+
+
+class ReviewDirty(models.Model):
+    """A task whose review figures must be recomputed although no annotation or skip row was inserted:
+    soft-deleted, its gold changed, moved to another campaign, an annotation or skip deleted. Insert-only
+    (a writer never updates a row another writer updates); the fold reads them above its watermark."""
+
+    task_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ReviewState(models.Model):
+    """The fold's watermark (one row, pk 1): the highest annotation, skip and marker ids folded, the
+    id ranges below them not yet seen (rows of transactions that had not committed: re-read until they
+    appear or `REVIEW_HOLE_SECONDS` pass), and when the fold ran (the summary's as-of time)."""
+
+    annotation_id = models.BigIntegerField(default=0)
+    skip_id = models.BigIntegerField(default=0)
+    dirty_id = models.BigIntegerField(default=0)
+    holes = models.JSONField(default=dict, blank=True)
+    as_of = models.DateTimeField(null=True, blank=True)
+
+
+class TaskStats(models.Model):
+    """One task's part of the review figures in one view, as last folded: `part` is added into its
+    campaign and language's `ReviewSummary`, `groups` into `GroupSummary` rows; `row`, `flagged` and
+    `misses` are what the task contributes to the review page's lists (read a page at a time)."""
+
+    task = models.ForeignKey(Task, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    view = models.CharField(max_length=20, blank=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    language = models.CharField(max_length=20)
+    annotations = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(default=0)
+    miss_count = models.PositiveIntegerField(default=0)
+    part = models.JSONField(default=dict)
+    groups = models.JSONField(default=dict)
+    row = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "view"], name="task_stats_unique")]
+        indexes = [
+            models.Index(fields=["view", "-task"], name="task_stats_tasks", condition=Q(annotations__gt=0)),
+            models.Index(fields=["view", "-flag_count", "task"], name="task_stats_flagged", condition=Q(flag_count__gt=0)),
+            models.Index(fields=["view", "-task"], name="task_stats_misses", condition=Q(miss_count__gt=0)),
+        ]
+
+
+class ReviewSummary(models.Model):
+    """The sum of the `TaskStats.part` of every task of one campaign and language, in one view."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    language = models.CharField(max_length=20)
+    view = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language", "view"], name="review_summary_unique")
+        ]
+
+
+class GroupSummary(models.Model):
+    """Per translation group, campaign, language and view: each model's summed score and count
+    ({"score": {model: sum}, "count": {model: n}}), what cross-lingual consistency is computed from."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    language = models.CharField(max_length=20)
+    view = models.CharField(max_length=20, blank=True)
+    group = models.CharField(max_length=200)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language", "view", "group"], name="group_summary_unique")
+        ]
+        indexes = [models.Index(fields=["view", "group"], name="group_summary_view")]

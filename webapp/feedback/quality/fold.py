@@ -1,0 +1,186 @@
+"""The review summary's fold: picks up the annotation, skip and `ReviewDirty` rows inserted since its
+watermark, recomputes those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view)
+sums by the difference (old part out, new part in), all in one transaction with the watermark.
+
+Writers never update a row the fold or another writer updates: a submit, a skip and an import only
+insert (their ids are the watermark), and a change that inserts nothing (a soft delete, a gold change, a
+move to another campaign, a deleted row) inserts a `ReviewDirty` marker (`review_mark`). Only the fold
+writes the summary, one fold at a time (it locks the state row).
+
+Ids are handed out before commit, so a row may commit after rows with higher ids were folded (a long
+import beside live submits, on PostgreSQL). The id ranges a fold skipped are kept as holes and re-read
+by every fold until their rows appear or `REVIEW_HOLE_SECONDS` pass; a task found there is recomputed
+from all its rows, so re-reading is always safe."""
+
+import time
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webapp.feedback.models import (
+    Annotation,
+    GroupSummary,
+    ReviewDirty,
+    ReviewState,
+    ReviewSummary,
+    Skip,
+    TaskStats,
+)
+from webapp.feedback.quality.additive import add
+from webapp.feedback.quality.parts import task_parts
+
+_STREAMS = (("annotation", Annotation, "annotation_id"), ("skip", Skip, "skip_id"), ("dirty", ReviewDirty, "dirty_id"))
+MAX_HOLES = 200  # per stream; beyond it the closest holes are merged (a merged hole re-reads rows, harmlessly)
+CHUNK = 500  # tasks recomputed per query batch
+
+
+def review_mark(task_ids) -> None:
+    """Insert a marker for each task whose figures changed without an annotation or skip insert."""
+    ReviewDirty.objects.bulk_create([ReviewDirty(task_id=pk) for pk in dict.fromkeys(task_ids)], batch_size=2000)
+
+
+def review_state() -> ReviewState:
+    return ReviewState.objects.get_or_create(pk=1)[0]
+
+
+def review_pending(state: ReviewState, cap: int) -> int:
+    """Rows above the watermark, counted up to `cap` per stream (a bounded read)."""
+    return sum(model.objects.filter(pk__gt=getattr(state, attr))[:cap].count() for _name, model, attr in _STREAMS)
+
+
+def review_fold(limit: int | None = None) -> dict:
+    """One fold of at most `limit` rows per stream (REVIEW_FOLD_BATCH); returns what it did."""
+    limit = limit or settings.REVIEW_FOLD_BATCH
+    with transaction.atomic():
+        state = ReviewState.objects.select_for_update().filter(pk=1).first() or ReviewState.objects.create(pk=1)
+        touched: set[int] = set()
+        now = time.time()
+        holes = {}
+        for name, model, attr in _STREAMS:
+            mark = getattr(state, attr)
+            rows = list(model.objects.filter(pk__gt=mark).order_by("pk").values_list("pk", "task_id")[:limit])
+            old = [h for h in state.holes.get(name, []) if now - h[2] < settings.REVIEW_HOLE_SECONDS]
+            found = _in_holes(model, old)
+            touched.update(task for _pk, task in rows)
+            touched.update(task for _pk, task in found)
+            top = rows[-1][0] if rows else mark
+            kept = [gap for lo, hi, seen in old for gap in _gaps(lo, hi, [pk for pk, _ in found], seen)]
+            kept += _gaps(mark + 1, top, [pk for pk, _ in rows], now)
+            holes[name] = _merge(kept)
+            setattr(state, attr, top)
+        tasks = sorted(touched)
+        for start in range(0, len(tasks), CHUNK):
+            _refold(tasks[start : start + CHUNK])
+        state.holes = holes
+        state.as_of = timezone.now()
+        state.save()
+    return {"tasks": len(tasks), "annotation_id": state.annotation_id, "skip_id": state.skip_id}
+
+
+def review_catch_up(limit: int | None = None) -> int:
+    """Fold until nothing is pending; returns the tasks recomputed."""
+    done = 0
+    while True:
+        result = review_fold(limit)
+        done += result["tasks"]
+        if not review_pending(review_state(), 1):
+            return done
+
+
+def _in_holes(model, holes: list) -> list[tuple[int, int]]:
+    if not holes:
+        return []
+    where = Q()
+    for lo, hi, _seen in holes:
+        where |= Q(pk__gte=lo, pk__lte=hi)
+    return list(model.objects.filter(where).order_by("pk").values_list("pk", "task_id"))
+
+
+def _gaps(lo: int, hi: int, present: list[int], seen: float) -> list[list]:
+    """The id ranges within lo..hi that hold none of `present` (sorted), each [lo, hi, first seen]."""
+    gaps, expected = [], lo
+    for pk in present:
+        if pk < lo or pk > hi:
+            continue
+        if pk > expected:
+            gaps.append([expected, pk - 1, seen])
+        expected = pk + 1
+    if expected <= hi:
+        gaps.append([expected, hi, seen])
+    return gaps
+
+
+def _merge(holes: list[list]) -> list[list]:
+    holes = sorted(holes)
+    while len(holes) > MAX_HOLES:
+        i = min(range(len(holes) - 1), key=lambda j: holes[j + 1][0] - holes[j][1])
+        holes[i : i + 2] = [[holes[i][0], holes[i + 1][1], min(holes[i][2], holes[i + 1][2])]]
+    return holes
+
+
+def _refold(task_ids: list[int]) -> None:
+    """Replace these tasks' parts and move the sums by the difference."""
+    sums: dict[tuple[int, str, str], dict] = defaultdict(dict)
+    groups: dict[tuple[int, str, str, str], dict] = defaultdict(dict)
+    old = list(TaskStats.objects.filter(task_id__in=task_ids))
+    for stats in old:
+        add(sums[(stats.campaign_id, stats.language, stats.view)], stats.part, -1)
+        if stats.groups:
+            key = (stats.campaign_id, stats.language, stats.view, stats.groups["group"])
+            add(groups[key], _scores(stats.groups), -1)
+    new = task_parts(task_ids)
+    for (task_id, view), part in new.items():
+        add(sums[(part.campaign_id, part.language, view)], part.part)
+        if part.groups:
+            add(groups[(part.campaign_id, part.language, view, part.groups["group"])], _scores(part.groups))
+    TaskStats.objects.filter(task_id__in=task_ids).delete()
+    TaskStats.objects.bulk_create(
+        [
+            TaskStats(
+                task_id=task_id,
+                view=view,
+                campaign_id=part.campaign_id,
+                language=part.language,
+                annotations=part.annotations,
+                flag_count=part.flag_count,
+                miss_count=part.miss_count,
+                part=part.part,
+                groups=part.groups,
+                row=part.row,
+            )
+            for (task_id, view), part in new.items()
+        ]
+    )
+    _apply(ReviewSummary, ("campaign_id", "language", "view"), sums)
+    _apply(GroupSummary, ("campaign_id", "language", "view", "group"), groups)
+
+
+def _scores(groups: dict) -> dict:
+    return {"score": groups["score"], "count": groups["count"]}
+
+
+def _apply(model, fields: tuple[str, ...], deltas: dict[tuple, dict]) -> None:
+    """Add each delta into its summary row: rows created, updated, or deleted when left empty."""
+    deltas = {key: delta for key, delta in deltas.items() if delta}
+    if not deltas:
+        return
+    keys = list(deltas)
+    rows = {}
+    for start in range(0, len(keys), CHUNK):  # each field's values of a chunk: a superset, matched below
+        chunk = keys[start : start + CHUNK]
+        lookup = {f"{name}__in": {key[i] for key in chunk} for i, name in enumerate(fields)}
+        rows.update({tuple(getattr(row, f) for f in fields): row for row in model.objects.filter(**lookup)})
+    changed, created, emptied = [], [], []
+    for key, delta in deltas.items():
+        row = rows.get(key)
+        if row is None:
+            created.append(model(**dict(zip(fields, key, strict=True)), data=add({}, delta)))
+            continue
+        row.data = add(row.data, delta)
+        (changed if row.data else emptied).append(row)
+    model.objects.bulk_create(created)
+    model.objects.bulk_update(changed, ["data"], batch_size=500)
+    model.objects.filter(pk__in=[row.pk for row in emptied]).delete()
