@@ -4,7 +4,7 @@ sums by the difference (old part out, new part in), all in one transaction with 
 
 Writers never update a row the fold or another writer updates: a submit, a skip and an import only
 insert (their ids are the watermark), and a change that inserts nothing (a soft delete, a gold change, a
-move to another campaign, a deleted row) inserts a `ReviewDirty` marker (`review_mark`). Only the fold
+move to another campaign, a deleted row) inserts a `ReviewDirty` marker (quality/marks.py). Only the fold
 writes the summary, one fold at a time (it locks the state row).
 
 Ids are handed out before commit, so a row may commit after rows with higher ids were folded (a long
@@ -35,11 +35,6 @@ from webapp.feedback.quality.parts import task_parts
 _STREAMS = (("annotation", Annotation, "annotation_id"), ("skip", Skip, "skip_id"), ("dirty", ReviewDirty, "dirty_id"))
 MAX_HOLES = 200  # per stream; beyond it the closest holes are merged (a merged hole re-reads rows, harmlessly)
 CHUNK = 500  # tasks recomputed per query batch
-
-
-def review_mark(task_ids) -> None:
-    """Insert a marker for each task whose figures changed without an annotation or skip insert."""
-    ReviewDirty.objects.bulk_create([ReviewDirty(task_id=pk) for pk in dict.fromkeys(task_ids)], batch_size=2000)
 
 
 def review_state() -> ReviewState:
