@@ -20,11 +20,13 @@ import numpy as np
 
 from webapp.feedback.quality.agreement import TaskRankings, _comparisons, _ranks
 
-# Histogram bins of an annotation's seconds: 0.1 s wide below 10 s, 1 s below 600 s, 10 s below 3,600 s,
-# one bin for 3,600 s and more. A value goes to the nearest bin centre, so the median read back is off by
-# at most half a bin (0.05 s under 10 s, where trust's speed factor reads it) and exact for values on the
-# grid; medians at or above an hour read as 3,600 s.
-_BINS = ((10.0, 0.1), (600.0, 1.0), (3600.0, 10.0))
+# Histogram bins of an annotation's seconds: 0.1 s wide below 60 s, 1 s below 600 s, 10 s below 3,600 s,
+# one bin for 3,600 s and more (at most 1,440 bins per annotator and language). A value goes to the
+# nearest bin centre, so the median read back is off by at most half a bin: 0.05 s below a minute (trust's
+# speed factor reads it below 5 s, where its error is then at most 0.005), 0.5 s below 10 minutes, 5 s
+# below an hour; exact for values on that grid (the client sends whole tenths); at or above an hour,
+# 3,600 s.
+_BINS = ((60.0, 0.1), (600.0, 1.0), (3600.0, 10.0))
 _TOP = 3600.0
 
 

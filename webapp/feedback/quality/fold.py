@@ -68,7 +68,7 @@ def review_fold(limit: int | None = None) -> dict:
             setattr(state, attr, top)
         tasks = sorted(touched)
         for start in range(0, len(tasks), CHUNK):
-            _refold(tasks[start : start + CHUNK])
+            _refold(tasks[start : start + CHUNK], state)
         state.holes = holes
         state.as_of = timezone.now()
         state.save()
@@ -116,8 +116,9 @@ def _merge(holes: list[list]) -> list[list]:
     return holes
 
 
-def _refold(task_ids: list[int]) -> None:
-    """Replace these tasks' parts and move the sums by the difference."""
+def _refold(task_ids: list[int], state: ReviewState) -> None:
+    """Replace these tasks' parts, from their rows up to the new watermark, and move the sums by the
+    difference."""
     sums: dict[tuple[int, str, str], dict] = defaultdict(dict)
     groups: dict[tuple[int, str, str, str], dict] = defaultdict(dict)
     old = list(TaskStats.objects.filter(task_id__in=task_ids))
@@ -126,7 +127,7 @@ def _refold(task_ids: list[int]) -> None:
         if stats.groups:
             key = (stats.campaign_id, stats.language, stats.view, stats.groups["group"])
             add(groups[key], _scores(stats.groups), -1)
-    new = task_parts(task_ids)
+    new = task_parts(task_ids, state.annotation_id, state.skip_id)
     for (task_id, view), part in new.items():
         add(sums[(part.campaign_id, part.language, view)], part.part)
         if part.groups:

@@ -46,8 +46,9 @@ class _Task:
     models: list[str]
 
 
-def task_parts(task_ids: list[int]) -> dict[tuple[int, str], TaskPart]:
-    """(task id, view) -> part, for the alive tasks among `task_ids` (a deleted task has no part)."""
+def task_parts(task_ids: list[int], annotation_max: int, skip_max: int) -> dict[tuple[int, str], TaskPart]:
+    """(task id, view) -> part, for the alive tasks among `task_ids` (a deleted task has no part), from
+    their annotations and skips up to those ids (the fold's watermark: what the summary is as of)."""
     tasks = {
         pk: _Task(pk, campaign, language, group, gold, [])
         for pk, campaign, language, group, gold in Task.objects.filter(
@@ -58,14 +59,14 @@ def task_parts(task_ids: list[int]) -> dict[tuple[int, str], TaskPart]:
     for task_id, model_name in items.values_list("task_id", "response__model_name"):
         tasks[task_id].models.append(model_name or "")
     annotations: dict[int, list[dict]] = defaultdict(list)
-    rows = Annotation.objects.filter(task_id__in=tasks).order_by("id")
+    rows = Annotation.objects.filter(task_id__in=tasks, pk__lte=annotation_max).order_by("id")
     for row in rows.values(
         "task_id", "annotator_id", "source", "origin", "ranking", "flags", "display_order", "seconds", "rationale",
         "suggested_by",
     ):
         annotations[row["task_id"]].append(row)
     skips: dict[int, list[int]] = defaultdict(list)
-    for task_id, annotator_id in Skip.objects.filter(task_id__in=tasks).values_list("task_id", "annotator_id"):
+    for task_id, annotator_id in Skip.objects.filter(task_id__in=tasks, pk__lte=skip_max).values_list("task_id", "annotator_id"):
         skips[task_id].append(annotator_id)
     parts = {}
     for task in tasks.values():
