@@ -240,7 +240,9 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
         step = rng.choices(list(STEPS), weights=list(STEPS.values()))[0]
         if step == "fold":
             review_fold(rng.randint(1, 6))  # a partial fold: equal as of its watermark, if markers are in
-            if review_state().dirty_id == (ReviewDirty.objects.order_by("-pk").values_list("pk", flat=True).first() or 0):
+            if review_state().dirty_id == (
+                ReviewDirty.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            ):
                 assert_equal_to_full(client, rng.choice(filters))
                 compared += 1
         elif step == "catch_up":

@@ -389,6 +389,9 @@ class ReviewDirty(models.Model):
     task_id = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"review marker of task {self.task_id}"
+
 
 class ReviewState(models.Model):
     """The fold's watermark (one row, pk 1): the highest annotation, skip and marker ids folded, the
@@ -401,11 +404,15 @@ class ReviewState(models.Model):
     holes = models.JSONField(default=dict, blank=True)
     as_of = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"review summary as of {self.as_of}"
+
 
 class TaskStats(models.Model):
     """One task's part of the review figures in one view, as last folded: `part` is added into its
-    campaign and language's `ReviewSummary`, `groups` into `GroupSummary` rows; `row`, `flagged` and
-    `misses` are what the task contributes to the review page's lists (read a page at a time)."""
+    campaign and language's `ReviewSummary`, `groups` into a `GroupSummary` row; `row` is what the task
+    shows in the review page's lists (its result, and its flags and gold misses if any), read a page at a
+    time through the indexes below."""
 
     task = models.ForeignKey(Task, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     view = models.CharField(max_length=20, blank=True)
@@ -422,9 +429,14 @@ class TaskStats(models.Model):
         constraints = [models.UniqueConstraint(fields=["task", "view"], name="task_stats_unique")]
         indexes = [
             models.Index(fields=["view", "-task"], name="task_stats_tasks", condition=Q(annotations__gt=0)),
-            models.Index(fields=["view", "-flag_count", "task"], name="task_stats_flagged", condition=Q(flag_count__gt=0)),
+            models.Index(
+                fields=["view", "-flag_count", "task"], name="task_stats_flagged", condition=Q(flag_count__gt=0)
+            ),
             models.Index(fields=["view", "-task"], name="task_stats_misses", condition=Q(miss_count__gt=0)),
         ]
+
+    def __str__(self) -> str:
+        return f"review part of task {self.task_id} ({self.view or 'human'})"
 
 
 class ReviewSummary(models.Model):
@@ -436,9 +448,10 @@ class ReviewSummary(models.Model):
     data = models.JSONField(default=dict)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "language", "view"], name="review_summary_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["campaign", "language", "view"], name="review_summary_unique")]
+
+    def __str__(self) -> str:
+        return f"review summary of campaign {self.campaign_id}, {self.language} ({self.view or 'human'})"
 
 
 class GroupSummary(models.Model):
@@ -456,3 +469,6 @@ class GroupSummary(models.Model):
             models.UniqueConstraint(fields=["campaign", "language", "view", "group"], name="group_summary_unique")
         ]
         indexes = [models.Index(fields=["view", "group"], name="group_summary_view")]
+
+    def __str__(self) -> str:
+        return f"group {self.group} of campaign {self.campaign_id}, {self.language} ({self.view or 'human'})"

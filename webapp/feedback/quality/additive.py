@@ -94,8 +94,9 @@ def alpha_from_coincidences(matrix: dict[str, float]) -> float | None:
     n_v = o.sum(axis=0)
     e = (np.outer(n_v, n_v) - np.diagflat(n_v)) / (n_v.sum() - 1)
     cumulative = np.concatenate([[0.0], np.cumsum(n_v)])
-    lo, hi = np.minimum.outer(range(len(domain)), range(len(domain))), np.maximum.outer(
-        range(len(domain)), range(len(domain))
+    lo, hi = (
+        np.minimum.outer(range(len(domain)), range(len(domain))),
+        np.maximum.outer(range(len(domain)), range(len(domain))),
     )
     d = (cumulative[hi + 1] - cumulative[lo] - (n_v[lo] + n_v[hi]) / 2) ** 2
     return float(1 - (o * d).sum() / (e * d).sum())

@@ -128,7 +128,7 @@ def _refold(task_ids: list[int], state: ReviewState) -> None:
             key = (stats.campaign_id, stats.language, stats.view, stats.groups["group"])
             add(groups[key], _scores(stats.groups), -1)
     new = task_parts(task_ids, state.annotation_id, state.skip_id)
-    for (task_id, view), part in new.items():
+    for (_task_id, view), part in new.items():
         add(sums[(part.campaign_id, part.language, view)], part.part)
         if part.groups:
             add(groups[(part.campaign_id, part.language, view, part.groups["group"])], _scores(part.groups))

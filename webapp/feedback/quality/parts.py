@@ -61,12 +61,22 @@ def task_parts(task_ids: list[int], annotation_max: int, skip_max: int) -> dict[
     annotations: dict[int, list[dict]] = defaultdict(list)
     rows = Annotation.objects.filter(task_id__in=tasks, pk__lte=annotation_max).order_by("id")
     for row in rows.values(
-        "task_id", "annotator_id", "source", "origin", "ranking", "flags", "display_order", "seconds", "rationale",
+        "task_id",
+        "annotator_id",
+        "source",
+        "origin",
+        "ranking",
+        "flags",
+        "display_order",
+        "seconds",
+        "rationale",
         "suggested_by",
     ):
         annotations[row["task_id"]].append(row)
     skips: dict[int, list[int]] = defaultdict(list)
-    for task_id, annotator_id in Skip.objects.filter(task_id__in=tasks, pk__lte=skip_max).values_list("task_id", "annotator_id"):
+    for task_id, annotator_id in Skip.objects.filter(task_id__in=tasks, pk__lte=skip_max).values_list(
+        "task_id", "annotator_id"
+    ):
         skips[task_id].append(annotator_id)
     parts = {}
     for task in tasks.values():

@@ -305,8 +305,13 @@ def _misses(scope: dict, cursor: str | None) -> tuple[list[dict], str | None]:
     page = list(rows.values_list("task_id", "language", "row")[: LIST_ROWS + 1])
     names = _names(miss["annotator"] for _t, _l, row in page for miss in row["misses"])
     items = [
-        {"task": task_id, "language": lang, "annotator": names.get(miss["annotator"], ""), "top": miss["top"],
-         "gold": row.get("gold")}
+        {
+            "task": task_id,
+            "language": lang,
+            "annotator": names.get(miss["annotator"], ""),
+            "top": miss["top"],
+            "gold": row.get("gold"),
+        }
         for task_id, lang, row in page[:LIST_ROWS]
         for miss in row["misses"]
     ]
