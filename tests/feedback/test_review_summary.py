@@ -27,7 +27,6 @@ pytestmark = pytest.mark.django_db
 
 MODELS = ["model-0", "model-1", "model-2"]
 SUMMARY_ONLY = ("as_of", "pending", "next")
-LISTS = {"tasks": "tasks", "flagged": "flagged", "gold_misses": "gold_misses"}
 
 
 @pytest.fixture
@@ -124,7 +123,10 @@ class Store:
         self.people = [make_annotator(f"person{i}", ["en", "de"]) for i in range(4)]
         self.a, en = campaign_with_tasks(n_tasks=5, language="en", overlap=3, name="A", group_prefix="g")
         _, de = campaign_with_tasks(n_tasks=5, language="de", overlap=3, name="A", group_prefix="g")
-        self.b, other = campaign_with_tasks(n_tasks=4, language="en", overlap=3, n_responses=2, name="B")
+        # B's tasks share translation groups with A's: deleting B changes A's consistency across campaigns.
+        self.b, other = campaign_with_tasks(
+            n_tasks=4, language="en", overlap=3, n_responses=2, name="B", group_prefix="g"
+        )
         self.tasks = [*en, *de, *other]
         self.imports = 0
         self.b_deleted = False
@@ -322,5 +324,30 @@ def test_long_lists_come_a_page_at_a_time(api, reviewer, annotator, monkeypatch)
     assert [row["task"] for row in first["flagged"]] == sorted(t.pk for t in tasks)[:2]
     html = page(reviewer)
     assert 'id="more-tasks"' in html and "tasks_cursor=" in html
+
+
+def test_consistency_comes_a_page_at_a_time_most_inconsistent_first(api, reviewer, monkeypatch):
+    monkeypatch.setattr("webapp.feedback.quality.summary.LIST_ROWS", 2)
+    en, de = make_annotator("en-ann", ["en"]), make_annotator("de-ann", ["de"])
+    _, tasks_en = campaign_with_tasks(n_tasks=5, language="en", overlap=1, name="C", group_prefix="g")
+    _, tasks_de = campaign_with_tasks(n_tasks=5, language="de", overlap=1, name="C", group_prefix="g")
+    # German agrees with English on some groups, reverses it on others, flips one pair on the rest.
+    german = [[[0], [1], [2]], [[2], [1], [0]], [[1], [0], [2]]]
+    for i, (task_en, task_de) in enumerate(zip(tasks_en, tasks_de, strict=True)):
+        for person, task, ranking in ((en, task_en, [[0], [1], [2]]), (de, task_de, german[i % 3])):
+            assignment.tasks_next(user=person, campaign_id=task.campaign_id)
+            assignment.annotation_submit(user=person, task_id=task.pk, ranking=ranking)
+    client = api(reviewer)
+    full = review_report().as_dict()["consistency"]
+    rows, cursor = [], ""
+    while True:
+        page_json = client.get(f"/api/v1/review/?consistency_cursor={cursor}").json()
+        assert len(page_json["consistency"]) <= 2
+        rows += page_json["consistency"]
+        cursor = page_json["next"]["consistency"]
+        if cursor is None:
+            break
+    assert len(full) == 5 and rows == json.loads(json.dumps(full))
+    assert client.get("/api/v1/review/?consistency_cursor=%%%").status_code == 400
     reply = client.get("/api/v1/review/?tasks_cursor=nope")
     assert reply.status_code == 400 and "tasks_cursor" in reply.json()["detail"]

@@ -386,11 +386,13 @@ class ReviewDirty(models.Model):
     soft-deleted, its gold changed, moved to another campaign, an annotation or skip deleted. Insert-only
     (a writer never updates a row another writer updates); the fold reads them above its watermark."""
 
-    task_id = models.BigIntegerField()
+    task_id = models.BigIntegerField(null=True)
+    # A deleted campaign (task_id null): its translation groups' consistency is recomputed without it.
+    campaign_id = models.BigIntegerField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"review marker of task {self.task_id}"
+        return f"review marker of task {self.task_id}" if self.task_id else f"review marker of campaign {self.campaign_id}"
 
 
 class ReviewState(models.Model):
@@ -472,3 +474,32 @@ class GroupSummary(models.Model):
 
     def __str__(self) -> str:
         return f"group {self.group} of campaign {self.campaign_id}, {self.language} ({self.view or 'human'})"
+
+
+class ConsistencyRow(models.Model):
+    """One row of cross-lingual consistency (agreement.cross_lingual_consistency) as last folded: a
+    translation group's two languages in one view, over every alive campaign (`scope` 0) or within one
+    (`scope` its id). Kept in the order the review lists them (most inconsistent first), so a page is one
+    index range."""
+
+    scope = models.BigIntegerField()
+    view = models.CharField(max_length=20, blank=True)
+    group = models.CharField(max_length=200)
+    language_a = models.CharField(max_length=20)
+    language_b = models.CharField(max_length=20)
+    tau_missing = models.BooleanField()
+    tau = models.FloatField()  # 0 when tau_missing
+    flip_count = models.PositiveIntegerField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["scope", "view", "tau_missing", "tau", "-flip_count", "group", "language_a", "language_b"],
+                name="consistency_order",
+            ),
+            models.Index(fields=["view", "group"], name="consistency_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"consistency of group {self.group}: {self.language_a} / {self.language_b} ({self.view or 'human'})"

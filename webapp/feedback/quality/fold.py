@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from webapp.feedback.models import (
     Annotation,
+    ConsistencyRow,
     GroupSummary,
     ReviewDirty,
     ReviewState,
@@ -30,9 +31,11 @@ from webapp.feedback.models import (
     TaskStats,
 )
 from webapp.feedback.quality.additive import add
+from webapp.feedback.quality.agreement import cross_lingual_consistency
 from webapp.feedback.quality.parts import task_parts
 
 _STREAMS = (("annotation", Annotation, "annotation_id"), ("skip", Skip, "skip_id"), ("dirty", ReviewDirty, "dirty_id"))
+_FIELDS = {"annotation": ("task_id",), "skip": ("task_id",), "dirty": ("task_id", "campaign_id")}
 MAX_HOLES = 200  # per stream; beyond it the closest holes are merged (a merged hole re-reads rows, harmlessly)
 CHUNK = 500  # tasks recomputed per query batch
 
@@ -50,25 +53,33 @@ def review_fold(limit: int | None = None) -> dict:
     """One fold of at most `limit` rows per stream (REVIEW_FOLD_BATCH); returns what it did."""
     limit = limit or settings.REVIEW_FOLD_BATCH
     with transaction.atomic():
-        state = ReviewState.objects.select_for_update().filter(pk=1).first() or ReviewState.objects.create(pk=1)
+        review_state()  # the one row, made once (get_or_create: a concurrent first fold finds it)
+        state = ReviewState.objects.select_for_update().get(pk=1)
         touched: set[int] = set()
+        deleted_campaigns: set[int] = set()
         now = time.time()
         holes = {}
         for name, model, attr in _STREAMS:
             mark = getattr(state, attr)
-            rows = list(model.objects.filter(pk__gt=mark).order_by("pk").values_list("pk", "task_id")[:limit])
+            rows = list(model.objects.filter(pk__gt=mark).order_by("pk").values_list("pk", *_FIELDS[name])[:limit])
             old = [h for h in state.holes.get(name, []) if now - h[2] < settings.REVIEW_HOLE_SECONDS]
-            found = _in_holes(model, old)
-            touched.update(task for _pk, task in rows)
-            touched.update(task for _pk, task in found)
+            found = _in_holes(model, old, _FIELDS[name])
+            for row in (*rows, *found):
+                if row[1] is not None:
+                    touched.add(row[1])
+                elif len(row) > 2 and row[2] is not None:
+                    deleted_campaigns.add(row[2])
             top = rows[-1][0] if rows else mark
-            kept = [gap for lo, hi, seen in old for gap in _gaps(lo, hi, [pk for pk, _ in found], seen)]
-            kept += _gaps(mark + 1, top, [pk for pk, _ in rows], now)
+            kept = [gap for lo, hi, seen in old for gap in _gaps(lo, hi, [row[0] for row in found], seen)]
+            kept += _gaps(mark + 1, top, [row[0] for row in rows], now)
             holes[name] = _merge(kept)
             setattr(state, attr, top)
         tasks = sorted(touched)
+        groups: set[tuple[str, str]] = set()
         for start in range(0, len(tasks), CHUNK):
-            _refold(tasks[start : start + CHUNK], state)
+            groups |= _refold(tasks[start : start + CHUNK], state)
+        groups |= _groups_of_campaigns(deleted_campaigns)
+        consistency_refresh(groups)
         state.holes = holes
         state.as_of = timezone.now()
         state.save()
@@ -85,13 +96,13 @@ def review_catch_up(limit: int | None = None) -> int:
             return done
 
 
-def _in_holes(model, holes: list) -> list[tuple[int, int]]:
+def _in_holes(model, holes: list, fields: tuple[str, ...]) -> list[tuple]:
     if not holes:
         return []
     where = Q()
     for lo, hi, _seen in holes:
         where |= Q(pk__gte=lo, pk__lte=hi)
-    return list(model.objects.filter(where).order_by("pk").values_list("pk", "task_id"))
+    return list(model.objects.filter(where).order_by("pk").values_list("pk", *fields))
 
 
 def _gaps(lo: int, hi: int, present: list[int], seen: float) -> list[list]:
@@ -116,9 +127,9 @@ def _merge(holes: list[list]) -> list[list]:
     return holes
 
 
-def _refold(task_ids: list[int], state: ReviewState) -> None:
+def _refold(task_ids: list[int], state: ReviewState) -> set[tuple[str, str]]:
     """Replace these tasks' parts, from their rows up to the new watermark, and move the sums by the
-    difference."""
+    difference; returns the (view, translation group) pairs whose sums moved."""
     sums: dict[tuple[int, str, str], dict] = defaultdict(dict)
     groups: dict[tuple[int, str, str, str], dict] = defaultdict(dict)
     old = list(TaskStats.objects.filter(task_id__in=task_ids))
@@ -152,6 +163,58 @@ def _refold(task_ids: list[int], state: ReviewState) -> None:
     )
     _apply(ReviewSummary, ("campaign_id", "language", "view"), sums)
     _apply(GroupSummary, ("campaign_id", "language", "view", "group"), groups)
+    return {(view, group) for (_campaign, _language, view, group), delta in groups.items() if delta}
+
+
+def _groups_of_campaigns(campaign_ids: set[int]) -> set[tuple[str, str]]:
+    """The (view, group) pairs a deleted campaign had a part in: their consistency is computed again."""
+    if not campaign_ids:
+        return set()
+    return set(GroupSummary.objects.filter(campaign_id__in=campaign_ids).values_list("view", "group").distinct())
+
+
+def consistency_refresh(groups: set[tuple[str, str]]) -> None:
+    """Recompute the `ConsistencyRow`s of these (view, group) pairs from their `GroupSummary` rows in
+    alive campaigns: over every campaign (scope 0) and within each."""
+    by_view: dict[str, list[str]] = defaultdict(list)
+    for view, group in groups:
+        by_view[view].append(group)
+    for view, names in by_view.items():
+        for start in range(0, len(names), CHUNK):
+            chunk = names[start : start + CHUNK]
+            scores: dict[tuple[int, str], dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
+            rows = GroupSummary.objects.filter(view=view, group__in=chunk, campaign__deleted_at__isnull=True)
+            for campaign_id, language, group, data in rows.values_list("campaign_id", "language", "group", "data"):
+                for scope in (0, campaign_id):
+                    add(scores[(scope, group)][language], data)
+            fresh = []
+            for (scope, group), languages in scores.items():
+                means = {
+                    language: {model: data["score"].get(model, 0) / n for model, n in data["count"].items()}
+                    for language, data in languages.items()
+                    if data.get("count")
+                }
+                if len(means) < 2:
+                    continue
+                for row in cross_lingual_consistency(groups={group: means}):
+                    fresh.append(_consistency_row(scope, view, row))
+            ConsistencyRow.objects.filter(view=view, group__in=chunk).delete()
+            ConsistencyRow.objects.bulk_create(fresh, batch_size=1000)
+
+
+def _consistency_row(scope: int, view: str, row: dict) -> ConsistencyRow:
+    flipped = [list(pair) for pair in row["flipped"]]
+    return ConsistencyRow(
+        scope=scope,
+        view=view,
+        group=row["group"],
+        language_a=row["language_a"],
+        language_b=row["language_b"],
+        tau_missing=row["tau"] is None,
+        tau=row["tau"] or 0.0,
+        flip_count=len(flipped),
+        data={**row, "flipped": flipped},
+    )
 
 
 def _scores(groups: dict) -> dict:

@@ -14,6 +14,12 @@ def review_mark(task_ids: Iterable[int]) -> None:
     ReviewDirty.objects.bulk_create([ReviewDirty(task_id=pk) for pk in dict.fromkeys(task_ids)], batch_size=2000)
 
 
+def review_mark_campaign(campaign_id: int) -> None:
+    """A campaign marked deleted: the review leaves its sums out at once; this marker has the fold
+    recompute the consistency of the translation groups it shared with other campaigns."""
+    ReviewDirty.objects.create(campaign_id=campaign_id)
+
+
 def _row_deleted(sender, instance, **kwargs) -> None:
     """A deleted annotation or skip (one by one, or a task's rows in a cascade) changes its task."""
     ReviewDirty.objects.create(task_id=instance.task_id)

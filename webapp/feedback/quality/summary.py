@@ -1,8 +1,8 @@
 """The review report read from the summary (quality/fold.py): per-(campaign, language, view) sums,
-finished by additive.py, and the lists (tasks, flagged items, gold misses) a page at a time with a
-keyset cursor, newest task first (flagged: most flags first). The cost is the number of summary rows
-(campaigns x languages x views, plus translation groups for consistency) and one page, whatever the
-number of annotations. Equal to review.review_report (the full recomputation) as of the last fold,
+finished by additive.py, and the lists a page at a time with a keyset cursor: tasks and gold misses
+newest task first, flagged items most flags first, cross-lingual consistency most inconsistent first.
+The cost is the number of summary rows (campaigns x languages x views, and the annotators in them) and
+one page of each list, whatever the number of annotations. Equal to review.review_report (the full recomputation) as of the last fold,
 which the report carries (`as_of`), with the rows still pending when it is behind.
 
 A read folds first when fewer than REVIEW_FOLD_ON_READ rows are pending, so the report is current with
@@ -10,17 +10,22 @@ no worker running; more are left to the periodic fold (workers/tasks/review.py).
 seen at once (its rows are left out here); skips, like trust.load_skips, count in deleted campaigns
 until their tasks are deleted."""
 
+import base64
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
-from webapp.feedback.models import GroupSummary, ReviewSummary, TaskStats
+from webapp.feedback.models import ConsistencyRow, ReviewSummary, TaskStats
 from webapp.feedback.quality.additive import add, alpha_from_coincidences, histogram_median
-from webapp.feedback.quality.agreement import cross_lingual_consistency, trust_scores, wilson_interval
+from webapp.feedback.quality.agreement import trust_scores, wilson_interval
 from webapp.feedback.quality.fold import review_fold, review_pending, review_state
 from webapp.feedback.quality.judges import JudgeAgreement, anchoring
 from webapp.feedback.quality.review import TASK_ROWS, AgreementRow, Report
@@ -37,6 +42,7 @@ class Cursors:
     tasks: str | None = None
     flagged: str | None = None
     gold_misses: str | None = None
+    consistency: str | None = None
 
 
 def summary_report(
@@ -72,11 +78,12 @@ def summary_report(
     tasks, tasks_next = _tasks(scope, cursors.tasks)
     flagged, flagged_next = _flagged(scope, cursors.flagged)
     misses, misses_next = _misses(scope, cursors.gold_misses)
+    consistency, consistency_next = _consistency(scope, cursors.consistency)
     return Report(
         agreement=_agreement_rows(alive),
         annotators=_annotators(alive, skips),
         gold_misses=misses,
-        consistency=_consistency(scope),
+        consistency=consistency,
         position_bias=_position_bias(alive),
         flagged=flagged,
         tasks=tasks,
@@ -84,7 +91,12 @@ def summary_report(
         anchoring=[] if source == "import" else anchoring(campaign_id=campaign_id, language=language),
         as_of=state.as_of,
         pending=pending,
-        next={"tasks": tasks_next, "flagged": flagged_next, "gold_misses": misses_next},
+        next={
+            "tasks": tasks_next,
+            "flagged": flagged_next,
+            "gold_misses": misses_next,
+            "consistency": consistency_next,
+        },
     )
 
 
@@ -206,26 +218,63 @@ def _judges(alive: list[tuple[str, str, dict]]) -> list[JudgeAgreement]:
     return rows
 
 
-def _consistency(scope: dict) -> list[dict]:
-    """review.consistency_rows from the per-group sums: O(translation groups), not O(annotations)."""
-    sums: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
-    rows = GroupSummary.objects.filter(**scope, campaign__deleted_at__isnull=True).values_list(
-        "group", "language", "data"
+def _consistency(scope: dict, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Most inconsistent first (agreement.cross_lingual_consistency's order), a page at a time. A language
+    filter leaves every group one language: nothing to compare."""
+    if "language" in scope:
+        return [], None
+    rows = ConsistencyRow.objects.filter(scope=scope.get("campaign_id", 0), view=scope["view"]).annotate(
+        g=_bytewise("group"), a=_bytewise("language_a"), b=_bytewise("language_b")
     )
-    for group, lang, data in rows.iterator(chunk_size=5000):
-        add(sums[group][lang], data)
-    groups = {
-        group: {
-            lang: {model: data["score"][model] / n for model, n in data["count"].items()}
-            for lang, data in languages.items()
-            if data.get("count")
-        }
-        for group, languages in sums.items()
-    }
-    groups = {group: languages for group, languages in groups.items() if len(languages) > 1}
-    return [
-        {**row, "flipped": [list(pair) for pair in row["flipped"]]} for row in cross_lingual_consistency(groups=groups)
-    ]
+    after = _consistency_cursor(cursor)
+    if after:
+        missing, tau, flips, group, language_a, language_b = after
+        level = Q(tau_missing=missing)
+        where = Q(tau_missing__gt=missing)
+        for condition, tie in (
+            (Q(tau__gt=tau), Q(tau=tau)),
+            (Q(flip_count__lt=flips), Q(flip_count=flips)),
+            (Q(g__gt=group), Q(g=group)),
+            (Q(a__gt=language_a), Q(a=language_a)),
+            (Q(b__gt=language_b), Q(b=language_b)),
+        ):
+            where |= level & condition
+            level &= tie
+        rows = rows.filter(where)
+    page = list(rows.order_by("tau_missing", "tau", "-flip_count", "g", "a", "b")[: LIST_ROWS + 1])
+    items = [row.data for row in page[:LIST_ROWS]]
+    if len(page) <= LIST_ROWS:
+        return items, None
+    last = page[LIST_ROWS - 1]
+    key = [last.tau_missing, last.tau, last.flip_count, last.group, last.language_a, last.language_b]
+    return items, base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _bytewise(field: str):
+    """The column compared code point by code point, as Python orders strings (PostgreSQL's "C"
+    collation; SQLite compares bytes already)."""
+    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
+
+
+def _consistency_cursor(raw: str | None) -> list | None:
+    if raw in (None, ""):
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        missing, tau, flips, group, language_a, language_b = key
+        if not (
+            isinstance(missing, bool)
+            and isinstance(tau, (int, float))
+            and isinstance(flips, int)
+            and all(isinstance(v, str) for v in (group, language_a, language_b))
+        ):
+            raise ValueError(raw)
+    except (ValueError, TypeError, UnicodeError):
+        raise ApplicationError(
+            _("%(name)s is not a cursor this report gave; follow its next link") % {"name": "consistency_cursor"},
+            extra={"field": "consistency_cursor"},
+        ) from None
+    return key
 
 
 # --- the lists, a page at a time ------------------------------------------------------------------

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict
 from webapp.feedback.models import Campaign, CampaignJob, Lease, OperationKind, Task
-from webapp.feedback.quality.marks import review_mark
+from webapp.feedback.quality.marks import review_mark, review_mark_campaign
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobRun, job_enqueue, job_request_cancel, job_running
 
@@ -65,6 +65,7 @@ def operation_launch(*, campaign: Campaign, kind: str, params: dict[str, Any], u
         Campaign.objects.filter(pk=campaign.pk).update(is_active=True)
     elif kind == OperationKind.DELETE:
         Campaign.objects.filter(pk=campaign.pk).update(is_active=False, deleted_at=now)
+        review_mark_campaign(campaign.pk)
     job = CampaignJob.objects.create(kind=kind, campaign=campaign, params=params, created_by=user)
     details = {"job": job.pk, **{k: v for k, v in params.items() if k not in ("items", "ui_language")}}
     if kind == OperationKind.GOLD:

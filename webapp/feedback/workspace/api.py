@@ -83,8 +83,9 @@ class ReviewView(APIView):
     interval, its abstentions (pairs it tied) and Krippendorff's alpha with it as one more rater
     (the data of the /review/ page). Read from the review summary: `as_of` is when it was last folded and
     `pending` the rows inserted since and not yet in it; `tasks` (newest first), `flagged` (most flags
-    first) and `gold_misses` (newest task first) come a page at a time, `next` holding each list's cursor
-    to pass back as `tasks_cursor`, `flagged_cursor` or `gold_misses_cursor` (null: the last page)."""
+    first), `gold_misses` (newest task first) and `consistency` (most inconsistent first) come a page at a
+    time, `next` holding each list's cursor to pass back as `tasks_cursor`, `flagged_cursor`,
+    `gold_misses_cursor` or `consistency_cursor` (null: the last page)."""
 
     permission_classes = [IsReviewer]
 
@@ -97,7 +98,7 @@ class ReviewView(APIView):
                 OpenApiParameter(
                     f"{name}_cursor", str, required=False, description=f"`next.{name}` of the previous page"
                 )
-                for name in ("tasks", "flagged", "gold_misses")
+                for name in ("tasks", "flagged", "gold_misses", "consistency")
             ],
         ],
         responses={200: dict},
@@ -107,6 +108,7 @@ class ReviewView(APIView):
             tasks=request.query_params.get("tasks_cursor"),
             flagged=request.query_params.get("flagged_cursor"),
             gold_misses=request.query_params.get("gold_misses_cursor"),
+            consistency=request.query_params.get("consistency_cursor"),
         )
         report = summary_report(
             campaign_id=_campaign_param(request),

@@ -94,6 +94,7 @@ def review_page(request):
         tasks=request.GET.get("tasks_cursor"),
         flagged=request.GET.get("flagged_cursor"),
         gold_misses=request.GET.get("gold_misses_cursor"),
+        consistency=request.GET.get("consistency_cursor"),
     )
     try:
         report = summary_report(
