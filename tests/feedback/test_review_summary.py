@@ -21,6 +21,7 @@ from webapp.feedback.quality.review import review_report
 from webapp.feedback.services import assignment, catalog, operations
 from webapp.feedback.services.importing import feedback_import
 from webapp.feedback.services.judging import judge_label
+from webapp.feedback.services.suggestions import campaign_set_suggestions
 from workers.tasks.review import fold_review
 
 pytestmark = pytest.mark.django_db
@@ -135,8 +136,8 @@ class Store:
     def alive_tasks(self) -> list[Task]:
         return list(Task.objects.alive().filter(campaign__deleted_at__isnull=True).order_by("pk"))
 
-    def submit(self) -> None:
-        task = self.rng.choice(self.alive_tasks())
+    def submit(self, task: Task | None = None) -> None:
+        task = task or self.rng.choice(self.alive_tasks())
         person = self.rng.choice(self.people)
         n = task.items.count()
         order = list(range(n))
@@ -216,6 +217,15 @@ class Store:
     def finish_campaign_deletion(self) -> None:
         operations.operation_run(self.b_job)
 
+    def suggest(self) -> None:
+        """Campaign A shows a judge's ranking as the starting order (the judge ranks its tasks first),
+        holding a share of tasks out."""
+        for task in Task.objects.alive().filter(campaign=self.a):
+            judge_label(task_id=task.pk, judge="order")
+        campaign_set_suggestions(campaign=self.a, judge="order@1", holdout=self.rng.choice([0.3, 0.5, 0.7]))
+        for task in self.rng.sample(list(Task.objects.alive().filter(campaign=self.a).order_by("pk")), 4):
+            self.submit(task)  # with the suggestion, or held out
+
 
 STEPS = {
     "submit": 40,
@@ -239,7 +249,13 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
     compared = 0
     for number in range(90):
         step = rng.choices(list(STEPS), weights=list(STEPS.values()))[0]
-        step = {45: "delete_campaign", 46: "catch_up", 65: "finish_campaign_deletion"}.get(number, step)
+        step = {
+            20: "suggest",
+            45: "delete_campaign",
+            46: "catch_up",
+            65: "finish_campaign_deletion",
+            70: "suggest",
+        }.get(number, step)
         if step == "fold":
             review_fold(rng.randint(1, 6))  # a partial fold: equal as of its watermark, if markers are in
             if review_state().dirty_id == (
@@ -258,6 +274,7 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
         assert_equal_to_full(client, chosen)
     assert compared >= 5
     assert Annotation.objects.filter(source="import").exists() and Skip.objects.exists()
+    assert Annotation.objects.exclude(suggested_by="").exists()
 
 
 def test_a_forgotten_deletion_would_show(api, reviewer, annotator, annotator2, monkeypatch):

@@ -392,7 +392,9 @@ class ReviewDirty(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"review marker of task {self.task_id}" if self.task_id else f"review marker of campaign {self.campaign_id}"
+        return (
+            f"review marker of task {self.task_id}" if self.task_id else f"review marker of campaign {self.campaign_id}"
+        )
 
 
 class ReviewState(models.Model):

@@ -10,7 +10,8 @@ from webapp.feedback.formats.pairs import Vote, aggregate
 from webapp.feedback.models import Annotation, Skip, Task, TaskResponse
 from webapp.feedback.quality.additive import add, coincidences, comparison_counts, seconds_bin
 from webapp.feedback.quality.agreement import judge_pair_agreement, pairwise_agreement_rate, rank_positions
-from webapp.feedback.quality.judges import JUDGE_RATER
+from webapp.feedback.quality.judges import JUDGE_RATER, same_ranking
+from webapp.feedback.services.suggestions import held_out
 
 VIEWS: tuple[str, ...] = ("", *sources.HUMAN)
 
@@ -43,17 +44,26 @@ class _Task:
     language: str
     group: str
     gold: int | None
+    suggestion_judge: str
+    holdout: float
     models: list[str]
 
 
 def task_parts(task_ids: list[int], annotation_max: int, skip_max: int) -> dict[tuple[int, str], TaskPart]:
     """(task id, view) -> part, for the alive tasks among `task_ids` (a deleted task has no part), from
     their annotations and skips up to those ids (the fold's watermark: what the summary is as of)."""
+    alive = Task.objects.filter(pk__in=task_ids, deleted_at__isnull=True)
     tasks = {
-        pk: _Task(pk, campaign, language, group, gold, [])
-        for pk, campaign, language, group, gold in Task.objects.filter(
-            pk__in=task_ids, deleted_at__isnull=True
-        ).values_list("pk", "campaign_id", "language_id", "prompt__group", "gold_position")
+        row[0]: _Task(*row, [])
+        for row in alive.values_list(
+            "pk",
+            "campaign_id",
+            "language_id",
+            "prompt__group",
+            "gold_position",
+            "campaign__suggestion_judge",
+            "campaign__suggestion_holdout",
+        )
     }
     items = TaskResponse.objects.filter(task_id__in=tasks).order_by("task_id", "position")
     for task_id, model_name in items.values_list("task_id", "response__model_name"):
@@ -71,6 +81,7 @@ def task_parts(task_ids: list[int], annotation_max: int, skip_max: int) -> dict[
         "seconds",
         "rationale",
         "suggested_by",
+        "suggestion",
     ):
         annotations[row["task_id"]].append(row)
     skips: dict[int, list[int]] = defaultdict(list)
@@ -92,8 +103,12 @@ def _part(task: _Task, view: str, annotations: list[dict], skipped: list[int]) -
     facts = [a for a in annotations if a["source"] in human]
     result = TaskPart(campaign_id=task.campaign_id, language=task.language, annotations=len(facts))
     part: dict = {}
-    if sources.ASSIGNED in human and skipped:
-        part["skips"] = {str(a): 1 for a in skipped}
+    if sources.ASSIGNED in human:
+        if skipped:
+            part["skips"] = {str(a): 1 for a in skipped}
+        anchored = _anchoring(task, annotations)
+        if anchored:
+            part["anchoring"] = anchored
     judges = [a for a in annotations if a["source"] == sources.Source.JUDGE]
     people = {str(f["annotator_id"]): f["ranking"] for f in facts}
     if judges:
@@ -138,6 +153,35 @@ def _add_judge(entry: dict, ranking: list, people: dict[str, list]) -> None:
     matrix = coincidences({**people, JUDGE_RATER: ranking})
     if matrix:
         entry["o"] = add(entry.get("o", {}), matrix)
+
+
+def _anchoring(task: _Task, annotations: list[dict]) -> dict:
+    """judges.anchoring's counts for this task, per judge: live rankings submitted with a suggestion
+    (kept unchanged, agreement with it), and, when the campaign's judge ranked the task and holds it out,
+    the live rankings given without one (equal to the judge's, agreement with it)."""
+    live = [a for a in annotations if a["source"] == sources.ASSIGNED]
+    result: dict[str, dict] = {}
+    for item in live:
+        if item["suggested_by"]:
+            _add_pair(result.setdefault(item["suggested_by"], {}), "suggested", item["ranking"], item["suggestion"])
+    judge = task.suggestion_judge
+    if judge and any(a["suggestion"] is None for a in live) and held_out(task.pk, judge, task.holdout):
+        judged = next(
+            (a["ranking"] for a in annotations if a["source"] == sources.Source.JUDGE and a["origin"] == judge), None
+        )
+        if judged is not None:
+            for item in live:
+                if item["suggestion"] is None:
+                    _add_pair(result.setdefault(judge, {}), "held_out", item["ranking"], judged)
+    return result
+
+
+def _add_pair(entry: dict, kind: str, ranking: list, model: list) -> None:
+    same, compared, _people = comparison_counts({"person": ranking, JUDGE_RATER: model})
+    _inc(entry, kind, 1)
+    _inc(entry, f"{kind}_equal", int(same_ranking(ranking, model)))
+    _inc(entry, f"{kind}_same", same)
+    _inc(entry, f"{kind}_pairs", compared)
 
 
 def _human_part(task: _Task, facts: list[dict], people: dict[str, list]) -> dict:

@@ -27,7 +27,7 @@ from webapp.feedback.models import ConsistencyRow, ReviewSummary, TaskStats
 from webapp.feedback.quality.additive import add, alpha_from_coincidences, histogram_median
 from webapp.feedback.quality.agreement import trust_scores, wilson_interval
 from webapp.feedback.quality.fold import review_fold, review_pending, review_state
-from webapp.feedback.quality.judges import JudgeAgreement, anchoring
+from webapp.feedback.quality.judges import Anchoring, JudgeAgreement
 from webapp.feedback.quality.review import TASK_ROWS, AgreementRow, Report
 from webapp.feedback.quality.trust import AnnotatorQuality, human_source
 
@@ -88,7 +88,7 @@ def summary_report(
         flagged=flagged,
         tasks=tasks,
         judges=_judges(alive),
-        anchoring=[] if source == "import" else anchoring(campaign_id=campaign_id, language=language),
+        anchoring=[] if source == "import" else _anchoring(alive),
         as_of=state.as_of,
         pending=pending,
         next={
@@ -216,6 +216,34 @@ def _judges(alive: list[tuple[str, str, dict]]) -> list[JudgeAgreement]:
             )
         )
     return rows
+
+
+def _anchoring(alive: list[tuple[str, str, dict]]) -> list[Anchoring]:
+    """judges.anchoring from the summed counts (live annotators' rankings, whatever the view)."""
+    counts: dict[tuple[str, str], dict] = defaultdict(dict)
+    for _name, lang, data in alive:
+        for judge, entry in data.get("anchoring", {}).items():
+            add(counts[(judge, lang)], entry)
+
+    def share(entry: dict, part: str, of: str) -> float | None:
+        return entry.get(part, 0) / entry[of] if entry.get(of) else None
+
+    return [
+        Anchoring(
+            judge=judge,
+            language=lang,
+            suggested=int(entry.get("suggested", 0)),
+            kept=int(entry.get("suggested_equal", 0)),
+            keep_rate=share(entry, "suggested_equal", "suggested"),
+            suggested_agreement=share(entry, "suggested_same", "suggested_pairs"),
+            held_out=int(entry.get("held_out", 0)),
+            matched=int(entry.get("held_out_equal", 0)),
+            match_rate=share(entry, "held_out_equal", "held_out"),
+            held_out_agreement=share(entry, "held_out_same", "held_out_pairs"),
+        )
+        for (judge, lang), entry in sorted(counts.items())
+        if entry.get("suggested") or entry.get("held_out")
+    ]
 
 
 def _consistency(scope: dict, cursor: str | None) -> tuple[list[dict], str | None]:
