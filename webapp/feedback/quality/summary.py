@@ -2,8 +2,9 @@
 finished by additive.py, and the lists a page at a time with a keyset cursor: tasks and gold misses
 newest task first, flagged items most flags first, cross-lingual consistency most inconsistent first.
 The cost is the number of summary rows (campaigns x languages x views, and the annotators in them) and
-one page of each list, whatever the number of annotations. Equal to review.review_report (the full recomputation) as of the last fold,
-which the report carries (`as_of`), with the rows still pending when it is behind.
+one page of each list, whatever the number of annotations. Equal to review.review_report (the full
+recomputation) as of the last fold, which the report carries (`as_of`), with the rows still pending when
+it is behind.
 
 A read folds first when fewer than REVIEW_FOLD_ON_READ rows are pending, so the report is current with
 no worker running; more are left to the periodic fold (workers/tasks/review.py). Campaign deletion is
