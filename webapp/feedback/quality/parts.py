@@ -3,13 +3,13 @@ task's rows alone, with the definitions of review.py, trust.py and judges.py (ad
 statistic is a sum of such parts). A view is "" (every human source, sources.HUMAN) or one of them."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from webapp.feedback import sources
 from webapp.feedback.formats.pairs import Vote, aggregate
 from webapp.feedback.models import Annotation, Skip, Task, TaskResponse
 from webapp.feedback.quality.additive import add, coincidences, comparison_counts, seconds_bin
-from webapp.feedback.quality.agreement import judge_pair_agreement, pairwise_agreement_rate, rank_positions
+from webapp.feedback.quality.agreement import judge_pair_agreement, rank_positions
 from webapp.feedback.quality.judges import JUDGE_RATER, same_ranking
 from webapp.feedback.services.suggestions import held_out
 
@@ -91,34 +91,51 @@ def task_parts(task_ids: list[int], annotation_max: int, skip_max: int) -> dict[
         skips[task_id].append(annotator_id)
     parts = {}
     for task in tasks.values():
-        for view in VIEWS:
-            part = _part(task, view, annotations[task.pk], skips[task.pk])
+        for view, part in _views(task, annotations[task.pk], skips[task.pk]).items():
             if not part.empty():
                 parts[(task.pk, view)] = part
     return parts
 
 
-def _part(task: _Task, view: str, annotations: list[dict], skipped: list[int]) -> TaskPart:
-    human = view_sources(view)
-    facts = [a for a in annotations if a["source"] in human]
+def _views(task: _Task, annotations: list[dict], skipped: list[int]) -> dict[str, TaskPart]:
+    """The task's part in each view. Views that read the same rankings (a task with imported rankings
+    alone reads the same in "" and `import`) share the work; skips and anchoring count where live
+    annotators' rankings do."""
+    judges = [a for a in annotations if a["source"] == sources.Source.JUDGE]
+    anchored = _anchoring(task, annotations)
+    computed: dict[tuple[int, ...], TaskPart] = {}
+    views = {}
+    for view in VIEWS:
+        human = view_sources(view)
+        chosen = tuple(i for i, a in enumerate(annotations) if a["source"] in human)
+        if chosen not in computed:
+            computed[chosen] = _facts_part(task, [annotations[i] for i in chosen], judges)
+        shared = computed[chosen]
+        part = dict(shared.part)
+        if sources.ASSIGNED in human:
+            if skipped:
+                part["skips"] = {str(a): 1 for a in skipped}
+            if anchored:
+                part["anchoring"] = anchored
+        views[view] = replace(shared, part=part)
+    return views
+
+
+def _facts_part(task: _Task, facts: list[dict], judges: list[dict]) -> TaskPart:
+    """What the task's rankings in one view give: its human figures, its judges against them, its
+    translation group's scores and its rows in the lists."""
     result = TaskPart(campaign_id=task.campaign_id, language=task.language, annotations=len(facts))
     part: dict = {}
-    if sources.ASSIGNED in human:
-        if skipped:
-            part["skips"] = {str(a): 1 for a in skipped}
-        anchored = _anchoring(task, annotations)
-        if anchored:
-            part["anchoring"] = anchored
-    judges = [a for a in annotations if a["source"] == sources.Source.JUDGE]
     people = {str(f["annotator_id"]): f["ranking"] for f in facts}
     if judges:
         part["judges"] = {}
         for label in judges:
             _add_judge(part["judges"].setdefault(label["origin"], {}), label["ranking"], people)
     if facts:
-        part.update(_human_part(task, facts, people))
+        counts = comparison_counts(people) if len(people) > 1 else None
+        part.update(_human_part(task, facts, people, counts))
         result.groups = _group_scores(task, facts)
-        result.row = _task_row(task, facts, people)
+        result.row = _task_row(task, facts, counts)
         flagged = _flagged(facts)
         if flagged:
             result.row["flagged"] = flagged
@@ -184,7 +201,7 @@ def _add_pair(entry: dict, kind: str, ranking: list, model: list) -> None:
     _inc(entry, f"{kind}_pairs", compared)
 
 
-def _human_part(task: _Task, facts: list[dict], people: dict[str, list]) -> dict:
+def _human_part(task: _Task, facts: list[dict], people: dict[str, list], counts: tuple | None) -> dict:
     part: dict = {"annotations": len(facts)}
     per: dict[str, dict] = {str(f["annotator_id"]): {"n": 0} for f in facts}
     for fact in facts:
@@ -197,10 +214,10 @@ def _human_part(task: _Task, facts: list[dict], people: dict[str, list]) -> dict
             top = fact["ranking"][0]
             who["gold_n"] = who.get("gold_n", 0) + 1
             _inc(who, "gold", 1 / len(top) if task.gold in top else 0.0)
-    if len(people) > 1:
+    if counts is not None:
         part["tasks"] = 1
         part["o"] = coincidences(people)
-        same, total, by_annotator = comparison_counts(people)
+        same, total, by_annotator = counts
         _inc(part, "same", same)
         _inc(part, "pairs", total)
         for who, (agreed, compared) in by_annotator.items():
@@ -235,7 +252,7 @@ def _group_scores(task: _Task, facts: list[dict]) -> dict:
     return {"group": task.group, "score": dict(score), "count": dict(count)}
 
 
-def _task_row(task: _Task, facts: list[dict], people: dict[str, list]) -> dict:
+def _task_row(task: _Task, facts: list[dict], counts: tuple | None) -> dict:
     """review.task_results' row, less what is read with the page (prompt, gold)."""
     n = len(task.models) or sum(len(rank) for rank in facts[0]["ranking"])
     agg = aggregate(n, [Vote(f["ranking"], tuple(f["flags"])) for f in facts])
@@ -243,7 +260,7 @@ def _task_row(task: _Task, facts: list[dict], people: dict[str, list]) -> dict:
     return {
         "best": best,
         "best_model": task.models[best] if best is not None and best < len(task.models) else "",
-        "agreement": pairwise_agreement_rate(tasks=[people]) if len(people) > 1 else None,
+        "agreement": counts[0] / counts[1] if counts and counts[1] else None,
         "excluded": agg.excluded,
         "gold": task.gold,
     }
