@@ -50,8 +50,9 @@ class Report:
     tasks: list[dict] = field(default_factory=list)
     judges: list[JudgeAgreement] = field(default_factory=list)
     anchoring: list[Anchoring] = field(default_factory=list)
-    # Read from the summary (quality/summary.py): when it was folded, the rows inserted since and not yet
-    # in it (a fold is behind), and each list's cursor to its next page (None: the last page).
+    # Read from the summary (quality/summary.py): the time the figures are from (now when nothing is
+    # pending, else the last fold's), the rows inserted since and not yet in them, and each list's cursor
+    # to its next page (None: the last page).
     as_of: datetime | None = None
     pending: int = 0
     next: dict[str, str | None] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Collate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
@@ -90,7 +91,8 @@ def summary_report(
         tasks=tasks,
         judges=_judges(alive),
         anchoring=[] if source == "import" else _anchoring(alive),
-        as_of=state.as_of,
+        # Nothing pending: the figures are those of a full recomputation now.
+        as_of=timezone.now() if not pending else state.as_of,
         pending=pending,
         next={
             "tasks": tasks_next,

@@ -80,12 +80,13 @@ class ReviewView(APIView):
     """Reviewers: agreement, annotator quality and trust, gold misses, cross-lingual consistency,
     position bias, flagged items, aggregated task results and `judges`: per judge (NAME@VERSION) and
     language, its pairwise agreement with the human consensus on strict pairs, with n, a 95% Wilson
-    interval, its abstentions (pairs it tied) and Krippendorff's alpha with it as one more rater
-    (the data of the /review/ page). Read from the review summary: `as_of` is when it was last folded and
-    `pending` the rows inserted since and not yet in it; `tasks` (newest first), `flagged` (most flags
-    first), `gold_misses` (newest task first) and `consistency` (most inconsistent first) come a page at a
-    time, `next` holding each list's cursor to pass back as `tasks_cursor`, `flagged_cursor`,
-    `gold_misses_cursor` or `consistency_cursor` (null: the last page)."""
+    interval, its abstentions (pairs it tied) and Krippendorff's alpha with it as one more rater (the data
+    of the /review/ page). Read from the review summary: `as_of` is the time the figures are from (now
+    when nothing is pending, else the last fold's) and `pending` the rows inserted since and not yet in
+    them; `tasks` (newest first), `flagged` (most flags first), `gold_misses` (newest task first) and
+    `consistency` (most inconsistent first) come a page at a time, `next` holding each list's cursor to
+    pass back as `tasks_cursor`, `flagged_cursor`, `gold_misses_cursor` or `consistency_cursor` (null:
+    the last page)."""
 
     permission_classes = [IsReviewer]
 
