@@ -368,12 +368,13 @@ SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 
 # --- The review summary (webapp/feedback/quality/summary.py) -------------------------------------
 # The review page reads per-campaign sums folded from the rows inserted since the last fold. A read folds
-# them itself when fewer than REVIEW_FOLD_ON_READ rows are pending (so it is right with no worker); more
-# wait for the periodic fold (every REVIEW_FOLD_SECONDS, REVIEW_FOLD_BATCH rows a transaction) and the
-# page says how far behind it is. Ids skipped by the fold (a transaction not yet committed) are re-read
-# until their rows appear or REVIEW_HOLE_SECONDS pass (a transaction rolled back).
+# them itself when at most REVIEW_FOLD_ON_READ rows are pending (so it is right with no worker; in folds of
+# 500 rows, a second or so each); more wait for the periodic fold (every REVIEW_FOLD_SECONDS,
+# REVIEW_FOLD_BATCH rows per stream and transaction) and the page says how far behind it is. Ids skipped
+# by a fold (a transaction not yet committed) are re-read until their rows appear or REVIEW_HOLE_SECONDS
+# pass (a transaction rolled back).
 REVIEW_FOLD_ON_READ = env_int("REVIEW_FOLD_ON_READ", 5000, minimum=0)
-REVIEW_FOLD_BATCH = env_int("REVIEW_FOLD_BATCH", 5000, minimum=1)
+REVIEW_FOLD_BATCH = env_int("REVIEW_FOLD_BATCH", 2000, minimum=1)
 REVIEW_FOLD_SECONDS = env_int("REVIEW_FOLD_SECONDS", 30, minimum=1)
 REVIEW_HOLE_SECONDS = env_int("REVIEW_HOLE_SECONDS", 7200, minimum=1)
 

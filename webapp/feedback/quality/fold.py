@@ -86,14 +86,16 @@ def review_fold(limit: int | None = None) -> dict:
     return {"tasks": len(tasks), "annotation_id": state.annotation_id, "skip_id": state.skip_id}
 
 
-def review_catch_up(limit: int | None = None) -> int:
-    """Fold until nothing is pending; returns the tasks recomputed."""
+def review_catch_up(limit: int | None = None, rounds: int | None = None) -> int:
+    """Fold, one short transaction of `limit` rows per stream at a time (writers get in between), until
+    nothing is pending or after `rounds` folds; returns the tasks recomputed."""
     done = 0
-    while True:
-        result = review_fold(limit)
-        done += result["tasks"]
+    while rounds is None or rounds > 0:
+        done += review_fold(limit)["tasks"]
         if not review_pending(review_state(), 1):
-            return done
+            break
+        rounds = None if rounds is None else rounds - 1
+    return done
 
 
 def _in_holes(model, holes: list, fields: tuple[str, ...]) -> list[tuple]:

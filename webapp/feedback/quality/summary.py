@@ -28,13 +28,14 @@ from webapp.errors import ApplicationError
 from webapp.feedback.models import ConsistencyRow, ReviewSummary, TaskStats
 from webapp.feedback.quality.additive import add, alpha_from_coincidences, histogram_median
 from webapp.feedback.quality.agreement import trust_scores, wilson_interval
-from webapp.feedback.quality.fold import review_fold, review_pending, review_state
+from webapp.feedback.quality.fold import review_catch_up, review_pending, review_state
 from webapp.feedback.quality.judges import Anchoring, JudgeAgreement
 from webapp.feedback.quality.review import TASK_ROWS, AgreementRow, Report
 from webapp.feedback.quality.trust import AnnotatorQuality, human_source
 
 LIST_ROWS = 100  # flagged tasks and tasks with gold misses per page
 PENDING_CAP = 1_000_000  # pending rows are counted up to this, per stream
+READ_FOLD_ROWS = 500  # rows per stream in each of a read's folds
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,11 @@ def summary_report(
     state = review_state()
     pending = review_pending(state, settings.REVIEW_FOLD_ON_READ + 1)
     if 0 < pending <= settings.REVIEW_FOLD_ON_READ:
-        review_fold(settings.REVIEW_FOLD_ON_READ)
+        # In short folds, so a submit waits for one of them at most (SQLite has one writer); bounded, so
+        # rows arriving meanwhile are left to the next read.
+        review_catch_up(READ_FOLD_ROWS, rounds=-(-pending // READ_FOLD_ROWS))
         state = review_state()
-        pending = 0
+        pending = review_pending(state, PENDING_CAP)
     elif pending:
         pending = review_pending(state, PENDING_CAP)
     scope = {"view": view}
