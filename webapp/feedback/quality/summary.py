@@ -300,7 +300,7 @@ def _consistency_cursor(raw: str | None) -> list | None:
             isinstance(missing, bool)
             and isinstance(tau, (int, float))
             and isinstance(flips, int)
-            and all(isinstance(v, str) for v in (group, language_a, language_b))
+            and all(isinstance(v, str) and "\x00" not in v for v in (group, language_a, language_b))
         ):
             raise ValueError(raw)
     except (ValueError, TypeError, UnicodeError):
