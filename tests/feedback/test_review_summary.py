@@ -380,9 +380,12 @@ def test_a_row_committed_below_the_watermark_is_still_folded(api, reviewer, anno
     middle = Annotation.objects.get(task=tasks[1])
     Annotation.objects.filter(pk=middle.pk).delete()  # its id is free: as if its transaction had not committed
     review_catch_up()
-    assert [middle.pk, middle.pk] == review_state().holes["annotation"][0][:2]
+    def in_a_hole(pk: int) -> bool:
+        return any(lo <= pk <= hi for lo, hi, _seen in review_state().holes["annotation"])
+
+    assert in_a_hole(middle.pk)
     Annotation.objects.create(pk=middle.pk, task=tasks[1], annotator=annotator, ranking=[[2], [1], [0]])
     assert ReviewDirty.objects.filter(pk__gt=review_state().dirty_id).count() == 0  # nothing but the row
     review_catch_up()
     assert_equal_to_full(api(reviewer), {})
-    assert review_state().holes["annotation"] == []
+    assert not in_a_hole(middle.pk)
