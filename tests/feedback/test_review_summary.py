@@ -346,8 +346,11 @@ def test_long_lists_come_a_page_at_a_time(api, reviewer, annotator, monkeypatch)
 def test_consistency_comes_a_page_at_a_time_most_inconsistent_first(api, reviewer, monkeypatch):
     monkeypatch.setattr("webapp.feedback.quality.summary.LIST_ROWS", 2)
     en, de = make_annotator("en-ann", ["en"]), make_annotator("de-ann", ["de"])
-    _, tasks_en = campaign_with_tasks(n_tasks=5, language="en", overlap=1, name="C", group_prefix="g")
-    _, tasks_de = campaign_with_tasks(n_tasks=5, language="de", overlap=1, name="C", group_prefix="g")
+    # Groups whose names a database collation would order otherwise than Python ("G1" < "g0" < "ä0" by code point).
+    tasks_en, tasks_de = [], []
+    for prefix in ("g", "G", "ä"):
+        tasks_en += campaign_with_tasks(n_tasks=3, language="en", overlap=1, name="C", group_prefix=prefix)[1]
+        tasks_de += campaign_with_tasks(n_tasks=3, language="de", overlap=1, name="C", group_prefix=prefix)[1]
     # German agrees with English on some groups, reverses it on others, flips one pair on the rest.
     german = [[[0], [1], [2]], [[2], [1], [0]], [[1], [0], [2]]]
     for i, (task_en, task_de) in enumerate(zip(tasks_en, tasks_de, strict=True)):
@@ -364,7 +367,7 @@ def test_consistency_comes_a_page_at_a_time_most_inconsistent_first(api, reviewe
         cursor = page_json["next"]["consistency"]
         if cursor is None:
             break
-    assert len(full) == 5 and rows == json.loads(json.dumps(full))
+    assert len(full) == 9 and rows == json.loads(json.dumps(full))
     assert client.get("/api/v1/review/?consistency_cursor=%%%").status_code == 400
     reply = client.get("/api/v1/review/?tasks_cursor=nope")
     assert reply.status_code == 400 and "tasks_cursor" in reply.json()["detail"]

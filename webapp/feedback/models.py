@@ -481,27 +481,27 @@ class GroupSummary(models.Model):
 class ConsistencyRow(models.Model):
     """One row of cross-lingual consistency (agreement.cross_lingual_consistency) as last folded: a
     translation group's two languages in one view, over every alive campaign (`scope` 0) or within one
-    (`scope` its id). Kept in the order the review lists them (most inconsistent first), so a page is one
-    index range."""
+    (`scope` its id). The last four columns are the review's order (most inconsistent first: lowest tau,
+    rows without one last, then most flips, then group and languages as Python orders them), so a page is
+    one index range from a cursor."""
 
     scope = models.BigIntegerField()
     view = models.CharField(max_length=20, blank=True)
     group = models.CharField(max_length=200)
-    language_a = models.CharField(max_length=20)
-    language_b = models.CharField(max_length=20)
     tau_missing = models.BooleanField()
     tau = models.FloatField()  # 0 when tau_missing
-    flip_count = models.PositiveIntegerField()
+    order_flips = models.IntegerField()  # minus the number of flipped pairs: more flips first
+    # group, language_a and language_b in UTF-8, NUL between: bytes compare as Python compares the strings
+    sort_name = models.BinaryField()
     data = models.JSONField(default=dict)
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["scope", "view", "tau_missing", "tau", "-flip_count", "group", "language_a", "language_b"],
-                name="consistency_order",
+                fields=["scope", "view", "tau_missing", "tau", "order_flips", "sort_name"], name="consistency_order"
             ),
             models.Index(fields=["view", "group"], name="consistency_group"),
         ]
 
     def __str__(self) -> str:
-        return f"consistency of group {self.group}: {self.language_a} / {self.language_b} ({self.view or 'human'})"
+        return f"consistency of group {self.group} ({self.view or 'human'})"

@@ -210,11 +210,10 @@ def _consistency_row(scope: int, view: str, row: dict) -> ConsistencyRow:
         scope=scope,
         view=view,
         group=row["group"],
-        language_a=row["language_a"],
-        language_b=row["language_b"],
         tau_missing=row["tau"] is None,
         tau=row["tau"] or 0.0,
-        flip_count=len(flipped),
+        order_flips=-len(flipped),
+        sort_name="\x00".join((row["group"], row["language_a"], row["language_b"])).encode(),
         data={**row, "flipped": flipped},
     )
 

@@ -13,14 +13,14 @@ until their tasks are deleted."""
 
 import base64
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
-from django.db.models import F, Q
-from django.db.models.functions import Collate
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -253,41 +253,31 @@ def _anchoring(alive: list[tuple[str, str, dict]]) -> list[Anchoring]:
 
 
 def _consistency(scope: dict, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Most inconsistent first (agreement.cross_lingual_consistency's order), a page at a time. A language
-    filter leaves every group one language: nothing to compare."""
+    """Most inconsistent first (agreement.cross_lingual_consistency's order), a page at a time from the
+    index (models.ConsistencyRow). A language filter leaves every group one language: nothing to compare."""
     if "language" in scope:
         return [], None
-    rows = ConsistencyRow.objects.filter(scope=scope.get("campaign_id", 0), view=scope["view"]).annotate(
-        g=_bytewise("group"), a=_bytewise("language_a"), b=_bytewise("language_b")
-    )
+    rows = ConsistencyRow.objects.filter(scope=scope.get("campaign_id", 0), view=scope["view"])
     after = _consistency_cursor(cursor)
     if after:
-        missing, tau, flips, group, language_a, language_b = after
-        level = Q(tau_missing=missing)
-        where = Q(tau_missing__gt=missing)
-        for condition, tie in (
-            (Q(tau__gt=tau), Q(tau=tau)),
-            (Q(flip_count__lt=flips), Q(flip_count=flips)),
-            (Q(g__gt=group), Q(g=group)),
-            (Q(a__gt=language_a), Q(a=language_a)),
-            (Q(b__gt=language_b), Q(b=language_b)),
-        ):
-            where |= level & condition
-            level &= tie
-        rows = rows.filter(where)
-    page = list(rows.order_by("tau_missing", "tau", "-flip_count", "g", "a", "b")[: LIST_ROWS + 1])
-    items = [row.data for row in page[:LIST_ROWS]]
+        missing, tau, flips, name = after
+        later = RawSQL(
+            "(tau_missing, tau, order_flips, sort_name) > (%s, %s, %s, %s)",
+            (missing, tau, flips, bytes.fromhex(name)),
+            output_field=BooleanField(),
+        )
+        rows = rows.alias(later=later).filter(later=True)
+    page = list(
+        rows.order_by(*ORDER).values_list("tau_missing", "tau", "order_flips", "sort_name", "data")[: LIST_ROWS + 1]
+    )
+    items = [row[-1] for row in page[:LIST_ROWS]]
     if len(page) <= LIST_ROWS:
         return items, None
-    last = page[LIST_ROWS - 1]
-    key = [last.tau_missing, last.tau, last.flip_count, last.group, last.language_a, last.language_b]
-    return items, base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+    missing, tau, flips, name, _data = page[LIST_ROWS - 1]
+    return items, base64.urlsafe_b64encode(json.dumps([missing, tau, flips, bytes(name).hex()]).encode()).decode()
 
 
-def _bytewise(field: str):
-    """The column compared code point by code point, as Python orders strings (PostgreSQL's "C"
-    collation; SQLite compares bytes already)."""
-    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
+ORDER = ("tau_missing", "tau", "order_flips", "sort_name")
 
 
 def _consistency_cursor(raw: str | None) -> list | None:
@@ -295,14 +285,20 @@ def _consistency_cursor(raw: str | None) -> list | None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(raw.encode()))
-        missing, tau, flips, group, language_a, language_b = key
+        missing, tau, flips, name = key
         if not (
             isinstance(missing, bool)
-            and isinstance(tau, (int, float))
+            and isinstance(tau, float | int)
+            and not isinstance(tau, bool)
+            and math.isfinite(tau)
             and isinstance(flips, int)
-            and all(isinstance(v, str) and "\x00" not in v for v in (group, language_a, language_b))
+            and not isinstance(flips, bool)
+            and -(2**31) < flips <= 0
+            and isinstance(name, str)
+            and len(name) <= 2000
         ):
             raise ValueError(raw)
+        bytes.fromhex(name)
     except (ValueError, TypeError, UnicodeError):
         raise ApplicationError(
             _("%(name)s is not a cursor this report gave; follow its next link") % {"name": "consistency_cursor"},
