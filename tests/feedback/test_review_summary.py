@@ -383,6 +383,7 @@ def test_a_row_committed_below_the_watermark_is_still_folded(api, reviewer, anno
     middle = Annotation.objects.get(task=tasks[1])
     Annotation.objects.filter(pk=middle.pk).delete()  # its id is free: as if its transaction had not committed
     review_catch_up()
+
     def in_a_hole(pk: int) -> bool:
         return any(lo <= pk <= hi for lo, hi, _seen in review_state().holes["annotation"])
 
