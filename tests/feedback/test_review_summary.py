@@ -258,9 +258,7 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
         }.get(number, step)
         if step == "fold":
             review_fold(rng.randint(1, 6))  # a partial fold: equal as of its watermark, if markers are in
-            if review_state().dirty_id == (
-                ReviewDirty.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-            ):
+            if not ReviewDirty.objects.filter(pk__gt=review_state().dirty_id).exists():
                 assert_equal_to_full(client, rng.choice(filters))
                 compared += 1
         elif step == "catch_up":
@@ -272,7 +270,7 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
     review_catch_up(7)
     for chosen in [*filters, {"campaign_id": store.a.pk}, {"campaign_id": store.a.pk, "source": "import"}]:
         assert_equal_to_full(client, chosen)
-    assert compared >= 5
+    assert compared >= 15
     assert Annotation.objects.filter(source="import").exists() and Skip.objects.exists()
     assert Annotation.objects.exclude(suggested_by="").exists()
 

@@ -83,6 +83,9 @@ def review_fold(limit: int | None = None) -> dict:
         state.holes = holes
         state.as_of = timezone.now()
         state.save()
+        # Markers below the watermark (and below every hole) are never read again.
+        floor = min((lo for lo, _hi, _seen in holes["dirty"]), default=state.dirty_id + 1) - 1
+        ReviewDirty.objects.filter(pk__lte=floor).delete()
     return {"tasks": len(tasks), "annotation_id": state.annotation_id, "skip_id": state.skip_id}
 
 
