@@ -388,6 +388,26 @@ def test_a_row_committed_below_the_watermark_is_still_folded(api, reviewer, anno
     assert in_a_hole(middle.pk)
     Annotation.objects.create(pk=middle.pk, task=tasks[1], annotator=annotator, ranking=[[2], [1], [0]])
     assert ReviewDirty.objects.filter(pk__gt=review_state().dirty_id).count() == 0  # nothing but the row
+    with override_settings(REVIEW_FOLD_ON_READ=0):  # the row counts as pending: the figures are not "now"
+        assert api(reviewer).get("/api/v1/review/").json()["pending"] == 1
     review_catch_up()
     assert_equal_to_full(api(reviewer), {})
     assert not in_a_hole(middle.pk)
+
+
+def test_more_holes_than_kept_are_merged_and_still_read(api, reviewer, annotator, monkeypatch):
+    monkeypatch.setattr("webapp.feedback.quality.fold.MAX_HOLES", 1)
+    _, tasks = campaign_with_tasks(n_tasks=5, overlap=1)
+    for task in tasks:
+        assignment.tasks_next(user=annotator, campaign_id=task.campaign_id)
+        assignment.annotation_submit(user=annotator, task_id=task.pk, ranking=[[0], [1], [2]])
+    gone = [Annotation.objects.get(task=tasks[i]) for i in (1, 3)]
+    Annotation.objects.filter(pk__in=[a.pk for a in gone]).delete()
+    review_catch_up()  # two holes, kept as one merged hole over the row between them
+    (hole,) = [h for h in review_state().holes["annotation"] if h[0] <= gone[0].pk <= h[1]]
+    assert hole[1] >= gone[1].pk and len(hole) == 4
+    with override_settings(REVIEW_FOLD_ON_READ=0):  # the folded row inside it is not pending
+        assert api(reviewer).get("/api/v1/review/").json()["pending"] == 0
+    Annotation.objects.create(pk=gone[1].pk, task=tasks[3], annotator=annotator, ranking=[[1], [0], [2]])
+    review_catch_up()
+    assert_equal_to_full(api(reviewer), {})

@@ -10,7 +10,10 @@ writes the summary, one fold at a time (it locks the state row).
 Ids are handed out before commit, so a row may commit after rows with higher ids were folded (a long
 import beside live submits, on PostgreSQL). The id ranges a fold skipped are kept as holes and re-read
 by every fold until their rows appear or `REVIEW_HOLE_SECONDS` pass; a task found there is recomputed
-from all its rows, so re-reading is always safe."""
+from all its rows up to the watermark, so re-reading is always safe. A row that appears in a hole
+counts as pending (the page is not "as of now" until it is folded). Beyond MAX_HOLES the closest holes
+are merged; a row appearing in a merged one is folded by the next fold without counting as pending.
+Markers below the watermark are deleted: nothing reads them again."""
 
 import time
 from collections import defaultdict
@@ -45,8 +48,27 @@ def review_state() -> ReviewState:
 
 
 def review_pending(state: ReviewState, cap: int) -> int:
-    """Rows above the watermark, counted up to `cap` per stream (a bounded read)."""
-    return sum(model.objects.filter(pk__gt=getattr(state, attr))[:cap].count() for _name, model, attr in _STREAMS)
+    """Rows not folded yet: above the watermark, or committed since in a hole below it; counted up to
+    `cap` per stream (a bounded read)."""
+    pending = 0
+    for name, model, attr in _STREAMS:
+        pending += model.objects.filter(pk__gt=getattr(state, attr))[:cap].count()
+        # Exact holes only: a merged one also spans rows folded already (a late row there waits a fold).
+        holes = [hole for hole in _live(state.holes.get(name, []), time.time()) if len(hole) == 3]
+        if holes:
+            pending += model.objects.filter(_ranges(holes))[:cap].count()
+    return pending
+
+
+def _live(holes: list, now: float) -> list:
+    return [hole for hole in holes if now - hole[2] < settings.REVIEW_HOLE_SECONDS]
+
+
+def _ranges(holes: list) -> Q:
+    where = Q()
+    for lo, hi, *_rest in holes:
+        where |= Q(pk__gte=lo, pk__lte=hi)
+    return where
 
 
 def review_fold(limit: int | None = None) -> dict:
@@ -62,7 +84,7 @@ def review_fold(limit: int | None = None) -> dict:
         for name, model, attr in _STREAMS:
             mark = getattr(state, attr)
             rows = list(model.objects.filter(pk__gt=mark).order_by("pk").values_list("pk", *_FIELDS[name])[:limit])
-            old = [h for h in state.holes.get(name, []) if now - h[2] < settings.REVIEW_HOLE_SECONDS]
+            old = _live(state.holes.get(name, []), now)
             found = _in_holes(model, old, _FIELDS[name])
             for row in (*rows, *found):
                 if row[1] is not None:
@@ -70,7 +92,7 @@ def review_fold(limit: int | None = None) -> dict:
                 elif len(row) > 2 and row[2] is not None:
                     deleted_campaigns.add(row[2])
             top = rows[-1][0] if rows else mark
-            kept = [gap for lo, hi, seen in old for gap in _gaps(lo, hi, [row[0] for row in found], seen)]
+            kept = [gap for lo, hi, seen, *_merged in old for gap in _gaps(lo, hi, [row[0] for row in found], seen)]
             kept += _gaps(mark + 1, top, [row[0] for row in rows], now)
             holes[name] = _merge(kept)
             setattr(state, attr, top)
@@ -84,7 +106,7 @@ def review_fold(limit: int | None = None) -> dict:
         state.as_of = timezone.now()
         state.save()
         # Markers below the watermark (and below every hole) are never read again.
-        floor = min((lo for lo, _hi, _seen in holes["dirty"]), default=state.dirty_id + 1) - 1
+        floor = min((hole[0] for hole in holes["dirty"]), default=state.dirty_id + 1) - 1
         ReviewDirty.objects.filter(pk__lte=floor).delete()
     return {"tasks": len(tasks), "annotation_id": state.annotation_id, "skip_id": state.skip_id}
 
@@ -104,10 +126,7 @@ def review_catch_up(limit: int | None = None, rounds: int | None = None) -> int:
 def _in_holes(model, holes: list, fields: tuple[str, ...]) -> list[tuple]:
     if not holes:
         return []
-    where = Q()
-    for lo, hi, _seen in holes:
-        where |= Q(pk__gte=lo, pk__lte=hi)
-    return list(model.objects.filter(where).order_by("pk").values_list("pk", *fields))
+    return list(model.objects.filter(_ranges(holes)).order_by("pk").values_list("pk", *fields))
 
 
 def _gaps(lo: int, hi: int, present: list[int], seen: float) -> list[list]:
@@ -125,10 +144,12 @@ def _gaps(lo: int, hi: int, present: list[int], seen: float) -> list[list]:
 
 
 def _merge(holes: list[list]) -> list[list]:
+    """At most MAX_HOLES holes: the closest are joined, marked merged ([lo, hi, first seen, 1]), the
+    span between them holding rows that may be read again."""
     holes = sorted(holes)
     while len(holes) > MAX_HOLES:
         i = min(range(len(holes) - 1), key=lambda j: holes[j + 1][0] - holes[j][1])
-        holes[i : i + 2] = [[holes[i][0], holes[i + 1][1], min(holes[i][2], holes[i + 1][2])]]
+        holes[i : i + 2] = [[holes[i][0], holes[i + 1][1], min(holes[i][2], holes[i + 1][2]), 1]]
     return holes
 
 
