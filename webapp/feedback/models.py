@@ -384,7 +384,8 @@ class CampaignJob(Job):
 class ReviewDirty(models.Model):
     """A task whose review figures must be recomputed although no annotation or skip row was inserted:
     soft-deleted, its gold changed, moved to another campaign, an annotation or skip deleted. Insert-only
-    (a writer never updates a row another writer updates); the fold reads them above its watermark."""
+    (a writer never updates a row another writer updates); the fold reads them above its watermark and
+    deletes them once below it."""
 
     task_id = models.BigIntegerField(null=True)
     # A deleted campaign (task_id null): its translation groups' consistency is recomputed without it.
