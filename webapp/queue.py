@@ -30,12 +30,14 @@ app.conf.include = [
     "workers.tasks.arena",
     "workers.tasks.judging",  # sent to each job's own queue: its judge's (webapp/judging/models.py)
     "workers.tasks.webhooks",
+    "workers.tasks.review",
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
     "workers.tasks.operations.*": {"queue": "default"},
     "workers.tasks.jobs.*": {"queue": "sweep"},
     "workers.tasks.arena.*": {"queue": "sweep"},
+    "workers.tasks.review.*": {"queue": "sweep"},
     "workers.tasks.indexing.*": {"queue": "index"},
     "workers.tasks.models.*": {"queue": "gpu"},
     "workers.tasks.training.*": {"queue": "gpu"},
@@ -65,6 +67,10 @@ def _schedule_sweep(sender, **kwargs):
         float(settings.ARENA_DUPLICATE_SECONDS),
         sender.signature("workers.tasks.arena.group_prompts", queue="index"),
         name="group arena prompts across languages",
+    )
+    # The review summary catches up the rows a read leaves to it (webapp/feedback/quality/fold.py).
+    sender.add_periodic_task(
+        float(settings.REVIEW_FOLD_SECONDS), sender.signature("workers.tasks.review.fold_review"), name="fold review"
     )
     # Webhook deliveries whose message was lost (a countdown held by a worker that died) are sent again.
     sender.add_periodic_task(

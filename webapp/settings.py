@@ -369,6 +369,18 @@ SEARCH_SYNC_SECONDS = env_int("SEARCH_SYNC_SECONDS", 60, minimum=1)
 # Texts the sync embeds per task before it queues itself again, so it never holds an `index` slot for long.
 SEARCH_SYNC_CHUNK = env_int("SEARCH_SYNC_CHUNK", 2048, minimum=1)
 
+# --- The review summary (webapp/feedback/quality/summary.py) -------------------------------------
+# The review page reads per-campaign sums folded from the rows inserted since the last fold. A read folds
+# them itself when at most REVIEW_FOLD_ON_READ rows are pending (so it is right with no worker; in folds of
+# 500 rows, a second or so each); more wait for the periodic fold (every REVIEW_FOLD_SECONDS,
+# REVIEW_FOLD_BATCH rows per stream and transaction) and the page says how far behind it is. Ids skipped
+# by a fold (a transaction not yet committed) are re-read until their rows appear or REVIEW_HOLE_SECONDS
+# pass (a transaction rolled back).
+REVIEW_FOLD_ON_READ = env_int("REVIEW_FOLD_ON_READ", 5000, minimum=0)
+REVIEW_FOLD_BATCH = env_int("REVIEW_FOLD_BATCH", 2000, minimum=1)
+REVIEW_FOLD_SECONDS = env_int("REVIEW_FOLD_SECONDS", 30, minimum=1)
+REVIEW_HOLE_SECONDS = env_int("REVIEW_HOLE_SECONDS", 7200, minimum=1)
+
 # --- Arena (webapp/arena) ------------------------------------------------------------------------
 # Per-client limits, counted in the database so they hold across every web process; a fixed window.
 ARENA_RATE_WINDOW_SECONDS = env_int("ARENA_RATE_WINDOW_SECONDS", 3600, minimum=1)

@@ -500,3 +500,135 @@ class CampaignJob(Job):
 
     def __str__(self) -> str:
         return f"{self.kind} of campaign {self.campaign_id} ({self.status})"
+
+
+# --- The review summary (webapp/feedback/quality/summary.py) -----------------------------------------
+# Insert-only markers and per-task parts folded into per-(campaign, language, view) sums, so the review
+# page reads sums instead of every annotation. A view is "" (every human source) or one source.
+
+
+class ReviewDirty(models.Model):
+    """A task whose review figures must be recomputed although no annotation or skip row was inserted:
+    soft-deleted, its gold changed, moved to another campaign, an annotation or skip deleted. Insert-only
+    (a writer never updates a row another writer updates); the fold reads them above its watermark and
+    deletes them once below it."""
+
+    task_id = models.BigIntegerField(null=True)
+    # A deleted campaign (task_id null): its translation groups' consistency is recomputed without it.
+    campaign_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return (
+            f"review marker of task {self.task_id}" if self.task_id else f"review marker of campaign {self.campaign_id}"
+        )
+
+
+class ReviewState(models.Model):
+    """The fold's watermark (one row, pk 1): the highest annotation, skip and marker ids folded, the
+    id ranges below them not yet seen (rows of transactions that had not committed: re-read until they
+    appear or `REVIEW_HOLE_SECONDS` pass), and when the fold ran (the summary's as-of time)."""
+
+    annotation_id = models.BigIntegerField(default=0)
+    skip_id = models.BigIntegerField(default=0)
+    dirty_id = models.BigIntegerField(default=0)
+    holes = models.JSONField(default=dict, blank=True)
+    as_of = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"review summary as of {self.as_of}"
+
+
+class TaskStats(models.Model):
+    """One task's part of the review figures in one view, as last folded: `part` is added into its
+    campaign and language's `ReviewSummary`, `groups` into a `GroupSummary` row; `row` is what the task
+    shows in the review page's lists (its result, and its flags and gold misses if any), read a page at a
+    time through the indexes below."""
+
+    task = models.ForeignKey(Task, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    view = models.CharField(max_length=20, blank=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    language = models.CharField(max_length=20)
+    annotations = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(default=0)
+    miss_count = models.PositiveIntegerField(default=0)
+    part = models.JSONField(default=dict)
+    groups = models.JSONField(default=dict)
+    row = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "view"], name="task_stats_unique")]
+        indexes = [
+            models.Index(fields=["view", "-task"], name="task_stats_tasks", condition=Q(annotations__gt=0)),
+            models.Index(
+                fields=["view", "-flag_count", "task"], name="task_stats_flagged", condition=Q(flag_count__gt=0)
+            ),
+            models.Index(fields=["view", "-task"], name="task_stats_misses", condition=Q(miss_count__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"review part of task {self.task_id} ({self.view or 'human'})"
+
+
+class ReviewSummary(models.Model):
+    """The sum of the `TaskStats.part` of every task of one campaign and language, in one view."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    language = models.CharField(max_length=20)
+    view = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "language", "view"], name="review_summary_unique")]
+
+    def __str__(self) -> str:
+        return f"review summary of campaign {self.campaign_id}, {self.language} ({self.view or 'human'})"
+
+
+class GroupSummary(models.Model):
+    """Per translation group, campaign, language and view: each model's summed score and count
+    ({"score": {model: sum}, "count": {model: n}}), what cross-lingual consistency is computed from."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    language = models.CharField(max_length=20)
+    view = models.CharField(max_length=20, blank=True)
+    group = models.CharField(max_length=200)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language", "view", "group"], name="group_summary_unique")
+        ]
+        indexes = [models.Index(fields=["view", "group"], name="group_summary_view")]
+
+    def __str__(self) -> str:
+        return f"group {self.group} of campaign {self.campaign_id}, {self.language} ({self.view or 'human'})"
+
+
+class ConsistencyRow(models.Model):
+    """One row of cross-lingual consistency (agreement.cross_lingual_consistency) as last folded: a
+    translation group's two languages in one view, over every alive campaign (`scope` 0) or within one
+    (`scope` its id). The last four columns are the review's order (most inconsistent first: lowest tau,
+    rows without one last, then most flips, then group and languages as Python orders them), so a page is
+    one index range from a cursor."""
+
+    scope = models.BigIntegerField()
+    view = models.CharField(max_length=20, blank=True)
+    group = models.CharField(max_length=200)
+    tau_missing = models.BooleanField()
+    tau = models.FloatField()  # 0 when tau_missing
+    order_flips = models.IntegerField()  # minus the number of flipped pairs: more flips first
+    # group, language_a and language_b in UTF-8, NUL between: bytes compare as Python compares the strings
+    sort_name = models.BinaryField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["scope", "view", "tau_missing", "tau", "order_flips", "sort_name"], name="consistency_order"
+            ),
+            models.Index(fields=["view", "group"], name="consistency_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"consistency of group {self.group} ({self.view or 'human'})"

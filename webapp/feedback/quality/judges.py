@@ -148,7 +148,8 @@ class Anchoring:
         return asdict(self)
 
 
-def _same(a: Ranking, b: Ranking) -> bool:
+def same_ranking(a: Ranking, b: Ranking) -> bool:
+    """The same ranking, ties compared as sets."""
     return [sorted(group) for group in a] == [sorted(group) for group in b]
 
 
@@ -187,7 +188,7 @@ def anchoring(*, campaign_id: int | None = None, language: str | None = None) ->
 
 def _anchoring(judge: str, language: str, groups: dict[str, list[tuple[Ranking, Ranking]]]) -> Anchoring:
     def summary(items: list[tuple[Ranking, Ranking]]) -> tuple[int, int, float | None, float | None]:
-        same = sum(_same(person, model) for person, model in items)
+        same = sum(same_ranking(person, model) for person, model in items)
         rate = pairwise_agreement_rate(tasks=[{"person": p, "judge": m} for p, m in items]) if items else None
         return len(items), same, same / len(items) if items else None, rate
 

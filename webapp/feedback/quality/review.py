@@ -5,6 +5,7 @@ exports use)."""
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from webapp.feedback.formats.pairs import Vote, aggregate
 from webapp.feedback.models import Task, TaskResponse
@@ -49,6 +50,12 @@ class Report:
     tasks: list[dict] = field(default_factory=list)
     judges: list[JudgeAgreement] = field(default_factory=list)
     anchoring: list[Anchoring] = field(default_factory=list)
+    # Read from the summary (quality/summary.py): the time the figures are from (now when nothing is
+    # pending, else the last fold's), the rows inserted since and not yet in them, and each list's cursor
+    # to its next page (None: the last page).
+    as_of: datetime | None = None
+    pending: int = 0
+    next: dict[str, str | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -64,6 +71,9 @@ class Report:
                 "agreement": [row.as_dict() for row in self.judges],
                 "anchoring": [row.as_dict() for row in self.anchoring],
             },
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "pending": self.pending,
+            "next": self.next,
         }
 
 

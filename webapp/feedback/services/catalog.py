@@ -28,6 +28,7 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
+from webapp.feedback.quality.marks import review_mark
 from webapp.feedback.services.languages import language_get_or_create
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
 from webapp.feedback.sources import ORIGIN_API, Source
@@ -247,6 +248,7 @@ def prompt_delete(*, prompt: Prompt) -> None:
     now = timezone.now()
     Prompt.objects.filter(pk=prompt.pk).update(deleted_at=now)
     Response.objects.alive().filter(prompt=prompt).update(deleted_at=now)
+    review_mark(Task.objects.alive().filter(prompt=prompt).values_list("pk", flat=True))
     Task.objects.alive().filter(prompt=prompt).update(deleted_at=now)
     audit.record(action="prompt.delete", target=prompt)
 
@@ -255,6 +257,7 @@ def prompt_delete(*, prompt: Prompt) -> None:
 def response_delete(*, response: Response) -> None:
     now = timezone.now()
     Response.objects.filter(pk=response.pk).update(deleted_at=now)
+    review_mark(Task.objects.alive().filter(items__response=response).values_list("pk", flat=True))
     Task.objects.alive().filter(items__response=response).update(deleted_at=now)
     audit.record(action="response.delete", target=response)
 
@@ -268,6 +271,7 @@ def task_set_gold(*, task: Task, position: int | None) -> Task:
         )
     task.gold_position = position
     task.save(update_fields=["gold_position"])
+    review_mark([task.pk])
     audit.record(action="task.gold", target=task, details={"position": position})
     return task
 
@@ -275,6 +279,7 @@ def task_set_gold(*, task: Task, position: int | None) -> Task:
 @transaction.atomic
 def task_delete(*, task: Task) -> None:
     Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now())
+    review_mark([task.pk])
     audit.record(action="task.delete", target=task)
 
 

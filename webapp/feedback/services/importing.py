@@ -47,10 +47,12 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
+from webapp.feedback.quality.fold import review_catch_up
 from webapp.feedback.services.bulk import SeenKeys, Table
 from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.feedback.sources import ORIGIN_PAIRS, ORIGIN_RANKINGS, Source
 from webapp.permissions import ANNOTATOR, role_group
+from webapp.queue import send_task
 
 log = logging.getLogger(__name__)
 BATCH = 2000  # lines checked and written together
@@ -163,7 +165,15 @@ def feedback_import(
     except BaseException:
         report.nothing_stored()
         raise
+    transaction.on_commit(_fold_review)
     return report
+
+
+def _fold_review() -> None:
+    """After an import commits, the review summary takes its rows in: the periodic fold's task now, or,
+    with no broker to send it to, a fold here (the summary stays right with no worker running)."""
+    if not send_task("workers.tasks.review.fold_review", args=[], queue="sweep"):
+        review_catch_up()
 
 
 def _read_record(

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict
 from webapp.feedback.models import Campaign, CampaignJob, Lease, OperationKind, Task
+from webapp.feedback.quality.marks import review_mark, review_mark_campaign
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobRun, job_enqueue, job_request_cancel, job_running
 
@@ -64,6 +65,7 @@ def operation_launch(*, campaign: Campaign, kind: str, params: dict[str, Any], u
         Campaign.objects.filter(pk=campaign.pk).update(is_active=True)
     elif kind == OperationKind.DELETE:
         Campaign.objects.filter(pk=campaign.pk).update(is_active=False, deleted_at=now)
+        review_mark_campaign(campaign.pk)
     job = CampaignJob.objects.create(kind=kind, campaign=campaign, params=params, created_by=user)
     details = {"job": job.pk, **{k: v for k, v in params.items() if k not in ("items", "ui_language")}}
     if kind == OperationKind.GOLD:
@@ -194,6 +196,7 @@ def _run_delete(run: JobRun, job: CampaignJob) -> None:
         with transaction.atomic():
             released += Lease.objects.filter(task_id__in=ids).delete()[0]
             done += Task.objects.filter(pk__in=ids, deleted_at__isnull=True).update(deleted_at=stamp)
+            review_mark(ids)
         run.save(result={"tasks_deleted": done, "leases_released": released})
         run.progress(done, max(total, done), check=False)  # not cancellable (see the module docstring)
     _refresh_statistics()
@@ -214,6 +217,7 @@ def _run_reassign(run: JobRun, job: CampaignJob) -> None:
             picked = [pk for pk, _code in rows]
             Lease.objects.filter(task_id__in=picked).delete()
             Task.objects.filter(pk__in=picked).update(campaign=target)
+            review_mark(picked)
             moved.update(code for _pk, code in rows)
         result = _reassign_result(source, target, moved)
         run.save(result=result)
@@ -267,7 +271,9 @@ def _run_gold(run: JobRun, job: CampaignJob) -> None:
     for position, task_ids in by_position.items():
         for start in range(0, len(task_ids), BATCH):
             chunk = task_ids[start : start + BATCH]
-            Task.objects.filter(pk__in=chunk).update(gold_position=position)
+            with transaction.atomic():
+                Task.objects.filter(pk__in=chunk).update(gold_position=position)
+                review_mark(chunk)
             written += len(chunk)
             run.progress(total + written, 2 * total, check=False)
     marked = sum(len(ids) for position, ids in by_position.items() if position is not None)

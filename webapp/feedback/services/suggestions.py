@@ -18,6 +18,7 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError
 from webapp.feedback.extensions import judges
 from webapp.feedback.models import Annotation, Campaign, Task
+from webapp.feedback.quality.marks import review_mark
 from webapp.feedback.sources import MAX_ORIGIN, Source, judge_origin
 
 DEFAULT_HOLDOUT = 0.2
@@ -84,7 +85,10 @@ def campaign_set_suggestions(*, campaign: Campaign, judge: str, holdout: float =
             )
     if isinstance(holdout, bool) or not isinstance(holdout, int | float) or not 0 <= holdout <= 1:
         raise ApplicationError(_("holdout: must be a share from 0 to 1 (e.g. 0.2)"), extra={"field": "holdout"})
+    changed = (judge, float(holdout)) != (campaign.suggestion_judge, campaign.suggestion_holdout)
     Campaign.objects.filter(pk=campaign.pk).update(suggestion_judge=judge, suggestion_holdout=float(holdout))
+    if changed:  # which tasks are held out, and for which judge: the review's anchoring figures change
+        review_mark(Task.objects.filter(campaign=campaign, deleted_at__isnull=True).values_list("pk", flat=True))
     campaign.refresh_from_db()
     audit.record(action="campaign.suggestions", target=campaign, details={"judge": judge, "holdout": holdout})
     return campaign

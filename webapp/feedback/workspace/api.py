@@ -11,7 +11,7 @@ from webapp.apifields import ID_SCHEMA, MAX_ID
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.models import Campaign, Language
-from webapp.feedback.quality.review import review_report
+from webapp.feedback.quality.summary import Cursors, summary_report
 from webapp.feedback.sources import HUMAN
 from webapp.permissions import is_reviewer
 
@@ -80,8 +80,13 @@ class ReviewView(APIView):
     """Reviewers: agreement, annotator quality and trust, gold misses, cross-lingual consistency,
     position bias, flagged items, aggregated task results and `judges`: per judge (NAME@VERSION) and
     language, its pairwise agreement with the human consensus on strict pairs, with n, a 95% Wilson
-    interval, its abstentions (pairs it tied) and Krippendorff's alpha with it as one more rater
-    (the data of the /review/ page)."""
+    interval, its abstentions (pairs it tied) and Krippendorff's alpha with it as one more rater (the data
+    of the /review/ page). Read from the review summary: `as_of` is the time the figures are from (now
+    when nothing is pending, else the last fold's) and `pending` the rows inserted since and not yet in
+    them; `tasks` (newest first), `flagged` (most flags first), `gold_misses` (newest task first) and
+    `consistency` (most inconsistent first) come a page at a time, `next` holding each list's cursor to
+    pass back as `tasks_cursor`, `flagged_cursor`, `gold_misses_cursor` or `consistency_cursor` (null:
+    the last page)."""
 
     permission_classes = [IsReviewer]
 
@@ -90,11 +95,26 @@ class ReviewView(APIView):
             OpenApiParameter("campaign", ID_SCHEMA, required=False),
             OpenApiParameter("language", str, required=False),
             OpenApiParameter("source", str, required=False, enum=[s.value for s in HUMAN]),
+            *[
+                OpenApiParameter(
+                    f"{name}_cursor", str, required=False, description=f"`next.{name}` of the previous page"
+                )
+                for name in ("tasks", "flagged", "gold_misses", "consistency")
+            ],
         ],
         responses={200: dict},
     )
     def get(self, request):
-        report = review_report(
-            campaign_id=_campaign_param(request), language=_language_param(request), source=_source_param(request)
+        cursors = Cursors(
+            tasks=request.query_params.get("tasks_cursor"),
+            flagged=request.query_params.get("flagged_cursor"),
+            gold_misses=request.query_params.get("gold_misses_cursor"),
+            consistency=request.query_params.get("consistency_cursor"),
+        )
+        report = summary_report(
+            campaign_id=_campaign_param(request),
+            language=_language_param(request),
+            source=_source_param(request),
+            cursors=cursors,
         )
         return Reply(report.as_dict())

@@ -19,7 +19,7 @@ from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.formats.registry import export_formats, import_formats, unpaired_sources
 from webapp.feedback.models import Campaign, Language, TransferJob
-from webapp.feedback.quality.review import review_report
+from webapp.feedback.quality.summary import Cursors, summary_report
 from webapp.feedback.services import catalog, onboarding
 from webapp.feedback.services.importing import AUTO
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT
@@ -99,7 +99,18 @@ def review_page(request):
     source = request.GET.get("source") or None
     if source and source not in HUMAN:
         raise Http404(_("Unknown source: choose annotation or import."))
-    report = review_report(campaign_id=campaign.pk if campaign else None, language=language, source=source)
+    cursors = Cursors(
+        tasks=request.GET.get("tasks_cursor"),
+        flagged=request.GET.get("flagged_cursor"),
+        gold_misses=request.GET.get("gold_misses_cursor"),
+        consistency=request.GET.get("consistency_cursor"),
+    )
+    try:
+        report = summary_report(
+            campaign_id=campaign.pk if campaign else None, language=language, source=source, cursors=cursors
+        )
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
     context = {
         "report": report,
         # Contribution kinds: per contributor and language (the language filter applies; campaigns do not split it).
@@ -111,8 +122,18 @@ def review_page(request):
         "campaigns": Campaign.objects.alive().order_by("name"),
         "languages": Language.objects.filter(tasks__isnull=False).distinct().order_by("code"),
         "strings": {"saved": _("Saved.")},
+        "next_links": {name: _next_link(request, name, cursor) for name, cursor in report.next.items()},
     }
     return render(request, "feedback/review.html", context)
+
+
+def _next_link(request, name: str, cursor: str | None) -> str | None:
+    """The page's address with the list's cursor moved on (the other lists' cursors and filters kept)."""
+    if cursor is None:
+        return None
+    query = request.GET.copy()
+    query[f"{name}_cursor"] = cursor
+    return f"?{query.urlencode()}"
 
 
 # --- Onboarding (staff) ------------------------------------------------------------------------------
