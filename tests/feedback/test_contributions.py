@@ -434,3 +434,25 @@ def test_a_translation_sends_its_check_to_the_index_queue_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         made = contribute(translator, translate["id"], "Gute Nacht.")
     assert sent == [("workers.tasks.indexing.check_translation", [made["id"]], "index")]
+
+
+def test_verified_answers_feed_the_kto_export_accepted_desirable_rejected_undesirable_pending_nothing(admin):
+    write, verifier = with_verifier(admin, "Write kto", "write")
+    prompts = [catalog.prompt_create(content=f"Name a river of country {n}.", language="en") for n in range(3)]
+    add_tasks(admin, write["id"], prompts=[p.pk for p in prompts])
+    author, *voters = people("kto-author", "k1", "k2", "k3")
+    answers = {}
+    for text in ("The Danube.", "A fish.", "The Rhine."):
+        answers[text] = contribute(author, write["id"], text)
+    vote(voters, verifier["id"], [True, True, True])  # the first contribution: accepted
+    vote(voters, verifier["id"], [False, False, False])  # the second: rejected; the third stays pending
+    statuses = {text: Contribution.objects.get(pk=made["id"]).status for text, made in answers.items()}
+    assert statuses == {"The Danube.": "accepted", "A fish.": "rejected", "The Rhine.": "pending"}
+
+    rows = export("kto", "--kto-sources", "verify")
+    assert {(r["completion"][0]["content"], r["label"], r["source"]) for r in rows} == {
+        ("The Danube.", True, "verify"),
+        ("A fish.", False, "verify"),
+    }
+    assert {r["prompt"][-1]["content"] for r in rows} == {"Name a river of country 0.", "Name a river of country 1."}
+    assert export("kto", "--kto-sources", "verify", "--source", "annotation") == []

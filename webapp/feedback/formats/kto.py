@@ -13,6 +13,10 @@ origins, campaigns, time window, pair policy):
 * `ranking`: ranking tasks whose aggregate emits pairs under the export's policy (pairs.py): the
   aggregated best response desirable when it is strictly best (a Copeland score above every other's),
   the worst undesirable when it is strictly worst; each side on its own.
+* `verify`: written and edited answers (contribution tasks, services/contributing.py) that the verify votes
+  decided, or a reviewer's override: accepted desirable, rejected undesirable; pending ones label nothing.
+  `--source` naming sources without `verify` leaves them out; campaigns and the time window apply to the
+  contribution task's campaign and the contribution's time.
 * `flags`: a task that an `unsafe` flag, or an `all_bad`/`wrong_language` flag from a strict majority of
   its annotators, leaves out of pair derivation (`pairs.exclusion`): every response shown in it undesirable.
 
@@ -40,7 +44,7 @@ from webapp.feedback.formats.registry import (
     export_formats,
     unpaired_sources,
 )
-from webapp.feedback.models import Outcome
+from webapp.feedback.models import CampaignKind, Contribution, DemonstrationStatus, Outcome
 
 
 def _arena_labels(spec: ExportSpec) -> Iterator[UnpairedLabel]:
@@ -105,6 +109,26 @@ def _flag_labels(spec: ExportSpec) -> Iterator[UnpairedLabel]:
             )
 
 
+def _verify_labels(spec: ExportSpec) -> Iterator[UnpairedLabel]:
+    if spec.sources and sources.Source.VERIFY not in spec.sources:
+        return
+    decided = (DemonstrationStatus.ACCEPTED, DemonstrationStatus.REJECTED)
+    rows = Contribution.objects.filter(
+        kind__in=(CampaignKind.WRITE, CampaignKind.EDIT), status__in=decided, task__deleted_at__isnull=True
+    )
+    if spec.languages:
+        rows = rows.filter(language_id__in=list(spec.languages))
+    if spec.campaigns:
+        rows = rows.filter(task__campaign__name__in=list(spec.campaigns))
+    if spec.since:
+        rows = rows.filter(created_at__gte=spec.since)
+    if spec.until:
+        rows = rows.filter(created_at__lt=spec.until)
+    columns = ("task__prompt__content", "content", "status", "language_id", "task__prompt__group")
+    for prompt, completion, status, language, group in rows.order_by("id").values_list(*columns).iterator(2000):
+        yield UnpairedLabel(prompt, completion, status == DemonstrationStatus.ACCEPTED, language, group)
+
+
 unpaired_sources.register(
     "arena", UnpairedSource("arena", gettext_noop("arena votes: winner desirable, loser undesirable"), _arena_labels)
 )
@@ -118,6 +142,16 @@ unpaired_sources.register(
     "flags",
     UnpairedSource(
         "flags", gettext_noop("flagged tasks (unsafe, all bad, wrong language): responses undesirable"), _flag_labels
+    ),
+)
+
+
+unpaired_sources.register(
+    "verify",
+    UnpairedSource(
+        "verify",
+        gettext_noop("verified answers (write, edit): accepted desirable, rejected undesirable"),
+        _verify_labels,
     ),
 )
 

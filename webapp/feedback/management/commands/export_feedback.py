@@ -44,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--kto-sources",
             default="",
-            help="kto: the unpaired sources, comma-separated (arena,ranking,flags); none: all of them",
+            help="kto: the unpaired sources, comma-separated (arena,ranking,verify,flags); none: all of them",
         )
         parser.add_argument(
             "--test-fraction", type=float, default=0.1, help="hf: share of translation groups in the test split"

@@ -41,7 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--trust-weighting", action="store_true")
         parser.add_argument("--eval-fraction", type=float, default=0.1)
         parser.add_argument(
-            "--kto-sources", default="", help="kto: unpaired sources, comma-separated (arena,ranking,flags); none: all"
+            "--kto-sources",
+            default="",
+            help="kto: unpaired sources, comma-separated (arena,ranking,verify,flags); none: all",
         )
         parser.add_argument(
             "--judge",
