@@ -385,6 +385,11 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None],
                     digest.update(line.encode())
         train_file.close()
     train_rows = sum(1 for _ in (tmp / "train.jsonl").open(encoding="utf-8"))
+    return _summary(spec, kind, counts, eval_groups, digest, system_prompt, train_rows)
+
+
+def _summary(spec, kind, counts, eval_groups, digest, system_prompt, train_rows, **extra) -> dict:
+    """What every kind's snapshot records (the job's data_summary.snapshot); `extra`: a kind's own keys."""
     return {
         "kind": kind,
         "train_rows": train_rows,
@@ -396,6 +401,7 @@ def _write_rows(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], None],
         "train_sha256": digest.hexdigest(),
         "system_prompt": system_prompt,
         "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
+        **extra,
         **({"judges": spec.gate.summary()} if spec.gate is not None else {}),
     }
 
@@ -431,18 +437,15 @@ def _write_unpaired(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], No
                 digest.update(line.encode())
     n_desirable, n_undesirable = counts["label"][True], counts["label"][False]
     desirable_weight, undesirable_weight = kto_weights(n_desirable, n_undesirable)
-    return {
-        "kind": kind,
-        "train_rows": sum(counts["train"].values()),
-        "train_pairs_by_language": dict(counts["train"]),
-        "eval_pairs_by_language": dict(counts["eval"]),
-        "pairs_by_source": dict(counts["source"]),
-        "eval_pairs": sum(counts["eval"].values()),
-        "eval_groups": len(eval_groups),
-        "train_sha256": digest.hexdigest(),
-        "system_prompt": system_prompt,
-        "files": ["train.jsonl", "eval_pairs.jsonl", "pair_ids.txt"],
-        "balance": {
+    return _summary(
+        spec,
+        kind,
+        counts,
+        eval_groups,
+        digest,
+        system_prompt,
+        sum(counts["train"].values()),
+        balance={
             "desirable": n_desirable,
             "undesirable": n_undesirable,
             "desirable_weight": desirable_weight,
@@ -451,5 +454,4 @@ def _write_unpaired(spec: DataSpec, kind: str, tmp: Path, check: Callable[[], No
             if n_undesirable
             else None,
         },
-        **({"judges": spec.gate.summary()} if spec.gate is not None else {}),
-    }
+    )
