@@ -30,7 +30,7 @@ def test_the_built_in_entries_are_registered():
     import webapp.feedback.formats.exporting  # noqa: F401  (registers the export formats)
 
     assert export_formats.names() == ("pairs", "dpo", "sft", "rankings", "hf", "kto", "arena")
-    assert unpaired_sources.names() == ("arena", "ranking", "flags")  # the kto format's sources
+    assert unpaired_sources.names() == ("arena", "ranking", "flags", "verify")  # the kto format's sources
     # The store's own formats come first (auto-detection tries them in order); the published datasets' follow.
     assert import_formats.names()[:2] == ("pairs", "rankings") and task_kinds.names() == (
         "ranking",
