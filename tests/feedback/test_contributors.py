@@ -1,0 +1,188 @@
+"""The contributor leaderboard and the moderation list through the HTTP API, on a constructed set of decided,
+rejected and pending contributions: the points formula (a junk-volume contributor ranks below a careful one),
+the moderation thresholds and who may read what; the leaderboard's queries do not grow with the contributions."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import client_for, make_annotator
+from webapp.feedback.contributors import wilson_lower_bound
+from webapp.feedback.models import Contribution, Verdict
+from webapp.feedback.services import catalog, contributing
+
+pytestmark = pytest.mark.django_db
+
+
+class Store:
+    """Contributions made directly in the store (the votes' arithmetic is tested in test_contributions.py), one
+    task per contribution, in one write and one edit campaign per language."""
+
+    def __init__(self) -> None:
+        self.campaigns: dict[tuple[str, str], object] = {}
+        self.n = 0
+
+    def task(self, kind: str, language: str):
+        key = (kind, language)
+        if key not in self.campaigns:
+            self.campaigns[key] = catalog.campaign_create(name=f"{kind}-{language}", languages=[language], kind=kind)
+        self.n += 1
+        prompt = catalog.prompt_create(content=f"Prompt {self.n}", language=language)
+        if kind == "edit":
+            response = catalog.response_create(prompt=prompt, content=f"Answer {self.n}")
+            (task,), _ = contributing.contribution_tasks_add(campaign=self.campaigns[key], responses=[response.pk])
+        else:
+            (task,), _ = contributing.contribution_tasks_add(campaign=self.campaigns[key], prompts=[prompt.pk])
+        return task
+
+    def add(self, user, status: str, *, kind="write", language="de", n=1, distance=None) -> list[Contribution]:
+        return [
+            Contribution.objects.create(
+                task=self.task(kind, language),
+                contributor=user,
+                kind=kind,
+                language_id=language,
+                content="text",
+                status=status,
+                edit_distance=distance,
+            )
+            for _ in range(n)
+        ]
+
+
+@pytest.fixture
+def store():
+    return Store()
+
+
+def board(user, **params) -> dict:
+    reply = client_for(user).get("/api/v1/contributors/leaderboard/", params)
+    assert reply.status_code == 200, reply.content
+    return reply.json()
+
+
+def test_points_weigh_accepted_work_by_quality_and_a_junk_volume_ranks_below_careful_work(store):
+    cara, jack, eddie, vera = (make_annotator(name, ["de", "en"]) for name in ("cara", "jack", "eddie", "vera"))
+    store.add(cara, "accepted", n=5)
+    store.add(jack, "accepted", n=4)
+    store.add(jack, "rejected", n=20)
+    store.add(jack, "pending", n=10)  # pending work earns nothing until decided
+    small, large = store.add(eddie, "accepted", kind="edit", distance=50) + store.add(
+        eddie, "accepted", kind="edit", distance=5000
+    )
+    rejected = store.add(eddie, "rejected", kind="edit", distance=30)[0]
+    for contribution, up in [(small, True), (large, True), (rejected, False)]:
+        Verdict.objects.create(contribution=contribution, voter=vera, up=up)
+    Verdict.objects.create(contribution=store.add(jack, "rejected")[0], voter=vera, up=True)  # disagreed
+    pending = store.add(cara, "pending")[0]
+    Verdict.objects.create(contribution=pending, voter=vera, up=True)  # not decided: no credit yet
+    store.add(cara, "accepted", language="en", n=2)
+
+    de = board(jack, language="de")
+    assert de["language"] == "de"
+    rows = {row["contributor"]: row for row in de["results"]}
+    q_cara = wilson_lower_bound(5, 5)
+    assert rows["cara"]["quality"] == round(q_cara, 3) and rows["cara"]["points"] == round(15 * q_cara, 2)
+    q_jack = wilson_lower_bound(4, 25)
+    assert rows["jack"]["points"] == round(12 * q_jack, 2) and rows["jack"]["pending"] == 10
+    # Edits weigh 1 + min(distance, 200) / 100: 1.5 and (capped) 3.0.
+    assert rows["eddie"]["contribution_points"] == round(4.5 * wilson_lower_bound(2, 3), 2)
+    assert rows["vera"]["verify_agreed"] == 3 and rows["vera"]["verify_votes"] == 4
+    assert rows["vera"]["points"] == round(0.25 * 3 * wilson_lower_bound(3, 4), 2)
+    assert [row["contributor"] for row in de["results"]] == ["cara", "eddie", "jack", "vera"]
+    assert [row["rank"] for row in de["results"]] == [1, 2, 3, 4]
+    assert rows["cara"]["points"] > 3 * rows["jack"]["points"]
+    (mine,) = de["me"]
+    assert mine["contributor"] == "jack" and mine["rank"] == 3
+
+    everywhere = board(cara)
+    assert [(row["language"], row["contributor"]) for row in everywhere["results"]][-1] == ("en", "cara")
+    assert {row["language"]: row["rank"] for row in everywhere["me"]} == {"de": 1, "en": 1}
+    assert len(board(cara, language="de", limit=2)["results"]) == 2
+
+
+def test_ties_share_a_rank_and_work_without_points_has_none(store):
+    ana, ben, cy = (make_annotator(name, ["de"]) for name in ("ana", "ben", "cy"))
+    store.add(ana, "accepted", n=2)
+    store.add(ben, "accepted", n=2)
+    store.add(cy, "pending", n=3)
+    reply = board(cy, language="DE")  # the code as the store spells it
+    assert [(row["contributor"], row["rank"]) for row in reply["results"]] == [("ana", 1), ("ben", 1)]
+    assert reply["me"][0]["rank"] is None and reply["me"][0]["points"] == 0
+
+
+def test_bad_leaderboard_parameters_are_refused_with_a_message(store):
+    ana = make_annotator("ana", ["de"])
+    client = client_for(ana)
+    reply = client.get("/api/v1/contributors/leaderboard/", {"language": "xx-nowhere"})
+    assert reply.status_code == 400 and "Unknown language" in reply.json()["detail"]
+    assert client.get("/api/v1/contributors/leaderboard/", {"limit": "0"}).status_code == 400
+    assert client_for(None).get("/api/v1/contributors/leaderboard/").status_code in (401, 403)
+
+
+def test_the_moderation_list_holds_mostly_rejected_decided_work_from_the_thresholds(store, reviewer, settings):
+    names = ("mostly", "few", "half", "fine", "other")
+    mostly, few, half, fine, other = (make_annotator(name, ["de", "en"]) for name in names)
+    store.add(mostly, "rejected", n=3)
+    store.add(mostly, "accepted", n=2)
+    store.add(mostly, "pending", n=4)
+    store.add(few, "rejected", n=4)  # below the 5 decided needed
+    store.add(half, "rejected", n=3)
+    store.add(half, "accepted", n=3)  # exactly half: not above the share
+    store.add(fine, "accepted", n=6)
+    store.add(other, "rejected", language="en", n=5)
+    reviewers = client_for(reviewer)
+
+    rows = reviewers.get("/api/v1/contributors/moderation/").json()
+    assert [(row["contributor"], row["language"]) for row in rows] == [("other", "en"), ("mostly", "de")]
+    assert rows[1] == {
+        "contributor": "mostly",
+        "language": "de",
+        "accepted": 2,
+        "rejected": 3,
+        "pending": 4,
+        "decided": 5,
+        "rejected_share": 0.6,
+        "contributions": "/api/v1/contributions/?contributor=mostly&language=de",
+    }
+    linked = reviewers.get(rows[1]["contributions"]).json()["results"]
+    assert len(linked) == 9 and {row["contributor"] for row in linked} == {"mostly"}
+    assert [row["contributor"] for row in reviewers.get("/api/v1/contributors/moderation/?language=de").json()] == [
+        "mostly"
+    ]
+
+    settings.CONTRIBUTOR_MODERATION_MIN_DECIDED = 4
+    settings.CONTRIBUTOR_MODERATION_REJECTED_SHARE = 0.4
+    listed = {row["contributor"] for row in reviewers.get("/api/v1/contributors/moderation/").json()}
+    assert listed == {"mostly", "few", "half", "other"}
+
+
+def test_an_annotator_reads_the_board_but_neither_the_moderation_list_nor_an_override(store, staff):
+    ana, bob = make_annotator("ana", ["de"]), make_annotator("bob", ["de"])
+    (contribution,) = store.add(bob, "pending")
+    Contribution.objects.filter(pk=contribution.pk).update(disputed=True)
+    client = client_for(ana)
+    assert client.get("/api/v1/contributors/moderation/").status_code == 403
+    reply = client.post(
+        f"/api/v1/contributions/{contribution.pk}/override/", {"status": "accepted", "reason": "ok"}, format="json"
+    )
+    assert reply.status_code == 403
+    contribution.refresh_from_db()
+    assert contribution.status == "pending" and contribution.override_status == ""
+    assert client_for(staff).get("/api/v1/contributors/moderation/").status_code == 200
+
+
+def test_the_leaderboards_queries_do_not_grow_with_the_contributions(store):
+    ana, bob, vic = (make_annotator(name, ["de"]) for name in ("ana", "bob", "vic"))
+    few = store.add(ana, "accepted")
+    Verdict.objects.create(contribution=few[0], voter=vic, up=True)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            board(vic, language="de")
+        return len(captured)
+
+    before = queries()
+    for contribution in store.add(bob, "accepted", n=6) + store.add(ana, "rejected", kind="edit", n=4, distance=9):
+        Verdict.objects.create(contribution=contribution, voter=vic, up=contribution.status == "accepted")
+    assert queries() == before
