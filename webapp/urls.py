@@ -20,6 +20,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
     path("annotate/", feedback_views.annotate_page, name="annotate"),
     path("review/", feedback_views.review_page, name="review"),
+    path("review/contributions/", feedback_views.review_queue_page, name="review-queue"),
     path("team/", feedback_views.team_page, name="team"),
     path("team/<int:pk>/", feedback_views.annotator_page, name="team-member"),
     path("campaigns/new/", feedback_views.campaign_new_page, name="campaign-new"),

@@ -186,3 +186,54 @@ def test_the_leaderboards_queries_do_not_grow_with_the_contributions(store):
     for contribution in store.add(bob, "accepted", n=6) + store.add(ana, "rejected", kind="edit", n=4, distance=9):
         Verdict.objects.create(contribution=contribution, voter=vic, up=contribution.status == "accepted")
     assert queries() == before
+
+
+# --- The reviewer queue page -----------------------------------------------------------------------------------
+
+
+def page_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_queue_page_shows_flagged_translations_beside_their_source_and_disputed_votes(store, reviewer):
+    nour, luis = make_annotator("nour", ["ar", "en"]), make_annotator("luis", ["ar", "en"])
+    campaign = catalog.campaign_create(name="ترجم", languages=["en", "ar"], kind="translate")
+    prompt = catalog.prompt_create(content="How do I keep bread fresh?", language="en")
+    (task,), _ = contributing.contribution_tasks_add(campaign=campaign, prompts=[prompt.pk])
+    translation = Contribution.objects.create(
+        task=task, contributor=nour, kind="translate", language_id="ar", content="كيف أحافظ على الخبز؟", flagged=True,
+        similarity=0.21, check_note="below 0.5",
+    )
+    (disputed,) = store.add(nour, "pending", language="en")
+    Contribution.objects.filter(pk=disputed.pk).update(disputed=True, up_votes=1, down_votes=1)
+    Verdict.objects.create(contribution=disputed, voter=luis, up=False, reason="Off topic.")
+    store.add(nour, "pending", language="en")  # neither flagged nor disputed: not in the queue
+
+    page = page_client(reviewer).get("/review/contributions/").content.decode()
+    item = page[page.index(f'id="item-{translation.pk}"') : page.index(f'id="item-{disputed.pk}"')]
+    assert "English → Arabic" in item and "similarity 0.21" in item and "below 0.5" in item
+    assert 'lang="en" dir="ltr">How do I keep bread fresh?</div>' in item
+    assert 'lang="ar" dir="rtl">كيف أحافظ على الخبز؟</div>' in item
+    rest = page[page.index(f'id="item-{disputed.pk}"') :]
+    assert "1 up, 1 down" in rest and "luis" in rest and "Off topic." in rest
+    assert page.count('class="q-item"') == 2 and "queue-more" not in page
+    assert page_client(make_annotator("ann", ["en"])).get("/review/contributions/").status_code == 403
+
+
+def test_the_queue_page_walks_its_cursor(store, reviewer, monkeypatch):
+    from webapp.feedback import contributors
+
+    monkeypatch.setattr(contributors, "QUEUE_PAGE", 2)
+    writer = make_annotator("wen", ["de"])
+    rows = store.add(writer, "pending", n=5)
+    Contribution.objects.update(disputed=True)
+    client = page_client(reviewer)
+    first = client.get("/review/contributions/").content.decode()
+    assert first.count('class="q-item"') == 2 and f'href="?after={rows[1].pk}"' in first
+    last = client.get(f"/review/contributions/?after={rows[3].pk}").content.decode()
+    assert last.count('class="q-item"') == 1 and "queue-more" not in last
+    assert client.get("/review/contributions/?after=x").status_code == 404

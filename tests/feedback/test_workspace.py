@@ -162,7 +162,7 @@ def test_review_shows_each_contributors_accepted_rejected_pending_and_median_edi
     row = re.search(r"<tr><td data-content>edda</td>(.*?)</tr>", table, re.S)
     assert row is not None
     cells = re.findall(r'<td class="num">\s*([^<]*?)\s*</td>', row.group(1))
-    assert cells == ["0", "0", "1", "12.0"]
+    assert cells == ["0", "0", "1", "12.0", "0.00", "—"]
 
 
 def test_trust_weights_count_gold_accuracy(annotator, annotator2):

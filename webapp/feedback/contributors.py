@@ -194,6 +194,16 @@ def leaderboard(user: User, *, language: str | None = None, limit: int = LEADERB
     return {"language": language, "results": results, "me": me}
 
 
+def stats_with_points(user: User, *, language: str | None = None) -> list[dict]:
+    """selectors.contributor_stats' rows with each one's points and rank on its language's board."""
+    board = {(row.contributor, row.language): row for row in standings(language=language)}
+    rows = selectors.contributor_stats(user, language=language)
+    for row in rows:
+        standing = board.get((row["contributor"], row["language"]))
+        row["points"], row["rank"] = (standing.points, standing.rank) if standing else (0.0, None)
+    return rows
+
+
 def moderation_list(*, language: str | None = None) -> QuerySet:
     """Contributors whose decided work in a language is mostly rejected: at least
     CONTRIBUTOR_MODERATION_MIN_DECIDED decided contributions, of which a share above
@@ -207,7 +217,7 @@ def moderation_list(*, language: str | None = None) -> QuerySet:
     )
 
 
-def queue_page(user: User, *, after: int | None = None, size: int = QUEUE_PAGE) -> tuple[list[Contribution], int | None]:
+def queue_page(user: User, *, after: int | None = None, size: int | None = None) -> tuple[list[Contribution], int | None]:
     """One page of the reviewer queue (flagged translations, disputed votes; selectors.review_queue), oldest first
     from the id `after`, with what the page shows (source prompt, original, votes and reasons), and the id to
     continue after (None on the last page)."""
@@ -219,6 +229,7 @@ def queue_page(user: User, *, after: int | None = None, size: int = QUEUE_PAGE) 
     )
     if after is not None:
         rows = rows.filter(pk__gt=after)
+    size = size or QUEUE_PAGE
     page = list(rows[: size + 1])
     more = len(page) > size
     return page[:size], page[size - 1].pk if more else None

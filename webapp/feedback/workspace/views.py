@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from webapp.apifields import MAX_ID
 from webapp.errors import ApplicationError
-from webapp.feedback import selectors
+from webapp.feedback import contributors, selectors
 from webapp.feedback.formats.exporting import SOURCES
 from webapp.feedback.formats.pairs import EXPANSIONS
 from webapp.feedback.formats.registry import export_formats, import_formats, unpaired_sources
@@ -114,7 +114,10 @@ def review_page(request):
     context = {
         "report": report,
         # Contribution kinds: per contributor and language (the language filter applies; campaigns do not split it).
-        "contributors": selectors.contributor_stats(request.user, language=language),
+        "contributors": contributors.stats_with_points(request.user, language=language),
+        "moderation": contributors.moderation_list(language=language),
+        "moderation_min": settings.CONTRIBUTOR_MODERATION_MIN_DECIDED,
+        "moderation_share": settings.CONTRIBUTOR_MODERATION_REJECTED_SHARE,
         "campaign": campaign,
         "language": language,
         "source": source,
@@ -125,6 +128,30 @@ def review_page(request):
         "next_links": {name: _next_link(request, name, cursor) for name, cursor in report.next.items()},
     }
     return render(request, "feedback/review.html", context)
+
+
+@reviewer_page
+def review_queue_page(request):
+    """Reviewers' queue of contributions: flagged translations and disputed votes, oldest first, a page at a time
+    from the cursor `after` (an id); each has an override form that static/feedback/review_queue.js posts to
+    POST /api/v1/contributions/{id}/override/."""
+    after = request.GET.get("after") or None
+    if after is not None and not (after.isascii() and after.isdigit() and int(after) <= MAX_ID):
+        raise Http404(_("No such page of the queue."))
+    rows, next_after = contributors.queue_page(request.user, after=int(after) if after else None)
+    context = {
+        "rows": rows,
+        "next_link": f"?after={next_after}" if next_after else None,
+        "first_page": after is None,
+        "strings": {
+            "accepted": _("Accepted, with your reason. It has left the queue."),
+            "rejected": _("Rejected, with your reason. It has left the queue."),
+            "needReason": _("Give the reason for the override."),
+            "needStatus": _("Choose accept or reject."),
+            "empty": _("Nothing waits for a decision on this page."),
+        },
+    }
+    return render(request, "feedback/review_queue.html", context)
 
 
 def _next_link(request, name: str, cursor: str | None) -> str | None:
