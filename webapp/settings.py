@@ -329,7 +329,9 @@ TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 600, minimum=10)
 # The moderation list of contribution tasks (webapp/feedback/contributors.py): contributors with at least this many
 # decided contributions in a language, of which more than this share were rejected.
 CONTRIBUTOR_MODERATION_MIN_DECIDED = env_int("CONTRIBUTOR_MODERATION_MIN_DECIDED", 5, minimum=1)
-CONTRIBUTOR_MODERATION_REJECTED_SHARE = env_float("CONTRIBUTOR_MODERATION_REJECTED_SHARE", 0.5, minimum=0.0, maximum=1.0)
+CONTRIBUTOR_MODERATION_REJECTED_SHARE = env_float(
+    "CONTRIBUTOR_MODERATION_REJECTED_SHARE", 0.5, minimum=0.0, maximum=1.0
+)
 
 # --- Imports (docs/formats.md, "Limits") ---------------------------------------------------------
 # One line of an import file, in bytes (read at most this much at a time; a longer line is reported).

@@ -135,20 +135,31 @@
       window.setTimeout(() => (verify ? document.querySelector("input[name=verdict]") : box).focus(), 0);
     }
 
-    // The contributor's own figures per language (GET contributors/stats/: their rows; a reviewer's answer
-    // holds everyone's, of which the page keeps theirs). A nicety: a failure leaves the panel as it was.
+    // The contributor's own figures per language: counts and median edit (GET contributors/stats/: their rows;
+    // a reviewer's answer holds everyone's, of which the page keeps theirs), with points and rank on each
+    // language's board (GET contributors/leaderboard/: `me`). A nicety: a failure leaves the panel as it was.
     async function showMine() {
-      let reply;
+      let stats;
+      let board;
       try {
-        reply = await api("GET", "/api/v1/contributors/stats/");
+        [stats, board] = await Promise.all([
+          api("GET", "/api/v1/contributors/stats/"),
+          api("GET", "/api/v1/contributors/leaderboard/?limit=1"),
+        ]);
       } catch (error) { return; }
-      if (!reply.ok || !Array.isArray(reply.data)) return;
-      const mine = reply.data.filter((row) => row.contributor === config.username);
+      if (!stats.ok || !Array.isArray(stats.data)) return;
+      const standing = {};
+      const ranked = board.ok && board.data.ranked ? board.data.ranked : {};
+      if (board.ok && Array.isArray(board.data.me)) board.data.me.forEach((row) => { standing[row.language] = row; });
+      const mine = stats.data.filter((row) => row.contributor === config.username);
       $("c-mine").hidden = !mine.length;
       $("c-mine-rows").replaceChildren(...mine.map((row) => {
         const tr = document.createElement("tr");
         const median = row.median_edit_distance === null ? "—" : String(row.median_edit_distance);
-        [language(row.language).name, row.accepted, row.rejected, row.pending, median].forEach((value, i) => {
+        const place = standing[row.language] || { points: 0, rank: null };
+        const rank = place.rank === null ? "—" : fmt(T.rankOf, { rank: place.rank, n: ranked[row.language] || place.rank });
+        const values = [language(row.language).name, row.accepted, row.rejected, row.pending, median, place.points.toFixed(2), rank];
+        values.forEach((value, i) => {
           const cell = document.createElement(i ? "td" : "th");
           if (!i) cell.scope = "row";
           cell.textContent = String(value);

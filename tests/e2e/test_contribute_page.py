@@ -73,7 +73,7 @@ def test_write_in_arabic_keeps_a_draft_through_a_network_failure_and_a_reload(li
     page.wait_for_selector("#c-mine:not([hidden])")  # the next task, with the contributor's own figures
     assert "أطول نهر" in page.inner_text("#c-source") and page.input_value("#c-text") == ""
     cells = page.eval_on_selector_all("#c-mine-rows tr > *", "cells => cells.map(c => c.innerText)")
-    assert cells == ["Arabic", "0", "0", "1", "—"]
+    assert cells == ["Arabic", "0", "0", "1", "—", "0.00", "—"]
     (stored,) = Contribution.objects.all()
     assert stored.content == answer and stored.kind == "write" and stored.seconds > 0
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pf-draft:'))") == []

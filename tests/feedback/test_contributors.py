@@ -92,6 +92,7 @@ def test_points_weigh_accepted_work_by_quality_and_a_junk_volume_ranks_below_car
     assert [row["contributor"] for row in de["results"]] == ["cara", "eddie", "jack", "vera"]
     assert [row["rank"] for row in de["results"]] == [1, 2, 3, 4]
     assert rows["cara"]["points"] > 3 * rows["jack"]["points"]
+    assert de["ranked"] == {"de": 4}
     (mine,) = de["me"]
     assert mine["contributor"] == "jack" and mine["rank"] == 3
 
@@ -205,8 +206,14 @@ def test_the_queue_page_shows_flagged_translations_beside_their_source_and_dispu
     prompt = catalog.prompt_create(content="How do I keep bread fresh?", language="en")
     (task,), _ = contributing.contribution_tasks_add(campaign=campaign, prompts=[prompt.pk])
     translation = Contribution.objects.create(
-        task=task, contributor=nour, kind="translate", language_id="ar", content="كيف أحافظ على الخبز؟", flagged=True,
-        similarity=0.21, check_note="below 0.5",
+        task=task,
+        contributor=nour,
+        kind="translate",
+        language_id="ar",
+        content="كيف أحافظ على الخبز؟",
+        flagged=True,
+        similarity=0.21,
+        check_note="below 0.5",
     )
     (disputed,) = store.add(nour, "pending", language="en")
     Contribution.objects.filter(pk=disputed.pk).update(disputed=True, up_votes=1, down_votes=1)

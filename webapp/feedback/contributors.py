@@ -23,8 +23,9 @@ counted in SQL, grouped by contributor and language (one query for contributions
 combines the two results row by row (one row per contributor and language, never one per contribution)."""
 
 import math
-from itertools import groupby
+from collections import Counter
 from dataclasses import asdict, dataclass
+from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -182,7 +183,7 @@ def _rank(rows: list[Standing]) -> None:
 
 def leaderboard(user: User, *, language: str | None = None, limit: int = LEADERBOARD_LIMIT) -> dict:
     """The board everyone may read (usernames and figures only): the first `limit` ranked rows of each language
-    (or of one), and the reading user's own rows wherever they stand (`me`)."""
+    (or of one), the reading user's own rows wherever they stand (`me`) and how many are ranked per language."""
     rows = standings(language=language)
     shown: dict[str, int] = {}
     results = []
@@ -191,7 +192,8 @@ def leaderboard(user: User, *, language: str | None = None, limit: int = LEADERB
             shown[row.language] = shown.get(row.language, 0) + 1
             results.append(asdict(row))
     me = [asdict(row) for row in rows if row.contributor == user.get_username()]
-    return {"language": language, "results": results, "me": me}
+    ranked = Counter(row.language for row in rows if row.rank is not None)
+    return {"language": language, "results": results, "me": me, "ranked": dict(sorted(ranked.items()))}
 
 
 def stats_with_points(user: User, *, language: str | None = None) -> list[dict]:
@@ -217,7 +219,9 @@ def moderation_list(*, language: str | None = None) -> QuerySet:
     )
 
 
-def queue_page(user: User, *, after: int | None = None, size: int | None = None) -> tuple[list[Contribution], int | None]:
+def queue_page(
+    user: User, *, after: int | None = None, size: int | None = None
+) -> tuple[list[Contribution], int | None]:
     """One page of the reviewer queue (flagged translations, disputed votes; selectors.review_queue), oldest first
     from the id `after`, with what the page shows (source prompt, original, votes and reasons), and the id to
     continue after (None on the last page)."""

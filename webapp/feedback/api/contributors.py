@@ -60,6 +60,7 @@ class LeaderboardOutput(serializers.Serializer):
     language = serializers.CharField(allow_null=True)
     results = StandingOutput(many=True, help_text="The first `limit` ranked rows of each language")
     me = StandingOutput(many=True, help_text="Your own rows, ranked or not")
+    ranked = serializers.DictField(child=serializers.IntegerField(), help_text="Ranked contributors per language")
 
 
 class LeaderboardApi(APIView):

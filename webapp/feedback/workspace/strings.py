@@ -87,6 +87,8 @@ def contribute_strings() -> dict:
         "needText": _("Write something first: the text is empty."),
         "needVerdict": _("Choose up or down first (U or D)."),
         "draftRestored": _("Your unsent draft for this task was restored."),
+        # Translators: a place on the contributors' leaderboard of one language, e.g. "2 of 7".
+        "rankOf": _("%(rank)s of %(n)s"),
         "networkError": _(
             "Could not reach the server. Your text is kept in this page (and restored if you reload): try again."
         ),
