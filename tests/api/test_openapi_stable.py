@@ -262,6 +262,17 @@ for _line in (
 ):
     ALLOWED[_line] = f"{ALLOWED[_line]}; {_CONTRIBUTE}" if _line in ALLOWED else _CONTRIBUTE
 
+# Issue 17 (contributors): the leaderboard per language (quality-weighted points) and the moderation list; new.
+_CONTRIBUTORS = "issue 17 (contributors): the leaderboard and the moderation list, new endpoints"
+for _line in (
+    "operations added: GET /api/v1/contributors/leaderboard/",
+    "operations added: GET /api/v1/contributors/moderation/",
+    "components added: LeaderboardOutput",
+    "components added: ModerationOutput",
+    "components added: StandingOutput",
+):
+    ALLOWED[_line] = _CONTRIBUTORS
+
 # Issue 15 (scale, item 1): the lists that grow to millions of rows page by a cursor over the id.
 _CURSOR = (
     "issue 15 (scale): the list pages by a cursor over the id (`cursor`, `page_size` up to 500; `next`/`previous` "
