@@ -7,11 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import client_for, make_annotator
+from tests.feedback import test_i18n
 from webapp.feedback.contributors import wilson_lower_bound
 from webapp.feedback.models import Contribution, Verdict
 from webapp.feedback.services import catalog, contributing
 
 pytestmark = pytest.mark.django_db
+pseudo_locale = test_i18n.pseudo_locale  # the catalogue test's fixture: every string wrapped in ⟦…⟧
 
 
 class Store:
@@ -244,3 +246,19 @@ def test_the_queue_page_walks_its_cursor(store, reviewer, monkeypatch):
     last = client.get(f"/review/contributions/?after={rows[3].pk}").content.decode()
     assert last.count('class="q-item"') == 1 and "queue-more" not in last
     assert client.get("/review/contributions/?after=x").status_code == 404
+
+
+def test_the_queue_page_with_items_and_the_review_pages_moderation_leave_no_string_untranslated(
+    store, reviewer, settings, pseudo_locale
+):
+    settings.CONTRIBUTOR_MODERATION_MIN_DECIDED = 1
+    writer, voter = make_annotator("wen", ["de"]), make_annotator("vo", ["de"])
+    (disputed,) = store.add(writer, "pending")
+    Contribution.objects.filter(pk=disputed.pk).update(disputed=True, flagged=True, similarity=0.3, check_note="n")
+    Verdict.objects.create(contribution=disputed, voter=voter, up=True, reason="Gut.")
+    store.add(writer, "rejected", kind="edit", distance=7)
+    client = page_client(reviewer)
+    assert test_i18n.untranslated(test_i18n.get(client, "/review/contributions/", pseudo_locale)) == []
+    review = test_i18n.get(client, "/review/", pseudo_locale)
+    assert 'id="moderation"' in review and ">wen</td>" in review
+    assert [text for text in test_i18n.untranslated(review) if text not in ("German", "de")] == []

@@ -145,6 +145,7 @@ STAFF_PAGES = [
     "/search/",
     "/search/links/",
     "/review/",
+    "/review/contributions/",
     "/arena-stats/",
     "/campaigns/new/",
 ]
