@@ -456,3 +456,50 @@ def test_verified_answers_feed_the_kto_export_accepted_desirable_rejected_undesi
     }
     assert {r["prompt"][-1]["content"] for r in rows} == {"Name a river of country 0.", "Name a river of country 1."}
     assert export("kto", "--kto-sources", "verify", "--source", "annotation") == []
+
+
+def test_a_verify_campaign_created_after_the_contributions_gets_a_task_for_each_pending_one(admin, monkeypatch):
+    from webapp.feedback.models import CampaignJob
+    from webapp.feedback.services import operations
+
+    write, early = with_verifier(admin, "Backfilled", "write", languages=("en", "de"))
+    prompts = [catalog.prompt_create(content=f"Question {n}", language="en") for n in range(4)]
+    prompts.append(catalog.prompt_create(content="Frage vier", language="de"))
+    add_tasks(admin, write["id"], prompts=[p.pk for p in prompts])
+    (author,) = people("b-author")
+    made = sorted((contribute(author, write["id"], f"Answer {n}") for n in range(5)), key=lambda m: m["language"])
+    assert made[0]["language"] == "de"
+    overridden = admin.post(
+        f"/api/v1/contributions/{made[-1]['id']}/override/", {"status": "accepted", "reason": "fine"}, format="json"
+    )
+    assert overridden.status_code == 200
+    catalog.task_delete(task=Task.objects.get(contributions__id=made[-2]["id"]))
+    waiting = {m["id"] for m in made[:3]}  # pending, its task alive: the German one among them
+
+    late = campaign(admin, "Backfilled late", "verify", ("en",), overlap=3, verifies=write["id"])
+    tasks = Task.objects.filter(campaign_id=late["id"])
+    assert sorted(t.contribution_id for t in tasks) == sorted(waiting) and {t.kind for t in tasks} == {"verify"}
+    assert set(admin.get(f"/api/v1/campaigns/{late['id']}/").json()["languages"]) >= {"en", "de"}
+    assert Task.objects.filter(campaign_id=early["id"]).count() == 5  # the early one's, made at submit, untouched
+    shown = vote(people("b1"), late["id"], [True])
+    assert shown[0]["contribution"]["id"] in waiting
+
+    catalog.task_delete(task=tasks.get(contribution_id=made[1]["id"]))
+    again = admin.post(f"/api/v1/campaigns/{late['id']}/jobs/", {"kind": "backfill"}, format="json")
+    assert again.status_code == 202, again.content
+    operations.operation_run(again.json()["id"])
+    assert admin.get(f"/api/v1/campaign-jobs/{again.json()['id']}/").json()["result"] == {"tasks_created": 0}
+    assert tasks.count() == 3 and tasks.alive().count() == 2  # idempotent; a deleted task is not made again
+    refused = admin.post(f"/api/v1/campaigns/{write['id']}/jobs/", {"kind": "backfill"}, format="json")
+    assert refused.status_code == 400 and "verify campaign" in refused.json()["detail"]
+
+    monkeypatch.setattr(operations, "BATCH", 2)  # more than a batch: a job with progress, in batches
+    large = campaign(admin, "Backfilled large", "verify", ("en",), overlap=3, verifies=write["id"])
+    assert not Task.objects.filter(campaign_id=large["id"]).exists()
+    job = CampaignJob.objects.get(campaign_id=large["id"], kind="backfill")
+    operations.operation_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.result, job.progress_done, job.progress_total) == ("succeeded", {"tasks_created": 3}, 3, 3)
+    assert sorted(Task.objects.filter(campaign_id=large["id"]).values_list("contribution_id", flat=True)) == sorted(
+        waiting
+    )

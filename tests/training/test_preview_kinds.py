@@ -15,7 +15,9 @@ def preview(client, **body) -> dict:
     return reply.json()
 
 
-def test_a_kto_preview_counts_labelled_answers_and_its_token_is_bound_to_the_kind(api, staff, tiny_variants, arena_votes):
+def test_a_kto_preview_counts_labelled_answers_and_its_token_is_bound_to_the_kind(
+    api, staff, tiny_variants, arena_votes
+):
     client = api(staff)
     data = {"eval_fraction": 0, "kto_sources": ["arena"]}
     pairs = preview(client, data=data)

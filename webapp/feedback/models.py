@@ -481,12 +481,14 @@ class OperationKind(models.TextChoices):
     DELETE = "delete"
     REASSIGN = "reassign"
     GOLD = "gold"
+    BACKFILL = "backfill"  # a verify campaign's tasks for the contributions stored before it
 
 
 class CampaignJob(Job):
     """A bulk operation on one campaign, run by a worker in batches with progress
     (webapp/feedback/services/operations.py): archive or unarchive it, delete it with its tasks, move
-    its open tasks to another campaign, or mark (and unmark) gold items in bulk."""
+    its open tasks to another campaign, mark (and unmark) gold items in bulk, or make a verify campaign's
+    tasks for the pending contributions stored before it."""
 
     task_name = "workers.tasks.operations.run_campaign_operation"
 

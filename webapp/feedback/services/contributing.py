@@ -5,7 +5,8 @@ The kinds (`CampaignKind`): `write` (an answer to a prompt), `reply` (the next u
 last turn is the assistant's), `edit` (an improved version of one shown response, at least
 `Campaign.min_edit_distance` characters away from it), `translate` (the prompt in the task's language, the
 target: one task per campaign language other than the prompt's) and `verify` (a vote on one contribution of the
-campaign named by `Campaign.verifies`; its tasks are made when the contribution is stored).
+campaign named by `Campaign.verifies`; its tasks are made when the contribution is stored, and for the pending
+contributions stored before the verify campaign, when it is created: services/operations.py, `backfill`).
 
 Slots, leases, skips and language routing are ranking's (services/assignment.py): a contribution or a verdict
 takes a task's slot as an annotation does, under the task's row lock, and needs the contributor's live lease.
