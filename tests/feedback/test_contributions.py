@@ -503,3 +503,39 @@ def test_a_verify_campaign_created_after_the_contributions_gets_a_task_for_each_
     assert sorted(Task.objects.filter(campaign_id=large["id"]).values_list("contribution_id", flat=True)) == sorted(
         waiting
     )
+
+
+def test_a_rejected_translation_leaves_the_translation_group_and_an_override_that_accepts_it_brings_it_back(admin):
+    from webapp.retrieval.selectors import _described_pairs
+
+    translate, verifier = with_verifier(admin, "Group", "translate", languages=("en", "de"))
+    source = catalog.prompt_create(content="Where is the library?", language="en", group="g-library")
+    add_tasks(admin, translate["id"], prompts=[source.pk])
+    (translator,) = people("g-t", languages=("de",))
+    made = contribute(translator, translate["id"], "Wo ist der Bahnhof?")
+    created = made["created_prompt"]
+    answers = campaign(admin, "Group answers", "write", languages=("de",))
+    add_tasks(admin, answers["id"], prompts=[created])
+    answer = contribute(people("g-w", languages=("de",))[0], answers["id"], "Am Markt.")
+    assert Demonstration.objects.get(pk=answer["demonstration"]).group == "g-library"
+
+    def grouped() -> set[int]:
+        return {p["id"] for p in admin.get("/api/v1/prompts/", {"group": "g-library"}).json()["results"]}
+
+    assert grouped() == {source.pk, created}
+    vote(people("g1", "g2", "g3"), verifier["id"], [False, False, False])
+    assert Contribution.objects.get(pk=made["id"]).status == "rejected"
+    prompt = Prompt.objects.get(pk=created)
+    assert (prompt.group, prompt.metadata["translation_group"], prompt.deleted_at) == ("", "g-library", None)
+    assert grouped() == {source.pk}
+    assert Demonstration.objects.get(pk=answer["demonstration"]).group == ""
+    assert _described_pairs({(source.pk, created): 0.9}, True, 10) == []  # not suggested as a link either
+
+    done = admin.post(
+        f"/api/v1/contributions/{made['id']}/override/",
+        {"status": "accepted", "reason": "a fair translation after all"},
+        format="json",
+    )
+    assert done.status_code == 200, done.content
+    assert Prompt.objects.get(pk=created).group == "g-library" and grouped() == {source.pk, created}
+    assert Demonstration.objects.get(pk=answer["demonstration"]).group == "g-library"

@@ -15,7 +15,8 @@ A contribution is decided by its votes after each one: at `verify_votes` votes o
 `verify_share` accepts it, a share at most 1 - `verify_share` rejects it, anything between leaves it pending and
 disputed (the reviewer queue). The verify campaign's settings decide. A reviewer's override is final. The
 demonstration and the pair a contribution yielded take its status; pending and rejected ones are kept and left
-out of exports and training unless asked (`include_pending`)."""
+out of exports and training unless asked (`include_pending`). A rejected translation's prompt leaves its source's
+translation group, and joins it again if a later override accepts it (`_translation_membership`)."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -362,11 +363,37 @@ def _decide(contribution: Contribution, verifier: Campaign) -> None:
 
 
 def _propagate(contribution: Contribution) -> None:
-    """The demonstration and the pair take the contribution's status."""
+    """The demonstration and the pair take the contribution's status; a translation's prompt is in its source's
+    translation group unless the translation is rejected."""
     if contribution.demonstration_id:
         Demonstration.objects.filter(pk=contribution.demonstration_id).update(status=contribution.status)
     if contribution.pair_id:
         PreferenceRecord.objects.filter(pk=contribution.pair_id).update(status=contribution.status)
+    if contribution.kind == CampaignKind.TRANSLATE and contribution.created_prompt_id:
+        _translation_membership(contribution)
+
+
+def _translation_membership(contribution: Contribution) -> None:
+    """A rejected translation's prompt leaves the translation group (kept in its metadata as
+    `translation_group`), so search, link suggestions, group-based held-out splits and exports no longer take it
+    for a translation; it joins the source's group again when a later decision (an override) takes it back.
+    The demonstrations and pairs of contribution tasks on that prompt carry a copy of its group: they follow."""
+    prompt = Prompt.objects.get(pk=contribution.created_prompt_id)
+    kept = prompt.metadata.get("translation_group", "")
+    if contribution.status == DemonstrationStatus.REJECTED:
+        if not prompt.group:
+            return
+        group = ""
+        prompt.metadata = {**prompt.metadata, "translation_group": prompt.group}
+    else:
+        if prompt.group or not kept:
+            return  # in a group already (its own, or one a translation link gave it since)
+        source = Task.objects.filter(pk=contribution.task_id).values_list("prompt__group", flat=True).first()
+        group = source or kept
+    Prompt.objects.filter(pk=prompt.pk).update(group=group, metadata=prompt.metadata)
+    derived = {"contribution__task__prompt_id": prompt.pk}
+    Demonstration.objects.filter(**derived).update(group=group)
+    PreferenceRecord.objects.filter(**derived).update(group=group)
 
 
 @transaction.atomic
