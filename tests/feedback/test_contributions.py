@@ -539,3 +539,45 @@ def test_a_rejected_translation_leaves_the_translation_group_and_an_override_tha
     assert done.status_code == 200, done.content
     assert Prompt.objects.get(pk=created).group == "g-library" and grouped() == {source.pk, created}
     assert Demonstration.objects.get(pk=answer["demonstration"]).group == "g-library"
+
+
+def test_the_sweep_sends_again_the_checks_of_translations_left_unchecked_one_copy_per_period(
+    admin, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.e2e.worker_process import purge_broker
+    from webapp.feedback.services import contributing
+    from webapp.queue import app
+
+    settings.TRANSLATION_CHECK_RESEND_SECONDS, settings.TRANSLATION_CHECK_RESEND_BATCH = 300, 2
+    translate = campaign(admin, "Resend", "translate", languages=("en", "de"))
+    add_tasks(
+        admin, translate["id"], prompts=[catalog.prompt_create(content=f"Line {n}", language="en").pk for n in range(4)]
+    )
+    (translator,) = people("rs1", languages=("de",))
+    with monkeypatch.context() as down:
+        down.setattr(contributing, "send_task", lambda *args, **kwargs: False)  # the broker is down at commit
+        with django_capture_on_commit_callbacks(execute=True):
+            made = [contribute(translator, translate["id"], f"Zeile {n}")["id"] for n in range(4)]
+    purge_broker()
+
+    def queued() -> int:  # what the (filesystem) broker holds for the `index` queue
+        with app.connection_for_write() as conn:
+            return conn.default_channel.queue_declare("index", passive=True).message_count
+
+    assert contributing.translation_checks_resend() == 0  # not overdue yet
+    rows = Contribution.objects.filter(pk__in=made)
+    rows.update(created_at=timezone.now() - timedelta(minutes=10))
+    contributing.translation_checked(contribution_id=made[3], similarity=0.9, flagged=False)  # this one arrived
+    assert contributing.translation_checks_resend() == 2  # the batch: the longest waiting first
+    assert contributing.translation_checks_resend() == 1
+    assert contributing.translation_checks_resend() == 0  # one copy per period
+    assert queued() == 3 and set(rows.filter(check_sent_at__isnull=False).values_list("pk", flat=True)) == set(made[:3])
+
+    rows.filter(pk=made[0]).update(check_sent_at=timezone.now() - timedelta(minutes=10))
+    monkeypatch.setattr(contributing, "send_task", lambda *args, **kwargs: False)
+    assert contributing.translation_checks_resend() == 0  # the broker is down again: the next period retries
+    purge_broker()

@@ -19,11 +19,14 @@ out of exports and training unless asked (`include_pending`). A rejected transla
 translation group, and joins it again if a later override accepts it (`_translation_membership`)."""
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -197,7 +200,8 @@ def _take_slot(task: Task, user: User) -> None:
 def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float | None = None) -> Contribution:
     """Store the user's contribution to a write, reply, edit or translate task they hold a lease on, with what it
     yields (module docstring), and the verify tasks of the campaigns that verify this one. A translation's
-    similarity check runs after commit on the `index` queue."""
+    similarity check runs after commit on the `index` queue (a lost send is sent again by
+    `translation_checks_resend`)."""
     task = _visible(user, task_id)
     if task.kind not in CONTRIBUTION_KINDS:
         raise ApplicationError(
@@ -420,6 +424,28 @@ def translation_checked(*, contribution_id: int, similarity: float | None, flagg
     Contribution.objects.filter(pk=contribution_id).update(
         similarity=similarity, flagged=flagged, check_note=note[:200], checked_at=timezone.now()
     )
+
+
+def translation_checks_resend() -> int:
+    """Send again the similarity checks not recorded TRANSLATION_CHECK_RESEND_SECONDS after they were sent: the
+    send after commit failed (the broker was down) or its message was lost (a worker died holding it). Each one's
+    send time moves to now first, so a sweep sends one copy per period however long the workers are away; the
+    longest waiting first, at most TRANSLATION_CHECK_RESEND_BATCH per run, and none more once the broker refuses
+    one. Returns how many were sent. A second copy of a check is harmless: it writes the same result."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRANSLATION_CHECK_RESEND_SECONDS)
+    due = Contribution.objects.filter(kind=CampaignKind.TRANSLATE, checked_at__isnull=True).filter(
+        Q(check_sent_at__lt=cutoff) | Q(check_sent_at__isnull=True, created_at__lt=cutoff)
+    )
+    waited = Coalesce("check_sent_at", "created_at")
+    ids = list(due.order_by(waited, "pk").values_list("pk", flat=True)[: settings.TRANSLATION_CHECK_RESEND_BATCH])
+    Contribution.objects.filter(pk__in=ids).update(check_sent_at=now)
+    sent = 0
+    for pk in ids:
+        if not send_task(CHECK_TASK, args=[pk], queue="index"):
+            break  # the broker is down: the next sweep tries again
+        sent += 1
+    return sent
 
 
 def _takes_no_ranking(kind: str) -> Callable[[Any, int], list[list[int]]]:
