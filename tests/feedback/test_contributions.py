@@ -581,3 +581,35 @@ def test_the_sweep_sends_again_the_checks_of_translations_left_unchecked_one_cop
     monkeypatch.setattr(contributing, "send_task", lambda *args, **kwargs: False)
     assert contributing.translation_checks_resend() == 0  # the broker is down again: the next period retries
     purge_broker()
+
+
+def test_the_task_list_reads_verify_tasks_in_a_constant_number_of_queries(admin, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    edit, verifier = with_verifier(admin, "Constant", "edit", overlap=1, verify_votes=1)
+    prompt = catalog.prompt_create(content="Describe the sea.", language="en")
+    originals = [catalog.response_create(prompt=prompt, content=f"The sea is wet, number {n}.") for n in range(20)]
+    add_tasks(admin, edit["id"], responses=[r.pk for r in originals])
+    (editor,) = people("c-editor")
+    (annotator,) = people("c-voter")
+
+    def queries(client, count: int) -> int:
+        while Task.objects.filter(campaign_id=verifier["id"]).count() < count:
+            contribute(editor, edit["id"], f"The sea is wet and deep and blue, {Task.objects.count()}.")
+        with CaptureQueriesContext(connection) as captured:
+            reply = client.get("/api/v1/tasks/", {"campaign": verifier["id"], "page_size": 50})
+        assert reply.status_code == 200 and len(reply.json()["results"]) == count
+        assert all(t["contribution"]["original_text"].startswith("The sea is wet") for t in reply.json()["results"])
+        return len(captured)
+
+    def next_queries(count: int) -> int:  # what /annotate/ asks for: the next verify task, leased
+        (voter,) = people(f"c-next-{count}")
+        with CaptureQueriesContext(connection) as captured:
+            task = take(voter, verifier["id"])
+        assert task["contribution"]["original_text"].startswith("The sea is wet")
+        return len(captured)
+
+    few = {"reviewer": queries(admin, 2), "annotator": queries(annotator, 2), "next": next_queries(2)}
+    many = {"reviewer": queries(admin, 20), "annotator": queries(annotator, 20), "next": next_queries(20)}
+    assert few == many
