@@ -374,15 +374,15 @@ def _propagate(contribution: Contribution) -> None:
     if contribution.pair_id:
         PreferenceRecord.objects.filter(pk=contribution.pair_id).update(status=contribution.status)
     if contribution.kind == CampaignKind.TRANSLATE and contribution.created_prompt_id:
-        _translation_membership(contribution)
+        _translation_membership(contribution, contribution.created_prompt_id)
 
 
-def _translation_membership(contribution: Contribution) -> None:
+def _translation_membership(contribution: Contribution, prompt_id: int) -> None:
     """A rejected translation's prompt leaves the translation group (kept in its metadata as
     `translation_group`), so search, link suggestions, group-based held-out splits and exports no longer take it
     for a translation; it joins the source's group again when a later decision (an override) takes it back.
     The demonstrations and pairs of contribution tasks on that prompt carry a copy of its group: they follow."""
-    prompt = Prompt.objects.get(pk=contribution.created_prompt_id)
+    prompt = Prompt.objects.get(pk=prompt_id)
     kept = prompt.metadata.get("translation_group", "")
     if contribution.status == DemonstrationStatus.REJECTED:
         if not prompt.group:

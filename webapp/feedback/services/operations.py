@@ -41,6 +41,7 @@ from webapp.feedback.models import (
     CampaignKind,
     Contribution,
     DemonstrationStatus,
+    Language,
     Lease,
     OperationKind,
     Task,
@@ -284,7 +285,7 @@ def _unverified(verifier: Campaign) -> QuerySet[Contribution]:
     """The contributions of the verified campaign that still need a task in `verifier` (module docstring)."""
     tasked = Task.objects.filter(campaign=verifier, contribution=OuterRef("pk"))
     return Contribution.objects.filter(
-        task__campaign_id=verifier.verifies_id,
+        task__campaign_id=verifier.verifies_id or 0,
         task__deleted_at__isnull=True,
         status=DemonstrationStatus.PENDING,
         override_status="",
@@ -312,7 +313,7 @@ def _verify_tasks_create(verifier: Campaign, ids: list[int] | None) -> int:
             ],
             batch_size=BATCH,
         )
-        verifier.languages.add(*{language for _pk, _prompt, language in found})
+        verifier.languages.add(*Language.objects.filter(code__in={language for _pk, _prompt, language in found}))
     return len(found)
 
 
