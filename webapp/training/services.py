@@ -164,10 +164,9 @@ def training_preview(*, data: dict, kind: str = "dpo") -> dict:
     spec = DataSpec.from_params(data or {})
     rows = _counted_rows(kind)
     counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS, rows=rows)
-    counts["previewed_at"] = timezone.now().isoformat()
-    signed = {"data": _data_digest(data or {}), "rows": rows, "counts": counts}
-    token = signing.dumps(signed, salt=PREVIEW_SALT, compress=True)
-    return {**counts, "rows": rows, "token": token}
+    counts["rows"], counts["previewed_at"] = rows, timezone.now().isoformat()
+    token = signing.dumps({"data": _data_digest(data or {}), "counts": counts}, salt=PREVIEW_SALT, compress=True)
+    return {**counts, "token": token}
 
 
 def _counted_rows(kind: str) -> str:
@@ -190,7 +189,7 @@ def _previewed(token: str | None, data: dict, kind: str) -> dict | None:
         raise FieldError("preview", _("not a token from /api/v1/training-jobs/preview/")) from None
     if signed.get("data") != _data_digest(data):
         raise FieldError("preview", _("this preview was made for other data settings; preview again"))
-    if signed.get("rows", "dpo") != _counted_rows(kind):
+    if signed["counts"].get("rows", "dpo") != _counted_rows(kind):
         raise FieldError("preview", _("this preview counted the rows of another kind of training; preview again"))
     return signed["counts"]
 
