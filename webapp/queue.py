@@ -31,6 +31,7 @@ app.conf.include = [
     "workers.tasks.judging",  # sent to each job's own queue: its judge's (webapp/judging/models.py)
     "workers.tasks.webhooks",
     "workers.tasks.review",
+    "workers.tasks.contributions",
 ]
 app.conf.task_routes = {
     "workers.tasks.transfers.*": {"queue": "default"},
@@ -38,6 +39,7 @@ app.conf.task_routes = {
     "workers.tasks.jobs.*": {"queue": "sweep"},
     "workers.tasks.arena.*": {"queue": "sweep"},
     "workers.tasks.review.*": {"queue": "sweep"},
+    "workers.tasks.contributions.*": {"queue": "sweep"},
     "workers.tasks.indexing.*": {"queue": "index"},
     "workers.tasks.models.*": {"queue": "gpu"},
     "workers.tasks.training.*": {"queue": "gpu"},
@@ -71,6 +73,12 @@ def _schedule_sweep(sender, **kwargs):
     # The review summary catches up the rows a read leaves to it (webapp/feedback/quality/fold.py).
     sender.add_periodic_task(
         float(settings.REVIEW_FOLD_SECONDS), sender.signature("workers.tasks.review.fold_review"), name="fold review"
+    )
+    # Translation checks whose message was lost (the broker down at commit) are sent again.
+    sender.add_periodic_task(
+        float(settings.JOB_SWEEP_SECONDS),
+        sender.signature("workers.tasks.contributions.resend_translation_checks"),
+        name="resend translation checks",
     )
     # Webhook deliveries whose message was lost (a countdown held by a worker that died) are sent again.
     sender.add_periodic_task(

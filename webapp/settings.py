@@ -332,6 +332,11 @@ CONTRIBUTOR_MODERATION_MIN_DECIDED = env_int("CONTRIBUTOR_MODERATION_MIN_DECIDED
 CONTRIBUTOR_MODERATION_REJECTED_SHARE = env_float(
     "CONTRIBUTOR_MODERATION_REJECTED_SHARE", 0.5, minimum=0.0, maximum=1.0
 )
+# A translation's similarity check still not recorded this many seconds after it was sent (the broker was down at
+# commit, or a worker died holding the message) is sent again by a sweep on `sweep` every JOB_SWEEP_SECONDS, at
+# most TRANSLATION_CHECK_RESEND_BATCH per run (webapp/feedback/services/contributing.py).
+TRANSLATION_CHECK_RESEND_SECONDS = env_int("TRANSLATION_CHECK_RESEND_SECONDS", 300, minimum=1)
+TRANSLATION_CHECK_RESEND_BATCH = env_int("TRANSLATION_CHECK_RESEND_BATCH", 500, minimum=1)
 
 # --- Imports (docs/formats.md, "Limits") ---------------------------------------------------------
 # One line of an import file, in bytes (read at most this much at a time; a longer line is reported).

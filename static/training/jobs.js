@@ -16,6 +16,7 @@
       pairs: f.get("pairs"), min_agreement: Number(f.get("min_agreement")), min_annotators: Number(f.get("min_annotators")),
       eval_fraction: Number(f.get("eval_fraction")), trust_weighting: f.get("trust_weighting") === "true",
     };
+    if (f.get("kind") === "kto" && f.getAll("kto_sources").length) data.kto_sources = f.getAll("kto_sources");
     if (f.get("since")) data.since = f.get("since");
     if (f.get("until")) data.until = f.get("until");
     const hyperparameters = { loss_type: f.get("loss_type") };
@@ -59,21 +60,43 @@
     return name && detail !== error.message ? `${name}: ${detail}` : error.message;
   }
 
-  // The pair counts the data settings select, asked for in the background as they change; the launch carries
-  // the preview's token (when the settings are still those previewed), so the job page shows what was previewed.
+  // KTO trains on labelled answers, not pairs: its sources are offered only for it.
+  const kindSelect = form.elements.namedItem("kind");
+  const ktoOnly = document.getElementById("kto-only");
+  function showKtoSources() {
+    if (ktoOnly) ktoOnly.hidden = kindSelect.value !== "kto";
+  }
+  kindSelect.addEventListener("change", showKtoSources);
+  showKtoSources();
+
+  // The counts the data settings select for the chosen kind (pairs; kto: labelled answers), asked for in the
+  // background as they change; the launch carries the preview's token (when the kind and settings are still those
+  // previewed), so the job page shows what was previewed.
   const previewBox = document.getElementById("data-preview");
+  const previewed = (launch) => JSON.stringify({ kind: launch.kind, data: launch.data });
+  function countsText(counts) {
+    const byLanguage = PF.counts(counts.train) || "—";
+    if (counts.rows === "kto") {
+      return interpolate(gettext("Training answers: %(train)s (%(by_language)s), %(desirable)s desirable and %(undesirable)s undesirable; held out: %(eval)s."),
+        { train: counts.train_pairs, by_language: byLanguage, desirable: counts.balance.desirable,
+          undesirable: counts.balance.undesirable, eval: counts.eval_pairs }, true);
+    }
+    return interpolate(gettext("Training pairs: %(train)s (%(by_language)s); held out: %(eval)s."),
+      { train: counts.train_pairs, by_language: byLanguage, eval: counts.eval_pairs }, true);
+  }
   let preview = null;
   let previewTimer = null;
   async function refreshPreview() {
-    const data = body().data;
-    const asked = JSON.stringify(data);
-    previewBox.textContent = gettext("Counting the pairs these settings select…");
+    const { kind, data } = body();
+    const asked = previewed({ kind, data });
+    previewBox.textContent = kind === "kto"
+      ? gettext("Counting the labelled answers these settings select…")
+      : gettext("Counting the pairs these settings select…");
     try {
-      const counts = await PF.post(`${api}preview/`, { data }, true);
-      if (asked !== JSON.stringify(body().data)) return; // settings changed meanwhile: a newer preview is on its way
-      preview = { data: asked, token: counts.token };
-      const text = interpolate(gettext("Training pairs: %(train)s (%(by_language)s); held out: %(eval)s."),
-        { train: counts.train_pairs, by_language: PF.counts(counts.train) || "—", eval: counts.eval_pairs }, true);
+      const counts = await PF.post(`${api}preview/`, { kind, data }, true);
+      if (asked !== previewed(body())) return; // settings changed meanwhile: a newer preview is on its way
+      preview = { asked, token: counts.token };
+      const text = countsText(counts);
       previewBox.textContent = counts.approximate
         ? text + " " + gettext("Approximate: the preview stopped counting early on this large store, so these are lower bounds; the job counts everything.")
         : text;
@@ -83,7 +106,7 @@
     }
   }
   function schedulePreview(event) {
-    if (event && !event.target.closest("fieldset.data")) return;
+    if (event && !event.target.closest("fieldset.data") && event.target !== kindSelect) return;
     clearTimeout(previewTimer);
     previewTimer = setTimeout(refreshPreview, 400);
   }
@@ -98,7 +121,7 @@
     errorBox.textContent = "";
     try {
       const launch = body();
-      if (preview && preview.data === JSON.stringify(launch.data)) launch.preview = preview.token;
+      if (preview && preview.asked === previewed(launch)) launch.preview = preview.token;
       const job = await PF.post(api, launch, true);
       window.location.href = `/jobs/${job.id}/`;
     } catch (e) {

@@ -39,7 +39,7 @@ def test_a_refused_value_is_named_as_the_form_labels_it(staff, tiny_variants, li
 
 
 @pytest.mark.browser
-def test_the_form_previews_the_pairs_in_the_background_and_the_job_keeps_the_preview(
+def test_the_form_previews_the_pairs_or_kto_answers_in_the_background_and_the_job_keeps_the_preview(
     staff, tiny_variants, live_app, browser_page, tmp_path
 ):
     from tests.training.synthetic import marker_pairs, write
@@ -55,6 +55,18 @@ def test_the_form_previews_the_pairs_in_the_background_and_the_job_keeps_the_pre
     with page.expect_response("**/api/v1/training-jobs/preview/"):
         page.fill("#launch-form input[name=eval_fraction]", "0")  # the preview follows the settings
     page.wait_for_selector("#data-preview:has-text('held out: 0.')")
+    assert not page.is_visible("#launch-form select[name=kto_sources]")
+    with page.expect_request("**/api/v1/training-jobs/preview/") as asked:
+        page.select_option("#launch-form select[name=kind]", "kto")  # kto counts labelled answers, not pairs
+    assert asked.value.post_data_json["kind"] == "kto"
+    page.wait_for_selector("#data-preview:has-text('Training answers: 0')")
+    assert "desirable" in page.inner_text("#data-preview") and "pairs" not in page.inner_text("#data-preview")
+    assert "verify" in page.inner_text("#kto-sources-hint")
+    with page.expect_request("**/api/v1/training-jobs/preview/") as asked:
+        page.select_option("#launch-form select[name=kto_sources]", ["arena"])
+    assert asked.value.post_data_json["data"]["kto_sources"] == ["arena"]
+    page.select_option("#launch-form select[name=kind]", "dpo")
+    page.wait_for_selector("#data-preview:has-text('Training pairs: 20')")
     page.click("#launch-form button[type=submit]")
     page.wait_for_url("**/jobs/*/")
     job = TrainingJob.objects.get()

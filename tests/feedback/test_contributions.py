@@ -456,3 +456,160 @@ def test_verified_answers_feed_the_kto_export_accepted_desirable_rejected_undesi
     }
     assert {r["prompt"][-1]["content"] for r in rows} == {"Name a river of country 0.", "Name a river of country 1."}
     assert export("kto", "--kto-sources", "verify", "--source", "annotation") == []
+
+
+def test_a_verify_campaign_created_after_the_contributions_gets_a_task_for_each_pending_one(admin, monkeypatch):
+    from webapp.feedback.models import CampaignJob
+    from webapp.feedback.services import operations
+
+    write, early = with_verifier(admin, "Backfilled", "write", languages=("en", "de"))
+    prompts = [catalog.prompt_create(content=f"Question {n}", language="en") for n in range(4)]
+    prompts.append(catalog.prompt_create(content="Frage vier", language="de"))
+    add_tasks(admin, write["id"], prompts=[p.pk for p in prompts])
+    (author,) = people("b-author")
+    made = sorted((contribute(author, write["id"], f"Answer {n}") for n in range(5)), key=lambda m: m["language"])
+    assert made[0]["language"] == "de"
+    overridden = admin.post(
+        f"/api/v1/contributions/{made[-1]['id']}/override/", {"status": "accepted", "reason": "fine"}, format="json"
+    )
+    assert overridden.status_code == 200
+    catalog.task_delete(task=Task.objects.get(contributions__id=made[-2]["id"]))
+    waiting = {m["id"] for m in made[:3]}  # pending, its task alive: the German one among them
+
+    late = campaign(admin, "Backfilled late", "verify", ("en",), overlap=3, verifies=write["id"])
+    tasks = Task.objects.filter(campaign_id=late["id"])
+    assert sorted(t.contribution_id for t in tasks) == sorted(waiting) and {t.kind for t in tasks} == {"verify"}
+    assert set(admin.get(f"/api/v1/campaigns/{late['id']}/").json()["languages"]) >= {"en", "de"}
+    assert Task.objects.filter(campaign_id=early["id"]).count() == 5  # the early one's, made at submit, untouched
+    shown = vote(people("b1"), late["id"], [True])
+    assert shown[0]["contribution"]["id"] in waiting
+
+    catalog.task_delete(task=tasks.get(contribution_id=made[1]["id"]))
+    again = admin.post(f"/api/v1/campaigns/{late['id']}/jobs/", {"kind": "backfill"}, format="json")
+    assert again.status_code == 202, again.content
+    operations.operation_run(again.json()["id"])
+    assert admin.get(f"/api/v1/campaign-jobs/{again.json()['id']}/").json()["result"] == {"tasks_created": 0}
+    assert tasks.count() == 3 and tasks.alive().count() == 2  # idempotent; a deleted task is not made again
+    refused = admin.post(f"/api/v1/campaigns/{write['id']}/jobs/", {"kind": "backfill"}, format="json")
+    assert refused.status_code == 400 and "verify campaign" in refused.json()["detail"]
+
+    monkeypatch.setattr(operations, "BATCH", 2)  # more than a batch: a job with progress, in batches
+    large = campaign(admin, "Backfilled large", "verify", ("en",), overlap=3, verifies=write["id"])
+    assert not Task.objects.filter(campaign_id=large["id"]).exists()
+    job = CampaignJob.objects.get(campaign_id=large["id"], kind="backfill")
+    operations.operation_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.result, job.progress_done, job.progress_total) == ("succeeded", {"tasks_created": 3}, 3, 3)
+    assert sorted(Task.objects.filter(campaign_id=large["id"]).values_list("contribution_id", flat=True)) == sorted(
+        waiting
+    )
+
+
+def test_a_rejected_translation_leaves_the_translation_group_and_an_override_that_accepts_it_brings_it_back(admin):
+    from webapp.retrieval.selectors import _described_pairs
+
+    translate, verifier = with_verifier(admin, "Group", "translate", languages=("en", "de"))
+    source = catalog.prompt_create(content="Where is the library?", language="en", group="g-library")
+    add_tasks(admin, translate["id"], prompts=[source.pk])
+    (translator,) = people("g-t", languages=("de",))
+    made = contribute(translator, translate["id"], "Wo ist der Bahnhof?")
+    created = made["created_prompt"]
+    answers = campaign(admin, "Group answers", "write", languages=("de",))
+    add_tasks(admin, answers["id"], prompts=[created])
+    answer = contribute(people("g-w", languages=("de",))[0], answers["id"], "Am Markt.")
+    assert Demonstration.objects.get(pk=answer["demonstration"]).group == "g-library"
+
+    def grouped() -> set[int]:
+        return {p["id"] for p in admin.get("/api/v1/prompts/", {"group": "g-library"}).json()["results"]}
+
+    assert grouped() == {source.pk, created}
+    vote(people("g1", "g2", "g3"), verifier["id"], [False, False, False])
+    assert Contribution.objects.get(pk=made["id"]).status == "rejected"
+    prompt = Prompt.objects.get(pk=created)
+    assert (prompt.group, prompt.metadata["translation_group"], prompt.deleted_at) == ("", "g-library", None)
+    assert grouped() == {source.pk}
+    assert Demonstration.objects.get(pk=answer["demonstration"]).group == ""
+    assert _described_pairs({(source.pk, created): 0.9}, True, 10) == []  # not suggested as a link either
+
+    done = admin.post(
+        f"/api/v1/contributions/{made['id']}/override/",
+        {"status": "accepted", "reason": "a fair translation after all"},
+        format="json",
+    )
+    assert done.status_code == 200, done.content
+    assert Prompt.objects.get(pk=created).group == "g-library" and grouped() == {source.pk, created}
+    assert Demonstration.objects.get(pk=answer["demonstration"]).group == "g-library"
+
+
+def test_the_sweep_sends_again_the_checks_of_translations_left_unchecked_one_copy_per_period(
+    admin, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.e2e.worker_process import purge_broker
+    from webapp.feedback.services import contributing
+    from webapp.queue import app
+
+    settings.TRANSLATION_CHECK_RESEND_SECONDS, settings.TRANSLATION_CHECK_RESEND_BATCH = 300, 2
+    translate = campaign(admin, "Resend", "translate", languages=("en", "de"))
+    add_tasks(
+        admin, translate["id"], prompts=[catalog.prompt_create(content=f"Line {n}", language="en").pk for n in range(4)]
+    )
+    (translator,) = people("rs1", languages=("de",))
+    with monkeypatch.context() as down:
+        down.setattr(contributing, "send_task", lambda *args, **kwargs: False)  # the broker is down at commit
+        with django_capture_on_commit_callbacks(execute=True):
+            made = [contribute(translator, translate["id"], f"Zeile {n}")["id"] for n in range(4)]
+    purge_broker()
+
+    def queued() -> int:  # what the (filesystem) broker holds for the `index` queue
+        with app.connection_for_write() as conn:
+            return conn.default_channel.queue_declare("index", passive=True).message_count
+
+    assert contributing.translation_checks_resend() == 0  # not overdue yet
+    rows = Contribution.objects.filter(pk__in=made)
+    rows.update(created_at=timezone.now() - timedelta(minutes=10))
+    contributing.translation_checked(contribution_id=made[3], similarity=0.9, flagged=False)  # this one arrived
+    assert contributing.translation_checks_resend() == 2  # the batch: the longest waiting first
+    assert contributing.translation_checks_resend() == 1
+    assert contributing.translation_checks_resend() == 0  # one copy per period
+    assert queued() == 3 and set(rows.filter(check_sent_at__isnull=False).values_list("pk", flat=True)) == set(made[:3])
+
+    rows.filter(pk=made[0]).update(check_sent_at=timezone.now() - timedelta(minutes=10))
+    monkeypatch.setattr(contributing, "send_task", lambda *args, **kwargs: False)
+    assert contributing.translation_checks_resend() == 0  # the broker is down again: the next period retries
+    purge_broker()
+
+
+def test_the_task_list_reads_verify_tasks_in_a_constant_number_of_queries(admin, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    edit, verifier = with_verifier(admin, "Constant", "edit", overlap=1, verify_votes=1)
+    prompt = catalog.prompt_create(content="Describe the sea.", language="en")
+    originals = [catalog.response_create(prompt=prompt, content=f"The sea is wet, number {n}.") for n in range(20)]
+    add_tasks(admin, edit["id"], responses=[r.pk for r in originals])
+    (editor,) = people("c-editor")
+    (annotator,) = people("c-voter")
+
+    def queries(client, count: int) -> int:
+        while Task.objects.filter(campaign_id=verifier["id"]).count() < count:
+            contribute(editor, edit["id"], f"The sea is wet and deep and blue, {Task.objects.count()}.")
+        with CaptureQueriesContext(connection) as captured:
+            reply = client.get("/api/v1/tasks/", {"campaign": verifier["id"], "page_size": 50})
+        assert reply.status_code == 200 and len(reply.json()["results"]) == count
+        assert all(t["contribution"]["original_text"].startswith("The sea is wet") for t in reply.json()["results"])
+        return len(captured)
+
+    def next_queries(count: int) -> int:  # what /annotate/ asks for: the next verify task, leased
+        (voter,) = people(f"c-next-{count}")
+        with CaptureQueriesContext(connection) as captured:
+            task = take(voter, verifier["id"])
+        assert task["contribution"]["original_text"].startswith("The sea is wet")
+        return len(captured)
+
+    few = {"reviewer": queries(admin, 2), "annotator": queries(annotator, 2), "next": next_queries(2)}
+    many = {"reviewer": queries(admin, 20), "annotator": queries(annotator, 20), "next": next_queries(20)}
+    assert few == many

@@ -414,6 +414,8 @@ class Contribution(models.Model):
     flagged = models.BooleanField(default=False)
     checked_at = models.DateTimeField(null=True, blank=True)
     check_note = models.CharField(max_length=200, blank=True)
+    # translate: when the resend sweep last sent the check (null: sent once, after the commit that stored it).
+    check_sent_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=DemonstrationStatus.choices, default=DemonstrationStatus.PENDING)
     up_votes = models.PositiveIntegerField(default=0)
     down_votes = models.PositiveIntegerField(default=0)
@@ -432,6 +434,12 @@ class Contribution(models.Model):
         indexes = [
             models.Index(fields=["status", "kind"], name="contribution_status"),
             models.Index(fields=["contributor", "language"], name="contribution_by_contributor"),
+            # The resend sweep's rows: translations whose check is not recorded yet (few at any time).
+            models.Index(
+                fields=["created_at"],
+                name="contribution_unchecked",
+                condition=Q(kind="translate", checked_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -481,12 +489,14 @@ class OperationKind(models.TextChoices):
     DELETE = "delete"
     REASSIGN = "reassign"
     GOLD = "gold"
+    BACKFILL = "backfill"  # a verify campaign's tasks for the contributions stored before it
 
 
 class CampaignJob(Job):
     """A bulk operation on one campaign, run by a worker in batches with progress
     (webapp/feedback/services/operations.py): archive or unarchive it, delete it with its tasks, move
-    its open tasks to another campaign, or mark (and unmark) gold items in bulk."""
+    its open tasks to another campaign, mark (and unmark) gold items in bulk, or make a verify campaign's
+    tasks for the pending contributions stored before it."""
 
     task_name = "workers.tasks.operations.run_campaign_operation"
 

@@ -44,10 +44,11 @@ def campaigns_for_user(user: User) -> QuerySet[Campaign]:
 
 def tasks_for_user(user: User) -> QuerySet[Task]:
     """Reviewers and staff see every task; an annotator only those in their languages and in
-    campaigns whose pool is open or includes them."""
+    campaigns whose pool is open or includes them. With what a task's output shows, in a constant number of queries
+    however many tasks a page holds (a verify task's contribution and the response an edit improves included)."""
     tasks = (
         Task.objects.alive()
-        .select_related("prompt", "campaign", "language")
+        .select_related("prompt", "campaign", "language", "contribution__original_response")
         .prefetch_related(Prefetch("items", queryset=TaskResponse.objects.select_related("response")))
     )
     if is_reviewer(user):

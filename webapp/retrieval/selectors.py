@@ -423,10 +423,17 @@ def _described_pairs(candidates: dict[tuple[int, int], float], cross_language: b
             continue
         if cross_language and pa.group and pa.group == pb.group:
             continue
+        if _translated_from(pa, pb):
+            continue  # a contribution's translation of its source: its verifiers decide, not a link
         pairs.append({"a": _brief(pa), "b": _brief(pb), "score": round(score, 4)})
         if len(pairs) == limit:
             break
     return pairs
+
+
+def _translated_from(a: Prompt, b: Prompt) -> bool:
+    """One is a translate contribution's prompt made from the other (webapp/feedback/services/contributing.py)."""
+    return a.metadata.get("translated_from") == b.pk or b.metadata.get("translated_from") == a.pk
 
 
 def _brief(prompt: Prompt) -> dict:

@@ -101,6 +101,12 @@ class TrainingJobInput(JSONInput):
 
 class TrainingPreviewInput(JSONInput):
     data = serializers.DictField(required=False, default=dict, help_text="The selection, as a launch's `data`")
+    kind = serializers.ChoiceField(
+        choices=kinds(),
+        required=False,
+        default="dpo",
+        help_text="The launch's kind: kto counts labelled answers (with their balance), the others pairs",
+    )
 
 
 class TrainingPreviewOutput(serializers.Serializer):
@@ -115,6 +121,12 @@ class TrainingPreviewOutput(serializers.Serializer):
     by_source = serializers.DictField(child=serializers.IntegerField())
     train_pairs = serializers.IntegerField()
     eval_pairs = serializers.IntegerField()
+    rows = serializers.CharField(help_text="What was counted: dpo (pairs) or kto (labelled answers, in the *_pairs)")
+    balance = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="kto: the training answers labelled desirable and undesirable",
+    )
     judges = serializers.DictField(required=False, help_text="The judge gate's answer, when the data names judges")
     previewed_at = serializers.DateTimeField()
     token = serializers.CharField(help_text="Give it as the launch's `preview` to keep these counts on the job")
@@ -152,10 +164,11 @@ class TrainingJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=TrainingPreviewInput, responses={200: TrainingPreviewOutput})
     @action(detail=False, methods=["post"])
     def preview(self, request):
-        """The pair counts the data settings select now (quick and possibly approximate: see `approximate`)."""
+        """The pair counts (kto: labelled answers) the data settings select now (quick and possibly approximate:
+        see `approximate`)."""
         data = TrainingPreviewInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return Reply(training_preview(data=data.validated_data["data"]))
+        return Reply(training_preview(data=data.validated_data["data"], kind=data.validated_data["kind"]))
 
     @extend_schema(request=None, responses={200: TrainingJobOutput})
     @action(detail=True, methods=["post"])

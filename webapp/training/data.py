@@ -286,7 +286,8 @@ def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") 
     with judges named, the gate's answer as it stands now (the snapshot decides again when it runs).
     With `limit`, each of the two passes stops after that many pairs: the counts are then lower bounds,
     and `approximate` says so (the form's preview, which must answer at once whatever the store's size).
-    `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts)."""
+    `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts, the
+    form's KTO preview), and `balance` the training answers' desirable and undesirable counts."""
     spec = spec.with_gate()
     before: Counter[str] = Counter()
     approximate = False
@@ -297,9 +298,13 @@ def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") 
             break
     after = {"train": Counter(), "eval": Counter()}
     by_source: Counter[str] = Counter()
+    labels: Counter[bool] = Counter()
     for n, row in enumerate(spec.rows(rows), start=1):
-        after["eval" if spec.is_eval(row) else "train"][row["language"]] += 1
+        side = "eval" if spec.is_eval(row) else "train"
+        after[side][row["language"]] += 1
         by_source[row["source"]] += 1
+        if rows == "kto" and side == "train":
+            labels[bool(row["label"])] += 1
         if limit is not None and n >= limit:
             approximate = True
             break
@@ -312,6 +317,8 @@ def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") 
         "train_pairs": sum(after["train"].values()),
         "eval_pairs": sum(after["eval"].values()),
     }
+    if rows == "kto":
+        counts["balance"] = {"desirable": labels[True], "undesirable": labels[False]}
     if spec.gate is not None:
         counts["judges"] = spec.gate.summary()
     return counts

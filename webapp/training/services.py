@@ -158,20 +158,27 @@ def training_preview(*, data: dict, kind: str = "dpo") -> dict:
     the filters (data_counts), each pass stopped after TRAINING_PREVIEW_MAX_PAIRS pairs so the answer is quick
     whatever the store's size (`approximate` then says the counts are lower bounds), and a signed `token` that
     a launch may carry so the job keeps what was previewed beside what its snapshot took. For a kind that
-    trains on unpaired rows (kto) the counts are of labelled answers (`manage.py train --kind kto`)."""
+    trains on unpaired rows (kto) the counts are of labelled answers (`manage.py train --kind kto`), with their
+    desirable/undesirable `balance`; the token is bound to what was counted, so a launch of the other sort of
+    kind must preview again."""
     spec = DataSpec.from_params(data or {})
-    rows = "kto" if kind in kinds() and trainer_for(kind).eval_rows == "kto" else "dpo"
+    rows = _counted_rows(kind)
     counts = data_counts(spec, limit=settings.TRAINING_PREVIEW_MAX_PAIRS, rows=rows)
-    counts["previewed_at"] = timezone.now().isoformat()
+    counts["rows"], counts["previewed_at"] = rows, timezone.now().isoformat()
     token = signing.dumps({"data": _data_digest(data or {}), "counts": counts}, salt=PREVIEW_SALT, compress=True)
     return {**counts, "token": token}
+
+
+def _counted_rows(kind: str) -> str:
+    """What a preview for this kind counts: "kto" (labelled answers) or "dpo" (pairs)."""
+    return "kto" if kind in kinds() and trainer_for(kind).eval_rows == "kto" else "dpo"
 
 
 def _data_digest(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _previewed(token: str | None, data: dict) -> dict | None:
+def _previewed(token: str | None, data: dict, kind: str) -> dict | None:
     if not token:
         return None
     try:
@@ -182,6 +189,8 @@ def _previewed(token: str | None, data: dict) -> dict | None:
         raise FieldError("preview", _("not a token from /api/v1/training-jobs/preview/")) from None
     if signed.get("data") != _data_digest(data):
         raise FieldError("preview", _("this preview was made for other data settings; preview again"))
+    if signed["counts"].get("rows", "dpo") != _counted_rows(kind):
+        raise FieldError("preview", _("this preview counted the rows of another kind of training; preview again"))
     return signed["counts"]
 
 
@@ -221,7 +230,7 @@ def training_job_create(
     generation = _eval_generation(eval_generation)
     variant_ref(parent)
     DataSpec.from_params(data or {})  # every data setting checked now, none counted
-    previewed = _previewed(preview, data or {})
+    previewed = _previewed(preview, data or {}, kind)
     job = TrainingJob.objects.create(
         kind=kind,
         parent=parent,

@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404, render
 
 from ml.training.config import DPO_LOSSES, Hyperparameters
 from ml.training.trainers import kinds
+from webapp.feedback.formats.registry import unpaired_sources
 from webapp.feedback.models import Campaign, Language, Prompt
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.permissions import staff_page
@@ -17,6 +18,7 @@ def jobs_page(request):
         "campaigns": Campaign.objects.alive(),
         "languages": Language.objects.all(),
         "kinds": kinds(),  # the registered trainers (dpo, sft, kto)
+        "kto_sources": list(unpaired_sources.items()),  # kto: the unpaired sources, with what each labels
         "defaults": Hyperparameters(),
         "losses": DPO_LOSSES,
         "eval_defaults": default_eval_generation(),

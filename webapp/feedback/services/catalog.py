@@ -30,6 +30,7 @@ from webapp.feedback.models import (
 )
 from webapp.feedback.quality.marks import review_mark
 from webapp.feedback.services.languages import language_get_or_create
+from webapp.feedback.services.operations import verify_backfill
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
 from webapp.feedback.sources import ORIGIN_API, Source
 
@@ -53,7 +54,8 @@ def campaign_create(
     verifies: Campaign | None = None,
 ) -> Campaign:
     """A new campaign of one kind (fixed from now on); with `suggestion_judge`, its tasks start from that judge's
-    ranking (suggestions.py). A verify campaign names the contribution campaign it votes on (`verifies`)."""
+    ranking (suggestions.py). A verify campaign names the contribution campaign it votes on (`verifies`), and
+    gets tasks for the pending contributions that campaign already holds (operations.verify_backfill)."""
     if Campaign.objects.filter(name=name).exists():
         raise ApplicationError(_("A campaign named %(name)s already exists.") % {"name": repr(name)})
     if not 1 <= overlap <= 50:
@@ -95,6 +97,8 @@ def campaign_create(
         campaign.annotators.set(annotators)
     if suggestion_judge:
         campaign = campaign_set_suggestions(campaign=campaign, judge=suggestion_judge, holdout=suggestion_holdout)
+    if kind == CampaignKind.VERIFY:
+        verify_backfill(campaign=campaign)  # the contributions stored before it (operations.py, `backfill`)
     return campaign
 
 

@@ -5,7 +5,8 @@ The kinds (`CampaignKind`): `write` (an answer to a prompt), `reply` (the next u
 last turn is the assistant's), `edit` (an improved version of one shown response, at least
 `Campaign.min_edit_distance` characters away from it), `translate` (the prompt in the task's language, the
 target: one task per campaign language other than the prompt's) and `verify` (a vote on one contribution of the
-campaign named by `Campaign.verifies`; its tasks are made when the contribution is stored).
+campaign named by `Campaign.verifies`; its tasks are made when the contribution is stored, and for the pending
+contributions stored before the verify campaign, when it is created: services/operations.py, `backfill`).
 
 Slots, leases, skips and language routing are ranking's (services/assignment.py): a contribution or a verdict
 takes a task's slot as an annotation does, under the task's row lock, and needs the contributor's live lease.
@@ -14,14 +15,18 @@ A contribution is decided by its votes after each one: at `verify_votes` votes o
 `verify_share` accepts it, a share at most 1 - `verify_share` rejects it, anything between leaves it pending and
 disputed (the reviewer queue). The verify campaign's settings decide. A reviewer's override is final. The
 demonstration and the pair a contribution yielded take its status; pending and rejected ones are kept and left
-out of exports and training unless asked (`include_pending`)."""
+out of exports and training unless asked (`include_pending`). A rejected translation's prompt leaves its source's
+translation group, and joins it again if a later override accepts it (`_translation_membership`)."""
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -195,7 +200,8 @@ def _take_slot(task: Task, user: User) -> None:
 def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float | None = None) -> Contribution:
     """Store the user's contribution to a write, reply, edit or translate task they hold a lease on, with what it
     yields (module docstring), and the verify tasks of the campaigns that verify this one. A translation's
-    similarity check runs after commit on the `index` queue."""
+    similarity check runs after commit on the `index` queue (a lost send is sent again by
+    `translation_checks_resend`)."""
     task = _visible(user, task_id)
     if task.kind not in CONTRIBUTION_KINDS:
         raise ApplicationError(
@@ -361,11 +367,37 @@ def _decide(contribution: Contribution, verifier: Campaign) -> None:
 
 
 def _propagate(contribution: Contribution) -> None:
-    """The demonstration and the pair take the contribution's status."""
+    """The demonstration and the pair take the contribution's status; a translation's prompt is in its source's
+    translation group unless the translation is rejected."""
     if contribution.demonstration_id:
         Demonstration.objects.filter(pk=contribution.demonstration_id).update(status=contribution.status)
     if contribution.pair_id:
         PreferenceRecord.objects.filter(pk=contribution.pair_id).update(status=contribution.status)
+    if contribution.kind == CampaignKind.TRANSLATE and contribution.created_prompt_id:
+        _translation_membership(contribution, contribution.created_prompt_id)
+
+
+def _translation_membership(contribution: Contribution, prompt_id: int) -> None:
+    """A rejected translation's prompt leaves the translation group (kept in its metadata as
+    `translation_group`), so search, link suggestions, group-based held-out splits and exports no longer take it
+    for a translation; it joins the source's group again when a later decision (an override) takes it back.
+    The demonstrations and pairs of contribution tasks on that prompt carry a copy of its group: they follow."""
+    prompt = Prompt.objects.get(pk=prompt_id)
+    kept = prompt.metadata.get("translation_group", "")
+    if contribution.status == DemonstrationStatus.REJECTED:
+        if not prompt.group:
+            return
+        group = ""
+        prompt.metadata = {**prompt.metadata, "translation_group": prompt.group}
+    else:
+        if prompt.group or not kept:
+            return  # in a group already (its own, or one a translation link gave it since)
+        source = Task.objects.filter(pk=contribution.task_id).values_list("prompt__group", flat=True).first()
+        group = source or kept
+    Prompt.objects.filter(pk=prompt.pk).update(group=group, metadata=prompt.metadata)
+    derived = {"contribution__task__prompt_id": prompt.pk}
+    Demonstration.objects.filter(**derived).update(group=group)
+    PreferenceRecord.objects.filter(**derived).update(group=group)
 
 
 @transaction.atomic
@@ -392,6 +424,28 @@ def translation_checked(*, contribution_id: int, similarity: float | None, flagg
     Contribution.objects.filter(pk=contribution_id).update(
         similarity=similarity, flagged=flagged, check_note=note[:200], checked_at=timezone.now()
     )
+
+
+def translation_checks_resend() -> int:
+    """Send again the similarity checks not recorded TRANSLATION_CHECK_RESEND_SECONDS after they were sent: the
+    send after commit failed (the broker was down) or its message was lost (a worker died holding it). Each one's
+    send time moves to now first, so a sweep sends one copy per period however long the workers are away; the
+    longest waiting first, at most TRANSLATION_CHECK_RESEND_BATCH per run, and none more once the broker refuses
+    one. Returns how many were sent. A second copy of a check is harmless: it writes the same result."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRANSLATION_CHECK_RESEND_SECONDS)
+    due = Contribution.objects.filter(kind=CampaignKind.TRANSLATE, checked_at__isnull=True).filter(
+        Q(check_sent_at__lt=cutoff) | Q(check_sent_at__isnull=True, created_at__lt=cutoff)
+    )
+    waited = Coalesce("check_sent_at", "created_at")
+    ids = list(due.order_by(waited, "pk").values_list("pk", flat=True)[: settings.TRANSLATION_CHECK_RESEND_BATCH])
+    Contribution.objects.filter(pk__in=ids).update(check_sent_at=now)
+    sent = 0
+    for pk in ids:
+        if not send_task(CHECK_TASK, args=[pk], queue="index"):
+            break  # the broker is down: the next sweep tries again
+        sent += 1
+    return sent
 
 
 def _takes_no_ranking(kind: str) -> Callable[[Any, int], list[list[int]]]:

@@ -14,6 +14,11 @@ batches of `BATCH`, each batch its own short transaction, so a submit never wait
 * `gold` marks (or, with position null, unmarks) gold items in bulk: every item is checked before anything
   is written, and one bad item fails the job with the first `MAX_ERRORS` problems named by item number;
   once checked, the items are written in batches to the end (not cancellable; the sweep finishes a lost run).
+* `backfill` (a verify campaign only) makes one verify task for each contribution of the campaign it verifies
+  that is still pending (not overridden), whose task is alive and that has no task in this campaign yet (a
+  deleted one included: a deleted verify task is never made again). New verify campaigns start it themselves
+  (`verify_backfill`): at most `BATCH` contributions at once, in the creating request, more as this job.
+  Idempotent and cancellable between batches; a relaunch makes only what is still missing.
 
 One operation runs at a time per campaign: a launch while another is queued or running is refused."""
 
@@ -24,13 +29,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict
-from webapp.feedback.models import Campaign, CampaignJob, Lease, OperationKind, Task
+from webapp.feedback.models import (
+    Campaign,
+    CampaignJob,
+    CampaignKind,
+    Contribution,
+    DemonstrationStatus,
+    Language,
+    Lease,
+    OperationKind,
+    Task,
+)
 from webapp.feedback.quality.marks import review_mark, review_mark_campaign
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobRun, job_enqueue, job_request_cancel, job_running
@@ -121,13 +136,31 @@ def _gold_params(campaign: Campaign, params: dict[str, Any]) -> dict[str, Any]:
     return {"items": items}
 
 
+def _backfill_params(campaign: Campaign, params: dict[str, Any]) -> dict[str, Any]:
+    if campaign.kind != CampaignKind.VERIFY:
+        raise ApplicationError(_("backfill: only a verify campaign makes tasks for the contributions it verifies."))
+    return {}
+
+
 _LAUNCH_CHECKS: dict[str, Callable[[Campaign, dict[str, Any]], dict[str, Any]]] = {
     OperationKind.ARCHIVE: _no_params,
     OperationKind.UNARCHIVE: _no_params,
     OperationKind.DELETE: _no_params,
     OperationKind.REASSIGN: _reassign_params,
     OperationKind.GOLD: _gold_params,
+    OperationKind.BACKFILL: _backfill_params,
 }
+
+
+def verify_backfill(*, campaign: Campaign, user: User | None = None) -> CampaignJob | None:
+    """A new verify campaign's tasks for the pending contributions its campaign already holds (module docstring,
+    `backfill`): made now when there are at most BATCH, else launched as a job (returned). Contributions stored
+    from now on get theirs when they are stored (services/contributing.py). A contribution whose transaction
+    commits while this one creates the campaign is seen by neither: relaunching `backfill` makes its task."""
+    if len(_unverified(campaign).values_list("pk", flat=True)[: BATCH + 1]) <= BATCH:
+        _verify_tasks_create(campaign, None)
+        return None
+    return operation_launch(campaign=campaign, kind=OperationKind.BACKFILL, params={}, user=user)
 
 
 def operation_cancel(job: CampaignJob) -> None:
@@ -148,7 +181,7 @@ def operation_run(job_id: int) -> None:
             _RUNNERS[job.kind](run, job)
 
 
-def _batches(queryset: QuerySet[Task]) -> Iterator[list[int]]:
+def _batches(queryset: QuerySet) -> Iterator[list[int]]:
     """Ids of `queryset` in ascending batches of BATCH, walking on from the last id seen (rows the batch
     changed may leave the queryset; the walk never revisits them)."""
     last = 0
@@ -248,6 +281,55 @@ def _reassign_result(source: Campaign, target: Campaign, moved: Counter[str]) ->
     }
 
 
+def _unverified(verifier: Campaign) -> QuerySet[Contribution]:
+    """The contributions of the verified campaign that still need a task in `verifier` (module docstring)."""
+    tasked = Task.objects.filter(campaign=verifier, contribution=OuterRef("pk"))
+    return Contribution.objects.filter(
+        task__campaign_id=verifier.verifies_id or 0,
+        task__deleted_at__isnull=True,
+        status=DemonstrationStatus.PENDING,
+        override_status="",
+    ).filter(~Exists(tasked))
+
+
+def _verify_tasks_create(verifier: Campaign, ids: list[int] | None) -> int:
+    """One verify task for each of these contributions (None: all) still unverified, read again in this
+    transaction, so a recovered run never makes a second one; the campaign routes their languages."""
+    with transaction.atomic():
+        rows = _unverified(verifier)
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        found = list(rows.values_list("pk", "task__prompt_id", "language_id"))
+        Task.objects.bulk_create(
+            [
+                Task(
+                    campaign=verifier,
+                    prompt_id=prompt,
+                    language_id=language,
+                    kind=CampaignKind.VERIFY,
+                    contribution_id=pk,
+                )
+                for pk, prompt, language in found
+            ],
+            batch_size=BATCH,
+        )
+        verifier.languages.add(*Language.objects.filter(code__in={language for _pk, _prompt, language in found}))
+    return len(found)
+
+
+def _run_backfill(run: JobRun, job: CampaignJob) -> None:
+    verifier = job.campaign
+    todo = _unverified(verifier)
+    done = job.result.get("tasks_created", 0)  # a recovered run goes on
+    total = done + todo.count()
+    run.progress(done, total)
+    for ids in _batches(todo):
+        done += _verify_tasks_create(verifier, ids)
+        run.save(result={"tasks_created": done})
+        run.progress(done, max(total, done))  # cancellable between batches: what was made stays
+    run.save(result={"tasks_created": done})
+
+
 def _run_gold(run: JobRun, job: CampaignJob) -> None:
     items = job.params["items"]
     total = len(items)
@@ -329,4 +411,5 @@ _RUNNERS: dict[str, Callable[[JobRun, CampaignJob], None]] = {
     OperationKind.DELETE: _run_delete,
     OperationKind.REASSIGN: _run_reassign,
     OperationKind.GOLD: _run_gold,
+    OperationKind.BACKFILL: _run_backfill,
 }
