@@ -4,6 +4,7 @@ the moderation thresholds and who may read what; the leaderboard's queries do no
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import client_for, make_annotator
@@ -249,9 +250,15 @@ def test_the_queue_page_walks_its_cursor(store, reviewer, monkeypatch):
 
 
 def test_the_queue_page_with_items_and_the_review_pages_moderation_leave_no_string_untranslated(
-    store, reviewer, settings, pseudo_locale
+    store, reviewer, pseudo_locale
 ):
-    settings.CONTRIBUTOR_MODERATION_MIN_DECIDED = 1
+    # override_settings inside the pseudo locale's own override: the `settings` fixture would restore, at its
+    # teardown, the settings it saw (the pseudo locale's LOCALE_PATHS) and leave every later test untranslated.
+    with override_settings(CONTRIBUTOR_MODERATION_MIN_DECIDED=1):
+        queue_and_review_pages_leave_no_string_untranslated(store, reviewer, pseudo_locale)
+
+
+def queue_and_review_pages_leave_no_string_untranslated(store, reviewer, pseudo_locale):
     writer, voter = make_annotator("wen", ["de"]), make_annotator("vo", ["de"])
     (disputed,) = store.add(writer, "pending")
     Contribution.objects.filter(pk=disputed.pk).update(disputed=True, flagged=True, similarity=0.3, check_note="n")
