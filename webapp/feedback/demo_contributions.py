@@ -101,7 +101,9 @@ def _demo_users(contributions: list[DemoContribution]) -> dict[str, User]:
 
 
 def _missing(what: str) -> ApplicationError:
-    return ApplicationError(_("The demo item %(what)s is missing (deleted since seed_demo created it).") % {"what": what})
+    return ApplicationError(
+        _("The demo item %(what)s is missing (deleted since seed_demo created it).") % {"what": what}
+    )
 
 
 def _prompt(store: _Store, key: str) -> Prompt:
@@ -112,7 +114,9 @@ def _prompt(store: _Store, key: str) -> Prompt:
 
 
 def _response(store: _Store, key: str, letter: str) -> Response:
-    response = Response.objects.alive().filter(prompt=_prompt(store, key), model_name=store.model_prefix + letter).first()
+    response = (
+        Response.objects.alive().filter(prompt=_prompt(store, key), model_name=store.model_prefix + letter).first()
+    )
     if response is None:
         raise _missing(f"{key} {letter}")
     return response
