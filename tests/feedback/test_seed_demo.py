@@ -6,13 +6,13 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from webapp.arena.demo import read_battles
 from webapp.arena.models import Battle, ExternalVariant, Vote
-from webapp.feedback import demo
 from webapp.feedback.demo import (
     ANNOTATIONS,
     ANNOTATORS,
@@ -22,6 +22,7 @@ from webapp.feedback.demo import (
     DATA_DIR,
     PROMPTS,
     demo_seed,
+    ranking_seed,
 )
 from webapp.feedback.extensions import demo_seeders
 from webapp.feedback.models import (
@@ -150,14 +151,14 @@ def test_seed_creates_multilingual_prompts():
 
 
 def test_translation_groups_span_languages():
-    demo_seed()
+    ranking_seed()  # the ranking campaign alone: what this test reads
     groups = Prompt.objects.exclude(group="").values("group").annotate(languages=Count("language", distinct=True))
     assert sum(1 for g in groups if g["languages"] >= 3) >= 3
     assert Prompt.objects.filter(group="").exists()
 
 
 def test_every_prompt_has_one_task_with_two_to_four_responses():
-    demo_seed()
+    ranking_seed()  # the ranking campaign alone: what this test reads
     ranking = Task.objects.filter(campaign__name=CAMPAIGN_NAME)
     assert ranking.count() == Prompt.objects.filter(source="demo").count()
     for task in ranking.prefetch_related("items__response"):
@@ -169,7 +170,7 @@ def test_every_prompt_has_one_task_with_two_to_four_responses():
 
 
 def test_demo_annotators_and_annotations():
-    demo_seed()
+    ranking_seed()  # the ranking campaign alone: what this test reads
     annotators = User.objects.filter(username__startswith="demo-annotator-")
     assert annotators.count() == 3
     for user in annotators:
@@ -262,7 +263,7 @@ def test_contributions_are_decided_by_the_demo_annotators_votes():
 
 def test_a_store_seeded_before_the_contributions_gains_them_and_the_battles():
     with transaction.atomic():
-        demo._ranking_seed()
+        ranking_seed()
     counts = demo_seed()
     assert counts["already_seeded"] is False and counts["campaigns"] == counts["prompts"] == 0
     assert (counts["contributions"], counts["battles"]) == (12, 10)
@@ -319,3 +320,12 @@ def test_arena_stats_and_leaderboard_show_the_demo_models(api, client, staff):
     client.force_login(staff)
     page = client.get("/arena-stats/").content.decode()
     assert all(name in page for name in DEMO_MODELS)
+
+
+def test_a_demo_prompt_deleted_before_the_contributions_are_seeded_is_named():
+    with transaction.atomic():
+        ranking_seed()
+    Prompt.objects.filter(source="demo", group="demo-g2", language_id="en").update(deleted_at=timezone.now())
+    with pytest.raises(CommandError, match="The demo item demo-g2:en is missing"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Contribution.objects.exists() and not Battle.objects.exists()

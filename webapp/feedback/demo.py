@@ -94,7 +94,7 @@ def demo_seed() -> dict:
     the contribution campaigns with their contributions and votes; then each registered demo seeder's part.
     Returns what it created; `already_seeded` when that was nothing (every part existed already)."""
     with transaction.atomic():
-        counts = _ranking_seed()
+        counts = ranking_seed()
         counts |= contributions_seed(
             campaigns=CONTRIBUTION_CAMPAIGNS, contributions=CONTRIBUTIONS, source=SOURCE, model_prefix=MODEL_PREFIX
         )
@@ -103,7 +103,7 @@ def demo_seed() -> dict:
     return {"already_seeded": not any(counts.values()), **counts}
 
 
-def _ranking_seed() -> dict:
+def ranking_seed() -> dict:
     """The ranking campaign and all it holds, unless it exists already (then counts all zero)."""
     if Campaign.objects.filter(name=CAMPAIGN_NAME).exists():
         return dict.fromkeys(_ranking_counts(), 0)
