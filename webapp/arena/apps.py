@@ -6,5 +6,6 @@ class ArenaConfig(AppConfig):
     label = "arena"
 
     def ready(self) -> None:
-        # The battle-log import and export format (`arena`) registers itself (webapp/feedback/formats/registry.py).
-        from webapp.arena import logs  # noqa: F401, PLC0415
+        # The battle-log import and export format (`arena`) registers itself (webapp/feedback/formats/registry.py),
+        # and so do the demo's battles (`demo_seeders`, webapp/feedback/extensions.py).
+        from webapp.arena import demo, logs  # noqa: F401, PLC0415

@@ -1,7 +1,9 @@
 """Demo content for a first look at the app (`manage.py seed_demo`): one campaign of everyday
 questions in nine languages, most of them translations of one another, each answered by two to
 four demo models of visibly different quality; three demo annotators; and rankings for about a
-third of the tasks, leaving the rest open for real annotators.
+third of the tasks, leaving the rest open for real annotators. Beside it, contribution campaigns
+(write, edit, translate, verify) with some contributions and votes (demo_contributions.py), and the
+parts that higher apps register in `demo_seeders` (webapp/feedback/extensions.py: the arena's battles).
 
 The content lives in demo_data/ as JSON Lines (UTF-8, one object a line), so that texts in nine
 languages are edited as text, not as Python literals:
@@ -9,11 +11,15 @@ languages are edited as text, not as Python literals:
 - campaign.jsonl: the demo campaign (name, overlap, languages, Markdown guidelines);
 - annotators.jsonl: the demo annotators and the languages each reads;
 - prompts.jsonl: prompts with their responses in stored order, each response named by a model letter;
-- annotations.jsonl: rankings by prompt key ("demo-g1:en"; "solo:fr" for a prompt in no group).
+- annotations.jsonl: rankings by prompt key ("demo-g1:en"; "solo:fr" for a prompt in no group);
+- contribution_campaigns.jsonl, contributions.jsonl: the contribution campaigns and their work
+  (demo_contributions.py).
 
-Everything is built through the catalog and assignment services, so the usual business rules
-apply. Rankings are written as model letters ("a > b = c": a best, b and c tied) and turned into
-response positions in stored order when submitted."""
+Everything is built through the catalog, assignment and contributing services, so the usual business
+rules apply. Rankings are written as model letters ("a > b = c": a best, b and c tied) and turned into
+response positions in stored order when submitted. Each part is seeded once: a part whose first campaign
+(or whose battles) exist is left as it is, so running seed_demo again changes nothing, and a store seeded
+before a part existed gains that part."""
 
 import json
 from dataclasses import dataclass
@@ -22,6 +28,8 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from webapp.feedback.demo_contributions import DemoContribution, contributions_seed, demo_key
+from webapp.feedback.extensions import demo_seeders
 from webapp.feedback.models import Campaign, Task
 from webapp.feedback.services.assignment import annotation_submit
 from webapp.feedback.services.catalog import (
@@ -55,7 +63,7 @@ class DemoPrompt:
 
     @property
     def key(self) -> str:
-        return f"{self.group or 'solo'}:{self.language}"
+        return demo_key(self.group, self.language)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ CAMPAIGN_NAME = CAMPAIGN["name"]
 ANNOTATORS = {row["username"]: row["languages"] for row in read_jsonl("annotators.jsonl")}
 PROMPTS = [DemoPrompt(**row) for row in read_jsonl("prompts.jsonl")]
 ANNOTATIONS = [DemoAnnotation(**row) for row in read_jsonl("annotations.jsonl")]
+CONTRIBUTION_CAMPAIGNS = read_jsonl("contribution_campaigns.jsonl")
+CONTRIBUTIONS = [DemoContribution(**row) for row in read_jsonl("contributions.jsonl")]
 
 
 def model_name(letter: str) -> str:
@@ -80,21 +90,33 @@ def model_name(letter: str) -> str:
 
 
 def demo_seed() -> dict:
-    """Create the demo campaign, its prompts, responses, tasks, annotators and annotations.
-    Does nothing (and says so with `already_seeded`) when the demo campaign exists already."""
+    """Create the demo: the ranking campaign with its prompts, responses, tasks, annotators and annotations;
+    the contribution campaigns with their contributions and votes; then each registered demo seeder's part.
+    Returns what it created; `already_seeded` when that was nothing (every part existed already)."""
     with transaction.atomic():
-        if Campaign.objects.filter(name=CAMPAIGN_NAME).exists():
-            return _counts(already_seeded=True)
-        campaign = campaign_create(**CAMPAIGN)
-        tasks = {demo.key: _prompt_with_task(campaign, demo) for demo in PROMPTS}
-        users = _annotators()
-        for annotation in ANNOTATIONS:
-            _submit(annotation, tasks[annotation.prompt], users[annotation.annotator])
-    return _counts(already_seeded=False)
+        counts = ranking_seed()
+        counts |= contributions_seed(
+            campaigns=CONTRIBUTION_CAMPAIGNS, contributions=CONTRIBUTIONS, source=SOURCE, model_prefix=MODEL_PREFIX
+        )
+        for _name, seeder in demo_seeders.items():
+            counts |= seeder()
+    return {"already_seeded": not any(counts.values()), **counts}
 
 
-def _counts(*, already_seeded: bool) -> dict:
-    counts = {
+def ranking_seed() -> dict:
+    """The ranking campaign and all it holds, unless it exists already (then counts all zero)."""
+    if Campaign.objects.filter(name=CAMPAIGN_NAME).exists():
+        return dict.fromkeys(_ranking_counts(), 0)
+    campaign = campaign_create(**CAMPAIGN)
+    tasks = {demo.key: _prompt_with_task(campaign, demo) for demo in PROMPTS}
+    users = _annotators()
+    for annotation in ANNOTATIONS:
+        _submit(annotation, tasks[annotation.prompt], users[annotation.annotator])
+    return _ranking_counts()
+
+
+def _ranking_counts() -> dict:
+    return {
         "campaigns": 1,
         "prompts": len(PROMPTS),
         "languages": len({p.language for p in PROMPTS}),
@@ -104,9 +126,6 @@ def _counts(*, already_seeded: bool) -> dict:
         "annotators": len(ANNOTATORS),
         "annotations": len(ANNOTATIONS),
     }
-    if already_seeded:
-        counts = dict.fromkeys(counts, 0)
-    return {"already_seeded": already_seeded, **counts}
 
 
 def _prompt_with_task(campaign: Campaign, demo: DemoPrompt) -> Task:

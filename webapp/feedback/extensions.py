@@ -9,7 +9,10 @@ of task, a judge or a post-import report never edits the store.
   app's `ready()`; judge jobs (webapp/judging) run it over a campaign on its queue.
 * `import_reports`: advisory checks run after an import has committed (the search index registers
   `near_duplicates`, webapp/retrieval/apps.py); each gets the ids of the prompts the import
-  created and returns a JSON-ready dict for the transfer's result."""
+  created and returns a JSON-ready dict for the transfer's result.
+* `demo_seeders`: the parts of the demo (`manage.py seed_demo`, webapp/feedback/demo.py) that higher apps add
+  (the arena registers its battles, webapp/arena/demo.py). Each runs after the store's own demo, in its
+  transaction, and returns what it created by name (all zero when it had seeded before)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +76,9 @@ class JudgeRegistry(Registry[Judge]):
 
 
 ImportReport = Callable[[list[int]], dict[str, Any]]
+DemoSeeder = Callable[[], dict[str, int]]
 
 task_kinds: Registry[TaskKind] = Registry(gettext_noop("task kind"))
 judges = JudgeRegistry(gettext_noop("judge"))
 import_reports: Registry[ImportReport] = Registry(gettext_noop("import report"))
+demo_seeders: Registry[DemoSeeder] = Registry(gettext_noop("demo seeder"))
