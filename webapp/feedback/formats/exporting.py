@@ -15,7 +15,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from django.db.models import TextField
+from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -438,9 +438,17 @@ export_formats.register("dpo", ExportFormat("dpo", _pair_family(_derived_dpo_row
 
 
 def _sft_rows(spec: ExportSpec) -> Iterator[dict]:
-    """The best answer of every selected ranking and preference record (as before), then the demonstrations."""
-    yield from _pair_family(_derived_sft_rows, _sft_record)(spec)
+    """The best answer of every selected ranking and preference record (as before), then the demonstrations.
+    An edit yields both a demonstration and a pair whose chosen answer is the same text under the same id; the
+    two selections take the same sources and origins, so with demonstrations selected the edit pairs are left to
+    them (one row per edit, not two)."""
+    yield from _derived_rows(spec, _derived_sft_rows)
     selection = spec.demonstrations()
+    records = spec.records()
+    if records is not None:
+        if selection is not None:
+            records &= ~Q(source=Source.EDIT)
+        yield from _record_rows(spec, records, _sft_record)
     if selection is None:
         return
     rows = selectors.demonstrations(
