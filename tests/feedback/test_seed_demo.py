@@ -320,6 +320,9 @@ def test_arena_stats_and_leaderboard_show_the_demo_models(api, client, staff):
     client.force_login(staff)
     page = client.get("/arena-stats/").content.decode()
     assert all(name in page for name in DEMO_MODELS)
+    models = client.get("/models/").content.decode()  # marked external there, not "failed" with 0 bytes
+    rows = [models[models.index(f">{name}</a>") :].split("</tr>")[0] for name in DEMO_MODELS]
+    assert all("external" in row and "failed" not in row for row in rows), rows
 
 
 def test_a_demo_prompt_deleted_before_the_contributions_are_seeded_is_named():

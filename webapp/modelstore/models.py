@@ -51,6 +51,11 @@ class ModelVariant(models.Model):
     def is_adapter(self) -> bool:
         return self.kind in ADAPTER_KINDS
 
+    @property
+    def is_external(self) -> bool:
+        """A model named by an imported battle log (webapp/arena/logs.py): rated, never served, with no files."""
+        return "external" in (self.lineage or {})
+
 
 class ResponseOrigin(models.Model):
     """Which registered variant generated a response. It lives here, not on `feedback.Response`, so
