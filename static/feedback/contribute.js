@@ -138,14 +138,22 @@
     // The contributor's own figures per language: counts and median edit (GET contributors/stats/: their rows;
     // a reviewer's answer holds everyone's, of which the page keeps theirs), with points and rank on each
     // language's board (GET contributors/leaderboard/: `me`). A nicety: a failure leaves the panel as it was.
+    // The counts are the contributor's own rows (cheap) and are read for every task; the board ranks everyone, so
+    // it is read at most once a minute (BOARD_SECONDS) and its last answer reused in between.
+    const BOARD_SECONDS = 60;
+    let lastBoard = null;
+    let lastBoardAt = -Infinity;
+    async function readBoard() {
+      if (lastBoard && performance.now() - lastBoardAt < BOARD_SECONDS * 1000) return lastBoard;
+      const board = await api("GET", "/api/v1/contributors/leaderboard/?limit=1");
+      if (board.ok) [lastBoard, lastBoardAt] = [board, performance.now()];
+      return board;
+    }
     async function showMine() {
       let stats;
       let board;
       try {
-        [stats, board] = await Promise.all([
-          api("GET", "/api/v1/contributors/stats/"),
-          api("GET", "/api/v1/contributors/leaderboard/?limit=1"),
-        ]);
+        [stats, board] = await Promise.all([api("GET", "/api/v1/contributors/stats/"), readBoard()]);
       } catch (error) { return; }
       if (!stats.ok || !Array.isArray(stats.data)) return;
       const standing = {};
