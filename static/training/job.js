@@ -82,6 +82,14 @@
     ]));
     const bySource = snapshot.pairs_by_source || preview.by_source || {};
     document.getElementById("sources").textContent = interpolate(gettext("By source: %(sources)s"), { sources: PF.counts(bySource) }, true);
+    const balance = snapshot.balance;
+    const balanceBox = document.getElementById("balance"); // kto: the training answers' balance and loss weights
+    if (balanceBox && balance) {
+      balanceBox.textContent = interpolate(
+        gettext("Desirable: %(desirable)s, undesirable: %(undesirable)s; loss weights %(dw)s and %(uw)s (weighted ratio %(ratio)s)."),
+        { desirable: balance.desirable, undesirable: balance.undesirable, dw: balance.desirable_weight,
+          uw: balance.undesirable_weight, ratio: balance.weighted_ratio }, true);
+    }
     const evaluation = job.evaluation || {};
     // "generation" holds the evaluation by generation, rendered by the page (templates/training/generation_eval.html).
     rows(document.querySelector("#evaluation tbody"), Object.keys(evaluation).filter((l) => l !== "generation").map((l) => {

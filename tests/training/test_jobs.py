@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from ml.llm.inference import LocalBackend
 from ml.llm.params import GenerationParams
@@ -205,6 +206,10 @@ def test_a_kto_job_trains_on_unpaired_labels_records_its_balance_and_registers_a
     assert set(first) >= {"prompt", "completion", "label", "language", "source"} and isinstance(first["label"], bool)
     held_out = [json.loads(line) for line in (folder / "eval_pairs.jsonl").read_text().splitlines()]
     assert all("label" in row for row in held_out)
+    client = Client()
+    client.force_login(staff)
+    page = client.get(f"/jobs/{job['id']}/").content.decode()  # the job page counts answers, not pairs
+    assert "Training answers (labelled)" in page and 'id="balance"' in page and "Training pairs" not in page
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from ml.training.config import DPO_LOSSES, Hyperparameters
-from ml.training.trainers import kinds
+from ml.training.trainers import kinds, trainer_for
 from webapp.feedback.formats.registry import unpaired_sources
 from webapp.feedback.models import Campaign, Language, Prompt
 from webapp.modelstore.models import ModelVariant, VariantStatus
@@ -31,4 +31,6 @@ def jobs_page(request):
 def job_page(request, pk: int):
     """Staff: one job, live (the page polls the API)."""
     job = get_object_or_404(TrainingJob.objects.select_related("parent", "variant"), pk=pk)
-    return render(request, "training/job.html", {"job": job})
+    # A kind that trains on unpaired rows (kto) counts labelled answers where the others count pairs.
+    unpaired = job.kind in kinds() and trainer_for(job.kind).eval_rows == "kto"
+    return render(request, "training/job.html", {"job": job, "unpaired": unpaired})
