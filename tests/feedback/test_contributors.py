@@ -269,3 +269,17 @@ def queue_and_review_pages_leave_no_string_untranslated(store, reviewer, pseudo_
     review = test_i18n.get(client, "/review/", pseudo_locale)
     assert 'id="moderation"' in review and ">wen</td>" in review
     assert [text for text in test_i18n.untranslated(review) if text not in ("German", "de")] == []
+
+
+def test_the_median_read_from_a_histogram_is_statistics_median():
+    import random
+    import statistics
+    from collections import Counter
+
+    from webapp.feedback.selectors import histogram_median
+
+    rng = random.Random(7)
+    for _ in range(300):
+        values = [rng.randint(0, 12) for _ in range(rng.randint(1, 9))]
+        histogram = sorted(Counter(values).items())
+        assert histogram_median(histogram) == statistics.median(values), values

@@ -1,9 +1,7 @@
 """Reads of the feedback store: what each role may see, and the querysets exports stream."""
 
-import statistics
-
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from webapp.feedback import sources
 from webapp.feedback.models import (
@@ -229,20 +227,51 @@ def review_queue(user: User) -> QuerySet[Contribution]:
 
 def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
     """Per contributor and language: accepted, rejected and pending contributions and the median edit distance of
-    their edits (null without one). An annotator gets their own rows; reviewers and staff everyone's."""
-    rows = contributions_for_user(user)
+    their edits (null without one), over contributions whose task is not deleted (as the leaderboard counts). An
+    annotator gets their own rows; reviewers and staff everyone's. Two GROUP BY queries: the counts, and each
+    contributor's histogram of edit distances (one row per distinct distance), from which the exact median is
+    read, so no row per contribution reaches Python."""
+    rows = contributions_for_user(user).filter(task__deleted_at__isnull=True).order_by()
     if language:
         rows = rows.filter(language__code__iexact=language)
-    stats: dict[tuple[str, str], dict] = {}
-    distances: dict[tuple[str, str], list[int]] = {}
-    for name, code, status, distance in rows.order_by().values_list(
-        "contributor__username", "language_id", "status", "edit_distance"
+    keys = ("contributor__username", "language_id")
+    counted = rows.values(*keys).annotate(
+        accepted=Count("id", filter=Q(status=DemonstrationStatus.ACCEPTED)),
+        rejected=Count("id", filter=Q(status=DemonstrationStatus.REJECTED)),
+        pending=Count("id", filter=Q(status=DemonstrationStatus.PENDING)),
+    )
+    histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for name, code, distance, n in (
+        rows.filter(edit_distance__isnull=False)
+        .values_list(*keys, "edit_distance")
+        .annotate(n=Count("id"))
+        .order_by(*keys, "edit_distance")
     ):
-        key = (name, code)
-        row = stats.setdefault(key, {"contributor": name, "language": code, "accepted": 0, "rejected": 0, "pending": 0})
-        row[status] += 1
-        if distance is not None:
-            distances.setdefault(key, []).append(distance)
-    for key, row in stats.items():
-        row["median_edit_distance"] = statistics.median(distances[key]) if key in distances else None
+        histograms.setdefault((name, code), []).append((distance, n))
+    stats = {}
+    for row in counted:
+        key = (row["contributor__username"], row["language_id"])
+        stats[key] = {
+            "contributor": key[0],
+            "language": key[1],
+            "accepted": row["accepted"],
+            "rejected": row["rejected"],
+            "pending": row["pending"],
+            "median_edit_distance": histogram_median(histograms[key]) if key in histograms else None,
+        }
     return [stats[key] for key in sorted(stats)]
+
+
+def histogram_median(histogram: list[tuple[int, int]]) -> float | int:
+    """The median (statistics.median's: the mean of the two middle values for an even count) of the values that
+    (value, count) pairs in ascending order of value describe."""
+    total = sum(n for _, n in histogram)
+    middle = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
+    found, seen = [], 0
+    for value, n in histogram:
+        while middle and middle[0] < seen + n:
+            found.append(value)
+            middle.pop(0)
+        seen += n
+    low, high = found
+    return low if low == high else (low + high) / 2
