@@ -4,7 +4,7 @@ figure beside the same figure on the small store measured in the same run. Run f
     .venv/bin/python bench/scale.py            # 10k vs 1M annotations (the 1M store takes minutes to build once)
     .venv/bin/python bench/scale.py --quick    # 10k vs 100k annotations
 
-Each store is its own database (polyglot_scale_<size>, on the server of BENCH_DATABASE_URL, else
+Each store is its own database (polyglot_scale_<size>, or $BENCH_SCALE_PREFIX_<size>, on the server of BENCH_DATABASE_URL, else
 postgres://postgres@127.0.0.1:5432/): ranking tasks of three responses in nine languages, three imported
 rankings each (source import: they stay in the review figures), built by the fast import and kept between runs
 (a store whose annotation count is already right is reused; `--rebuild` builds it again), and the review
@@ -86,7 +86,8 @@ def server_url() -> str:
 
 
 def store_url(annotations: int) -> str:
-    return f"{server_url()}/polyglot_scale_{annotations // 1000}k"
+    prefix = os.environ.get("BENCH_SCALE_PREFIX", "polyglot_scale")  # a private name where several runs share a server
+    return f"{server_url()}/{prefix}_{annotations // 1000}k"
 
 
 def django_for(url: str) -> None:

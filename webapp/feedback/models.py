@@ -525,13 +525,18 @@ class ReviewDirty(models.Model):
 
 
 class ReviewState(models.Model):
-    """The fold's watermark (one row, pk 1): the highest annotation, skip and marker ids folded, the
-    id ranges below them not yet seen (rows of transactions that had not committed: re-read until they
-    appear or `REVIEW_HOLE_SECONDS` pass), and when the fold ran (the summary's as-of time)."""
+    """The fold's watermark (one row, pk 1): the highest annotation, skip, marker, task, contribution and
+    verdict ids folded, the id ranges below them not yet seen (rows of transactions that had not committed:
+    re-read until they appear or `REVIEW_HOLE_SECONDS` pass), and when the fold ran (the summary's as-of
+    time)."""
 
     annotation_id = models.BigIntegerField(default=0)
     skip_id = models.BigIntegerField(default=0)
     dirty_id = models.BigIntegerField(default=0)
+    # Rows that change a task's slots taken (the home page's open and done tasks).
+    task_id = models.BigIntegerField(default=0)
+    contribution_id = models.BigIntegerField(default=0)
+    verdict_id = models.BigIntegerField(default=0)
     holes = models.JSONField(default=dict, blank=True)
     as_of = models.DateTimeField(null=True, blank=True)
 

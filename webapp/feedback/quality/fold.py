@@ -1,5 +1,5 @@
 """The review summary's fold: picks up the annotation, skip and `ReviewDirty` rows inserted since its
-watermark, recomputes those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view)
+watermark (and the task, contribution and verdict rows, which change a task's slots taken), recomputes those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view)
 sums by the difference (old part out, new part in), all in one transaction with the watermark.
 
 Writers never update a row the fold or another writer updates: a submit, a skip and an import only
@@ -26,19 +26,38 @@ from django.utils import timezone
 from webapp.feedback.models import (
     Annotation,
     ConsistencyRow,
+    Contribution,
     GroupSummary,
     ReviewDirty,
     ReviewState,
     ReviewSummary,
     Skip,
+    Task,
     TaskStats,
+    Verdict,
 )
 from webapp.feedback.quality.additive import add
 from webapp.feedback.quality.agreement import cross_lingual_consistency
 from webapp.feedback.quality.parts import task_parts
 
-_STREAMS = (("annotation", Annotation, "annotation_id"), ("skip", Skip, "skip_id"), ("dirty", ReviewDirty, "dirty_id"))
-_FIELDS = {"annotation": ("task_id",), "skip": ("task_id",), "dirty": ("task_id", "campaign_id")}
+_STREAMS = (
+    ("annotation", Annotation, "annotation_id"),
+    ("skip", Skip, "skip_id"),
+    ("dirty", ReviewDirty, "dirty_id"),
+    # A task's slots taken (models.Task.annotation_count, what the home page's open and done count): a new
+    # task, a contribution to it, or a verdict on a verify task (of the contribution voted on) changes them.
+    ("task", Task, "task_id"),
+    ("contribution", Contribution, "contribution_id"),
+    ("verdict", Verdict, "verdict_id"),
+)
+_FIELDS = {
+    "annotation": ("task_id",),
+    "skip": ("task_id",),
+    "dirty": ("task_id", "campaign_id"),
+    "task": ("id",),
+    "contribution": ("task_id",),
+    "verdict": ("contribution__verify_tasks",),  # one row per verify task of the contribution
+}
 MAX_HOLES = 200  # per stream; beyond it the closest holes are merged (a merged hole re-reads rows, harmlessly)
 CHUNK = 500  # tasks recomputed per query batch
 
