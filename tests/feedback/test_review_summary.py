@@ -9,10 +9,9 @@ the periodic task folds."""
 import json
 import math
 import random
-
-import pytest
 from dataclasses import asdict
 
+import pytest
 from django.db import transaction
 from django.db.models import Count
 from django.test import Client, override_settings
@@ -25,11 +24,11 @@ from webapp.feedback.quality.fold import review_catch_up, review_fold, review_st
 from webapp.feedback.quality.review import agreement_rows, review_report
 from webapp.feedback.quality.summary import summary_overview
 from webapp.feedback.quality.trust import annotator_quality, load_facts, load_skips, trust_weights
-from webapp.feedback.sources import human_rankings
 from webapp.feedback.services import assignment, catalog, operations
 from webapp.feedback.services.importing import feedback_import
 from webapp.feedback.services.judging import judge_label
 from webapp.feedback.services.suggestions import campaign_set_suggestions
+from webapp.feedback.sources import human_rankings
 from workers.tasks.review import fold_review
 
 pytestmark = pytest.mark.django_db

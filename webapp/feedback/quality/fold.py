@@ -1,6 +1,7 @@
 """The review summary's fold: picks up the annotation, skip and `ReviewDirty` rows inserted since its
-watermark (and the task, contribution and verdict rows, which change a task's slots taken), recomputes those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view)
-sums by the difference (old part out, new part in), all in one transaction with the watermark.
+watermark (and the task, contribution and verdict rows, which change a task's slots taken), recomputes
+those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view) sums by the difference
+(old part out, new part in), all in one transaction with the watermark.
 
 Writers never update a row the fold or another writer updates: a submit, a skip and an import only
 insert (their ids are the watermark), and a change that inserts nothing (a soft delete, a gold change, a

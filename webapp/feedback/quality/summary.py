@@ -151,7 +151,12 @@ def summary_overview() -> Overview:
     for lang in sorted(set(sums) | set(tasks)):
         total, done = tasks[lang]
         data = sums.get(lang, {})
-        languages[lang] = {"tasks": total, "done": done, "open": total - done, "annotations": data.get("annotations", 0)}
+        languages[lang] = {
+            "tasks": total,
+            "done": done,
+            "open": total - done,
+            "annotations": data.get("annotations", 0),
+        }
         if data.get("annotations"):
             row = _agreement("", lang, data)
             languages[lang].update(alpha=row.alpha, pairwise=row.pairwise)
