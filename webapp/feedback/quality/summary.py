@@ -9,7 +9,11 @@ it is behind.
 A read folds first when fewer than REVIEW_FOLD_ON_READ rows are pending, so the report is current with
 no worker running; more are left to the periodic fold (workers/tasks/review.py). Campaign deletion is
 seen at once (its rows are left out here); skips, like trust.load_skips, count in deleted campaigns
-until their tasks are deleted."""
+until their tasks are deleted.
+
+The same sums give the home page's figures (`summary_overview`: tasks open and done, annotations and
+agreement per language) and the trust weights pair derivation takes (`summary_trust_weights`), read the
+same way."""
 
 import base64
 import json
