@@ -19,7 +19,16 @@ from django.test import Client, override_settings
 from tests.conftest import make_annotator
 from tests.feedback.factories import campaign_with_tasks
 from webapp.feedback.extensions import Judge, judges
-from webapp.feedback.models import COMPLETE, Annotation, Campaign, OperationKind, ReviewDirty, Skip, Task
+from webapp.feedback.models import (
+    COMPLETE,
+    Annotation,
+    Campaign,
+    OperationKind,
+    PreferenceRecord,
+    ReviewDirty,
+    Skip,
+    Task,
+)
 from webapp.feedback.quality.fold import review_catch_up, review_fold, review_state
 from webapp.feedback.quality.review import agreement_rows, review_report
 from webapp.feedback.quality.summary import summary_overview
@@ -151,7 +160,10 @@ def full_overview() -> dict:
         languages[code].update(alpha=row.alpha, pairwise=row.pairwise)
     overall = agreement_rows(facts)[0]
     trust = {(row.annotator_id, row.language): row.trust for row in annotator_quality(facts, load_skips())}
-    return {"languages": languages, "agreement": asdict(overall), "trust": trust}
+    records: dict[str, dict[str, int]] = {}
+    for row in PreferenceRecord.objects.alive().values("language_id", "source").annotate(n=Count("id")):
+        records.setdefault(row["language_id"], {})[row["source"]] = row["n"]
+    return {"languages": languages, "agreement": asdict(overall), "trust": trust, "records": records}
 
 
 def assert_home_equal_to_full() -> None:
@@ -161,6 +173,7 @@ def assert_home_equal_to_full() -> None:
     full = full_overview()
     same(overview.languages, full["languages"], "home languages")
     same(asdict(overview.agreement), full["agreement"], "home agreement")
+    same(overview.records, full["records"], "home records")
     weights = trust_weights()
     assert weights.keys() == full["trust"].keys()
     for key, value in weights.items():
@@ -242,6 +255,28 @@ class Store:
         path.write_text("".join(json.dumps(line) + "\n" for line in lines))
         feedback_import(path=str(path))
 
+    def import_pairs(self) -> None:
+        """Preference records (the home page counts them per language and source)."""
+        self.imports += 1
+        lines = [
+            {
+                "id": f"pair-{self.imports}-{k}",
+                "prompt": f"Pair question {self.imports}.{k}",
+                "chosen": "the better answer",
+                "rejected": "the worse answer",
+                "language": self.rng.choice(["en", "de"]),
+            }
+            for k in range(self.rng.randint(1, 3))
+        ]
+        path = self.tmp_path / f"pairs-{self.imports}.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        feedback_import(path=str(path))
+
+    def delete_record(self) -> None:
+        records = list(PreferenceRecord.objects.alive().order_by("pk"))
+        if records:
+            catalog.preference_delete(record=self.rng.choice(records))
+
     def judge(self) -> None:
         judge_label(task_id=self.rng.choice(self.alive_tasks()).pk, judge=self.rng.choice(["order", "reverse"]))
 
@@ -291,6 +326,8 @@ STEPS = {
     "delete_task": 4,
     "delete_annotation": 5,
     "overlap": 3,
+    "import_pairs": 2,
+    "delete_record": 2,
     "fold": 12,
     "catch_up": 8,
 }
@@ -303,10 +340,12 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
     client = api(reviewer)
     filters = [{}, {"source": "annotation"}, {"source": "import"}, {"language": "de"}]
     compared = 0
-    for number in range(90):
+    for number in range(110):
         step = rng.choices(list(STEPS), weights=list(STEPS.values()))[0]
         step = {
             20: "suggest",
+            30: "import_pairs",
+            55: "delete_record",
             45: "delete_campaign",
             46: "catch_up",
             65: "finish_campaign_deletion",
@@ -331,6 +370,7 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
     assert compared >= 15
     assert Annotation.objects.filter(source="import").exists() and Skip.objects.exists()
     assert Annotation.objects.exclude(suggested_by="").exists()
+    assert PreferenceRecord.objects.exclude(deleted_at=None).exists()  # imported, and one deleted at least
 
 
 def test_a_forgotten_deletion_would_show(api, reviewer, annotator, annotator2, monkeypatch):

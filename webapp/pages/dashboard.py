@@ -1,14 +1,13 @@
-"""What the home page shows: where the loop stands. Tasks open and done, annotations and agreement per
-language (read from the review summary, webapp/feedback/quality/summary.py, so their cost does not grow with
-the annotations; the page shows their as-of time), preference records by source, the latest training jobs,
-the variants with their arena ratings. Computed at most every CACHE_SECONDS per process."""
+"""What the home page shows: where the loop stands. Tasks open and done, annotations, agreement and
+preference records by source per language (read from the review summary, webapp/feedback/quality/summary.py,
+so their cost does not grow with the store; the page shows their as-of time), the latest training jobs, the
+variants with their arena ratings. Computed at most every CACHE_SECONDS per process."""
 
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db.models import Count
 
-from webapp.feedback.models import Language, PreferenceRecord
+from webapp.feedback.models import Language
 from webapp.feedback.quality.summary import summary_overview
 
 CACHE_SECONDS = 30
@@ -32,9 +31,8 @@ def _compute() -> dict:
     by_language: dict[str, dict] = defaultdict(dict)
     for code, figures in overview.languages.items():
         by_language[code].update(figures)
-    records = list(PreferenceRecord.objects.alive().values("language_id", "source").annotate(n=Count("id")))
-    for row in records:
-        by_language[row["language_id"]].setdefault("records", {})[row["source"]] = row["n"]
+    for code, counts in overview.records.items():
+        by_language[code]["records"] = counts
     overall = overview.agreement
     names = dict(Language.objects.filter(code__in=by_language).values_list("code", "name"))
     languages = [
@@ -62,7 +60,7 @@ def _compute() -> dict:
         "agreement": {"alpha": overall.alpha, "pairwise": overall.pairwise, "tasks": overall.tasks},
         "annotations": overall.annotations,
         "tasks": sum(row["tasks"] for row in languages),
-        "records": sum(row["n"] for row in records),
+        "records": sum(n for counts in overview.records.values() for n in counts.values()),
         "variants": variants,
         "jobs": jobs,
         "before_after": before_after(),

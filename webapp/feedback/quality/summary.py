@@ -128,10 +128,12 @@ class Overview:
     """The home page's figures (webapp/pages/dashboard.py), from the summary of every human ranking (view
     ""), alive campaigns only: the overall agreement row, and per language the alive tasks, those done (slots
     taken at least the campaign's overlap), the annotations and, where there are any, alpha and pairwise
-    agreement. Equal to the full recomputation as of `as_of`."""
+    agreement; and the alive preference records per language and source. Equal to the full recomputation as
+    of `as_of`."""
 
     agreement: AgreementRow
     languages: dict[str, dict]
+    records: dict[str, dict[str, int]]  # alive preference records: {language: {source: n}}
     as_of: datetime | None
     pending: int
 
@@ -164,7 +166,8 @@ def summary_overview() -> Overview:
         if data.get("annotations"):
             row = _agreement("", lang, data)
             languages[lang].update(alpha=row.alpha, pairwise=row.pairwise)
-    return Overview(_agreement("", "", _sum(sums.values())), languages, as_of(state, pending), pending)
+    records = {lang: dict(sorted(counts.items())) for lang, counts in sorted((state.records or {}).items())}
+    return Overview(_agreement("", "", _sum(sums.values())), languages, records, as_of(state, pending), pending)
 
 
 def summary_trust_weights() -> dict[tuple[int, str], float]:
