@@ -4,11 +4,12 @@ figure beside the same figure on the small store measured in the same run. Run f
     .venv/bin/python bench/scale.py            # 10k vs 1M annotations (the 1M store takes minutes to build once)
     .venv/bin/python bench/scale.py --quick    # 10k vs 100k annotations
 
-Each store is its own database (polyglot_scale_<size>, on the server of BENCH_DATABASE_URL, else
-postgres://postgres@127.0.0.1:5432/): ranking tasks of three responses in nine languages, three imported
-rankings each (source import: they stay in the review figures), built by the fast import and kept between runs
-(a store whose annotation count is already right is reused; `--rebuild` builds it again), and the review
-summary folded before anything is timed (webapp/feedback/quality/fold.py; the time it took is printed).
+Each store is its own database (polyglot_scale_<size>, or $BENCH_SCALE_PREFIX_<size>, on the server of
+BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/): ranking tasks of three responses in nine
+languages, three imported rankings each (source import: they stay in the review figures), built by the fast
+import and kept between runs (a store whose annotation count is already right is reused; `--rebuild` builds
+it again), and the review summary folded before anything is timed (webapp/feedback/quality/fold.py; the
+time it took is printed).
 The small store has 10,000 annotations over ~3,300 tasks, the large one 100,000 or 1,000,000 over ~33,000
 or ~330,000.
 
@@ -26,7 +27,8 @@ Each store also holds arena battles, one per ten annotations (1,000 / 10,000 / 1
 models in the nine languages, imported from a Chatbot Arena log (`--format arena`). `/arena-stats/` and
 `GET /api/v1/arena/leaderboard/` are timed like the others; both read ratings that are fitted once per process
 and state of the votes (webapp/arena/selectors.py), so their first request in a process (the fit) is reported
-on its own row as well: that is what the first visitor after a new vote waits for.
+on its own row as well: that is what the first visitor after a new vote waits for. The home page keeps what it
+computed for 30 s per process (webapp/pages/dashboard.py), so it is also timed with that cache cleared first.
 
 This is a measurement, not a test: nothing fails on a slow number. The table is printed and kept at
 var/bench/scale.md.
@@ -64,6 +66,7 @@ ENDPOINTS = [
     ("`GET /api/v1/arena/leaderboard/`", "GET", "/api/v1/arena/leaderboard/", None),
 ]
 COLD = {"`/arena-stats/`", "`GET /api/v1/arena/leaderboard/`"}  # also timed on their first request (the fit)
+UNCACHED = {"home `/`"}  # also timed with its per-process cache cleared first (what it computes every 30 s)
 BATTLES_PER_ANNOTATION = 0.1
 ARENA_MODELS = [f"ext-model-{k:02d}" for k in range(20)]
 
@@ -86,7 +89,8 @@ def server_url() -> str:
 
 
 def store_url(annotations: int) -> str:
-    return f"{server_url()}/polyglot_scale_{annotations // 1000}k"
+    prefix = os.environ.get("BENCH_SCALE_PREFIX", "polyglot_scale")  # a private name where several runs share a server
+    return f"{server_url()}/{prefix}_{annotations // 1000}k"
 
 
 def django_for(url: str) -> None:
@@ -233,10 +237,10 @@ def staff_and_base():
     from webapp.modelstore.services import store_path, variant_register
 
     staff, _created = User.objects.get_or_create(username="scale-staff", defaults={"is_staff": True})
+    folder = store_path("base/scale-base")
+    if not folder.exists():  # also for a store built from another checkout (its own models store)
+        write_folder_atomically(folder, lambda tmp: tmp.mkdir())
     if not ModelVariant.objects.filter(name="scale-base").exists():
-        folder = store_path("base/scale-base")
-        if not folder.exists():
-            write_folder_atomically(folder, lambda tmp: tmp.mkdir())
         variant_register(name="scale-base", kind="base", path="base/scale-base")
     return staff
 
@@ -246,6 +250,7 @@ def staff_and_base():
 
 def measure(url: str, repeat: int) -> dict[str, list[float]]:
     django_for(url)
+    from django.core.cache import cache
     from django.test import Client
 
     from webapp.training.models import TrainingJob
@@ -271,6 +276,11 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
             started = time.perf_counter()
             call()
             times.setdefault(name, []).append(time.perf_counter() - started)
+        for _ in range(repeat if name in UNCACHED else 0):
+            cache.clear()
+            started = time.perf_counter()
+            call()
+            times.setdefault(f"{name}, uncached", []).append(time.perf_counter() - started)
     TrainingJob.objects.filter(parent__name="scale-base").delete()  # the launches leave no queue behind
     return times
 
@@ -322,7 +332,9 @@ def main() -> None:
             loads.append(load)
             log(f"round {round_no + 1}, {label} store ({sizes[label]:,} annotations): timed; load {load:.1f}")
     rows = []
-    names = [name for name, *_rest in ENDPOINTS] + [f"{name}, first request" for name, *_r in ENDPOINTS if name in COLD]
+    names = [name for name, *_rest in ENDPOINTS]
+    names += [f"{name}, uncached" for name in names if name in UNCACHED]
+    names += [f"{name}, first request" for name in names if name in COLD]
     for name in names:
         small, big = collected["small"][name], collected["large"][name]
         rows.append(

@@ -68,3 +68,19 @@ def test_a_variant_page_shows_its_lineage_data_sources_evaluation_and_enrolment(
     assert "r=8, target_modules=q_proj, v_proj" in body and "[&#x27;" not in body and "{&#x27;" not in body  # no repr
     assert client.get(f"/models/{base.pk}/").status_code == 200
     assert Client().get(f"/models/{child.pk}/").status_code == 302  # staff only
+
+
+def test_home_says_when_its_figures_are_from_and_when_they_are_behind(annotator):
+    from django.test import override_settings
+
+    _, tasks = campaign_with_tasks(n_tasks=2, overlap=1)
+    assignment.tasks_next(user=annotator)
+    with override_settings(REVIEW_FOLD_ON_READ=0):  # nothing folded on read: the page is behind
+        body = Client().get("/").content.decode()
+    assert "Not folded yet." in body and "Behind: 2 new rows" in body  # the two tasks
+    cache.clear()
+    assignment.annotation_submit(user=annotator, task_id=tasks[0].pk, ranking=[[0], [1], [2]])
+    body = Client().get("/").content.decode()  # folded on read: as of now
+    assert "Figures as of" in body and "Behind" not in body
+    row = body[body.index('<table id="languages">') :]
+    assert '<td class="num">1</td><td class="num">1</td><td class="num">1</td>' in row

@@ -53,14 +53,15 @@ def test_the_review_page_says_when_its_figures_are_from_and_pages_its_task_list(
     assert "Figures as of" in page.inner_text("#as-of") and "Behind" not in page.inner_text("#as-of")
     assert page.locator("#task-results tbody tr").count() == 200
     assert page.locator("#agreement tbody tr").first.locator("td").nth(3).inner_text() == "402"
-    page.click("#more-tasks")
+    with page.expect_navigation():  # count the next page's rows, not the old page's while it unloads
+        page.click("#more-tasks")
     assert "tasks_cursor=" in page.url
     assert page.locator("#task-results tbody tr").count() == 1
     assert page.locator("#more-tasks").count() == 0
 
-    import_tasks(tmp_path / "second.jsonl", 201, 1)  # two rankings more, not folded yet
+    import_tasks(tmp_path / "second.jsonl", 201, 1)  # a task and two rankings more, not folded yet
     page.goto(f"{server.url}/review/")
-    assert "Behind: 2 new rows are not in these figures yet" in page.inner_text("#as-of")
+    assert "Behind: 3 new rows are not in these figures yet" in page.inner_text("#as-of")
     assert page.locator("#agreement tbody tr").first.locator("td").nth(3).inner_text() == "402"
     review_catch_up()
     page.reload()

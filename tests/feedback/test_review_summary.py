@@ -1,27 +1,43 @@
 """The review report read from its summary (webapp/feedback/quality/summary.py) equals the full
 recomputation (quality/review.py) as of the summary's fold, after a seeded random sequence of submits,
-skips, imports, judge labels, gold changes and deletions (task, annotation, campaign) with folds of random
-size in between; the page and the API say when the figures are from and when they are behind; the
-periodic task folds."""
+skips, imports, judge labels, gold changes, overlap changes and deletions (task, annotation, campaign) with
+folds of random size in between; so do the home page's figures (tasks open and done, annotations and
+agreement per language) and the trust weights pair derivation takes, after every catch-up and after
+contributions and verify votes; the page and the API say when the figures are from and when they are behind;
+the periodic task folds."""
 
 import json
 import math
 import random
+from dataclasses import asdict
 
 import pytest
 from django.db import transaction
+from django.db.models import Count
 from django.test import Client, override_settings
 
 from tests.conftest import make_annotator
 from tests.feedback.factories import campaign_with_tasks
 from webapp.feedback.extensions import Judge, judges
-from webapp.feedback.models import Annotation, OperationKind, ReviewDirty, Skip, Task
+from webapp.feedback.models import (
+    COMPLETE,
+    Annotation,
+    Campaign,
+    OperationKind,
+    PreferenceRecord,
+    ReviewDirty,
+    Skip,
+    Task,
+)
 from webapp.feedback.quality.fold import review_catch_up, review_fold, review_state
-from webapp.feedback.quality.review import review_report
+from webapp.feedback.quality.review import agreement_rows, review_report
+from webapp.feedback.quality.summary import summary_overview
+from webapp.feedback.quality.trust import annotator_quality, load_facts, load_skips, trust_weights
 from webapp.feedback.services import assignment, catalog, operations
 from webapp.feedback.services.importing import feedback_import
 from webapp.feedback.services.judging import judge_label
 from webapp.feedback.services.suggestions import campaign_set_suggestions
+from webapp.feedback.sources import human_rankings
 from workers.tasks.review import fold_review
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +132,54 @@ def assert_equal_to_full(api_client, filters: dict) -> None:
     same(summary, full, f"report {query}")
 
 
+def full_overview() -> dict:
+    """The home page's summary figures recomputed from every row, as webapp/pages/dashboard.py did before
+    the summary (alive tasks of alive campaigns; every human ranking)."""
+    tasks = (
+        Task.objects.alive()
+        .filter(campaign__deleted_at__isnull=True)
+        .values("language_id")
+        .annotate(
+            total=Count("id", distinct=True),
+            done=Count("id", filter=COMPLETE, distinct=True),
+            annotations=Count("annotations", filter=human_rankings("annotations__")),
+        )
+    )
+    languages = {
+        row["language_id"]: {
+            "tasks": row["total"],
+            "done": row["done"],
+            "open": row["total"] - row["done"],
+            "annotations": row["annotations"],
+        }
+        for row in tasks
+    }
+    facts = load_facts()
+    for code in {fact.language for fact in facts}:
+        (row,) = agreement_rows([fact for fact in facts if fact.language == code])[:1]
+        languages[code].update(alpha=row.alpha, pairwise=row.pairwise)
+    overall = agreement_rows(facts)[0]
+    trust = {(row.annotator_id, row.language): row.trust for row in annotator_quality(facts, load_skips())}
+    records: dict[str, dict[str, int]] = {}
+    for row in PreferenceRecord.objects.alive().values("language_id", "source").annotate(n=Count("id")):
+        records.setdefault(row["language_id"], {})[row["source"]] = row["n"]
+    return {"languages": languages, "agreement": asdict(overall), "trust": trust, "records": records}
+
+
+def assert_home_equal_to_full() -> None:
+    """After a catch-up: the home page's figures and the trust weights equal the full recomputation."""
+    overview = summary_overview()
+    assert overview.pending == 0 and overview.as_of is not None
+    full = full_overview()
+    same(overview.languages, full["languages"], "home languages")
+    same(asdict(overview.agreement), full["agreement"], "home agreement")
+    same(overview.records, full["records"], "home records")
+    weights = trust_weights()
+    assert weights.keys() == full["trust"].keys()
+    for key, value in weights.items():
+        same(value, full["trust"][key], f"trust {key}")
+
+
 class Store:
     """The random sequence: what exists, and one step at a time."""
 
@@ -191,6 +255,28 @@ class Store:
         path.write_text("".join(json.dumps(line) + "\n" for line in lines))
         feedback_import(path=str(path))
 
+    def import_pairs(self) -> None:
+        """Preference records (the home page counts them per language and source)."""
+        self.imports += 1
+        lines = [
+            {
+                "id": f"pair-{self.imports}-{k}",
+                "prompt": f"Pair question {self.imports}.{k}",
+                "chosen": "the better answer",
+                "rejected": "the worse answer",
+                "language": self.rng.choice(["en", "de"]),
+            }
+            for k in range(self.rng.randint(1, 3))
+        ]
+        path = self.tmp_path / f"pairs-{self.imports}.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        feedback_import(path=str(path))
+
+    def delete_record(self) -> None:
+        records = list(PreferenceRecord.objects.alive().order_by("pk"))
+        if records:
+            catalog.preference_delete(record=self.rng.choice(records))
+
     def judge(self) -> None:
         judge_label(task_id=self.rng.choice(self.alive_tasks()).pk, judge=self.rng.choice(["order", "reverse"]))
 
@@ -214,6 +300,10 @@ class Store:
             campaign=self.b, kind=OperationKind.DELETE, params={}, user=self.staff
         ).pk
 
+    def overlap(self) -> None:
+        """Staff change a campaign's overlap: tasks done are counted against the new one at once."""
+        Campaign.objects.filter(pk=self.rng.choice([self.a, self.b]).pk).update(overlap=self.rng.choice([1, 2, 3]))
+
     def finish_campaign_deletion(self) -> None:
         operations.operation_run(self.b_job)
 
@@ -235,6 +325,9 @@ STEPS = {
     "gold": 6,
     "delete_task": 4,
     "delete_annotation": 5,
+    "overlap": 3,
+    "import_pairs": 2,
+    "delete_record": 2,
     "fold": 12,
     "catch_up": 8,
 }
@@ -247,10 +340,12 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
     client = api(reviewer)
     filters = [{}, {"source": "annotation"}, {"source": "import"}, {"language": "de"}]
     compared = 0
-    for number in range(90):
+    for number in range(110):
         step = rng.choices(list(STEPS), weights=list(STEPS.values()))[0]
         step = {
             20: "suggest",
+            30: "import_pairs",
+            55: "delete_record",
             45: "delete_campaign",
             46: "catch_up",
             65: "finish_campaign_deletion",
@@ -264,15 +359,18 @@ def test_the_summary_equals_a_full_recomputation_after_random_work(seed, api, re
         elif step == "catch_up":
             review_catch_up(rng.randint(1, 10))
             assert_equal_to_full(client, rng.choice([*filters, {"campaign_id": store.a.pk}]))
+            assert_home_equal_to_full()
             compared += 1
         else:
             getattr(store, step)()
     review_catch_up(7)
     for chosen in [*filters, {"campaign_id": store.a.pk}, {"campaign_id": store.a.pk, "source": "import"}]:
         assert_equal_to_full(client, chosen)
+    assert_home_equal_to_full()
     assert compared >= 15
     assert Annotation.objects.filter(source="import").exists() and Skip.objects.exists()
     assert Annotation.objects.exclude(suggested_by="").exists()
+    assert PreferenceRecord.objects.exclude(deleted_at=None).exists()  # imported, and one deleted at least
 
 
 def test_a_forgotten_deletion_would_show(api, reviewer, annotator, annotator2, monkeypatch):
@@ -411,3 +509,28 @@ def test_more_holes_than_kept_are_merged_and_still_read(api, reviewer, annotator
     Annotation.objects.create(pk=gone[1].pk, task=tasks[3], annotator=annotator, ranking=[[1], [0], [2]])
     review_catch_up()
     assert_equal_to_full(api(reviewer), {})
+
+
+def test_contributions_and_verify_votes_count_in_the_home_pages_tasks_done(staff):
+    """A contribution or a verify vote takes a slot without an annotation: the summary folds it all the same."""
+    from tests.conftest import client_for
+    from tests.feedback.test_contributions import add_tasks, contribute, people, vote, with_verifier
+
+    admin = client_for(staff)
+    write, verifier = with_verifier(admin, "Write", "write")
+    add_tasks(admin, write["id"], prompts=[catalog.prompt_create(content="Name a river.", language="en").pk])
+    author, *voters = people("author", "v1", "v2", "v3")
+    done = []
+    for step in (
+        lambda: None,
+        lambda: contribute(author, write["id"], "The Danube."),
+        lambda: vote(voters[:2], verifier["id"], [True, False]),
+        lambda: vote(voters[2:], verifier["id"], [True]),
+    ):
+        step()
+        review_catch_up()
+        assert_home_equal_to_full()
+        figures = summary_overview().languages["en"]
+        done.append((figures["tasks"], figures["done"]))
+    # the write task, then done; its verify task (three votes wanted) appears open, then done
+    assert done == [(1, 0), (2, 1), (2, 1), (2, 2)]

@@ -40,6 +40,7 @@ from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.content import content_hash, is_blank
 from webapp.feedback.models import Language, Outcome, PreferenceRecord
+from webapp.feedback.quality.marks import review_mark_records
 from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.feedback.sources import ORIGIN_LOCAL, Source
 from webapp.modelstore.models import ModelVariant
@@ -135,7 +136,9 @@ def client_exclude(*, client_hash: str, reason: str = "", by: User | None = None
         client_hash=client_hash, defaults={"reason": reason[:500], "excluded_by": by}
     )
     votes = Vote.objects.filter(client_hash=client_hash, excluded=False)
-    PreferenceRecord.objects.filter(arena_vote__in=votes, deleted_at__isnull=True).update(deleted_at=timezone.now())
+    records = PreferenceRecord.objects.filter(arena_vote__in=votes, deleted_at__isnull=True)
+    review_mark_records(records.values_list("pk", flat=True))
+    records.update(deleted_at=timezone.now())
     votes.update(excluded=True)
     audit.record(action="arena.client_exclude", target=excluded, details={"client_hash": client_hash}, actor=by)
     return excluded
@@ -148,7 +151,9 @@ def client_include(*, client_hash: str) -> int:
     if not deleted:
         raise NotFound(_("That client is not excluded."))
     votes = Vote.objects.filter(client_hash=client_hash, excluded=True)
-    PreferenceRecord.objects.filter(arena_vote__in=votes).update(deleted_at=None)
+    records = PreferenceRecord.objects.filter(arena_vote__in=votes)
+    review_mark_records(records.values_list("pk", flat=True))
+    records.update(deleted_at=None)
     restored = votes.update(excluded=False)
     audit.record(action="arena.client_include", details={"client_hash": client_hash, "votes": restored})
     return restored

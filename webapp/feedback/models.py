@@ -526,22 +526,34 @@ class ReviewDirty(models.Model):
     task_id = models.BigIntegerField(null=True)
     # A deleted campaign (task_id null): its translation groups' consistency is recomputed without it.
     campaign_id = models.BigIntegerField(null=True)
+    # A preference record soft-deleted or restored (the home page counts the alive ones).
+    record_id = models.BigIntegerField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
+        if self.record_id:
+            return f"review marker of preference record {self.record_id}"
         return (
             f"review marker of task {self.task_id}" if self.task_id else f"review marker of campaign {self.campaign_id}"
         )
 
 
 class ReviewState(models.Model):
-    """The fold's watermark (one row, pk 1): the highest annotation, skip and marker ids folded, the
-    id ranges below them not yet seen (rows of transactions that had not committed: re-read until they
-    appear or `REVIEW_HOLE_SECONDS` pass), and when the fold ran (the summary's as-of time)."""
+    """The fold's watermark (one row, pk 1): the highest annotation, skip, marker, task, contribution,
+    verdict and preference record ids folded, the id ranges below them not yet seen (rows of transactions
+    that had not committed: re-read until they appear or `REVIEW_HOLE_SECONDS` pass), and when the fold ran
+    (the summary's as-of time)."""
 
     annotation_id = models.BigIntegerField(default=0)
     skip_id = models.BigIntegerField(default=0)
     dirty_id = models.BigIntegerField(default=0)
+    # Rows that change a task's slots taken (the home page's open and done tasks).
+    task_id = models.BigIntegerField(default=0)
+    contribution_id = models.BigIntegerField(default=0)
+    verdict_id = models.BigIntegerField(default=0)
+    record_id = models.BigIntegerField(default=0)
+    # Alive preference records folded, {language: {source: n}} (the sum of the RecordStats rows).
+    records = models.JSONField(default=dict, blank=True)
     holes = models.JSONField(default=dict, blank=True)
     as_of = models.DateTimeField(null=True, blank=True)
 
@@ -578,6 +590,20 @@ class TaskStats(models.Model):
 
     def __str__(self) -> str:
         return f"review part of task {self.task_id} ({self.view or 'human'})"
+
+
+class RecordStats(models.Model):
+    """An alive preference record as last folded: what it adds to `ReviewState.records` (taken out again
+    when the record is deleted)."""
+
+    record = models.OneToOneField(
+        PreferenceRecord, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", primary_key=True
+    )
+    language = models.CharField(max_length=20)
+    source = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"review part of preference record {self.record_id}"
 
 
 class ReviewSummary(models.Model):

@@ -1,16 +1,14 @@
-"""What the home page shows: where the loop stands. Tasks open and done and agreement per language,
-preference records by source, the latest training jobs, the variants with their arena ratings.
-Computed at most every CACHE_SECONDS per process (agreement reads every annotation)."""
+"""What the home page shows: where the loop stands. Tasks open and done, annotations, agreement and
+preference records by source per language (read from the review summary, webapp/feedback/quality/summary.py,
+so their cost does not grow with the store; the page shows their as-of time), the latest training jobs, the
+variants with their arena ratings. Computed at most every CACHE_SECONDS per process."""
 
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db.models import Count
 
-from webapp.feedback.models import COMPLETE, Language, PreferenceRecord, Task
-from webapp.feedback.quality.review import agreement_rows
-from webapp.feedback.quality.trust import load_facts
-from webapp.feedback.sources import human_rankings
+from webapp.feedback.models import Language
+from webapp.feedback.quality.summary import summary_overview
 
 CACHE_SECONDS = 30
 CACHE_KEY = "dashboard:loop-status"
@@ -29,35 +27,13 @@ def _compute() -> dict:
     from webapp.modelstore.models import ModelVariant, VariantStatus
     from webapp.training.models import TrainingJob
 
-    tasks = (
-        Task.objects.alive()
-        .filter(campaign__deleted_at__isnull=True)
-        .values("language_id")
-        .annotate(
-            total=Count("id", distinct=True),
-            done=Count("id", filter=COMPLETE, distinct=True),
-            annotations=Count("annotations", filter=human_rankings("annotations__")),  # never a judge's
-        )
-    )
+    overview = summary_overview()
     by_language: dict[str, dict] = defaultdict(dict)
-    for row in tasks:
-        by_language[row["language_id"]].update(
-            tasks=row["total"], done=row["done"], open=row["total"] - row["done"], annotations=row["annotations"]
-        )
-    records = PreferenceRecord.objects.alive().values("language_id", "source").annotate(n=Count("id"))
-    for row in records:
-        by_language[row["language_id"]].setdefault("records", {})[row["source"]] = row["n"]
-    facts = load_facts()
-    for row in agreement_rows(facts):
-        if row.campaign == "" and row.language == "":
-            overall = row
-    per_language = defaultdict(list)
-    for fact in facts:
-        per_language[fact.language].append(fact)
-    for code, language_facts in per_language.items():
-        (row,) = agreement_rows(language_facts)[:1]
-        by_language[code]["alpha"] = row.alpha
-        by_language[code]["pairwise"] = row.pairwise
+    for code, figures in overview.languages.items():
+        by_language[code].update(figures)
+    for code, counts in overview.records.items():
+        by_language[code]["records"] = counts
+    overall = overview.agreement
     names = dict(Language.objects.filter(code__in=by_language).values_list("code", "name"))
     languages = [
         {"code": code, "name": names.get(code, code), **{"tasks": 0, "open": 0, "done": 0, "annotations": 0}, **values}
@@ -84,10 +60,12 @@ def _compute() -> dict:
         "agreement": {"alpha": overall.alpha, "pairwise": overall.pairwise, "tasks": overall.tasks},
         "annotations": overall.annotations,
         "tasks": sum(row["tasks"] for row in languages),
-        "records": PreferenceRecord.objects.alive().count(),
+        "records": sum(n for counts in overview.records.values() for n in counts.values()),
         "variants": variants,
         "jobs": jobs,
         "before_after": before_after(),
+        "as_of": overview.as_of,
+        "pending": overview.pending,
     }
 
 

@@ -1,6 +1,7 @@
 """The review summary's fold: picks up the annotation, skip and `ReviewDirty` rows inserted since its
-watermark, recomputes those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view)
-sums by the difference (old part out, new part in), all in one transaction with the watermark.
+watermark (and the task, contribution and verdict rows, which change a task's slots taken), recomputes
+those tasks' parts (quality/parts.py) and moves the per-(campaign, language, view) sums by the difference
+(old part out, new part in), all in one transaction with the watermark.
 
 Writers never update a row the fold or another writer updates: a submit, a skip and an import only
 insert (their ids are the watermark), and a change that inserts nothing (a soft delete, a gold change, a
@@ -26,19 +27,42 @@ from django.utils import timezone
 from webapp.feedback.models import (
     Annotation,
     ConsistencyRow,
+    Contribution,
     GroupSummary,
+    PreferenceRecord,
+    RecordStats,
     ReviewDirty,
     ReviewState,
     ReviewSummary,
     Skip,
+    Task,
     TaskStats,
+    Verdict,
 )
 from webapp.feedback.quality.additive import add
 from webapp.feedback.quality.agreement import cross_lingual_consistency
 from webapp.feedback.quality.parts import task_parts
 
-_STREAMS = (("annotation", Annotation, "annotation_id"), ("skip", Skip, "skip_id"), ("dirty", ReviewDirty, "dirty_id"))
-_FIELDS = {"annotation": ("task_id",), "skip": ("task_id",), "dirty": ("task_id", "campaign_id")}
+_STREAMS = (
+    ("annotation", Annotation, "annotation_id"),
+    ("skip", Skip, "skip_id"),
+    ("dirty", ReviewDirty, "dirty_id"),
+    # A task's slots taken (models.Task.annotation_count, what the home page's open and done count): a new
+    # task, a contribution to it, or a verdict on a verify task (of the contribution voted on) changes them.
+    ("task", Task, "task_id"),
+    ("contribution", Contribution, "contribution_id"),
+    ("verdict", Verdict, "verdict_id"),
+    ("record", PreferenceRecord, "record_id"),  # the home page's alive preference records
+)
+_FIELDS = {
+    "annotation": ("task_id",),
+    "skip": ("task_id",),
+    "dirty": ("task_id", "campaign_id", "record_id"),
+    "task": ("id",),
+    "contribution": ("task_id",),
+    "verdict": ("contribution__verify_tasks",),  # one row per verify task of the contribution
+    "record": ("id",),
+}
 MAX_HOLES = 200  # per stream; beyond it the closest holes are merged (a merged hole re-reads rows, harmlessly)
 CHUNK = 500  # tasks recomputed per query batch
 
@@ -78,6 +102,7 @@ def review_fold(limit: int | None = None) -> dict:
         review_state()  # the one row, made once (get_or_create: a concurrent first fold finds it)
         state = ReviewState.objects.select_for_update().get(pk=1)
         touched: set[int] = set()
+        records: set[int] = set()
         deleted_campaigns: set[int] = set()
         now = time.time()
         holes = {}
@@ -87,8 +112,12 @@ def review_fold(limit: int | None = None) -> dict:
             old = _live(state.holes.get(name, []), now)
             found = _in_holes(model, old, _FIELDS[name])
             for row in (*rows, *found):
-                if row[1] is not None:
+                if name == "record":
+                    records.add(row[1])
+                elif row[1] is not None:
                     touched.add(row[1])
+                elif len(row) > 3 and row[3] is not None:
+                    records.add(row[3])
                 elif len(row) > 2 and row[2] is not None:
                     deleted_campaigns.add(row[2])
             top = rows[-1][0] if rows else mark
@@ -101,6 +130,9 @@ def review_fold(limit: int | None = None) -> dict:
         for start in range(0, len(tasks), CHUNK):
             groups |= _refold(tasks[start : start + CHUNK], state)
         groups |= _groups_of_campaigns(deleted_campaigns)
+        ids = sorted(records)
+        for start in range(0, len(ids), CHUNK):
+            _refold_records(ids[start : start + CHUNK], state)
         consistency_refresh(groups)
         state.holes = holes
         state.as_of = timezone.now()
@@ -190,6 +222,24 @@ def _refold(task_ids: list[int], state: ReviewState) -> set[tuple[str, str]]:
     _apply(ReviewSummary, ("campaign_id", "language", "view"), sums)
     _apply(GroupSummary, ("campaign_id", "language", "view", "group"), groups)
     return {(view, group) for (_campaign, _language, view, group), delta in groups.items() if delta}
+
+
+def _refold_records(record_ids: list[int], state: ReviewState) -> None:
+    """Replace these records' parts (alive: one in its language and source; deleted: none) and move
+    `state.records` by the difference."""
+    delta: dict[str, dict] = defaultdict(dict)
+    for language, source in RecordStats.objects.filter(record_id__in=record_ids).values_list("language", "source"):
+        add(delta, {language: {source: 1}}, -1)
+    alive = PreferenceRecord.objects.filter(pk__in=record_ids, deleted_at__isnull=True, pk__lte=state.record_id)
+    fresh = [
+        RecordStats(record_id=pk, language=lang, source=source)
+        for pk, lang, source in alive.values_list("pk", "language_id", "source")
+    ]
+    for row in fresh:
+        add(delta, {row.language: {row.source: 1}})
+    RecordStats.objects.filter(record_id__in=record_ids).delete()
+    RecordStats.objects.bulk_create(fresh)
+    state.records = add(state.records or {}, delta)
 
 
 def _groups_of_campaigns(campaign_ids: set[int]) -> set[tuple[str, str]]:

@@ -1,12 +1,13 @@
 """Markers for the review summary (quality/fold.py): a task whose figures changed although no annotation
-or skip row was inserted. Insert-only, so a writer never waits on the fold or on another writer. Kept
-apart from the fold so services can mark without importing the statistics."""
+or skip row was inserted, or a preference record deleted or restored. Insert-only, so a writer never waits
+on the fold or on another writer. Kept apart from the fold so services can mark without importing the
+statistics."""
 
 from collections.abc import Iterable
 
 from django.db.models.signals import post_delete
 
-from webapp.feedback.models import Annotation, ReviewDirty, Skip
+from webapp.feedback.models import Annotation, PreferenceRecord, ReviewDirty, Skip
 
 
 def review_mark(task_ids: Iterable[int]) -> None:
@@ -20,6 +21,15 @@ def review_mark_campaign(campaign_id: int) -> None:
     ReviewDirty.objects.create(campaign_id=campaign_id)
 
 
+def review_mark_records(record_ids: Iterable[int]) -> None:
+    """Insert one marker per preference record soft-deleted or restored (the home page counts alive ones)."""
+    ReviewDirty.objects.bulk_create([ReviewDirty(record_id=pk) for pk in dict.fromkeys(record_ids)], batch_size=2000)
+
+
+def _record_deleted(sender, instance, **kwargs) -> None:
+    ReviewDirty.objects.create(record_id=instance.pk)
+
+
 def _row_deleted(sender, instance, **kwargs) -> None:
     """A deleted annotation or skip (one by one, or a task's rows in a cascade) changes its task."""
     ReviewDirty.objects.create(task_id=instance.task_id)
@@ -28,3 +38,4 @@ def _row_deleted(sender, instance, **kwargs) -> None:
 def connect() -> None:
     post_delete.connect(_row_deleted, sender=Annotation, dispatch_uid="review_annotation_deleted")
     post_delete.connect(_row_deleted, sender=Skip, dispatch_uid="review_skip_deleted")
+    post_delete.connect(_record_deleted, sender=PreferenceRecord, dispatch_uid="review_record_deleted")

@@ -46,6 +46,7 @@ class _Task:
     gold: int | None
     suggestion_judge: str
     holdout: float
+    slots: int  # Task.annotation_count: the home page's open and done tasks (view "" only)
     models: list[str]
 
 
@@ -63,6 +64,7 @@ def task_parts(task_ids: list[int], annotation_max: int, skip_max: int) -> dict[
             "gold_position",
             "campaign__suggestion_judge",
             "campaign__suggestion_holdout",
+            "annotation_count",
         )
     }
     items = TaskResponse.objects.filter(task_id__in=tasks).order_by("task_id", "position")
@@ -117,6 +119,10 @@ def _views(task: _Task, annotations: list[dict], skipped: list[int]) -> dict[str
                 part["skips"] = {str(a): 1 for a in skipped}
             if anchored:
                 part["anchoring"] = anchored
+        if not view:
+            # Every alive task's slots taken, as a histogram: done is read against the campaign's overlap
+            # (editable) when the summary is read.
+            part["slots"] = {str(task.slots): 1}
         views[view] = replace(shared, part=part)
     return views
 

@@ -9,13 +9,18 @@ it is behind.
 A read folds first when fewer than REVIEW_FOLD_ON_READ rows are pending, so the report is current with
 no worker running; more are left to the periodic fold (workers/tasks/review.py). Campaign deletion is
 seen at once (its rows are left out here); skips, like trust.load_skips, count in deleted campaigns
-until their tasks are deleted."""
+until their tasks are deleted.
+
+The same sums give the home page's figures (`summary_overview`: tasks open and done, annotations and
+agreement per language) and the trust weights pair derivation takes (`summary_trust_weights`), read the
+same way."""
 
 import base64
 import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -25,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
-from webapp.feedback.models import ConsistencyRow, ReviewSummary, TaskStats
+from webapp.feedback.models import ConsistencyRow, ReviewState, ReviewSummary, TaskStats
 from webapp.feedback.quality.additive import add, alpha_from_coincidences, histogram_median
 from webapp.feedback.quality.agreement import trust_scores, wilson_interval
 from webapp.feedback.quality.fold import review_catch_up, review_pending, review_state
@@ -58,16 +63,7 @@ def summary_report(
     """review.review_report's figures, from the summary; see the module docstring."""
     human_source(source)  # the same refusal of a bad source
     view = source or ""
-    state = review_state()
-    pending = review_pending(state, settings.REVIEW_FOLD_ON_READ + 1)
-    if 0 < pending <= settings.REVIEW_FOLD_ON_READ:
-        # In short folds, so a submit waits for one of them at most (SQLite has one writer); bounded, so
-        # rows arriving meanwhile are left to the next read.
-        review_catch_up(READ_FOLD_ROWS, rounds=-(-pending // READ_FOLD_ROWS))
-        state = review_state()
-        pending = review_pending(state, PENDING_CAP)
-    elif pending:
-        pending = review_pending(state, PENDING_CAP)
+    state, pending = summary_read()
     scope = {"view": view}
     if campaign_id is not None:
         scope["campaign_id"] = campaign_id
@@ -94,8 +90,7 @@ def summary_report(
         tasks=tasks,
         judges=_judges(alive),
         anchoring=[] if source == "import" else _anchoring(alive),
-        # Nothing pending: the figures are those of a full recomputation now.
-        as_of=timezone.now() if not pending else state.as_of,
+        as_of=as_of(state, pending),
         pending=pending,
         next={
             "tasks": tasks_next,
@@ -104,6 +99,86 @@ def summary_report(
             "consistency": consistency_next,
         },
     )
+
+
+def summary_read() -> tuple[ReviewState, int]:
+    """The state to read the summary at, and the rows still pending: a read folds first when at most
+    REVIEW_FOLD_ON_READ rows are pending (module docstring)."""
+    state = review_state()
+    pending = review_pending(state, settings.REVIEW_FOLD_ON_READ + 1)
+    if 0 < pending <= settings.REVIEW_FOLD_ON_READ:
+        # In short folds, so a submit waits for one of them at most (SQLite has one writer); bounded, so
+        # rows arriving meanwhile are left to the next read.
+        review_catch_up(READ_FOLD_ROWS, rounds=-(-pending // READ_FOLD_ROWS))
+        state = review_state()
+        pending = review_pending(state, PENDING_CAP)
+    elif pending:
+        pending = review_pending(state, PENDING_CAP)
+    return state, pending
+
+
+def as_of(state: ReviewState, pending: int) -> datetime | None:
+    """When the figures are from: now when nothing is pending (they are those of a full recomputation now),
+    else the last fold (None: never folded)."""
+    return timezone.now() if not pending else state.as_of
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The home page's figures (webapp/pages/dashboard.py), from the summary of every human ranking (view
+    ""), alive campaigns only: the overall agreement row, and per language the alive tasks, those done (slots
+    taken at least the campaign's overlap), the annotations and, where there are any, alpha and pairwise
+    agreement; and the alive preference records per language and source. Equal to the full recomputation as
+    of `as_of`."""
+
+    agreement: AgreementRow
+    languages: dict[str, dict]
+    records: dict[str, dict[str, int]]  # alive preference records: {language: {source: n}}
+    as_of: datetime | None
+    pending: int
+
+
+AGREEMENT_KEYS = ("annotations", "tasks", "o", "same", "pairs")  # what _agreement reads of a part
+
+
+def summary_overview() -> Overview:
+    state, pending = summary_read()
+    rows = ReviewSummary.objects.filter(view="", campaign__deleted_at__isnull=True).values_list(
+        "campaign__overlap", "language", "data"
+    )
+    sums: dict[str, dict] = defaultdict(dict)
+    tasks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for overlap, lang, data in rows:
+        add(sums[lang], {key: data[key] for key in AGREEMENT_KEYS if key in data})
+        for slots, n in data.get("slots", {}).items():
+            tasks[lang][0] += n
+            tasks[lang][1] += n if int(slots) >= overlap else 0
+    languages: dict[str, dict] = {}
+    for lang in sorted(set(sums) | set(tasks)):
+        total, done = tasks[lang]
+        data = sums.get(lang, {})
+        languages[lang] = {
+            "tasks": total,
+            "done": done,
+            "open": total - done,
+            "annotations": data.get("annotations", 0),
+        }
+        if data.get("annotations"):
+            row = _agreement("", lang, data)
+            languages[lang].update(alpha=row.alpha, pairwise=row.pairwise)
+    records = {lang: dict(sorted(counts.items())) for lang, counts in sorted((state.records or {}).items())}
+    return Overview(_agreement("", "", _sum(sums.values())), languages, records, as_of(state, pending), pending)
+
+
+def summary_trust_weights() -> dict[tuple[int, str], float]:
+    """trust.trust_weights from the summary (every human ranking, as the review report's annotators)."""
+    _state, _pending = summary_read()
+    rows = list(ReviewSummary.objects.filter(view="").values_list("campaign__deleted_at", "language", "data"))
+    alive = [("", lang, data) for deleted, lang, data in rows if deleted is None]
+    skips: dict[str, dict] = defaultdict(dict)
+    for _deleted, lang, data in rows:
+        add(skips[lang], data.get("skips", {}))
+    return {(row.annotator_id, row.language): row.trust for row in _annotators(alive, skips)}
 
 
 def _sum(parts) -> dict:

@@ -1,7 +1,7 @@
 """Per annotator and language: agreement with the others, gold accuracy, speed, skip rate, and the
 trust score built from them (webapp/feedback/quality/agreement.py holds the maths; this module reads the
 database once and hands the maths plain data). Pair derivation and training weigh annotations by
-`trust_weights()`; the review page shows `annotator_quality()`."""
+`trust_weights()` (read from the review summary); the review page shows `annotator_quality()`."""
 
 import statistics
 from collections import defaultdict
@@ -164,6 +164,9 @@ def _language_quality(language: str, facts: list[Fact], skips: dict) -> list[Ann
 
 
 def trust_weights() -> dict[tuple[int, str], float]:
-    """(annotator id, language) -> trust weight, the form PairPolicy takes."""
-    rows = annotator_quality(load_facts(), load_skips())
-    return {(row.annotator_id, row.language): row.trust for row in rows}
+    """(annotator id, language) -> trust weight, the form PairPolicy takes: read from the review summary
+    (quality/summary.py; equal to `annotator_quality(load_facts(), load_skips())` as of its fold), so its cost
+    is the number of annotators, not of annotations."""
+    from webapp.feedback.quality.summary import summary_trust_weights  # summary.py imports this module
+
+    return summary_trust_weights()

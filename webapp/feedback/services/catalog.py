@@ -28,7 +28,7 @@ from webapp.feedback.models import (
     Task,
     TaskResponse,
 )
-from webapp.feedback.quality.marks import review_mark
+from webapp.feedback.quality.marks import review_mark, review_mark_records
 from webapp.feedback.services.languages import language_get_or_create
 from webapp.feedback.services.operations import verify_backfill
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
@@ -290,6 +290,7 @@ def task_delete(*, task: Task) -> None:
 @transaction.atomic
 def preference_delete(*, record: PreferenceRecord) -> None:
     PreferenceRecord.objects.filter(pk=record.pk).update(deleted_at=timezone.now())
+    review_mark_records([record.pk])
     audit.record(action="preference.delete", target=record)
 
 
