@@ -238,7 +238,7 @@ def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
     if not is_reviewer(user):
         rows = rows.filter(contributor=user)
     if language:
-        rows = rows.filter(language_id__iexact=language)
+        rows = rows.filter(language__code__iexact=language)
     stats = {}
     for name, code, accepted, rejected, pending, distances in rows.values_list(
         "contributor__username", "language_id", "accepted", "rejected", "pending", "distances"
