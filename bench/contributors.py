@@ -15,7 +15,9 @@ votes on each decided one (bulk-created rows), then the tallies filled as the mi
 
 What is timed, in a fresh process per store and round (Django's test client, signed in as staff, no server):
 `GET /api/v1/contributors/leaderboard/`, `GET /api/v1/contributors/stats/`, `/review/`, and the same reads after
-one new contribution (a marker the read folds first). Rounds alternate small and large (`--rounds`, default
+one new contribution by a contributor with a history (its marker is folded by the read: that contributor's
+figures in that language recomputed). The last row is the baseline: the full GROUP BY recomputation over every
+contribution and vote that each of those reads ran before the tallies (`tallies.recompute`). Rounds alternate small and large (`--rounds`, default
 3) so load hits both alike; each request is timed `--repeat` times (default 5) a round after one warm-up; p50 and
 p95 are over all timed requests. The ratio is large / small; the goal is at most 1.5. The load average is
 printed with each round. A measurement, not a test. The table is printed and kept at var/bench/contributors.md.
@@ -48,6 +50,7 @@ ENDPOINTS = [
     ("`/review/`", "/review/"),
 ]
 AFTER = "after a new contribution"
+RECOMPUTE = "baseline: the full GROUP BY recomputation (`tallies.recompute`)"
 
 
 def parse_args() -> argparse.Namespace:
@@ -200,8 +203,9 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
     client = Client()
     client.force_login(staff)
     times: dict[str, list[float]] = {}
-    task = Task.objects.filter(kind="write").order_by("pk").first()
-    newcomer, _created = User.objects.get_or_create(username="bench-newcomer")
+    # A contributor with their history (about contributions / CONTRIBUTORS of them), on a task they did not write.
+    author = User.objects.get(username="contributor-000")
+    task = Task.objects.filter(kind="write").exclude(contributions__contributor=author).order_by("pk").first()
     for name, path in ENDPOINTS:
         reply = client.get(path)  # warm-up
         if reply.status_code >= 400:
@@ -212,13 +216,19 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
             times.setdefault(name, []).append(time.perf_counter() - started)
         for _ in range(repeat):  # a new contribution: its marker is folded by the read
             made = Contribution.objects.create(
-                task=task, contributor=newcomer, kind="write", language_id=task.language_id, content="new"
+                task=task, contributor=author, kind="write", language_id=task.language_id, content="new"
             )
             started = time.perf_counter()
             client.get(path)
             times.setdefault(f"{name}, {AFTER}", []).append(time.perf_counter() - started)
             made.delete()
             client.get(path)  # its deletion folded, untimed
+    from webapp.feedback.tallies import recompute
+
+    for _ in range(repeat):  # the baseline: the full recomputation each read made before the tallies
+        started = time.perf_counter()
+        recompute()
+        times.setdefault(RECOMPUTE, []).append(time.perf_counter() - started)
     return times
 
 
@@ -257,7 +267,7 @@ def main() -> None:
             loads.append(load)
             log(f"round {round_no + 1}, {label} store ({sizes[label]:,} contributions): timed; load {load:.1f}")
     rows = []
-    for name in [n for n, _path in ENDPOINTS] + [f"{n}, {AFTER}" for n, _path in ENDPOINTS]:
+    for name in [n for n, _path in ENDPOINTS] + [f"{n}, {AFTER}" for n, _path in ENDPOINTS] + [RECOMPUTE]:
         small, big = collected["small"][name], collected["large"][name]
         rows.append(
             [
