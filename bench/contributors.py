@@ -17,10 +17,11 @@ What is timed, in a fresh process per store and round (Django's test client, sig
 `GET /api/v1/contributors/leaderboard/`, `GET /api/v1/contributors/stats/`, `/review/`, and the same reads after
 one new contribution by a contributor with a history (its marker is folded by the read: that contributor's
 figures in that language recomputed). The last row is the baseline: the full GROUP BY recomputation over every
-contribution and vote that each of those reads ran before the tallies (`tallies.recompute`). Rounds alternate small and large (`--rounds`, default
-3) so load hits both alike; each request is timed `--repeat` times (default 5) a round after one warm-up; p50 and
-p95 are over all timed requests. The ratio is large / small; the goal is at most 1.5. The load average is
-printed with each round. A measurement, not a test. The table is printed and kept at var/bench/contributors.md.
+contribution and vote that each of those reads ran before the tallies (`tallies.recompute`). Rounds alternate
+small and large (`--rounds`, default 3) so load hits both alike; each request is timed `--repeat` times
+(default 5) a round after one warm-up; p50 and p95 are over all timed requests. The ratio is large / small; the
+goal is at most 1.5. The load average is printed with each round. A measurement, not a test. The table is printed
+and kept at var/bench/contributors.md.
 """
 
 import argparse
