@@ -473,7 +473,8 @@ class ContributorTally(models.Model):
     """One contributor's figures in one language, as a full recomputation over live tasks gives them
     (tallies.recompute): their contributions by status, the Σ weight of the accepted ones (contributors.py), the
     histogram of their edits' distances ({distance: count}, for the exact median), and their verify votes on
-    decided contributions with how many agreed. Written only by the fold."""
+    decided contributions with how many agreed. Written only by the fold, which recomputes a key whole, so the
+    median is stored too (a read parses no histogram)."""
 
     contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tallies")
     language = models.ForeignKey(Language, on_delete=models.CASCADE, related_name="contributor_tallies")
@@ -482,6 +483,7 @@ class ContributorTally(models.Model):
     pending = models.PositiveIntegerField(default=0)
     weight = models.FloatField(default=0.0)
     distances = models.JSONField(default=dict, blank=True)
+    median_distance = models.FloatField(null=True, blank=True, help_text="The distances' exact median")
     votes = models.PositiveIntegerField(default=0)
     agreed = models.PositiveIntegerField(default=0)
     folded_at = models.DateTimeField(auto_now=True)

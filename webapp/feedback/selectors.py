@@ -19,7 +19,7 @@ from webapp.feedback.models import (
     TaskResponse,
     Verdict,
 )
-from webapp.feedback.tallies import tally_catch_up
+from webapp.feedback.tallies import histogram_median, tally_catch_up  # noqa: F401 (histogram_median: re-exported)
 from webapp.permissions import is_reviewer, is_staff
 
 STREAM_CHUNK = 500
@@ -231,8 +231,8 @@ def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
     """Per contributor and language: accepted, rejected and pending contributions and the median edit distance of
     their edits (null without one), over contributions whose task is not deleted (as the leaderboard counts). An
     annotator gets their own rows; reviewers and staff everyone's. Read from the tallies (webapp/feedback/tallies.py,
-    after folding what is pending): one row per contributor and language, each with its histogram of edit
-    distances, from which the exact median is read, so no row per contribution reaches Python."""
+    after folding what is pending): one row per contributor and language, with the exact median the fold read from
+    its histogram of edit distances, so no row per contribution reaches Python."""
     tally_catch_up()
     rows = ContributorTally.objects.filter(Q(accepted__gt=0) | Q(rejected__gt=0) | Q(pending__gt=0)).order_by()
     if not is_reviewer(user):
@@ -240,31 +240,15 @@ def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
     if language:
         rows = rows.filter(language__code__iexact=language)
     stats = {}
-    for name, code, accepted, rejected, pending, distances in rows.values_list(
-        "contributor__username", "language_id", "accepted", "rejected", "pending", "distances"
+    for name, code, accepted, rejected, pending, median in rows.values_list(
+        "contributor__username", "language_id", "accepted", "rejected", "pending", "median_distance"
     ):
-        histogram = sorted((int(distance), n) for distance, n in distances.items())
         stats[(name, code)] = {
             "contributor": name,
             "language": code,
             "accepted": accepted,
             "rejected": rejected,
             "pending": pending,
-            "median_edit_distance": histogram_median(histogram) if histogram else None,
+            "median_edit_distance": median,
         }
     return [stats[key] for key in sorted(stats)]
-
-
-def histogram_median(histogram: list[tuple[int, int]]) -> float | int:
-    """The median (statistics.median's: the mean of the two middle values for an even count) of the values that
-    (value, count) pairs in ascending order of value describe."""
-    total = sum(n for _, n in histogram)
-    middle = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
-    found, seen = [], 0
-    for value, n in histogram:
-        while middle and middle[0] < seen + n:
-            found.append(value)
-            middle.pop(0)
-        seen += n
-    low, high = found
-    return low if low == high else (low + high) / 2

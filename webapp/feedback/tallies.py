@@ -45,7 +45,7 @@ CHUNK = 500  # contributors per recomputation query; marker ids per DELETE
 LOCK = 0x7A11  # the fold's PostgreSQL advisory lock
 
 ACCEPTED, REJECTED, PENDING = DemonstrationStatus.ACCEPTED, DemonstrationStatus.REJECTED, DemonstrationStatus.PENDING
-FIELDS = ("accepted", "rejected", "pending", "weight", "distances", "votes", "agreed")
+FIELDS = ("accepted", "rejected", "pending", "weight", "distances", "median_distance", "votes", "agreed")
 Key = tuple[int, str]
 
 
@@ -136,7 +136,9 @@ def recompute(
     figures: dict[Key, dict] = {}
 
     def entry(key: Key) -> dict:
-        return figures.setdefault(key, dict.fromkeys(FIELDS, 0) | {"weight": 0.0, "distances": {}})
+        empty: dict[str, Any] = {"accepted": 0, "rejected": 0, "pending": 0, "weight": 0.0, "distances": {}}
+        empty["median_distance"] = None
+        return figures.setdefault(key, empty | {"votes": 0, "agreed": 0})
 
     for row in rows.values("contributor_id", "language_id").annotate(
         accepted=Count("id", filter=Q(status=ACCEPTED)),
@@ -154,6 +156,9 @@ def recompute(
         .order_by("contributor_id", "language_id", "edit_distance")
     ):
         entry((contributor, code))["distances"][str(distance)] = n
+    for values in figures.values():
+        if values["distances"]:
+            values["median_distance"] = histogram_median(sorted((int(d), n) for d, n in values["distances"].items()))
     agreed = Q(up=True, contribution__status=ACCEPTED) | Q(up=False, contribution__status=REJECTED)
     for row in (
         votes.order_by()
@@ -162,6 +167,21 @@ def recompute(
     ):
         entry((row["voter_id"], row["contribution__language_id"])).update(votes=row["votes"], agreed=row["agreed"])
     return figures
+
+
+def histogram_median(histogram: list[tuple[int, int]]) -> float | int:
+    """The median (statistics.median's: the mean of the two middle values for an even count) of the values that
+    (value, count) pairs in ascending order of value describe."""
+    total = sum(n for _, n in histogram)
+    middle = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
+    found, seen = [], 0
+    for value, n in histogram:
+        while middle and middle[0] < seen + n:
+            found.append(value)
+            middle.pop(0)
+        seen += n
+    low, high = found
+    return low if low == high else (low + high) / 2
 
 
 def tally_values(tally: ContributorTally) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                 ('pending', models.PositiveIntegerField(default=0)),
                 ('weight', models.FloatField(default=0.0)),
                 ('distances', models.JSONField(blank=True, default=dict)),
+                ('median_distance', models.FloatField(blank=True, help_text="The distances' exact median", null=True)),
                 ('votes', models.PositiveIntegerField(default=0)),
                 ('agreed', models.PositiveIntegerField(default=0)),
                 ('folded_at', models.DateTimeField(auto_now=True)),
