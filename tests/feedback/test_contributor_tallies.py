@@ -357,3 +357,23 @@ def test_the_migrations_fill_and_the_periodic_fold(staff, reviewer):
     folded = {(t.contributor_id, t.language_id) for t in ContributorTally.objects.all()}
     first = Contribution.objects.first()
     assert (first.contributor_id, first.language_id) in folded
+
+
+def test_a_read_beyond_its_fold_budget_leaves_the_rest_to_the_sweep(staff, reviewer, monkeypatch):
+    from webapp.feedback import tallies
+
+    work = Work(random.Random(6), staff)
+    for _ in range(5):
+        work.store()
+    sent = []
+    monkeypatch.setattr(tallies, "send_task", lambda name, **kwargs: sent.append(name))
+    pending = ContributorDirty.objects.count()
+    with override_settings(CONTRIBUTOR_FOLD_ON_READ=2):
+        assert client_for(reviewer).get("/api/v1/contributors/leaderboard/").status_code == 200
+    assert ContributorDirty.objects.count() == pending - 2  # folded two, as of then
+    assert sent == ["workers.tasks.contributions.fold_tallies"]
+    with override_settings(CONTRIBUTOR_FOLD_BATCH=2):
+        monkeypatch.setattr("webapp.queue.send_task", lambda name, **kwargs: sent.append(name))
+        fold_tallies()  # one batch, then it queues itself again while markers are pending
+    assert ContributorDirty.objects.count() == pending - 4 and len(sent) == 2
+    assert_equal_to_full(reviewer, work.people[0], None)  # the next read folds the rest

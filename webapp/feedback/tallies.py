@@ -245,7 +245,7 @@ def tally_catch_up() -> None:
     if cap:
         tally_fold(cap)
     if pending > cap:
-        transaction.on_commit(lambda: send_task("workers.tasks.contributions.fold_tallies", args=[], queue="sweep"))
+        send_task("workers.tasks.contributions.fold_tallies", args=[], queue="sweep")  # the markers are committed
 
 
 def tally_pending(cap: int) -> int:
