@@ -74,6 +74,12 @@ def _schedule_sweep(sender, **kwargs):
     sender.add_periodic_task(
         float(settings.REVIEW_FOLD_SECONDS), sender.signature("workers.tasks.review.fold_review"), name="fold review"
     )
+    # The contributor tallies catch up the markers a read leaves to them (webapp/feedback/tallies.py).
+    sender.add_periodic_task(
+        float(settings.CONTRIBUTOR_FOLD_SECONDS),
+        sender.signature("workers.tasks.contributions.fold_tallies"),
+        name="fold contributor tallies",
+    )
     # Translation checks whose message was lost (the broker down at commit) are sent again.
     sender.add_periodic_task(
         float(settings.JOB_SWEEP_SECONDS),

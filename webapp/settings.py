@@ -332,6 +332,12 @@ CONTRIBUTOR_MODERATION_MIN_DECIDED = env_int("CONTRIBUTOR_MODERATION_MIN_DECIDED
 CONTRIBUTOR_MODERATION_REJECTED_SHARE = env_float(
     "CONTRIBUTOR_MODERATION_REJECTED_SHARE", 0.5, minimum=0.0, maximum=1.0
 )
+# The contributor figures are folded tallies (webapp/feedback/tallies.py): a read folds up to this many pending
+# markers itself (exact with no worker); more wait for the sweep on `sweep`, every CONTRIBUTOR_FOLD_SECONDS, this
+# many markers per transaction.
+CONTRIBUTOR_FOLD_ON_READ = env_int("CONTRIBUTOR_FOLD_ON_READ", 2000, minimum=0)
+CONTRIBUTOR_FOLD_BATCH = env_int("CONTRIBUTOR_FOLD_BATCH", 2000, minimum=1)
+CONTRIBUTOR_FOLD_SECONDS = env_int("CONTRIBUTOR_FOLD_SECONDS", 30, minimum=1)
 # A translation's similarity check still not recorded this many seconds after it was sent (the broker was down at
 # commit, or a worker died holding the message) is sent again by a sweep on `sweep` every JOB_SWEEP_SECONDS, at
 # most TRANSLATION_CHECK_RESEND_BATCH per run (webapp/feedback/services/contributing.py).

@@ -17,3 +17,7 @@ class FeedbackConfig(AppConfig):
         from webapp.feedback.services import contributing  # noqa: F401, PLC0415
 
         marks.connect()
+        # Saving a contribution or a vote marks its contributor figures for the fold (webapp/feedback/tallies.py).
+        from webapp.feedback import tallies  # noqa: PLC0415
+
+        tallies.connect()

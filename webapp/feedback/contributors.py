@@ -18,9 +18,10 @@ reviewer decide it):
   accepted, down on rejected), times the Wilson lower bound of the voter's agreeing share, so voting one way on
   everything earns little. Votes on pending contributions earn nothing yet.
 
-Ranks are per language, by points (ties share a rank); a row with no points has no rank. The figures are
-counted in SQL, grouped by contributor and language (one query for contributions, one for votes); Python then
-combines the two results row by row (one row per contributor and language, never one per contribution)."""
+Ranks are per language, by points (ties share a rank); a row with no points has no rank. The figures are read
+from the per contributor and language tallies (webapp/feedback/tallies.py: counts, Σ weight, votes and agreed
+votes, folded from markers; a read folds what is pending first), one row per contributor and language, never
+one per contribution: the same figures as counting every contribution and vote in SQL (tallies.recompute)."""
 
 import math
 from collections import Counter
@@ -29,33 +30,19 @@ from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    FloatField,
-    Prefetch,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Coalesce, Least
+from django.db.models import F, FloatField, Prefetch, QuerySet
+from django.db.models.functions import Cast
 
 from webapp.feedback import selectors
-from webapp.feedback.models import CampaignKind, Contribution, DemonstrationStatus, Verdict
+from webapp.feedback.models import Contribution, ContributorTally, Verdict
+from webapp.feedback.tallies import EDIT_BASE, EDIT_CAP, EDIT_PER_CHAR, WEIGHTS, tally_catch_up
 
-WEIGHTS = {CampaignKind.WRITE: 3.0, CampaignKind.TRANSLATE: 3.0, CampaignKind.REPLY: 2.0}
-EDIT_BASE = 1.0  # an accepted edit earns this, plus EDIT_PER_CHAR per character changed up to EDIT_CAP
-EDIT_PER_CHAR = 0.01
-EDIT_CAP = 200
+__all__ = ["EDIT_BASE", "EDIT_CAP", "EDIT_PER_CHAR", "WEIGHTS"]  # the weights are the tallies' (tallies.py)
+
 VERIFY_CREDIT = 0.25
 Z = 1.96  # the Wilson bound's normal quantile: 95 %
 LEADERBOARD_LIMIT = 50
 QUEUE_PAGE = 25
-
-ACCEPTED, REJECTED, PENDING = DemonstrationStatus.ACCEPTED, DemonstrationStatus.REJECTED, DemonstrationStatus.PENDING
 
 
 def wilson_lower_bound(successes: int, trials: int, z: float = Z) -> float:
@@ -68,34 +55,11 @@ def wilson_lower_bound(successes: int, trials: int, z: float = Z) -> float:
     return max(0.0, (centre - spread) / (1 + z * z / trials))
 
 
-def _live_contributions(language: str | None) -> QuerySet[Contribution]:
-    rows = Contribution.objects.filter(task__deleted_at__isnull=True)
+def _tallies(language: str | None) -> QuerySet[ContributorTally]:
+    """The tallies (one language's, or every one), after folding what is pending (tallies.tally_catch_up)."""
+    tally_catch_up()
+    rows = ContributorTally.objects.order_by()
     return rows.filter(language_id=language) if language else rows
-
-
-def _accepted_weight() -> Sum:
-    """Σ weight over accepted contributions, in SQL (module docstring)."""
-    accepted = Q(status=ACCEPTED)
-    edit_weight = Value(EDIT_BASE) + Least(Coalesce(F("edit_distance"), Value(0)), Value(EDIT_CAP)) * Value(
-        EDIT_PER_CHAR
-    )
-    whens = [When(accepted & Q(kind=kind), then=Value(weight)) for kind, weight in WEIGHTS.items()]
-    whens.append(When(accepted & Q(kind=CampaignKind.EDIT), then=edit_weight))
-    return Sum(Case(*whens, default=Value(0.0), output_field=FloatField()))
-
-
-def _counted(rows: QuerySet[Contribution]) -> QuerySet:
-    """Per contributor and language: accepted, rejected, pending and decided counts (GROUP BY)."""
-    return (
-        rows.order_by()
-        .values("contributor_id", "contributor__username", "language_id")
-        .annotate(
-            accepted=Count("id", filter=Q(status=ACCEPTED)),
-            rejected=Count("id", filter=Q(status=REJECTED)),
-            pending=Count("id", filter=Q(status=PENDING)),
-            decided=Count("id", filter=Q(status__in=(ACCEPTED, REJECTED))),
-        )
-    )
 
 
 @dataclass
@@ -116,41 +80,23 @@ class Standing:
     verify_credit: float
 
 
-def _votes(language: str | None) -> dict[tuple[int, str], dict]:
-    """Per voter and language, the votes on decided contributions and how many agreed with the decision."""
-    votes = Verdict.objects.filter(
-        contribution__task__deleted_at__isnull=True, contribution__status__in=(ACCEPTED, REJECTED)
-    )
-    if language:
-        votes = votes.filter(contribution__language_id=language)
-    agreed = Q(up=True, contribution__status=ACCEPTED) | Q(up=False, contribution__status=REJECTED)
-    rows = (
-        votes.order_by()
-        .values("voter_id", "voter__username", "contribution__language_id")
-        .annotate(votes=Count("id"), agreed=Count("id", filter=agreed))
-    )
-    return {(row["voter_id"], row["contribution__language_id"]): row for row in rows}
-
-
 def standings(*, language: str | None = None) -> list[Standing]:
-    """Every contributor's standing per language (or in one), best first within each language; two queries."""
-    counted = _counted(_live_contributions(language)).annotate(weight=Coalesce(_accepted_weight(), Value(0.0)))
-    votes = _votes(language)
-    rows: list[Standing] = []
-    for row in counted:
-        key = (row["contributor_id"], row["language_id"])
-        rows.append(_standing(row["contributor__username"], row["language_id"], row, votes.pop(key, None)))
-    for (_voter, code), vote in votes.items():  # voters with no contribution of their own in that language
-        rows.append(_standing(vote["voter__username"], code, None, vote))
+    """Every contributor's standing per language (or in one), best first within each language; one query over the
+    tallies (module docstring)."""
+    rows = [
+        _standing(row["contributor__username"], row["language_id"], row)
+        for row in _tallies(language).values(
+            "contributor__username", "language_id", "accepted", "rejected", "pending", "weight", "votes", "agreed"
+        )
+    ]
     rows.sort(key=lambda s: (s.language, -s.points, s.contributor))
     _rank(rows)
     return rows
 
 
-def _standing(name: str, language: str, counts: dict | None, votes: dict | None) -> Standing:
-    counts = counts or {"accepted": 0, "rejected": 0, "pending": 0, "weight": 0.0}
+def _standing(name: str, language: str, counts: dict) -> Standing:
     quality = wilson_lower_bound(counts["accepted"], counts["accepted"] + counts["rejected"])
-    agreed, cast = (votes["agreed"], votes["votes"]) if votes else (0, 0)
+    agreed, cast = counts["agreed"], counts["votes"]
     contribution_points = quality * counts["weight"]
     verify_credit = VERIFY_CREDIT * agreed * wilson_lower_bound(agreed, cast)
     return Standing(
@@ -209,12 +155,23 @@ def stats_with_points(user: User, *, language: str | None = None) -> list[dict]:
 def moderation_list(*, language: str | None = None) -> QuerySet:
     """Contributors whose decided work in a language is mostly rejected: at least
     CONTRIBUTOR_MODERATION_MIN_DECIDED decided contributions, of which a share above
-    CONTRIBUTOR_MODERATION_REJECTED_SHARE rejected; the worst share first. One query (GROUP BY ... HAVING)."""
+    CONTRIBUTOR_MODERATION_REJECTED_SHARE rejected; the worst share first. One query over the tallies."""
     share = settings.CONTRIBUTOR_MODERATION_REJECTED_SHARE
     return (
-        _counted(_live_contributions(language))
+        _tallies(language)
+        .annotate(decided=F("accepted") + F("rejected"))
         .filter(decided__gte=settings.CONTRIBUTOR_MODERATION_MIN_DECIDED, rejected__gt=F("decided") * share)
         .annotate(rejected_share=Cast("rejected", FloatField()) / Cast("decided", FloatField()))
+        .values(
+            "contributor_id",
+            "contributor__username",
+            "language_id",
+            "accepted",
+            "rejected",
+            "pending",
+            "decided",
+            "rejected_share",
+        )
         .order_by("-rejected_share", "-rejected", "contributor__username", "language_id")
     )
 

@@ -464,6 +464,50 @@ class Verdict(models.Model):
         return f"{'up' if self.up else 'down'} on contribution {self.contribution_id} by user {self.voter_id}"
 
 
+# The contributor figures (webapp/feedback/tallies.py): per (contributor, language) tallies folded from
+# insert-only markers, so the leaderboard, the moderation list and the stats read one row per contributor and
+# language instead of every contribution and vote.
+
+
+class ContributorTally(models.Model):
+    """One contributor's figures in one language, as a full recomputation over live tasks gives them
+    (tallies.recompute): their contributions by status, the Σ weight of the accepted ones (contributors.py), the
+    histogram of their edits' distances ({distance: count}, for the exact median), and their verify votes on
+    decided contributions with how many agreed. Written only by the fold, which recomputes a key whole, so the
+    median is stored too (a read parses no histogram)."""
+
+    contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tallies")
+    language = models.ForeignKey(Language, on_delete=models.CASCADE, related_name="contributor_tallies")
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    weight = models.FloatField(default=0.0)
+    distances = models.JSONField(default=dict, blank=True)
+    median_distance = models.FloatField(null=True, blank=True, help_text="The distances' exact median")
+    votes = models.PositiveIntegerField(default=0)
+    agreed = models.PositiveIntegerField(default=0)
+    folded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contributor", "language"], name="contributor_tally_unique")]
+        indexes = [models.Index(fields=["language", "contributor"], name="contributor_tally_language")]
+
+    def __str__(self) -> str:
+        return f"tally of user {self.contributor_id} in {self.language_id}"
+
+
+class ContributorDirty(models.Model):
+    """A (contributor, language) whose tally must be recomputed: a contribution stored or decided, a vote, an
+    override, a task holding contributions deleted. Insert-only, no unique constraint (a writer never updates a
+    row another writer updates); the fold deletes exactly the rows it read."""
+
+    contributor_id = models.BigIntegerField()
+    language_id = models.CharField(max_length=35)
+
+    def __str__(self) -> str:
+        return f"tally marker of user {self.contributor_id} in {self.language_id}"
+
+
 class TransferKind(models.TextChoices):
     IMPORT = "import"
     EXPORT = "export"

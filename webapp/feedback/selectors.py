@@ -1,7 +1,7 @@
 """Reads of the feedback store: what each role may see, and the querysets exports stream."""
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from webapp.feedback import sources
 from webapp.feedback.models import (
@@ -9,6 +9,7 @@ from webapp.feedback.models import (
     AnnotatorProfile,
     Campaign,
     Contribution,
+    ContributorTally,
     Demonstration,
     DemonstrationStatus,
     PreferenceRecord,
@@ -18,6 +19,7 @@ from webapp.feedback.models import (
     TaskResponse,
     Verdict,
 )
+from webapp.feedback.tallies import histogram_median, tally_catch_up  # noqa: F401 (histogram_median: re-exported)
 from webapp.permissions import is_reviewer, is_staff
 
 STREAM_CHUNK = 500
@@ -228,50 +230,25 @@ def review_queue(user: User) -> QuerySet[Contribution]:
 def contributor_stats(user: User, *, language: str | None = None) -> list[dict]:
     """Per contributor and language: accepted, rejected and pending contributions and the median edit distance of
     their edits (null without one), over contributions whose task is not deleted (as the leaderboard counts). An
-    annotator gets their own rows; reviewers and staff everyone's. Two GROUP BY queries: the counts, and each
-    contributor's histogram of edit distances (one row per distinct distance), from which the exact median is
-    read, so no row per contribution reaches Python."""
-    rows = contributions_for_user(user).filter(task__deleted_at__isnull=True).order_by()
+    annotator gets their own rows; reviewers and staff everyone's. Read from the tallies (webapp/feedback/tallies.py,
+    after folding what is pending): one row per contributor and language, with the exact median the fold read from
+    its histogram of edit distances, so no row per contribution reaches Python."""
+    tally_catch_up()
+    rows = ContributorTally.objects.filter(Q(accepted__gt=0) | Q(rejected__gt=0) | Q(pending__gt=0)).order_by()
+    if not is_reviewer(user):
+        rows = rows.filter(contributor=user)
     if language:
         rows = rows.filter(language__code__iexact=language)
-    keys = ("contributor__username", "language_id")
-    counted = rows.values(*keys).annotate(
-        accepted=Count("id", filter=Q(status=DemonstrationStatus.ACCEPTED)),
-        rejected=Count("id", filter=Q(status=DemonstrationStatus.REJECTED)),
-        pending=Count("id", filter=Q(status=DemonstrationStatus.PENDING)),
-    )
-    histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for name, code, distance, n in (
-        rows.filter(edit_distance__isnull=False)
-        .values_list(*keys, "edit_distance")
-        .annotate(n=Count("id"))
-        .order_by(*keys, "edit_distance")
-    ):
-        histograms.setdefault((name, code), []).append((distance, n))
     stats = {}
-    for row in counted:
-        key = (row["contributor__username"], row["language_id"])
-        stats[key] = {
-            "contributor": key[0],
-            "language": key[1],
-            "accepted": row["accepted"],
-            "rejected": row["rejected"],
-            "pending": row["pending"],
-            "median_edit_distance": histogram_median(histograms[key]) if key in histograms else None,
+    for name, code, accepted, rejected, pending, median in rows.values_list(
+        "contributor__username", "language_id", "accepted", "rejected", "pending", "median_distance"
+    ):
+        stats[(name, code)] = {
+            "contributor": name,
+            "language": code,
+            "accepted": accepted,
+            "rejected": rejected,
+            "pending": pending,
+            "median_edit_distance": median,
         }
     return [stats[key] for key in sorted(stats)]
-
-
-def histogram_median(histogram: list[tuple[int, int]]) -> float | int:
-    """The median (statistics.median's: the mean of the two middle values for an even count) of the values that
-    (value, count) pairs in ascending order of value describe."""
-    total = sum(n for _, n in histogram)
-    middle = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
-    found, seen = [], 0
-    for value, n in histogram:
-        while middle and middle[0] < seen + n:
-            found.append(value)
-            middle.pop(0)
-        seen += n
-    low, high = found
-    return low if low == high else (low + high) / 2

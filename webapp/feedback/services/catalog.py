@@ -33,6 +33,7 @@ from webapp.feedback.services.languages import language_get_or_create
 from webapp.feedback.services.operations import verify_backfill
 from webapp.feedback.services.suggestions import DEFAULT_HOLDOUT, campaign_set_suggestions
 from webapp.feedback.sources import ORIGIN_API, Source
+from webapp.feedback.tallies import tally_mark_tasks
 
 TextT = TypeVar("TextT", Prompt, Response)
 
@@ -253,6 +254,7 @@ def prompt_delete(*, prompt: Prompt) -> None:
     Prompt.objects.filter(pk=prompt.pk).update(deleted_at=now)
     Response.objects.alive().filter(prompt=prompt).update(deleted_at=now)
     review_mark(Task.objects.alive().filter(prompt=prompt).values_list("pk", flat=True))
+    tally_mark_tasks(Task.objects.alive().filter(prompt=prompt).values("pk"))
     Task.objects.alive().filter(prompt=prompt).update(deleted_at=now)
     audit.record(action="prompt.delete", target=prompt)
 
@@ -262,6 +264,7 @@ def response_delete(*, response: Response) -> None:
     now = timezone.now()
     Response.objects.filter(pk=response.pk).update(deleted_at=now)
     review_mark(Task.objects.alive().filter(items__response=response).values_list("pk", flat=True))
+    tally_mark_tasks(Task.objects.alive().filter(items__response=response).values("pk"))
     Task.objects.alive().filter(items__response=response).update(deleted_at=now)
     audit.record(action="response.delete", target=response)
 
@@ -284,6 +287,7 @@ def task_set_gold(*, task: Task, position: int | None) -> Task:
 def task_delete(*, task: Task) -> None:
     Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now())
     review_mark([task.pk])
+    tally_mark_tasks([task.pk])
     audit.record(action="task.delete", target=task)
 
 

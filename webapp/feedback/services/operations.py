@@ -47,6 +47,7 @@ from webapp.feedback.models import (
     Task,
 )
 from webapp.feedback.quality.marks import review_mark, review_mark_campaign
+from webapp.feedback.tallies import tally_mark_tasks
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobRun, job_enqueue, job_request_cancel, job_running
 
@@ -230,6 +231,7 @@ def _run_delete(run: JobRun, job: CampaignJob) -> None:
             released += Lease.objects.filter(task_id__in=ids).delete()[0]
             done += Task.objects.filter(pk__in=ids, deleted_at__isnull=True).update(deleted_at=stamp)
             review_mark(ids)
+            tally_mark_tasks(ids)
         run.save(result={"tasks_deleted": done, "leases_released": released})
         run.progress(done, max(total, done), check=False)  # not cancellable (see the module docstring)
     _refresh_statistics()
