@@ -85,6 +85,8 @@ def _contribution_saved(sender, instance: Contribution, created: bool = False, *
 
 
 def _verdict_changed(sender, instance: Verdict, **kwargs) -> None:
+    if getattr(instance, "_tally_marked", False):
+        return  # the vote's service marked it with the contribution's other voters (services/contributing.py)
     language = (
         instance.contribution.language_id
         if Verdict.contribution.is_cached(instance)

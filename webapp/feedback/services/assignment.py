@@ -41,6 +41,7 @@ MAX_ATTEMPTS = 20  # claims lost to a racer in one campaign and language before 
 # A submission goes the short way (no row lock of its own) only while its lease has this long left, so a claimer
 # that sees the lease expired cannot be taking the same slot at the same time.
 LEASE_GRACE = timedelta(seconds=30)
+SHOWS_NO_RESPONSE = (CampaignKind.WRITE, CampaignKind.REPLY, CampaignKind.TRANSLATE, CampaignKind.VERIFY)
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,14 @@ def _candidate(
     return tasks.values_list("pk", flat=True).first()
 
 
-def task_payload(user: User, task_id: int, now: datetime | None = None) -> Task | None:
+def task_payload(user: User, task_id: int, now: datetime | None = None, kind: str | None = None) -> Task | None:
     """The task with what showing it reads (prompt, campaign, language, its responses in stored order, the judge's
     ranking for a suggestion) in one query; with `now`, also `others_leased`: the live leases other annotators hold
     on it, read afresh (after the caller's row lock). A task that shows no response (write, reply, translate,
-    verify) takes a second query (`_payload_without_responses`). None if there is no such task."""
+    verify) takes a second query (`_payload_without_responses`), or only that one when the caller knows the task's
+    `kind`. None if there is no such task."""
+    if kind in SHOWS_NO_RESPONSE:
+        return _payload_without_responses(user, task_id, now)
     items = (
         TaskResponse.objects.filter(task_id=task_id)
         .select_related("task__prompt", "task__campaign", "task__language", "response")
@@ -181,7 +185,7 @@ def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | No
     now = timezone.now()
     plan = _plan(user, campaign_id, now)
     if plan and plan[0][4] is not None:
-        task = task_payload(user, plan[0][4])
+        task = task_payload(user, plan[0][4], kind=plan[0][2])
         if task is not None:
             return Assignment(task=task, lease_expires_at=plan[0][5])
     for campaign, overlap, kind, language, _held, _expires in plan:
@@ -196,16 +200,16 @@ def tasks_next(*, user: User, campaign_id: int | None = None) -> Assignment | No
                     task_id = _candidate(user, campaign, overlap, kind, language, now, skip_locked=False)
                 if task_id is None:
                     break
-                assignment = _lease_locked(user, task_id, now)
+                assignment = _lease_locked(user, task_id, now, kind)
                 if assignment:
                     return assignment
     return None
 
 
-def _lease_locked(user: User, task_id: int, now: datetime) -> Assignment | None:
+def _lease_locked(user: User, task_id: int, now: datetime, kind: str | None = None) -> Assignment | None:
     """Lease the task, whose row lock the caller holds, if it still has a free slot: its live leases are counted
     afresh here, after the lock (the query that took the lock may have read them before a racer's commit)."""
-    task = task_payload(user, task_id, now)
+    task = task_payload(user, task_id, now, kind)
     if task is None or not task.has_free_slot(leased=task.others_leased):  # type: ignore[attr-defined]
         return None
     expires = _lease_deadline()
@@ -376,6 +380,24 @@ def _ending_lease(statement: tuple[str, list], task_id: int, user: User, live_af
             [task_id, user.pk, *([live_after] if live_after is not None else []), *params],
         )
         return cursor.fetchone() if cursor.description else None
+
+
+def lease_end_and_count(task_id: int, user: User, live_after: datetime) -> int | None:
+    """End the user's lease on the task and count its slot taken, only if that lease lives on after `live_after` (as
+    `_store_with_lease` does for a ranking): the task's new count, or None (nothing written) when the lease is gone.
+    One statement on PostgreSQL, two on SQLite. The caller's transaction holds the task's row from then on."""
+    quote = connection.ops.quote_name
+    count = f"UPDATE {quote(Task._meta.db_table)} SET annotation_count = annotation_count + 1 WHERE id "
+    if connection.vendor == "postgresql":
+        row = _ending_lease(
+            (count + "IN (SELECT task_id FROM gone) RETURNING annotation_count", []), task_id, user, live_after
+        )
+        return row[0] if row else None
+    if not Lease.objects.filter(task_id=task_id, annotator=user, expires_at__gt=live_after).delete()[0]:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(count + "= %s RETURNING annotation_count", [task_id])
+        return cursor.fetchone()[0]
 
 
 def _store_with_lease_in_one_statement(annotation: Annotation, live_after: datetime) -> int | None:

@@ -19,13 +19,13 @@ out of exports and training unless asked (`include_pending`). A rejected transla
 translation group, and joins it again if a later override accepts it (`_translation_membership`)."""
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ from webapp.feedback.models import (
     Campaign,
     CampaignKind,
     Contribution,
+    ContributorDirty,
     Demonstration,
     DemonstrationStatus,
     Lease,
@@ -53,7 +54,7 @@ from webapp.feedback.models import (
     TaskResponse,
     Verdict,
 )
-from webapp.feedback.services.assignment import announce_if_complete
+from webapp.feedback.services.assignment import LEASE_GRACE, announce_if_complete, lease_end_and_count
 from webapp.feedback.services.catalog import prompt_create
 from webapp.feedback.sources import Source
 from webapp.queue import send_task
@@ -169,8 +170,18 @@ def _translate_tasks(campaign: Campaign, prompts: list[Prompt]) -> tuple[list[Ta
 # --- Contributions ----------------------------------------------------------------------------------------------
 
 
-def _visible(user: User, task_id: int) -> Task:
-    task = selectors.tasks_for_user(user).prefetch_related(None).filter(pk=task_id).first()
+def _submission_task(user: User, task_id: int, live_after: datetime, mine: QuerySet) -> Task:
+    """The task as the user may see it, in one query, with what a submission checks: whether the user's work on it is
+    stored already (`mine`: rows of that work, OuterRef("pk") being the task) and whether their lease lives on after
+    `live_after` (`leased`)."""
+    lease = Lease.objects.filter(task_id=OuterRef("pk"), annotator=user, expires_at__gt=live_after)
+    task = (
+        selectors.tasks_for_user(user)
+        .prefetch_related(None)
+        .filter(pk=task_id)
+        .annotate(mine=Exists(mine), leased=Exists(lease))
+        .first()
+    )
     if task is None:
         raise NotFound(_("No such task, or it is not in your languages."))
     return task
@@ -184,25 +195,52 @@ def _locked(task_id: int) -> Task:
     )
 
 
-def _take_slot(task: Task, user: User) -> None:
+def _not_contributed(user: User) -> Callable[[Task], None]:
+    def check(task: Task) -> None:
+        if Contribution.objects.filter(task=task, contributor=user).exists():
+            raise Conflict(_("You have already contributed to this task."))
+
+    return check
+
+
+def _slot_taken(task: Task, user: User, live_after: datetime, check: Callable[[Task], None]) -> Task:
+    """The user's lease on the task becomes the stored work: the slot is counted and the lease ends. The short way
+    (`lease_end_and_count`, no row lock of its own) when the read found the lease living on after `live_after` and no
+    work of the user's stored; else under the task's row lock (`_take_slot`), after `check` (given the locked task)
+    has raised if the user may not store this work. The campaign is announced complete when this filled its last
+    open task. Returns the task (locked, on the long way)."""
+    short = task.leased and not task.mine  # type: ignore[attr-defined]
+    count = lease_end_and_count(task.pk, user, live_after) if short else None
+    if count is None:
+        task = _locked(task.pk)
+        check(task)
+        count = _take_slot(task, user)
+    if count == task.campaign.overlap:
+        announce_if_complete(task.campaign)
+    return task
+
+
+def _take_slot(task: Task, user: User) -> int:
     """Under the task's row lock: the user's live lease becomes the stored work (the slot is counted, the lease
-    ends), and the campaign is announced complete when this filled its last open task."""
+    ends). Returns the task's new count."""
     if not Lease.objects.filter(task=task, annotator=user, expires_at__gt=timezone.now()).exists():
         raise ApplicationError(
             _("You hold no lease on this task (expired, or never taken): take one with POST /api/v1/tasks/next/.")
         )
     Task.objects.filter(pk=task.pk).update(annotation_count=F("annotation_count") + 1)
     Lease.objects.filter(task=task, annotator=user).delete()
-    if task.annotation_count + 1 == task.campaign.overlap:
-        announce_if_complete(task.campaign)
+    return task.annotation_count + 1
 
 
 def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float | None = None) -> Contribution:
     """Store the user's contribution to a write, reply, edit or translate task they hold a lease on, with what it
     yields (module docstring), and the verify tasks of the campaigns that verify this one. A translation's
     similarity check runs after commit on the `index` queue (a lost send is sent again by
-    `translation_checks_resend`)."""
-    task = _visible(user, task_id)
+    `translation_checks_resend`). With a live lease (the usual case) the task is read once and the slot taken in one
+    write (`_slot_taken`)."""
+    now = timezone.now()
+    mine = Contribution.objects.filter(task_id=OuterRef("pk"), contributor=user)
+    task = _submission_task(user, task_id, now + LEASE_GRACE, mine)
     if task.kind not in CONTRIBUTION_KINDS:
         raise ApplicationError(
             _("This is a %(kind)s task; it takes no written contribution.") % {"kind": task.kind},
@@ -215,9 +253,7 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
     # in what differs, and no other submission should wait for it.
     original, distance = _checked_edit(task, text) if task.kind == CampaignKind.EDIT else (None, None)
     with transaction.atomic():
-        task = _locked(task.pk)
-        if Contribution.objects.filter(task=task, contributor=user).exists():
-            raise Conflict(_("You have already contributed to this task."))
+        task = _slot_taken(task, user, now + LEASE_GRACE, _not_contributed(user))
         contribution = Contribution(
             task=task,
             contributor=user,
@@ -228,16 +264,46 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
             original_response=original,
             edit_distance=distance,
         )
-        _take_slot(task, user)
         _yield(contribution, task)
         contribution.save()
-        for verifier in Campaign.objects.alive().filter(verifies=task.campaign, kind=CampaignKind.VERIFY):
-            _new_task(verifier, task.prompt, contribution.language_id, contribution=contribution)
-            verifier.languages.add(contribution.language_id)
+        _verify_tasks_add(contribution, task)
         if task.kind == CampaignKind.TRANSLATE:
             pk = contribution.pk
             transaction.on_commit(lambda: send_task(CHECK_TASK, args=[pk], queue="index"))
     return contribution
+
+
+def _verify_tasks_add(contribution: Contribution, task: Task) -> None:
+    """A verify task on the contribution in each alive verify campaign that verifies the task's campaign, and the
+    contribution's language among those campaigns' languages: two INSERT ... SELECT statements, whatever their
+    number."""
+    quote = connection.ops.quote_name
+    verifiers = (
+        f"FROM {quote(Campaign._meta.db_table)} verifier WHERE verifier.verifies_id = %s AND verifier.kind = %s "
+        "AND verifier.deleted_at IS NULL"
+    )
+    where = [task.campaign_id, CampaignKind.VERIFY.value]
+    row = Task(
+        campaign_id=0,
+        prompt=task.prompt,
+        language_id=contribution.language_id,
+        kind=CampaignKind.VERIFY,
+        contribution=contribution,
+    )
+    fields = [f for f in Task._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    picks = ", ".join("verifier.id" if f.name == "campaign" else "%s" for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields if f.name != "campaign"]
+    languages = Campaign.languages.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Task._meta.db_table)} ({columns}) SELECT {picks} {verifiers}", [*values, *where]
+        )  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {quote(languages)} (campaign_id, language_id) SELECT verifier.id, %s {verifiers} "  # noqa: S608
+            "ON CONFLICT (campaign_id, language_id) DO NOTHING",
+            [contribution.language_id, *where],
+        )
 
 
 def _checked_edit(task: Task, text: str) -> tuple[Response, int]:
@@ -318,8 +384,12 @@ def _yield(contribution: Contribution, task: Task) -> None:
 
 def verdict_submit(*, user: User, task_id: int, up: bool, reason: str = "") -> Verdict:
     """Store the user's vote on the contribution of a verify task they hold a lease on, and decide the
-    contribution again (module docstring). Nobody votes on their own work."""
-    task = _visible(user, task_id)
+    contribution again (module docstring). Nobody votes on their own work. With a live lease (the usual case) the
+    task is read once with its contribution and the slot taken in one write (`_slot_taken`); the vote is counted in
+    one UPDATE, whose row lock orders the votes on the contribution."""
+    now = timezone.now()
+    mine = Verdict.objects.filter(contribution_id=OuterRef("contribution_id"), voter=user)
+    task = _submission_task(user, task_id, now + LEASE_GRACE, mine)
     if task.kind != CampaignKind.VERIFY:
         raise ApplicationError(
             _("This is a %(kind)s task; only verify tasks take a verdict.") % {"kind": task.kind},
@@ -327,21 +397,48 @@ def verdict_submit(*, user: User, task_id: int, up: bool, reason: str = "") -> V
         )
     if "\x00" in reason:
         raise ApplicationError(_("reason contains a NUL character (\\u0000), which cannot be stored"))
+    contribution = task.contribution
+    if contribution is None:
+        raise NotFound(_("This verify task has no contribution to vote on."))
+    if contribution.contributor_id == user.pk:  # who wrote it never changes: no lock needed to tell
+        raise Forbidden(_("You cannot verify your own contribution."))
     with transaction.atomic():
-        task = _locked(task.pk)
-        contribution = Contribution.objects.select_for_update().get(pk=task.contribution_id or 0)
-        if contribution.contributor_id == user.pk:
-            raise Forbidden(_("You cannot verify your own contribution."))
-        if Verdict.objects.filter(contribution=contribution, voter=user).exists():
-            raise Conflict(_("You have already voted on this contribution."))
-        _take_slot(task, user)
-        verdict = Verdict.objects.create(contribution=contribution, voter=user, up=up, reason=reason)
-        if up:
-            contribution.up_votes += 1
-        else:
-            contribution.down_votes += 1
+        task = _slot_taken(task, user, now + LEASE_GRACE, _not_voted(user))
+        verdict = Verdict(contribution=contribution, voter=user, up=up, reason=reason)
+        verdict._tally_marked = True  # type: ignore[attr-defined]  # _decide marks every voter, this one included
+        verdict.save()
+        _count_vote(contribution, up)
         _decide(contribution, task.campaign)
     return verdict
+
+
+def _not_voted(user: User) -> Callable[[Task], None]:
+    def check(task: Task) -> None:
+        if Verdict.objects.filter(contribution_id=task.contribution_id, voter=user).exists():
+            raise Conflict(_("You have already voted on this contribution."))
+
+    return check
+
+
+def _count_vote(contribution: Contribution, up: bool) -> None:
+    """Count the vote in one UPDATE, reading back the contribution's counts and override: the row stays locked
+    until commit, so a concurrent vote or override waits and then sees this one."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Contribution._meta.db_table)} SET up_votes = up_votes + %s, "  # noqa: S608
+            "down_votes = down_votes + %s WHERE id = %s RETURNING up_votes, down_votes, override_status, status, "
+            "disputed",
+            [int(up), int(not up), contribution.pk],
+        )
+        (
+            contribution.up_votes,
+            contribution.down_votes,
+            contribution.override_status,
+            contribution.status,
+            contribution.disputed,
+        ) = cursor.fetchone()
+    contribution.disputed = bool(contribution.disputed)
 
 
 def decision(up_votes: int, down_votes: int, votes_needed: int, share: float) -> tuple[str, bool]:
@@ -358,12 +455,28 @@ def decision(up_votes: int, down_votes: int, votes_needed: int, share: float) ->
 
 
 def _decide(contribution: Contribution, verifier: Campaign) -> None:
+    """Decide the contribution after its counted vote (`decision`, unless overridden), write the status only where
+    it changed (what it yielded follows: `_propagate`), and mark the contributor's and every voter's tallies (one
+    INSERT ... SELECT)."""
+    before = contribution.status, contribution.disputed
     if not contribution.override_status:
         contribution.status, contribution.disputed = decision(
             contribution.up_votes, contribution.down_votes, verifier.verify_votes, verifier.verify_share
         )
-    contribution.save(update_fields=["up_votes", "down_votes", "status", "disputed"])
-    _propagate(contribution)
+    if (contribution.status, contribution.disputed) != before:
+        Contribution.objects.filter(pk=contribution.pk).update(
+            status=contribution.status, disputed=contribution.disputed
+        )
+    if contribution.status != before[0]:  # what it yielded has its status already
+        _propagate(contribution)
+    contributor = Contribution.objects.filter(pk=contribution.pk).values_list("contributor_id", "language_id")
+    voters = Verdict.objects.filter(contribution_id=contribution.pk).values_list(
+        "voter_id", "contribution__language_id"
+    )
+    sql, params = contributor.union(voters, all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(ContributorDirty._meta.db_table)
+        cursor.execute(f"INSERT INTO {table} (contributor_id, language_id) {sql}", params)  # noqa: S608
 
 
 def _propagate(contribution: Contribution) -> None:
