@@ -24,8 +24,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,7 +54,12 @@ from webapp.feedback.models import (
     TaskResponse,
     Verdict,
 )
-from webapp.feedback.services.assignment import LEASE_GRACE, announce_if_complete, lease_end_and_count
+from webapp.feedback.services.assignment import (
+    LEASE_GRACE,
+    _ending_lease,
+    announce_if_complete,
+    lease_end_and_count,
+)
 from webapp.feedback.services.catalog import prompt_create
 from webapp.feedback.sources import Source
 from webapp.queue import send_task
@@ -252,9 +257,9 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
     # An edit's distance is measured before the row lock is taken (the original never changes): it is quadratic
     # in what differs, and no other submission should wait for it.
     original, distance = _checked_edit(task, text) if task.kind == CampaignKind.EDIT else (None, None)
-    with transaction.atomic():
-        task = _slot_taken(task, user, now + LEASE_GRACE, _not_contributed(user))
-        contribution = Contribution(
+
+    def contribution_of(task: Task) -> Contribution:
+        return Contribution(
             task=task,
             contributor=user,
             kind=task.kind,
@@ -264,6 +269,12 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
             original_response=original,
             edit_distance=distance,
         )
+
+    if _stored_in_one_statement(contribution := contribution_of(task), task, now + LEASE_GRACE):
+        return contribution
+    with transaction.atomic():
+        task = _slot_taken(task, user, now + LEASE_GRACE, _not_contributed(user))
+        contribution = contribution_of(task)
         _yield(contribution, task)
         contribution.save()
         _verify_tasks_add(contribution, task)
@@ -273,37 +284,122 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
     return contribution
 
 
-def _verify_tasks_add(contribution: Contribution, task: Task) -> None:
-    """A verify task on the contribution in each alive verify campaign that verifies the task's campaign, and the
-    contribution's language among those campaigns' languages: two INSERT ... SELECT statements, whatever their
-    number."""
+def _insert_from(row: Model, source: str, computed: dict[str, str] | None = None) -> tuple[str, list]:
+    """INSERT ... SELECT of one unsaved row from `source` (what follows FROM), its values taken as Django would save
+    them, but for the columns `computed` gives SQL expressions for."""
+    computed = computed or {}
     quote = connection.ops.quote_name
-    verifiers = (
-        f"FROM {quote(Campaign._meta.db_table)} verifier WHERE verifier.verifies_id = %s AND verifier.kind = %s "
-        "AND verifier.deleted_at IS NULL"
-    )
-    where = [task.campaign_id, CampaignKind.VERIFY.value]
-    row = Task(
-        campaign_id=0,
-        prompt=task.prompt,
-        language_id=contribution.language_id,
-        kind=CampaignKind.VERIFY,
-        contribution=contribution,
-    )
-    fields = [f for f in Task._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in row._meta.concrete_fields if not f.primary_key]
+    picks, values = [], []
+    for f in fields:
+        if f.attname in computed:
+            picks.append(computed[f.attname])
+        else:
+            picks.append("%s")
+            values.append(f.get_db_prep_save(f.pre_save(row, add=True), connection))
     columns = ", ".join(quote(str(f.column)) for f in fields)
-    picks = ", ".join("verifier.id" if f.name == "campaign" else "%s" for f in fields)
-    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields if f.name != "campaign"]
-    languages = Campaign.languages.through._meta.db_table
+    return f"INSERT INTO {quote(row._meta.db_table)} ({columns}) SELECT {', '.join(picks)} FROM {source}", values
+
+
+def _stored_in_one_statement(contribution: Contribution, task: Task, live_after: datetime) -> bool:
+    """The usual write or edit on PostgreSQL, with a live lease and nothing of the user's stored on the task:
+    `_store_in_one_statement`, and the announcement if it filled the campaign's last open task. False (nothing
+    written) otherwise, or if the lease is gone or the same user's other tab stored first: the long way then."""
+    if not (
+        connection.vendor == "postgresql"
+        and task.kind in (CampaignKind.WRITE, CampaignKind.EDIT)
+        and task.leased  # type: ignore[attr-defined]
+        and not task.mine  # type: ignore[attr-defined]
+    ):
+        return False
+    try:
+        with transaction.atomic():
+            count = _store_in_one_statement(contribution, task, live_after)
+            if count is None:
+                return False
+            if count == task.campaign.overlap:
+                announce_if_complete(task.campaign)
+            return True
+    except IntegrityError:
+        return False
+
+
+def _store_in_one_statement(contribution: Contribution, task: Task, live_after: datetime) -> int | None:
+    """PostgreSQL, a write or an edit: in one statement (data-modifying CTEs, as a ranking's `_store_with_lease`), end
+    the user's lease if it lives on after `live_after`, count the slot, insert what the contribution yields, the
+    contribution, its contributor's tally mark (the post_save signal's work: services/tallies.py) and its verify
+    tasks. The task's new count, or None (nothing written) if the lease is gone."""
+    quote = connection.ops.quote_name
+    demonstration, pair = _yielded(contribution, task)
+    parts = [
+        f"counted AS (UPDATE {quote(Task._meta.db_table)} SET annotation_count = annotation_count + 1 "
+        "WHERE id IN (SELECT task_id FROM gone) RETURNING annotation_count)"
+    ]
+    params: list = []
+    computed = {}
+    for name, row in (("demonstration", demonstration), ("pair", pair)):
+        if row is not None:
+            sql, values = _insert_from(row, "counted")
+            parts.append(f"{name} AS ({sql} RETURNING id)")
+            params += values
+            computed[f"{name}_id"] = f"(SELECT id FROM {name})"
+    sql, values = _insert_from(contribution, "counted", computed)
+    parts.append(f"stored AS ({sql} RETURNING id)")
+    params += values
+    parts.append(
+        f"marked AS (INSERT INTO {quote(ContributorDirty._meta.db_table)} (contributor_id, language_id) "
+        "SELECT %s, %s FROM stored)"
+    )
+    params += [contribution.contributor_id, contribution.language_id]
+    for i, (sql, values) in enumerate(_verifier_inserts(contribution, task, stored="stored")):
+        parts.append(f"verifier{i} AS ({sql})")
+        params += values
+    ids = ", ".join(
+        f"(SELECT id FROM {name})" for name in ("stored", "demonstration", "pair") if name != "pair" or pair
+    )
+    statement = ", " + ", ".join(parts) + f" SELECT (SELECT annotation_count FROM counted), {ids}"
+    row = _ending_lease((statement, params), task.pk, contribution.contributor, live_after)
+    if row is None or row[0] is None:
+        return None
+    for saved, pk in zip((contribution, demonstration, pair), row[1:], strict=False):
+        if saved is not None:
+            saved.pk, saved._state.adding, saved._state.db = pk, False, connection.alias
+    contribution.demonstration, contribution.pair = demonstration, pair
+    return row[0]
+
+
+def _verify_tasks_add(contribution: Contribution, task: Task) -> None:
+    """A verify task on the stored contribution in each alive verify campaign that verifies the task's campaign, and
+    the contribution's language among those campaigns' languages: two INSERT ... SELECT statements, whatever their
+    number."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(Task._meta.db_table)} ({columns}) SELECT {picks} {verifiers}", [*values, *where]
-        )  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO {quote(languages)} (campaign_id, language_id) SELECT verifier.id, %s {verifiers} "  # noqa: S608
+        for sql, params in _verifier_inserts(contribution, task):
+            cursor.execute(sql, params)
+
+
+def _verifier_inserts(contribution: Contribution, task: Task, stored: str = "") -> list[tuple[str, list]]:
+    """The statements of `_verify_tasks_add`; with `stored` (the name of a CTE returning the contribution's id) for
+    a contribution that CTE inserts, only if it did."""
+    quote = connection.ops.quote_name
+    source = f"{quote(Campaign._meta.db_table)} verifier{', ' + stored if stored else ''}"
+    where = "WHERE verifier.verifies_id = %s AND verifier.kind = %s AND verifier.deleted_at IS NULL"
+    chosen = [task.campaign_id, CampaignKind.VERIFY.value]
+    row = Task(prompt=task.prompt, language_id=contribution.language_id, kind=CampaignKind.VERIFY)
+    computed = {"campaign_id": "verifier.id"}
+    if stored:
+        computed["contribution_id"] = f"{stored}.id"
+    else:
+        row.contribution = contribution
+    sql, values = _insert_from(row, f"{source} {where}", computed)
+    languages = quote(Campaign.languages.through._meta.db_table)
+    return [
+        (sql, [*values, *chosen]),
+        (
+            f"INSERT INTO {languages} (campaign_id, language_id) SELECT verifier.id, %s FROM {source} {where} "
             "ON CONFLICT (campaign_id, language_id) DO NOTHING",
-            [contribution.language_id, *where],
-        )
+            [contribution.language_id, *chosen],
+        ),
+    ]
 
 
 def _checked_edit(task: Task, text: str) -> tuple[Response, int]:
@@ -324,12 +420,13 @@ def _checked_edit(task: Task, text: str) -> tuple[Response, int]:
     return original, distance
 
 
-def _yield(contribution: Contribution, task: Task) -> None:
-    """Create what the contribution yields, pending like it (module docstring)."""
+def _yielded(contribution: Contribution, task: Task) -> tuple[Demonstration | None, PreferenceRecord | None]:
+    """The demonstration and the pair the contribution yields, unsaved, pending like it (module docstring)."""
+    demonstration = pair = None
     prompt, text, origin = task.prompt, contribution.content, ORIGIN % task.campaign_id
     key = f"{task.kind}:task-{task.pk}:user-{contribution.contributor_id}"
     if task.kind in (CampaignKind.WRITE, CampaignKind.EDIT):
-        contribution.demonstration = Demonstration.objects.create(
+        demonstration = Demonstration(
             external_id=key,
             content_hash=content_hash(prompt.content, text, task.language_id),
             prompt=prompt.content,
@@ -343,7 +440,7 @@ def _yield(contribution: Contribution, task: Task) -> None:
         )
     original = contribution.original_response
     if task.kind == CampaignKind.EDIT and original is not None:
-        contribution.pair = PreferenceRecord.objects.create(
+        pair = PreferenceRecord(
             external_id=key,
             content_hash=content_hash(prompt.content, text, original.content, task.language_id),
             prompt=prompt.content,
@@ -359,6 +456,19 @@ def _yield(contribution: Contribution, task: Task) -> None:
             annotator=contribution.contributor,
             status=DemonstrationStatus.PENDING,
         )
+    return demonstration, pair
+
+
+def _yield(contribution: Contribution, task: Task) -> None:
+    """Create what the contribution yields, pending like it (module docstring)."""
+    prompt, text = task.prompt, contribution.content
+    demonstration, pair = _yielded(contribution, task)
+    if demonstration is not None:
+        demonstration.save()
+        contribution.demonstration = demonstration
+    if pair is not None:
+        pair.save()
+        contribution.pair = pair
     if task.kind == CampaignKind.REPLY:
         contribution.created_prompt = prompt_create(
             content=[*prompt.content, {"role": "user", "content": text}],
