@@ -1,11 +1,13 @@
 """What one contribution cycle costs in SQL, counted as tests/feedback/test_cycle_queries.py counts a ranking's:
 `POST /tasks/next/` and then the contribution (write, reply, edit, translate) or the verify vote, through the HTTP
 client with an API token, transaction control not counted. The cost does not grow with the store: the same in the
-first cycle and in a later one on a store ten times larger. The ceilings are today's figures (SQLite and
-PostgreSQL alike, a verify campaign watching the contributions); the ranking cycle's budget of eight (issue 15)
-is not reached yet by these kinds: README, "Contribution tasks"."""
+first cycle and in a later one on a store ten times larger. The ceilings are today's figures (a verify campaign
+watching the contributions): on PostgreSQL, `write` and `verify` are at the ranking cycle's budget of eight (issue
+15), their submission written in one statement on a live lease; SQLite, which has no such statement, takes more:
+README, "Contribution tasks"."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,7 +17,11 @@ from webapp.feedback.services import catalog, contributing
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
-CEILING = {"write": 19, "reply": 20, "edit": 20, "translate": 21, "verify": 20}
+CEILING = (
+    {"write": 14, "reply": 15, "edit": 16, "translate": 16, "verify": 12}
+    if settings.IS_SQLITE
+    else {"write": 8, "reply": 14, "edit": 9, "translate": 15, "verify": 8}
+)
 
 
 def cycle(client, campaign, path: str, body: dict) -> int:

@@ -512,14 +512,62 @@ def verdict_submit(*, user: User, task_id: int, up: bool, reason: str = "") -> V
         raise NotFound(_("This verify task has no contribution to vote on."))
     if contribution.contributor_id == user.pk:  # who wrote it never changes: no lock needed to tell
         raise Forbidden(_("You cannot verify your own contribution."))
+    verdict = Verdict(contribution=contribution, voter=user, up=up, reason=reason)
+    if _voted_in_one_statement(verdict, task, now + LEASE_GRACE):
+        return verdict
     with transaction.atomic():
         task = _slot_taken(task, user, now + LEASE_GRACE, _not_voted(user))
-        verdict = Verdict(contribution=contribution, voter=user, up=up, reason=reason)
-        verdict._tally_marked = True  # type: ignore[attr-defined]  # _decide marks every voter, this one included
+        verdict._tally_marked = True  # type: ignore[attr-defined]  # _mark_tallies marks every voter, this one too
         verdict.save()
         _count_vote(contribution, up)
         _decide(contribution, task.campaign)
+        _mark_tallies(contribution)
     return verdict
+
+
+def _voted_in_one_statement(verdict: Verdict, task: Task, live_after: datetime) -> bool:
+    """The usual vote on PostgreSQL, with a live lease and no vote of the user's stored: in one statement
+    (data-modifying CTEs) end the lease if it lives on after `live_after`, count the slot, insert the verdict, count
+    the vote (reading back the contribution's counts and override, its row locked until commit) and mark the
+    tallies; then the decision (`_decide`) and the announcement if this filled the campaign's last open task. False
+    (nothing written) otherwise, or if the lease is gone or the same user's other tab voted first."""
+    if not (connection.vendor == "postgresql" and task.leased and not task.mine):  # type: ignore[attr-defined]
+        return False
+    quote = connection.ops.quote_name
+    contribution = verdict.contribution
+    sql, params = _insert_from(verdict, "counted")
+    marks, marked = _marks(contribution, voter=("voted", verdict.voter_id))
+    statement = (
+        f", counted AS (UPDATE {quote(Task._meta.db_table)} SET annotation_count = annotation_count + 1 "
+        "WHERE id IN (SELECT task_id FROM gone) RETURNING annotation_count), "
+        f"voted AS ({sql} RETURNING id), "
+        f"tallied AS (UPDATE {quote(Contribution._meta.db_table)} SET up_votes = up_votes + %s, "
+        "down_votes = down_votes + %s WHERE id = %s AND EXISTS (SELECT 1 FROM voted) "
+        "RETURNING up_votes, down_votes, override_status, status, disputed), "
+        f"marked AS ({marks}) "
+        "SELECT (SELECT annotation_count FROM counted), (SELECT id FROM voted), tallied.* "
+        "FROM (SELECT 1) one LEFT JOIN tallied ON true"
+    )
+    params += [int(verdict.up), int(not verdict.up), contribution.pk, *marked]
+    try:
+        with transaction.atomic():
+            row = _ending_lease((statement, params), task.pk, verdict.voter, live_after)
+            if row is None or row[0] is None:
+                return False
+            verdict.pk, verdict._state.adding, verdict._state.db = row[1], False, connection.alias
+            (
+                contribution.up_votes,
+                contribution.down_votes,
+                contribution.override_status,
+                contribution.status,
+                contribution.disputed,
+            ) = row[2:]
+            if row[0] == task.campaign.overlap:
+                announce_if_complete(task.campaign)
+            _decide(contribution, task.campaign)
+            return True
+    except IntegrityError:
+        return False
 
 
 def _not_voted(user: User) -> Callable[[Task], None]:
@@ -566,8 +614,7 @@ def decision(up_votes: int, down_votes: int, votes_needed: int, share: float) ->
 
 def _decide(contribution: Contribution, verifier: Campaign) -> None:
     """Decide the contribution after its counted vote (`decision`, unless overridden), write the status only where
-    it changed (what it yielded follows: `_propagate`), and mark the contributor's and every voter's tallies (one
-    INSERT ... SELECT)."""
+    it changed (what it yielded follows: `_propagate`)."""
     before = contribution.status, contribution.disputed
     if not contribution.override_status:
         contribution.status, contribution.disputed = decision(
@@ -579,14 +626,32 @@ def _decide(contribution: Contribution, verifier: Campaign) -> None:
         )
     if contribution.status != before[0]:  # what it yielded has its status already
         _propagate(contribution)
+
+
+def _mark_tallies(contribution: Contribution) -> None:
+    """The contributor's and every voter's tally marked (the work of tallies.py's signals for a decision), in one
+    INSERT ... SELECT."""
+    sql, params = _marks(contribution)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _marks(contribution: Contribution, voter: tuple[str, str] | None = None) -> tuple[str, list]:
+    """The statement of `_mark_tallies`; with `voter` (a CTE name and a user id), also that voter's mark, and only
+    if that CTE returned a row (the vote the same statement stores is not among the verdicts it reads)."""
     contributor = Contribution.objects.filter(pk=contribution.pk).values_list("contributor_id", "language_id")
     voters = Verdict.objects.filter(contribution_id=contribution.pk).values_list(
         "voter_id", "contribution__language_id"
     )
     sql, params = contributor.union(voters, all=True).query.sql_with_params()
-    with connection.cursor() as cursor:
-        table = connection.ops.quote_name(ContributorDirty._meta.db_table)
-        cursor.execute(f"INSERT INTO {table} (contributor_id, language_id) {sql}", params)  # noqa: S608
+    table = connection.ops.quote_name(ContributorDirty._meta.db_table)
+    if voter is None:
+        return f"INSERT INTO {table} (contributor_id, language_id) {sql}", list(params)  # noqa: S608
+    return (
+        f"INSERT INTO {table} (contributor_id, language_id) SELECT person, code FROM "  # noqa: S608
+        f"(SELECT %s AS person, %s AS code UNION ALL {sql}) marks WHERE EXISTS (SELECT 1 FROM {voter[0]})",
+        [voter[1], contribution.language_id, *params],
+    )
 
 
 def _propagate(contribution: Contribution) -> None:
