@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,6 +68,7 @@ MAX_TASKS_PER_CALL = 1000
 CHECK_TASK = "workers.tasks.indexing.check_translation"  # on queue `index`: webapp/retrieval/translation.py
 ORIGIN = "campaign:%s"  # a contribution's demonstration and pair name their campaign as origin
 SHARE_EPSILON = 1e-9  # 2 of 5 is exactly 1 - 0.6
+SHOWN = ("id", "prompt_id", "text", "content", "model_name")  # what an edit reads of the response it improves
 
 
 # --- Tasks ----------------------------------------------------------------------------------------------------
@@ -178,13 +179,16 @@ def _translate_tasks(campaign: Campaign, prompts: list[Prompt]) -> tuple[list[Ta
 def _submission_task(user: User, task_id: int, live_after: datetime, mine: QuerySet) -> Task:
     """The task as the user may see it, in one query, with what a submission checks: whether the user's work on it is
     stored already (`mine`: rows of that work, OuterRef("pk") being the task) and whether their lease lives on after
-    `live_after` (`leased`)."""
+    `live_after` (`leased`), and the response an edit task shows (its fields `SHOWN`, as `shown_<field>`: None for
+    other kinds)."""
     lease = Lease.objects.filter(task_id=OuterRef("pk"), annotator=user, expires_at__gt=live_after)
+    shown = {f"shown_{name}": F(f"shown__response__{name}") for name in SHOWN}
     task = (
         selectors.tasks_for_user(user)
         .prefetch_related(None)
         .filter(pk=task_id)
-        .annotate(mine=Exists(mine), leased=Exists(lease))
+        .alias(shown=FilteredRelation("items", condition=Q(items__position=0)))
+        .annotate(mine=Exists(mine), leased=Exists(lease), **shown)
         .first()
     )
     if task is None:
@@ -403,8 +407,12 @@ def _verifier_inserts(contribution: Contribution, task: Task, stored: str = "") 
 
 
 def _checked_edit(task: Task, text: str) -> tuple[Response, int]:
-    """The response an edit task shows and the edit's distance from it, or a 400 when that is too small."""
-    original = TaskResponse.objects.select_related("response").get(task=task, position=0).response
+    """The response an edit task shows (read with the task: `_submission_task`, `SHOWN`) and the edit's distance
+    from it, or a 400 when that is too small."""
+    if getattr(task, "shown_id", None) is None:
+        raise TaskResponse.DoesNotExist("An edit task shows no response.")
+    names = [f.attname for f in Response._meta.concrete_fields if f.attname in SHOWN]  # from_db takes them in order
+    original = Response.from_db(connection.alias, names, [getattr(task, f"shown_{name}") for name in names])
     distance = levenshtein(original.text, text)
     needed = task.campaign.min_edit_distance
     if distance < needed:
