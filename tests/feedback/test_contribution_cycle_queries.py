@@ -2,9 +2,9 @@
 `POST /tasks/next/` and then the contribution (write, reply, edit, translate) or the verify vote, through the HTTP
 client with an API token, transaction control not counted. The cost does not grow with the store: the same in the
 first cycle and in a later one on a store ten times larger. The ceilings are today's figures (a verify campaign
-watching the contributions): on PostgreSQL, `write`, `edit` and `verify` are at the ranking cycle's budget of eight (issue
-15), their submission written in one statement on a live lease; SQLite, which has no such statement, takes more:
-README, "Contribution tasks"."""
+watching the contributions): on PostgreSQL, `write`, `edit` and `verify` are at the ranking cycle's budget of
+eight (issue 15), their submission written in one statement on a live lease; SQLite, which has no such statement,
+takes more: README, "Contribution tasks"."""
 
 import pytest
 from django.conf import settings

@@ -580,7 +580,7 @@ def _voted_in_one_statement(verdict: Verdict, task: Task, live_after: datetime) 
 
 def _not_voted(user: User) -> Callable[[Task], None]:
     def check(task: Task) -> None:
-        if Verdict.objects.filter(contribution_id=task.contribution_id, voter=user).exists():
+        if Verdict.objects.filter(contribution_id=task.contribution_id or 0, voter=user).exists():
             raise Conflict(_("You have already voted on this contribution."))
 
     return check
@@ -644,7 +644,7 @@ def _mark_tallies(contribution: Contribution) -> None:
         cursor.execute(sql, params)
 
 
-def _marks(contribution: Contribution, voter: tuple[str, str] | None = None) -> tuple[str, list]:
+def _marks(contribution: Contribution, voter: tuple[str, int] | None = None) -> tuple[str, list]:
     """The statement of `_mark_tallies`; with `voter` (a CTE name and a user id), also that voter's mark, and only
     if that CTE returned a row (the vote the same statement stores is not among the verdicts it reads)."""
     contributor = Contribution.objects.filter(pk=contribution.pk).values_list("contributor_id", "language_id")
