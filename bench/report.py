@@ -21,3 +21,9 @@ def write_table(title: str, rows: list[tuple[str, float, float]], path: Path, di
     """rows: (metric, ours, baseline); the ratio is ours / baseline."""
     cells = [[name, f"{ours:,.{digits}f}", f"{base:,.{digits}f}", f"{ours / base:.2f}"] for name, ours, base in rows]
     return write_text(f"{title}\n\n" + markdown_table(["metric", "ours", "baseline", "ratio"], cells), path)
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile by nearest rank: the value at 0.95 × (n - 1), rounded, of the sorted values."""
+    values = sorted(values)
+    return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]

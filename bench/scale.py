@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import markdown_table, write_text  # noqa: E402
+from bench.report import markdown_table, p95, write_text  # noqa: E402
 from bench.store import WORK, log, make_text, sentence_pool  # noqa: E402
 
 LANGUAGES = ["en", "de", "fr", "es", "ar", "ru", "hi", "zh-Hans", "ja"]
@@ -283,11 +283,6 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
             times.setdefault(f"{name}, uncached", []).append(time.perf_counter() - started)
     TrainingJob.objects.filter(parent__name="scale-base").delete()  # the launches leave no queue behind
     return times
-
-
-def p95(values: list[float]) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
 def main() -> None:
