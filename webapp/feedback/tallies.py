@@ -35,6 +35,7 @@ from webapp.feedback.models import (
     DemonstrationStatus,
     Verdict,
 )
+from webapp.feedback.quality.additive import histogram_median as median_of_counts
 from webapp.queue import send_task
 
 WEIGHTS = {CampaignKind.WRITE: 3.0, CampaignKind.TRANSLATE: 3.0, CampaignKind.REPLY: 2.0}
@@ -171,19 +172,10 @@ def recompute(
     return figures
 
 
-def histogram_median(histogram: list[tuple[int, int]]) -> float | int:
-    """The median (statistics.median's: the mean of the two middle values for an even count) of the values that
-    (value, count) pairs in ascending order of value describe."""
-    total = sum(n for _, n in histogram)
-    middle = [(total - 1) // 2, total // 2]  # 0-based positions of the middle value(s)
-    found, seen = [], 0
-    for value, n in histogram:
-        while middle and middle[0] < seen + n:
-            found.append(value)
-            middle.pop(0)
-        seen += n
-    low, high = found
-    return low if low == high else (low + high) / 2
+def histogram_median(histogram: list[tuple[int, int]]) -> float | None:
+    """The median (statistics.median's) of the values that (value, count) pairs describe: the review summary's
+    histogram median (webapp/feedback/quality/additive.py), over integer values."""
+    return median_of_counts({str(value): n for value, n in histogram})
 
 
 def tally_values(tally: ContributorTally) -> dict[str, Any]:
