@@ -157,12 +157,35 @@ def prompt_create(
     metadata: dict | None = None,
     external_id: str = "",
 ) -> Prompt:
+    prompt = prompt_new(
+        content=content,
+        language_id=language_get_or_create(language).code,
+        group=group,
+        source=source,
+        metadata=metadata,
+        external_id=external_id,
+    )
+    prompt.save(force_insert=True)
+    return prompt
+
+
+def prompt_new(
+    *,
+    content: Any,
+    language_id: str,
+    group: str = "",
+    source: str = "api",
+    metadata: dict | None = None,
+    external_id: str = "",
+) -> Prompt:
+    """The prompt `prompt_create` stores, validated and unsaved, in a language known to exist (its code): for a
+    writer that inserts it in a statement of its own (services/contributing.py)."""
     content = validate_content(content, "content")
-    return Prompt.objects.create(
+    return Prompt(
         content=content,
         text=plain_text(content),
         content_hash=content_hash(content),
-        language=language_get_or_create(language),
+        language_id=language_id,
         group=group,
         source=source,
         metadata=validate_metadata(metadata or {}),

@@ -27,6 +27,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, FilteredRelation, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -60,7 +61,7 @@ from webapp.feedback.services.assignment import (
     announce_if_complete,
     lease_end_and_count,
 )
-from webapp.feedback.services.catalog import prompt_create
+from webapp.feedback.services.catalog import prompt_new
 from webapp.feedback.sources import Source
 from webapp.queue import send_task
 
@@ -274,14 +275,13 @@ def contribution_submit(*, user: User, task_id: int, text: Any, seconds: float |
             edit_distance=distance,
         )
 
-    if _stored_in_one_statement(contribution := contribution_of(task), task, now + LEASE_GRACE):
-        return contribution
     with transaction.atomic():
-        task = _slot_taken(task, user, now + LEASE_GRACE, _not_contributed(user))
-        contribution = contribution_of(task)
-        _yield(contribution, task)
-        contribution.save()
-        _verify_tasks_add(contribution, task)
+        if not _stored_in_one_statement(contribution := contribution_of(task), task, now + LEASE_GRACE):
+            task = _slot_taken(task, user, now + LEASE_GRACE, _not_contributed(user))
+            contribution = contribution_of(task)
+            _yield(contribution, task)
+            contribution.save()
+            _verify_tasks_add(contribution, task)
         if task.kind == CampaignKind.TRANSLATE:
             pk = contribution.pk
             transaction.on_commit(lambda: send_task(CHECK_TASK, args=[pk], queue="index"))
@@ -311,7 +311,7 @@ def _stored_in_one_statement(contribution: Contribution, task: Task, live_after:
     written) otherwise, or if the lease is gone or the same user's other tab stored first: the long way then."""
     if not (
         connection.vendor == "postgresql"
-        and task.kind in (CampaignKind.WRITE, CampaignKind.EDIT)
+        and task.kind in CONTRIBUTION_KINDS
         and task.leased  # type: ignore[attr-defined]
         and not task.mine  # type: ignore[attr-defined]
     ):
@@ -341,7 +341,15 @@ def _store_in_one_statement(contribution: Contribution, task: Task, live_after: 
     ]
     params: list = []
     computed = {}
-    for name, row in (("demonstration", demonstration), ("pair", pair)):
+    created = _created_prompt(contribution, task)
+    source = task.prompt
+    if created is not None and task.kind == CampaignKind.TRANSLATE and not source.group:
+        parts.append(
+            f"grouped AS (UPDATE {quote(Prompt._meta.db_table)} SET {quote('group')} = %s "
+            f"WHERE id = %s AND id IN (SELECT %s::bigint FROM counted))"
+        )
+        params += [created.group, source.pk, source.pk]
+    for name, row in (("demonstration", demonstration), ("pair", pair), ("created_prompt", created)):
         if row is not None:
             sql, values = _insert_from(row, "counted")
             parts.append(f"{name} AS ({sql} RETURNING id)")
@@ -358,17 +366,23 @@ def _store_in_one_statement(contribution: Contribution, task: Task, live_after: 
     for i, (sql, values) in enumerate(_verifier_inserts(contribution, task, stored="stored")):
         parts.append(f"verifier{i} AS ({sql})")
         params += values
-    ids = ", ".join(
-        f"(SELECT id FROM {name})" for name in ("stored", "demonstration", "pair") if name != "pair" or pair
-    )
+    rows = {"stored": contribution, "demonstration": demonstration, "pair": pair, "created_prompt": created}
+    made = {name: row for name, row in rows.items() if row is not None}
+    ids = ", ".join(f"(SELECT id FROM {name})" for name in made)
     statement = ", " + ", ".join(parts) + f" SELECT (SELECT annotation_count FROM counted), {ids}"
     row = _ending_lease((statement, params), task.pk, contribution.contributor, live_after)
     if row is None or row[0] is None:
         return None
-    for saved, pk in zip((contribution, demonstration, pair), row[1:], strict=False):
-        if saved is not None:
-            saved.pk, saved._state.adding, saved._state.db = pk, False, connection.alias
-    contribution.demonstration, contribution.pair = demonstration, pair
+    for saved, pk in zip(made.values(), row[1:], strict=True):
+        saved.pk, saved._state.adding, saved._state.db = pk, False, connection.alias
+    contribution.demonstration, contribution.pair, contribution.created_prompt = demonstration, pair, created
+    if created is not None:
+        if task.kind == CampaignKind.TRANSLATE:
+            source.group = created.group
+        # What saving it would have told its listeners (retrieval indexes a new prompt after commit).
+        post_save.send(
+            sender=Prompt, instance=created, created=True, update_fields=None, raw=False, using=connection.alias
+        )
     return row[0]
 
 
@@ -469,7 +483,7 @@ def _yielded(contribution: Contribution, task: Task) -> tuple[Demonstration | No
 
 def _yield(contribution: Contribution, task: Task) -> None:
     """Create what the contribution yields, pending like it (module docstring)."""
-    prompt, text = task.prompt, contribution.content
+    prompt = task.prompt
     demonstration, pair = _yielded(contribution, task)
     if demonstration is not None:
         demonstration.save()
@@ -477,24 +491,35 @@ def _yield(contribution: Contribution, task: Task) -> None:
     if pair is not None:
         pair.save()
         contribution.pair = pair
+    created = _created_prompt(contribution, task)
+    if created is not None:
+        if task.kind == CampaignKind.TRANSLATE and not prompt.group:  # the group starts from the source prompt
+            Prompt.objects.filter(pk=prompt.pk).update(group=created.group)
+            prompt.group = created.group
+        created.save(force_insert=True)
+        contribution.created_prompt = created
+
+
+def _created_prompt(contribution: Contribution, task: Task) -> Prompt | None:
+    """The prompt a reply (the conversation grown by the user's turn) or a translation (in the source's translation
+    group, one started from the source's id when it has none) creates, unsaved; None for the other kinds."""
+    prompt, text = task.prompt, contribution.content
     if task.kind == CampaignKind.REPLY:
-        contribution.created_prompt = prompt_create(
+        return prompt_new(
             content=[*prompt.content, {"role": "user", "content": text}],
-            language=task.language_id,
+            language_id=task.language_id,
             source=CampaignKind.REPLY,
             metadata={"reply_to": prompt.pk},
         )
     if task.kind == CampaignKind.TRANSLATE:
-        if not prompt.group:  # the translation group starts from the source prompt
-            prompt.group = f"prompt-{prompt.pk}"
-            Prompt.objects.filter(pk=prompt.pk).update(group=prompt.group)
-        contribution.created_prompt = prompt_create(
+        return prompt_new(
             content=text,
-            language=task.language_id,
-            group=prompt.group,
+            language_id=task.language_id,
+            group=prompt.group or f"prompt-{prompt.pk}",
             source=CampaignKind.TRANSLATE,
             metadata={"translated_from": prompt.pk},
         )
+    return None
 
 
 # --- Verdicts and decisions ------------------------------------------------------------------------------------
