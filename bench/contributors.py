@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import markdown_table, p95, write_text  # noqa: E402
-from bench.store import WORK, log  # noqa: E402
+from bench.store import WORK, django_for, log  # noqa: E402
 
 LANGUAGES = ["en", "de", "fr", "es", "ar", "ru", "hi", "zh-Hans", "ja"]
 CONTRIBUTORS = 120
@@ -74,17 +74,6 @@ def store_url(server: str | None, contributions: int) -> str:
     return f"sqlite:///{WORK / 'contributors' / f'{name}.sqlite3'}"
 
 
-def django_for(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
-    os.environ["VAR_DIR"] = str(WORK / "contributors")
-    os.environ["DEBUG"] = "false"
-    (WORK / "contributors").mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
-
-
 def ensure_database(url: str) -> None:
     if not url.startswith("postgres"):
         return
@@ -100,7 +89,7 @@ def ensure_database(url: str) -> None:
 
 
 def build(url: str, contributions: int, rebuild: bool) -> None:
-    django_for(url)
+    django_for(url, "contributors")
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import transaction
@@ -191,7 +180,7 @@ def build(url: str, contributions: int, rebuild: bool) -> None:
 
 
 def measure(url: str, repeat: int) -> dict[str, list[float]]:
-    django_for(url)
+    django_for(url, "contributors")
     from django.contrib.auth.models import User
     from django.test import Client
 

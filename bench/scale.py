@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import markdown_table, p95, write_text  # noqa: E402
-from bench.store import WORK, log, make_text, sentence_pool  # noqa: E402
+from bench.store import WORK, django_for, log, make_text, sentence_pool  # noqa: E402
 
 LANGUAGES = ["en", "de", "fr", "es", "ar", "ru", "hi", "zh-Hans", "ja"]
 RANKINGS_PER_TASK = 3
@@ -93,17 +93,6 @@ def store_url(annotations: int) -> str:
     return f"{server_url()}/{prefix}_{annotations // 1000}k"
 
 
-def django_for(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
-    os.environ["VAR_DIR"] = str(WORK / "scale")
-    os.environ["DEBUG"] = "false"
-    (WORK / "scale").mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
-
-
 def ensure_database(url: str) -> None:
     import psycopg
 
@@ -117,7 +106,7 @@ def ensure_database(url: str) -> None:
 
 
 def build(url: str, annotations: int, rebuild: bool) -> None:
-    django_for(url)
+    django_for(url, "scale")
     from django.core.management import call_command
     from django.db import connection
 
@@ -249,7 +238,7 @@ def staff_and_base():
 
 
 def measure(url: str, repeat: int) -> dict[str, list[float]]:
-    django_for(url)
+    django_for(url, "scale")
     from django.core.cache import cache
     from django.test import Client
 

@@ -584,3 +584,15 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def django_for(url: str, folder: str) -> None:
+    """Set Django up on the store at `url`, with its files (VAR_DIR) under WORK / folder, DEBUG off."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+    os.environ["VAR_DIR"] = str(WORK / folder)
+    os.environ["DEBUG"] = "false"
+    (WORK / folder).mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()

@@ -321,11 +321,11 @@ def _verify_tasks_create(verifier: Campaign, ids: list[int] | None) -> int:
 
 def _run_backfill(run: JobRun, job: CampaignJob) -> None:
     verifier = job.campaign
-    todo = _unverified(verifier)
+    unverified = _unverified(verifier)
     done = job.result.get("tasks_created", 0)  # a recovered run goes on
-    total = done + todo.count()
+    total = done + unverified.count()
     run.progress(done, total)
-    for ids in _batches(todo):
+    for ids in _batches(unverified):
         done += _verify_tasks_create(verifier, ids)
         run.save(result={"tasks_created": done})
         run.progress(done, max(total, done))  # cancellable between batches: what was made stays
