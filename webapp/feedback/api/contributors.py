@@ -73,7 +73,12 @@ class LeaderboardApi(APIView):
         operation_id="v1_contributors_leaderboard_retrieve",
         parameters=[
             LANGUAGE,
-            OpenApiParameter("limit", int, required=False, description="Ranked rows per language (default 50)"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                required=False,
+                description="Ranked rows per language (default 50)",
+            ),
         ],
         responses={200: LeaderboardOutput, 400: OpenApiResponse(description="An unknown language or a bad limit.")},
     )
