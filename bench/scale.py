@@ -25,10 +25,12 @@ benchmarks: bench/import_export.py, bench/store.py and bench/annotate.py.
 
 Each store also holds arena battles, one per ten annotations (1,000 / 10,000 / 100,000), between 20 external
 models in the nine languages, imported from a Chatbot Arena log (`--format arena`). `/arena-stats/` and
-`GET /api/v1/arena/leaderboard/` are timed like the others; both read ratings that are fitted once per process
-and state of the votes (webapp/arena/selectors.py), so their first request in a process (the fit) is reported
-on its own row as well: that is what the first visitor after a new vote waits for. The home page keeps what it
-computed for 30 s per process (webapp/pages/dashboard.py), so it is also timed with that cache cleared first.
+`GET /api/v1/arena/leaderboard/` are timed like the others; both read the arena's folded tallies and ratings
+fitted once per change token and shared between processes (webapp/arena/tallies.py, webapp/arena/selectors.py),
+so they are also timed on their first request in a fresh process (the stored fit read back) and right after a
+change (a marker inserted, so the fit and vote hygiene are computed again: what the first visitor after a new
+vote waits for). The home page keeps what it computed for 30 s per process (webapp/pages/dashboard.py), so it
+is also timed with that cache cleared first.
 
 This is a measurement, not a test: nothing fails on a slow number. The table is printed and kept at
 var/bench/scale.md.
@@ -65,7 +67,7 @@ ENDPOINTS = [
     ("`/arena-stats/`", "GET", "/arena-stats/", None),
     ("`GET /api/v1/arena/leaderboard/`", "GET", "/api/v1/arena/leaderboard/", None),
 ]
-COLD = {"`/arena-stats/`", "`GET /api/v1/arena/leaderboard/`"}  # also timed on their first request (the fit)
+COLD = {"`/arena-stats/`", "`GET /api/v1/arena/leaderboard/`"}  # also timed on their first request, and refitted
 UNCACHED = {"home `/`"}  # also timed with its per-process cache cleared first (what it computes every 30 s)
 BATTLES_PER_ANNOTATION = 0.1
 ARENA_MODELS = [f"ext-model-{k:02d}" for k in range(20)]
@@ -209,8 +211,14 @@ def write_arena_log(rng: random.Random, pools: dict, battles: int) -> Path:
 def fold_summary() -> None:
     """Bring the review summary up to date before anything is timed, as the periodic fold would (a read
     leaves more than REVIEW_FOLD_ON_READ pending rows to it); its time is printed, not part of the table."""
+    from webapp.arena.tallies import arena_fold, arena_pending
     from webapp.feedback.quality.fold import review_catch_up, review_pending, review_state
 
+    if arena_pending(1):
+        started, markers = time.perf_counter(), 0
+        while folded := arena_fold():
+            markers += folded
+        log(f"arena tallies folded: {markers:,} markers in {time.perf_counter() - started:.0f} s")
     if not review_pending(review_state(), 1):
         return
     started = time.perf_counter()
@@ -242,6 +250,7 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
     from django.core.cache import cache
     from django.test import Client
 
+    from webapp.arena.tallies import arena_touch
     from webapp.training.models import TrainingJob
 
     staff = staff_and_base()
@@ -270,6 +279,11 @@ def measure(url: str, repeat: int) -> dict[str, list[float]]:
             started = time.perf_counter()
             call()
             times.setdefault(f"{name}, uncached", []).append(time.perf_counter() - started)
+        for _ in range(repeat if name in COLD else 0):
+            arena_touch()  # a change: the next read folds it and fits again
+            started = time.perf_counter()
+            call()
+            times.setdefault(f"{name}, after a change", []).append(time.perf_counter() - started)
     TrainingJob.objects.filter(parent__name="scale-base").delete()  # the launches leave no queue behind
     return times
 
@@ -318,7 +332,7 @@ def main() -> None:
     rows = []
     names = [name for name, *_rest in ENDPOINTS]
     names += [f"{name}, uncached" for name in names if name in UNCACHED]
-    names += [f"{name}, first request" for name in names if name in COLD]
+    names += [f"{name}, {when}" for name in names if name in COLD for when in ("first request", "after a change")]
     for name in names:
         small, big = collected["small"][name], collected["large"][name]
         rows.append(

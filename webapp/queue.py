@@ -80,6 +80,10 @@ def _schedule_sweep(sender, **kwargs):
         sender.signature("workers.tasks.contributions.fold_tallies"),
         name="fold contributor tallies",
     )
+    # The arena's tallies catch up the markers a read leaves to them (webapp/arena/tallies.py).
+    sender.add_periodic_task(
+        float(settings.ARENA_FOLD_SECONDS), sender.signature("workers.tasks.arena.fold_arena"), name="fold arena"
+    )
     # Translation checks whose message was lost (the broker down at commit) are sent again.
     sender.add_periodic_task(
         float(settings.JOB_SWEEP_SECONDS),

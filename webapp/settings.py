@@ -447,6 +447,12 @@ ARENA_MIN_VOTES = env_int("ARENA_MIN_VOTES", 20, minimum=0)
 # The variant rated 1000; empty means the oldest base variant among those rated.
 ARENA_ANCHOR = env_str("ARENA_ANCHOR", "")
 ARENA_DEFAULT_LANGUAGE = env_str("ARENA_DEFAULT_LANGUAGE", "en")
+# The arena's statistics and change token are folded from insert-only markers (webapp/arena/tallies.py): a read
+# folds up to ARENA_FOLD_ON_READ pending markers itself (exact with no worker); more wait for the sweep on `sweep`,
+# every ARENA_FOLD_SECONDS, ARENA_FOLD_BATCH markers per transaction.
+ARENA_FOLD_ON_READ = env_int("ARENA_FOLD_ON_READ", 2000, minimum=0)
+ARENA_FOLD_BATCH = env_int("ARENA_FOLD_BATCH", 5000, minimum=1)
+ARENA_FOLD_SECONDS = env_int("ARENA_FOLD_SECONDS", 30, minimum=1)
 # Words that reveal a model's identity when an answer contains them (besides the variants' own names).
 ARENA_IDENTITY_WORDS = env_list("ARENA_IDENTITY_WORDS", ["smollm", "hugging face", "huggingface"])
 

@@ -22,6 +22,7 @@ from django.db.models.functions import MD5, Lower, Trim
 
 from webapp.arena.models import PromptGroup
 from webapp.arena.selectors import ALL, rating_votes
+from webapp.arena.tallies import arena_touch
 
 log = logging.getLogger(__name__)
 BLOCK = 2048  # rows of the similarity matrix computed at once
@@ -54,6 +55,7 @@ def prompt_groups_build() -> dict:
             PromptGroup(prompt_key=key, group_key=group, similarity=similarity, model_key=model_key)
             for key, group, similarity in groups
         )
+        arena_touch()  # vote hygiene's prompt cap reads the groups
     found = {"prompts_embedded": len(frequent) if len(frequent) >= 2 else 0, "groups": len({g for _k, g, _s in groups})}
     found["prompts_grouped"] = len(groups)
     log.info("arena prompt groups: %s", found)

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_noop
 
 from webapp.arena.models import Battle, BattleMode, BattleStatus, ExcludedClient, ExternalVariant, Vote
 from webapp.arena.services import client_hash_for
+from webapp.arena.tallies import arena_mark
 from webapp.feedback.content import content_hash
 from webapp.feedback.formats.exporting import ExportSpec
 from webapp.feedback.formats.languages import language_from_value
@@ -394,6 +395,7 @@ class BattleSink:
                 for line in lines
             ]
         )
+        arena_mark(battle.pk for battle in by_id.values())  # the battles and their votes, for the arena's tallies
         self.report.count("battles", created=len(lines))
         self.report.count("battle pairs", created=len(records))
 

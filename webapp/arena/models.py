@@ -194,3 +194,111 @@ class PromptGroup(models.Model):
 
     def __str__(self) -> str:
         return f"prompt {self.prompt_key} in group {self.group_key}"
+
+
+# --- Folded statistics (webapp/arena/tallies.py) ----------------------------------------------------------------
+
+
+class ArenaDirty(models.Model):
+    """Insert-only marker: this battle (or its vote) changed, or, with no battle, something the ratings read
+    changed (style measures, prompt groups). Written in the writer's transaction; read and deleted by the fold."""
+
+    battle_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"arena marker {self.pk} (battle {self.battle_id})"
+
+
+class ArenaState(models.Model):
+    """The one row (pk 1): how many markers the fold has consumed (with the markers still pending, the arena's
+    change token) and when it last folded. Written only by the fold."""
+
+    folded = models.BigIntegerField(default=0)
+    as_of = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"arena folded {self.folded} markers"
+
+
+class ArenaBattleState(models.Model):
+    """What the fold last added to the tallies for one battle (and its vote, when it has one): the fold takes
+    it out and puts the battle's current state in."""
+
+    battle_id = models.BigIntegerField(primary_key=True)
+    voted = models.BooleanField(default=False)
+    language = models.CharField(max_length=35, blank=True)
+    origin = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=8, blank=True)
+    day = models.DateField(null=True)
+    client_hash = models.CharField(max_length=64, blank=True)
+    excluded = models.BooleanField(default=False)
+    revealed = models.BooleanField(default=False)
+    counting = models.BooleanField(default=False)
+    voted_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"battle {self.battle_id} as folded"
+
+
+class ArenaTally(models.Model):
+    """Battles (`voted` False: every battle; True: votes) per language, origin, outcome and flags. `counting`:
+    the vote may count for the ratings (not excluded, not revealed, its preference record alive)."""
+
+    voted = models.BooleanField()
+    language = models.CharField(max_length=35)
+    origin = models.CharField(max_length=200)
+    outcome = models.CharField(max_length=8)
+    excluded = models.BooleanField()
+    revealed = models.BooleanField()
+    counting = models.BooleanField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voted", "language", "origin", "outcome", "excluded", "revealed", "counting"],
+                name="arena_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.n} in {self.language}/{self.origin}/{self.outcome}"
+
+
+class ArenaDayTally(models.Model):
+    """Votes per day (UTC), for the statistics page's recent days."""
+
+    day = models.DateField(primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.n} votes on {self.day}"
+
+
+class ArenaClientTally(models.Model):
+    """Votes per client (and how many of them are excluded, and the latest), for the top clients."""
+
+    client_hash = models.CharField(max_length=64, primary_key=True)
+    n = models.BigIntegerField(default=0)
+    excluded = models.BigIntegerField(default=0)
+    last = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-n"], name="arena_client_tally_n")]
+
+    def __str__(self) -> str:
+        return f"{self.n} votes by {self.client_hash[:8]}"
+
+
+class ArenaFit(models.Model):
+    """A computed fit or vote hygiene, keyed by what it fits and stamped with the change token it was computed
+    at, so another process (or a fresh one) reads it instead of refitting every vote. The payload is pickled, as
+    Django's database cache stores its values: only this app writes it."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    token = models.BigIntegerField()
+    payload = models.BinaryField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.token}"

@@ -2,21 +2,23 @@
 process until a vote changes) and the staff statistics."""
 
 import itertools
+import pickle
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import MD5, Lower, Trim, TruncDate
-from django.utils import timezone
+from django.db.models import QuerySet
+from django.db.models.functions import MD5, Lower, Trim
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from webapp.arena import hygiene, ratings, style_ratings
-from webapp.arena.models import Battle, ExcludedClient, ExternalVariant, PromptGroup, Vote
+from webapp.arena.models import ArenaFit, ExcludedClient, ExternalVariant, PromptGroup, Vote
+from webapp.arena.tallies import arena_summary, arena_token
 from webapp.feedback.models import Language
 from webapp.feedback.sources import ORIGIN_LOCAL
 from webapp.modelstore.models import ModelVariant, VariantKind, VariantStatus
@@ -79,22 +81,27 @@ class Hygiene:
 
 def vote_hygiene() -> Hygiene:
     """The anomalous-voter test and the prompt cap over every vote that may count (all languages, local and
-    imported), recomputed only when those votes or the settings change; cached per process."""
-    votes = rating_votes(origin=ALL)
-    state = (
-        *votes.aggregate(n=Count("id"), last=Max("id"), ids=Sum("id")).values(),
-        settings.ARENA_OUTLIER_MIN_VOTES,
-        settings.ARENA_OUTLIER_ALPHA,
-        settings.ARENA_PROMPT_CAP,
-        *PromptGroup.objects.aggregate(n=Count("id"), at=Max("updated_at")).values(),  # translations grouped
-    )
+    imported), recomputed only when the arena's change token or the settings change (webapp/arena/tallies.py);
+    cached per process and in `ArenaFit` for the others."""
+    key = (*HYGIENE_KEY, settings.ARENA_OUTLIER_MIN_VOTES, settings.ARENA_OUTLIER_ALPHA, settings.ARENA_PROMPT_CAP)
+    return _cached(key, arena_token(), Hygiene, lambda: _compute_hygiene(rating_votes(origin=ALL)))
+
+
+def _cached(key: tuple, token: int, kind: type, compute: Callable[[], Any]) -> Any:
+    """The value stored under `key` at `token`: this process's, else another process's (`ArenaFit`), else
+    computed now and stored for both."""
     with _cache_lock:
-        cached = _cache.get(HYGIENE_KEY)
-    if cached and cached[0] == state and isinstance(cached[1], Hygiene):
+        cached = _cache.get(key)
+    if cached and cached[0] == token and isinstance(cached[1], kind):
         return cached[1]
-    found = _compute_hygiene(votes)
+    name = repr(key)
+    stored = ArenaFit.objects.filter(key=name, token=token).values_list("payload", flat=True).first()
+    found = pickle.loads(stored) if stored is not None else None  # noqa: S301 (written only by _cached below)
+    if not isinstance(found, kind):
+        found = compute()
+        ArenaFit.objects.update_or_create(key=name, defaults={"token": token, "payload": pickle.dumps(found)})
     with _cache_lock:
-        _cache[HYGIENE_KEY] = (state, found)
+        _cache[key] = (token, found)
     return found
 
 
@@ -149,7 +156,7 @@ class Fit:
     style: dict | None = None
 
 
-_cache: dict[tuple, tuple[tuple, "Fit | Hygiene"]] = {}
+_cache: dict[tuple, tuple[int, Any]] = {}  # key: (change token, Fit or Hygiene)
 HYGIENE_KEY = ("hygiene",)
 _cache_lock = threading.Lock()
 
@@ -157,24 +164,18 @@ _cache_lock = threading.Lock()
 def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | None = None, origin: str = LOCAL) -> Fit:
     """The fit for one language (all when None), plain or style-controlled, with `ci` (bootstrap or
     sandwich; the board's default when None) as ci_low/ci_high, over the votes of `origin` (ORIGINS).
-    Recomputed only when the counting votes changed (their count, largest id and id sum; style-controlled,
-    also how many have style measures); cached per process."""
+    Recomputed only when the arena's change token moves (any vote, exclusion, record deletion, style measure or
+    prompt group: webapp/arena/tallies.py); cached per process and in `ArenaFit` for the others."""
     ci = ci or DEFAULT_CI[style]
     votes = rating_votes(language, origin=origin)
-    counts = {"n": Count("id"), "last": Max("id"), "ids": Sum("id")}
-    if style == CONTROL:
-        counts["measured"] = Count("style")
-    left_out = vote_hygiene().left_out
-    state = (*votes.aggregate(**counts).values(), len(left_out), sum(left_out))
-    key = (language or "", style, ci, origin, settings.ARENA_MIN_VOTES)
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached and cached[0] == state and isinstance(cached[1], Fit):
-        return cached[1]
-    fit = _compute_style(votes, ci, left_out) if style == CONTROL else _compute(votes, ci, left_out)
-    with _cache_lock:
-        _cache[key] = (state, fit)
-    return fit
+    token = arena_token()
+    key = (language or "", style, ci, origin, settings.ARENA_MIN_VOTES, settings.ARENA_ANCHOR)
+
+    def compute() -> Fit:
+        left_out = vote_hygiene().left_out
+        return _compute_style(votes, ci, left_out) if style == CONTROL else _compute(votes, ci, left_out)
+
+    return _cached(key, token, Fit, compute)
 
 
 def leaderboard(
@@ -376,33 +377,17 @@ def with_lineage(rows: list[dict]) -> list[dict]:
 
 
 def arena_statistics(*, days: int = 14, top_clients: int = 20) -> dict:
-    since = timezone.now() - timedelta(days=days)
-    votes = Vote.objects.all()
+    """The statistics page's figures: the folded tallies (webapp/arena/tallies.py `arena_summary`: battles,
+    votes, by language, outcome and day, the most active clients, as of when) with vote hygiene's findings."""
     found = vote_hygiene()
+    summary = arena_summary(days=days, top_clients=top_clients)
     return {
-        "battles": Battle.objects.count(),
-        "votes": votes.count(),
-        "counted": rating_votes(origin=ALL).count() - len(found.left_out),
+        **summary,
+        "counted": summary["counting"] - len(found.left_out),
         # left out of the ratings by vote hygiene (kept as data)
         "anomalous": found.anomalous,
         "anomalous_votes": len(found.left_out - found.capped),
         "capped_votes": len(found.capped),
         "capped_prompts": found.capped_prompts,
-        "revealed": votes.filter(identity_revealed=True).count(),
-        "excluded_votes": votes.filter(excluded=True).count(),
-        "by_language": list(votes.values("language_id").annotate(n=Count("id")).order_by("-n")),
-        "by_outcome": list(votes.values("outcome").annotate(n=Count("id")).order_by("-n")),
-        "by_day": list(
-            votes.filter(created_at__gte=since)
-            .annotate(day=TruncDate("created_at"))
-            .values("day")
-            .annotate(n=Count("id"))
-            .order_by("day")
-        ),
-        "clients": list(
-            votes.values("client_hash")
-            .annotate(n=Count("id"), excluded=Count("id", filter=Q(excluded=True)), last=Max("created_at"))
-            .order_by("-n")[:top_clients]
-        ),
         "exclusions": list(ExcludedClient.objects.select_related("excluded_by").order_by("-created_at")),
     }

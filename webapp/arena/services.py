@@ -36,6 +36,7 @@ from webapp.arena.models import (
     VoteStyle,
 )
 from webapp.arena.style import vote_style_measure
+from webapp.arena.tallies import arena_mark
 from webapp.audit import services as audit
 from webapp.errors import ApplicationError, Conflict, NotFound
 from webapp.feedback.content import content_hash, is_blank
@@ -137,6 +138,7 @@ def client_exclude(*, client_hash: str, reason: str = "", by: User | None = None
     )
     votes = Vote.objects.filter(client_hash=client_hash, excluded=False)
     records = PreferenceRecord.objects.filter(arena_vote__in=votes, deleted_at__isnull=True)
+    arena_mark(votes.values_list("battle_id", flat=True))
     review_mark_records(records.values_list("pk", flat=True))
     records.update(deleted_at=timezone.now())
     votes.update(excluded=True)
@@ -152,6 +154,7 @@ def client_include(*, client_hash: str) -> int:
         raise NotFound(_("That client is not excluded."))
     votes = Vote.objects.filter(client_hash=client_hash, excluded=True)
     records = PreferenceRecord.objects.filter(arena_vote__in=votes)
+    arena_mark(votes.values_list("battle_id", flat=True))
     review_mark_records(records.values_list("pk", flat=True))
     records.update(deleted_at=None)
     restored = votes.update(excluded=False)
@@ -252,7 +255,7 @@ def battle_start(
     else:
         variant_a, variant_b = battle_pair(language=language)
     rate_limit_take(client_hash=client_hash, action=CounterAction.GENERATE)
-    return Battle.objects.create(
+    return _battle_create(
         mode=BattleMode.NAMED if variant_names else BattleMode.ANONYMOUS,
         language=language,
         detected_language=detected,
@@ -261,6 +264,12 @@ def battle_start(
         variant_b=variant_b,
         client_hash=client_hash,
     )
+
+
+@transaction.atomic
+def _battle_create(**fields: Any) -> Battle:
+    """The battle and its tallies' marker (a post_save signal) in one transaction."""
+    return Battle.objects.create(**fields)
 
 
 def battle_stream(battle: Battle) -> Iterator[tuple[str, str]]:

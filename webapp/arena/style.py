@@ -16,6 +16,7 @@ from django.db import transaction
 from ml.evaluation.repetition import token_ids
 from ml.evaluation.style import answer_style, whitespace_ids
 from webapp.arena.models import Vote, VoteStyle
+from webapp.arena.tallies import arena_touch
 from webapp.judging.fidelity import installed_base, tokenizer_of
 from webapp.modelstore.services import store_path
 
@@ -86,3 +87,4 @@ def _store(votes: Iterable[Vote], tokeniser: tuple[str, Tokenise]) -> None:
         rows.append(row)
     VoteStyle.objects.filter(vote__in=[row.vote for row in rows]).delete()
     VoteStyle.objects.bulk_create(rows)
+    arena_touch()  # the style-controlled fits read these

@@ -1,4 +1,4 @@
-"""Arena housekeeping on queue `sweep` (webapp/arena/services.py does the work)."""
+"""Arena housekeeping on queue `sweep` (webapp/arena/services.py and webapp/arena/tallies.py do the work)."""
 
 from celery import shared_task
 
@@ -16,3 +16,15 @@ def group_prompts() -> dict:
     from webapp.arena.duplicates import prompt_groups_build
 
     return prompt_groups_build()
+
+
+@shared_task(name="workers.tasks.arena.fold_arena", ignore_result=True)
+def fold_arena() -> int:
+    """The arena's tallies: one batch of ARENA_FOLD_BATCH markers, queueing itself again while more are pending."""
+    from webapp.arena.tallies import arena_fold, arena_pending
+    from webapp.queue import send_task
+
+    folded = arena_fold()
+    if arena_pending(1):
+        send_task("workers.tasks.arena.fold_arena", args=[], queue="sweep")
+    return folded

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db.models.signals import post_delete
 
 from webapp.feedback.models import Annotation, PreferenceRecord, ReviewDirty, Skip
+from webapp.feedback.signals import records_changed
 
 
 def review_mark(task_ids: Iterable[int]) -> None:
@@ -22,8 +23,12 @@ def review_mark_campaign(campaign_id: int) -> None:
 
 
 def review_mark_records(record_ids: Iterable[int]) -> None:
-    """Insert one marker per preference record soft-deleted or restored (the home page counts alive ones)."""
-    ReviewDirty.objects.bulk_create([ReviewDirty(record_id=pk) for pk in dict.fromkeys(record_ids)], batch_size=2000)
+    """Insert one marker per preference record soft-deleted or restored (the home page counts alive ones), and
+    tell the layers above (signals.records_changed)."""
+    ids = list(dict.fromkeys(record_ids))
+    ReviewDirty.objects.bulk_create([ReviewDirty(record_id=pk) for pk in ids], batch_size=2000)
+    if ids:
+        records_changed.send(sender=PreferenceRecord, record_ids=ids)
 
 
 def _record_deleted(sender, instance, **kwargs) -> None:
