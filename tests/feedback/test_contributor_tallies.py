@@ -6,6 +6,7 @@ below as the reference). The reads' queries do not grow with the contributions; 
 periodic task fold."""
 
 import random
+import re
 from collections import Counter
 from dataclasses import asdict
 
@@ -311,6 +312,9 @@ def test_a_deletion_without_its_marker_would_show(staff, reviewer):
     assert_equal_to_full(reviewer, work.people[0], None)
 
 
+HOLE_CHECK = re.compile(r'^SELECT COUNT\(\*\) FROM \(SELECT "\w+"\."id" AS "col1" FROM "\w+" WHERE \("\w+"\."id" >= ')
+
+
 def test_reads_do_not_grow_with_the_contributions(staff, reviewer):
     work = Work(random.Random(4), staff)
     paths = ["/api/v1/contributors/leaderboard/", "/api/v1/contributors/stats/", "/api/v1/contributors/moderation/"]
@@ -323,7 +327,9 @@ def test_reads_do_not_grow_with_the_contributions(staff, reviewer):
             client.get(path)  # the fold of what is pending
             with CaptureQueriesContext(connection) as captured:
                 assert client.get(path).status_code == 200
-            counts.append(len(captured))
+            # The review summary re-reads an id range its fold skipped (a sequence gap, PostgreSQL) until rows
+            # appear there or REVIEW_HOLE_SECONDS pass: one bounded COUNT per stream, whatever the store's size.
+            counts.append(len([q for q in captured if not HOLE_CHECK.search(q["sql"])]))
             if path in paths:  # the tallies only: no contribution or vote is read
                 tables = (Contribution._meta.db_table, Verdict._meta.db_table)
                 assert not [q["sql"] for q in captured if any(f'"{table}"' in q["sql"] for table in tables)]
