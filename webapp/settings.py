@@ -453,6 +453,9 @@ ARENA_DEFAULT_LANGUAGE = env_str("ARENA_DEFAULT_LANGUAGE", "en")
 ARENA_FOLD_ON_READ = env_int("ARENA_FOLD_ON_READ", 2000, minimum=0)
 ARENA_FOLD_BATCH = env_int("ARENA_FOLD_BATCH", 5000, minimum=1)
 ARENA_FOLD_SECONDS = env_int("ARENA_FOLD_SECONDS", 30, minimum=1)
+# After a change, a fit (and vote hygiene) computed less than ARENA_REFIT_SECONDS ago is served, marked with how
+# many changes it is behind, while the sweep refits it; an older one is refitted in the request. 0: always exact.
+ARENA_REFIT_SECONDS = env_int("ARENA_REFIT_SECONDS", 60, minimum=0)
 # Words that reveal a model's identity when an answer contains them (besides the variants' own names).
 ARENA_IDENTITY_WORDS = env_list("ARENA_IDENTITY_WORDS", ["smollm", "hugging face", "huggingface"])
 

@@ -22,7 +22,7 @@ from webapp.arena.models import ArenaDirty, ArenaFit, Battle, Vote
 from webapp.feedback.models import PreferenceRecord
 from webapp.feedback.services.catalog import preference_delete
 from webapp.feedback.services.importing import feedback_import
-from workers.tasks.arena import fold_arena
+from workers.tasks.arena import fold_arena, refit
 
 # also run against PostgreSQL by .ci/run (the fold's upserts and lock, the token's one statement)
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
@@ -213,3 +213,41 @@ def test_the_statistics_page_says_as_of_when_changes_wait(client, staff, variant
     fold_arena()
     page = client.get("/arena-stats/").content.decode()
     assert 'id="arena-as-of"' not in page and "Votes: 3" in page
+
+
+@override_settings(ARENA_REFIT_SECONDS=60)
+def test_a_recent_fit_is_served_behind_the_votes_while_the_sweep_refits(
+    client, staff, variants, languages, monkeypatch
+):
+    base, one, _two = variants
+    asked = []
+    monkeypatch.setattr(selectors, "send_task", lambda name, args, queue: asked.append((name, args, queue)))
+    selectors._asked.clear()
+
+    def vote():
+        battle = finished_battle(one, base)
+        services.vote_cast(token=str(battle.token), outcome="a", client_hash=battle.client_hash)
+
+    vote()
+    first = selectors.rating_fit()
+    assert selectors.freshness(first)["changes_since"] == 0 and not asked
+    vote()
+    served = selectors.rating_fit()
+    assert served.rows == first.rows  # the fit of a moment ago, not refitted in the request
+    assert selectors.freshness(served)["changes_since"] == tallies.arena_token() - first.token > 0
+    assert asked == [("workers.tasks.arena.refit", ["fit", "", "plain", "bootstrap", "local"], "sweep")]
+    reply = client.get("/api/v1/arena/leaderboard/").json()
+    assert reply["changes_since"] > 0 and reply["as_of"]
+    client.force_login(staff)
+    assert 'id="board-as-of"' in client.get("/arena-stats/").content.decode()
+
+    refit(*asked[0][1])  # what the sweep runs
+    fresh = selectors.rating_fit()
+    assert selectors.freshness(fresh)["changes_since"] == 0
+    assert sum(row["votes"] for row in fresh.rows) == sum(row["votes"] for row in first.rows) + 2
+    assert client.get("/api/v1/arena/leaderboard/").json()["changes_since"] == 0
+
+    vote()  # with no worker: once the stored fit is older than the window, the request refits
+    ArenaFit.objects.update(computed_at=timezone.now() - timedelta(seconds=61))
+    late = selectors.rating_fit()
+    assert selectors.freshness(late)["changes_since"] == 0

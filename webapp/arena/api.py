@@ -59,6 +59,10 @@ class ArenaLeaderboardSerializer(serializers.Serializer):
     ratings = ArenaRatingSerializer(many=True)
     votes_needed = ArenaSeparationSerializer(many=True)
     style = ArenaStyleSerializer(required=False, help_text="only with style=control")
+    as_of = serializers.DateTimeField(allow_null=True, help_text="when these ratings were fitted")
+    changes_since = serializers.IntegerField(
+        help_text="changes to the votes since as_of (0: exact); a fit behind is being refitted (ARENA_REFIT_SECONDS)"
+    )
 
 
 class LeaderboardView(APIView):
@@ -102,7 +106,11 @@ class LeaderboardView(APIView):
         fit = selectors.rating_fit(
             language or None, style=style, ci=query.validated_data.get("ci"), origin=query.validated_data["origin"]
         )
-        body = {"ratings": selectors.with_lineage(fit.rows), "votes_needed": fit.votes_needed}
+        body = {
+            "ratings": selectors.with_lineage(fit.rows),
+            "votes_needed": fit.votes_needed,
+            **selectors.freshness(fit),
+        }
         if style == selectors.CONTROL:
             body["style"] = fit.style
         return Reply(ArenaLeaderboardSerializer(body).data)

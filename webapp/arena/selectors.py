@@ -4,14 +4,17 @@ process until a vote changes) and the staff statistics."""
 import itertools
 import pickle
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import MD5, Lower, Trim
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +25,7 @@ from webapp.arena.tallies import arena_summary, arena_token
 from webapp.feedback.models import Language
 from webapp.feedback.sources import ORIGIN_LOCAL
 from webapp.modelstore.models import ModelVariant, VariantKind, VariantStatus
+from webapp.queue import send_task
 
 OUTCOME_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}  # both bad counts as a tie
 # A weak Gaussian prior (sd 10 natural units, ~4300 points) keeps a variant that won or lost every
@@ -79,27 +83,51 @@ class Hygiene:
         return [check for check in self.checks if check.anomalous]
 
 
-def vote_hygiene() -> Hygiene:
+def vote_hygiene(*, fresh: bool = False) -> Hygiene:
     """The anomalous-voter test and the prompt cap over every vote that may count (all languages, local and
     imported), recomputed only when the arena's change token or the settings change (webapp/arena/tallies.py);
-    cached per process and in `ArenaFit` for the others."""
+    cached per process and in `ArenaFit` for the others. A recent older one may be served while the sweep
+    refits (`_cached`), unless `fresh`."""
     key = (*HYGIENE_KEY, settings.ARENA_OUTLIER_MIN_VOTES, settings.ARENA_OUTLIER_ALPHA, settings.ARENA_PROMPT_CAP)
-    return _cached(key, arena_token(), Hygiene, lambda: _compute_hygiene(rating_votes(origin=ALL)))
+    compute = lambda: _compute_hygiene(rating_votes(origin=ALL))  # noqa: E731
+    return _cached(key, arena_token(), Hygiene, compute, fresh=fresh, refit=["hygiene"])
 
 
-def _cached(key: tuple, token: int, kind: type, compute: Callable[[], Any]) -> Any:
-    """The value stored under `key` at `token`: this process's, else another process's (`ArenaFit`), else
-    computed now and stored for both."""
+_asked: dict[tuple, float] = {}  # key: when this process last asked the sweep to refit it (time.monotonic)
+ASK_AGAIN_SECONDS = 10.0
+
+
+def _cached(key: tuple, token: int, kind: type, compute: Callable[[], Any], *, fresh: bool, refit: list) -> Any:
+    """The value stored under `key` at `token`: this process's, else another process's (`ArenaFit`). Else, when
+    one computed less than ARENA_REFIT_SECONDS ago at an earlier token is stored (and not `fresh`), that one,
+    and the sweep is asked to refit (`refit`: the task's arguments); else computed now and stored for both."""
     with _cache_lock:
         cached = _cache.get(key)
     if cached and cached[0] == token and isinstance(cached[1], kind):
         return cached[1]
     name = repr(key)
-    stored = ArenaFit.objects.filter(key=name, token=token).values_list("payload", flat=True).first()
-    found = pickle.loads(stored) if stored is not None else None  # noqa: S301 (written only by _cached below)
-    if not isinstance(found, kind):
-        found = compute()
-        ArenaFit.objects.update_or_create(key=name, defaults={"token": token, "payload": pickle.dumps(found)})
+    row = ArenaFit.objects.filter(key=name).values_list("token", "payload", "computed_at").first()
+    found = pickle.loads(row[1]) if row is not None else None  # noqa: S301 (written only by _cached below)
+    if isinstance(found, kind) and row is not None and row[0] == token:
+        with _cache_lock:
+            _cache[key] = (token, found)
+        return found
+    window = settings.ARENA_REFIT_SECONDS
+    if (
+        isinstance(found, kind)
+        and row is not None
+        and not fresh
+        and window
+        and timezone.now() - row[2] < timedelta(seconds=window)
+    ):
+        if time.monotonic() - _asked.get(key, -ASK_AGAIN_SECONDS) >= ASK_AGAIN_SECONDS:
+            _asked[key] = time.monotonic()
+            send_task("workers.tasks.arena.refit", args=refit, queue="sweep")
+        return found
+    found = compute()
+    if isinstance(found, Fit):
+        found = replace(found, token=token, computed_at=timezone.now())
+    ArenaFit.objects.update_or_create(key=name, defaults={"token": token, "payload": pickle.dumps(found)})
     with _cache_lock:
         _cache[key] = (token, found)
     return found
@@ -154,6 +182,8 @@ class Fit:
     covariance: np.ndarray
     votes_needed: list[dict] = field(default_factory=list)
     style: dict | None = None
+    token: int = -1  # the arena's change token it was fitted at (webapp/arena/tallies.py)
+    computed_at: datetime | None = None
 
 
 _cache: dict[tuple, tuple[int, Any]] = {}  # key: (change token, Fit or Hygiene)
@@ -161,21 +191,31 @@ HYGIENE_KEY = ("hygiene",)
 _cache_lock = threading.Lock()
 
 
-def rating_fit(language: str | None = None, *, style: str = PLAIN, ci: str | None = None, origin: str = LOCAL) -> Fit:
+def rating_fit(
+    language: str | None = None, *, style: str = PLAIN, ci: str | None = None, origin: str = LOCAL, fresh: bool = False
+) -> Fit:
     """The fit for one language (all when None), plain or style-controlled, with `ci` (bootstrap or
     sandwich; the board's default when None) as ci_low/ci_high, over the votes of `origin` (ORIGINS).
     Recomputed only when the arena's change token moves (any vote, exclusion, record deletion, style measure or
-    prompt group: webapp/arena/tallies.py); cached per process and in `ArenaFit` for the others."""
+    prompt group: webapp/arena/tallies.py); cached per process and in `ArenaFit` for the others. Between
+    changes and the sweep's refit, a fit computed less than ARENA_REFIT_SECONDS ago is served (`freshness`
+    says how far behind), unless `fresh`."""
     ci = ci or DEFAULT_CI[style]
     votes = rating_votes(language, origin=origin)
     token = arena_token()
     key = (language or "", style, ci, origin, settings.ARENA_MIN_VOTES, settings.ARENA_ANCHOR)
 
     def compute() -> Fit:
-        left_out = vote_hygiene().left_out
+        left_out = vote_hygiene(fresh=True).left_out
         return _compute_style(votes, ci, left_out) if style == CONTROL else _compute(votes, ci, left_out)
 
-    return _cached(key, token, Fit, compute)
+    return _cached(key, token, Fit, compute, fresh=fresh, refit=["fit", language or "", style, ci, origin])
+
+
+def freshness(fit: Fit) -> dict[str, Any]:
+    """How far a fit is behind the votes: `changes_since` (0: exact; else the changes since `as_of`, being
+    refitted by the sweep) and `as_of` (when it was fitted)."""
+    return {"as_of": fit.computed_at, "changes_since": max(arena_token() - fit.token, 0) if fit.token >= 0 else 0}
 
 
 def leaderboard(

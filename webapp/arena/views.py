@@ -39,6 +39,7 @@ def stats_page(request):
         "board": board,
         "style_control": style == selectors.CONTROL,
         "style": fit.style,
+        "freshness": selectors.freshness(fit),
         "min_votes": settings.ARENA_MIN_VOTES,
         "alpha": settings.ARENA_OUTLIER_ALPHA,
         "outlier_min_votes": settings.ARENA_OUTLIER_MIN_VOTES,

@@ -28,3 +28,17 @@ def fold_arena() -> int:
     if arena_pending(1):
         send_task("workers.tasks.arena.fold_arena", args=[], queue="sweep")
     return folded
+
+
+@shared_task(name="workers.tasks.arena.refit", ignore_result=True)
+def refit(kind: str, language: str = "", style: str = "plain", ci: str = "", origin: str = "local") -> int:
+    """A fit (or vote hygiene) a read served while it was behind the votes, computed at the current change token
+    (webapp/arena/selectors.py); returns that token."""
+    from webapp.arena import selectors
+    from webapp.arena.tallies import arena_token
+
+    if kind == "hygiene":
+        selectors.vote_hygiene(fresh=True)
+    else:
+        selectors.rating_fit(language or None, style=style, ci=ci or None, origin=origin, fresh=True)
+    return arena_token()
