@@ -92,12 +92,14 @@ def _vote_saved(sender, instance: Vote, **kwargs) -> None:
 
 
 def _records_changed(sender, record_ids: list[int], **kwargs) -> None:
-    """Preference records deleted or restored: the battles whose votes they are (one INSERT ... SELECT)."""
-    votes = Vote.objects.filter(preference_id__in=record_ids).values("battle_id").order_by()
-    sql, params = votes.query.sql_with_params()
+    """Preference records deleted or restored: the battles whose votes they are (an INSERT ... SELECT per
+    CHUNK records, within SQLite's limit on bound parameters)."""
     table = connection.ops.quote_name(ArenaDirty._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (battle_id) {sql}", params)  # noqa: S608
+    for start in range(0, len(record_ids), CHUNK):
+        votes = Vote.objects.filter(preference_id__in=record_ids[start : start + CHUNK]).values("battle_id")
+        sql, params = votes.order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} (battle_id) {sql}", params)  # noqa: S608
 
 
 def connect() -> None:
