@@ -23,10 +23,10 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class ModelFieldsOnce(serializers.ModelSerializer):
-    """A ModelSerializer whose fields are built from its model once per class, then copied for each instance the way
-    DRF copies declared fields: building them (the model field mapping, each field's kwargs and validators) on every
-    instance was about a sixth of an annotation cycle's CPU. For serializers whose fields depend on their class only
-    (no `get_fields` or Meta that reads the instance, context or request)."""
+    """An output ModelSerializer whose fields are built from its model once per class, then copied for each instance:
+    building them (the model field mapping, each field's kwargs and validators) and deep-copying them, as DRF does for
+    every instance, was about a fifth of an annotation cycle's CPU. For serializers whose fields depend on their class
+    only (no `get_fields` or Meta that reads the instance, context or request)."""
 
     _built_fields: dict[type, dict[str, serializers.Field]] = {}
 
@@ -34,7 +34,15 @@ class ModelFieldsOnce(serializers.ModelSerializer):
         built = self._built_fields.get(type(self))
         if built is None:
             built = self._built_fields[type(self)] = super().get_fields()  # unbound: binding happens on the copy
-        return copy.deepcopy(built)
+        return {name: _field_copy(field) for name, field in built.items()}
+
+
+def _field_copy(field: serializers.Field) -> serializers.Field:
+    """A field holding other fields (a nested serializer, a list's child) is copied whole, as DRF copies it; a leaf
+    field's state is its arguments and what binding sets on it, so a shallow copy binds apart from the original."""
+    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
+        return copy.deepcopy(field)
+    return copy.copy(field)
 
 
 class JSONInput(serializers.Serializer):

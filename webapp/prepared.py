@@ -63,12 +63,15 @@ class _Compiled:
         self.iterable_class, self.model, self.db = queryset._iterable_class, queryset.model, queryset.db
         self.fields = queryset._fields
         self.compiler, self.sql, self.slots = compiler, sql, slots
+        # The select list's converters (bound to its fields and expressions; the connection is passed when applied).
+        self.converters = compiler.get_converters([column for column, *_rest in compiler.select[: compiler.col_count]])
 
     def run(self, values: dict[str, Any]) -> list:
         params = tuple(_typed(_param(values[name]), held) if name else held for name, held in self.slots)
         compiler = copy.copy(self.compiler)
         compiler.connection = connections[self.db]  # connections are per thread
         compiler.as_sql = lambda *args, **kwargs: (self.sql, params)  # type: ignore[method-assign]
+        compiler.get_converters = lambda expressions: self.converters  # type: ignore[method-assign]
         return list(self.iterable_class(_StandIn(self, compiler)))
 
 
