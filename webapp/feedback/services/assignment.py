@@ -254,12 +254,10 @@ def _lease_locked(user: User, task_id: int, now: datetime, kind: str | None = No
     if task is None or not task.has_free_slot(leased=task.others_leased):  # type: ignore[attr-defined]
         return None
     expires = _lease_deadline()
-    Lease.objects.bulk_create(
-        [Lease(task=task, annotator=user, expires_at=expires)],
-        update_conflicts=True,
-        unique_fields=["task", "annotator"],
-        update_fields=["expires_at"],
-    )
+    # What bulk_create(update_conflicts=True) runs, without building and compiling an insert query each time.
+    upsert = "ON CONFLICT (task_id, annotator_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+    with connection.cursor() as cursor:
+        cursor.execute(*_insert_sql(Lease(task=task, annotator=user, expires_at=expires), upsert))
     return Assignment(task=task, lease_expires_at=expires)
 
 
