@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, Value
 from django.db.models.sql.compiler import SQLCompiler
 
 Build = Callable[..., QuerySet]
@@ -28,30 +28,38 @@ _MARKER_BASE = 2_000_000_000  # inside every integer column's range (Django drop
 
 
 class PreparedQuery:
-    """`build(shape, **values)` returns the queryset; `rows` and `first` evaluate it like `list(qs)` and `qs.first()`.
+    """`build(shape, **values)` returns the queryset; `rows`, `first` and `exists` evaluate it like `list(qs)`,
+    `qs.first()` and `qs.exists()`.
     A value is an int, a str, an aware datetime or a model instance (its primary key is the parameter)."""
 
     def __init__(self, build: Build) -> None:
         self._build = build
-        self._compiled: dict[tuple[bool, Hashable], _Compiled] = {}
+        self._compiled: dict[tuple[str, Hashable], _Compiled] = {}
 
     def rows(self, shape: Hashable = (), **values: Any) -> list:
-        return self._run(False, shape, values)
+        return self._run("rows", shape, values)
 
     def first(self, shape: Hashable = (), **values: Any) -> Any:
-        rows = self._run(True, shape, values)
+        rows = self._run("first", shape, values)
         return rows[0] if rows else None
 
-    def _queryset(self, first: bool, shape: Hashable, values: dict[str, Any]) -> QuerySet:
-        queryset = self._build(shape, **values)
-        return (queryset if queryset.ordered else queryset.order_by("pk"))[:1] if first else queryset
+    def exists(self, shape: Hashable = (), **values: Any) -> bool:
+        return bool(self._run("exists", shape, values))
 
-    def _run(self, first: bool, shape: Hashable, values: dict[str, Any]) -> list:
+    def _queryset(self, how: str, shape: Hashable, values: dict[str, Any]) -> QuerySet:
+        queryset = self._build(shape, **values)
+        if how == "first":
+            return (queryset if queryset.ordered else queryset.order_by("pk"))[:1]
+        if how == "exists":  # what QuerySet.exists() asks: a constant, no order, one row
+            return queryset.order_by().values_list(Value(1))[:1]
+        return queryset
+
+    def _run(self, how: str, shape: Hashable, values: dict[str, Any]) -> list:
         if connection.vendor != "postgresql":
-            return list(self._queryset(first, shape, values))
-        compiled = self._compiled.get((first, shape))
+            return list(self._queryset(how, shape, values))
+        compiled = self._compiled.get((how, shape))
         if compiled is None:
-            compiled = self._compiled[(first, shape)] = _compile(lambda v: self._queryset(first, shape, v), values)
+            compiled = self._compiled[(how, shape)] = _compile(lambda v: self._queryset(how, shape, v), values)
         return compiled.run(values)
 
 

@@ -494,9 +494,22 @@ def announce_if_complete(campaign: Campaign) -> None:
     row is locked first: two annotations filling a campaign's last two tasks at once would otherwise each
     see the other's task still open (PostgreSQL reads committed rows) and neither would announce; with the
     lock the second waits for the first to commit, then sees its count."""
-    Campaign.objects.select_for_update().only("pk").get(pk=campaign.pk)
-    if not Task.objects.alive().filter(campaign=campaign).open(campaign.overlap).exists():
+    if not _CAMPAIGN_LOCK.rows(campaign_id=campaign.pk):
+        raise Campaign.DoesNotExist(f"campaign {campaign.pk} is gone")
+    if not _CAMPAIGN_OPEN.exists(campaign_id=campaign.pk, overlap=campaign.overlap):
         campaign_completed.send_robust(sender=Campaign, campaign_id=campaign.pk)
+
+
+def _campaign_lock_query(shape: tuple, *, campaign_id: int) -> QuerySet:
+    return Campaign.objects.select_for_update().only("pk").filter(pk=campaign_id).order_by()
+
+
+def _campaign_open_query(shape: tuple, *, campaign_id: int, overlap: int) -> QuerySet:
+    return Task.objects.alive().filter(campaign_id=campaign_id).open(overlap)
+
+
+_CAMPAIGN_LOCK = PreparedQuery(_campaign_lock_query)
+_CAMPAIGN_OPEN = PreparedQuery(_campaign_open_query)
 
 
 def _validated(
