@@ -64,8 +64,8 @@ class PreparedQuery:
 
 
 class _Compiled:
-    """One shape's SQL; for each parameter the value's name and its type, or no name and the constant; a compiled template
-    whose select list and converters the rows are read with."""
+    """One shape's SQL; for each parameter the value's name and its type, or no name and the constant; and a compiled
+    template whose select list and converters the rows are read with."""
 
     def __init__(self, queryset: QuerySet, compiler: SQLCompiler, sql: str, slots: list[tuple[str | None, Any]]):
         self.iterable_class, self.model, self.db = queryset._iterable_class, queryset.model, queryset.db

@@ -170,11 +170,11 @@ def task_payload(user: User, task_id: int, now: datetime | None = None, kind: st
     if kind in SHOWS_NO_RESPONSE:
         return _payload_without_responses(user, task_id, now)
     leases = {"user": user, "now": now} if now is not None else {}
-    rows = _PAYLOAD.rows(now is not None, task_id=task_id, **leases)
+    rows: list[TaskResponse] = _PAYLOAD.rows(now is not None, task_id=task_id, **leases)
     if not rows:
         return _payload_without_responses(user, task_id, now)
     task = rows[0].task
-    setattr(task, JUDGE_RANKING, rows[0].judge_ranking)
+    setattr(task, JUDGE_RANKING, rows[0].judge_ranking)  # type: ignore[attr-defined]
     task.others_leased = getattr(rows[0], "others_leased", 0)  # type: ignore[attr-defined]
     for row in rows:
         row.task = task
@@ -185,7 +185,7 @@ def task_payload(user: User, task_id: int, now: datetime | None = None, kind: st
     return task
 
 
-def _payload_query(with_leases: bool, *, task_id: int, user: User | None = None, now: datetime | None = None) -> QuerySet:
+def _payload_query(with_leases: bool, *, task_id: int, user: Any = None, now: Any = None) -> QuerySet:
     items = (
         TaskResponse.objects.filter(task_id=task_id)
         .select_related("task__prompt", "task__campaign", "task__language", "response")
