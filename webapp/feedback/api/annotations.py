@@ -6,13 +6,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, serializers
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import IdCursorPagination, id_filter
+from webapp.apifields import IdCursorPagination, ModelFieldsOnce, id_filter
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped
 from webapp.feedback.models import Annotation
 
 
-class AnnotationOutput(serializers.ModelSerializer):
+class AnnotationOutput(ModelFieldsOnce):
     annotator = serializers.CharField(source="annotator.username")
 
     class Meta:

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response as Reply
 
-from webapp.apifields import JSONInput, id_filter
+from webapp.apifields import JSONInput, ModelFieldsOnce, id_filter
 from webapp.feedback import selectors
 from webapp.feedback.api.common import RoleScoped, TextEditInput, content_field, validated
 from webapp.feedback.models import Prompt
@@ -13,7 +13,7 @@ from webapp.feedback.services import catalog
 from webapp.permissions import StaffWrites
 
 
-class PromptOutput(serializers.ModelSerializer):
+class PromptOutput(ModelFieldsOnce):
     content = content_field()
     language = serializers.CharField(source="language_id")
 

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as Reply
 from rest_framework.views import APIView
 
-from webapp.apifields import IdCursorPagination, JSONInput, id_field, id_filter
+from webapp.apifields import IdCursorPagination, JSONInput, ModelFieldsOnce, id_field, id_filter
 from webapp.errors import ApplicationError
 from webapp.feedback import selectors
 from webapp.feedback.api.annotations import AnnotationOutput
@@ -76,7 +76,7 @@ class ContributionShown(serializers.Serializer):
         return original.text if original is not None else None
 
 
-class TaskOutput(serializers.ModelSerializer):
+class TaskOutput(ModelFieldsOnce):
     language = serializers.CharField(source="language_id", help_text="translate: the target language")
     direction = serializers.CharField(source="language.direction")
     campaign = serializers.IntegerField(source="campaign_id")

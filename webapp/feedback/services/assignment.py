@@ -6,6 +6,7 @@ annotators racing for the last slot cannot both get it; `tasks_next` uses SKIP L
 on to other tasks instead of queueing. (On SQLite the lock is the database's single writer lock,
 taken at BEGIN by the IMMEDIATE transaction mode.)"""
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, Model, OuterRef, Subquery
+from django.db.models import Count, Exists, F, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +37,8 @@ from webapp.feedback.models import (
 )
 from webapp.feedback.services.suggestions import JUDGE_RANKING, judge_ranking, suggestion_for
 from webapp.feedback.signals import campaign_completed
+from webapp.permissions import REVIEWER_FLAG, is_reviewer
+from webapp.prepared import PreparedQuery
 
 MAX_ATTEMPTS = 20  # claims lost to a racer in one campaign and language before the next is tried
 # A submission goes the short way (no row lock of its own) only while its lease has this long left, so a claimer
@@ -78,6 +81,14 @@ def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int,
     """One query: the (campaign, overlap, kind, language) rows to look in, in order (campaigns open to this user, by id;
     each campaign's languages that the user speaks, by code), each row also carrying the task the user holds a live
     lease on (task id and expiry, or None): a visible task they have not annotated yet, the earliest expiring."""
+    shape = (is_reviewer(user), campaign_id is not None)
+    one_campaign = {"campaign_id": campaign_id} if campaign_id is not None else {}
+    return _PLAN.rows(shape, user=user, now=now, **one_campaign)
+
+
+def _plan_query(shape: tuple[bool, bool], *, user: User, now: datetime, campaign_id: int = 0) -> QuerySet:
+    reviewer, one_campaign = shape
+    user = _in_role(user, reviewer)
     held = (
         Lease.objects.filter(annotator=user, expires_at__gt=now)
         .filter(task__in=selectors.tasks_for_user(user).prefetch_related(None).select_related(None))
@@ -87,19 +98,30 @@ def _plan(user: User, campaign_id: int | None, now: datetime) -> list[tuple[int,
     pairs = Campaign.languages.through.objects.filter(
         campaign__in=selectors.open_campaigns_for(user), language_id__in=selectors.user_languages(user)
     )
-    if campaign_id is not None:
+    if one_campaign:
         held = held.filter(task__campaign_id=campaign_id)
         pairs = pairs.filter(campaign_id=campaign_id)
-    return list(
-        pairs.order_by("campaign_id", "language_id").values_list(
-            "campaign_id",
-            "campaign__overlap",
-            "campaign__kind",
-            "language_id",
-            Subquery(held.values("task_id")[:1]),
-            Subquery(held.values("expires_at")[:1]),
-        )
+    return pairs.order_by("campaign_id", "language_id").values_list(
+        "campaign_id",
+        "campaign__overlap",
+        "campaign__kind",
+        "language_id",
+        Subquery(held.values("task_id")[:1]),
+        Subquery(held.values("expires_at")[:1]),
     )
+
+
+def _in_role(user: User, reviewer: bool) -> User:
+    """The user with the role a query's shape was chosen for, read from the user object (a prepared query is built
+    with a stand-in for the user, which must not ask the database for its role)."""
+    if getattr(user, REVIEWER_FLAG, None) == reviewer:
+        return user
+    stand_in = copy.copy(user)
+    setattr(stand_in, REVIEWER_FLAG, reviewer)
+    return stand_in
+
+
+_PLAN = PreparedQuery(_plan_query)
 
 
 def _candidate(
@@ -111,6 +133,14 @@ def _candidate(
     False the lock is waited for instead: the caller's fallback when every candidate was locked. Besides their
     annotations, the tasks a user contributed to, and for verify the contributions they wrote or voted on, are
     passed over."""
+    values = {"user": user, "campaign_id": campaign_id, "overlap": overlap, "language": language, "now": now}
+    return _CANDIDATE.first((kind, skip_locked), **values)
+
+
+def _candidate_query(
+    shape: tuple[str, bool], *, user: User, campaign_id: int, overlap: int, language: str, now: datetime
+) -> QuerySet:
+    kind, skip_locked = shape
     tasks = Task.objects.alive().open(overlap).filter(campaign_id=campaign_id, language_id=language)
     if kind in CONTRIBUTION_KINDS:
         tasks = tasks.exclude(contributions__contributor=user)
@@ -125,7 +155,10 @@ def _candidate(
         .order_by("-annotation_count", "id")
         .select_for_update(skip_locked=skip_locked, of=("self",))
     )
-    return tasks.values_list("pk", flat=True).first()
+    return tasks.values_list("pk", flat=True)
+
+
+_CANDIDATE = PreparedQuery(_candidate_query)
 
 
 def task_payload(user: User, task_id: int, now: datetime | None = None, kind: str | None = None) -> Task | None:
@@ -136,19 +169,12 @@ def task_payload(user: User, task_id: int, now: datetime | None = None, kind: st
     `kind`. None if there is no such task."""
     if kind in SHOWS_NO_RESPONSE:
         return _payload_without_responses(user, task_id, now)
-    items = (
-        TaskResponse.objects.filter(task_id=task_id)
-        .select_related("task__prompt", "task__campaign", "task__language", "response")
-        .annotate(judge_ranking=judge_ranking("task_id", "task__campaign"))
-        .order_by("position")
-    )
-    if now is not None:
-        items = items.annotate(others_leased=_others_leased(user, now, "task_id"))
-    rows = list(items)
+    leases = {"user": user, "now": now} if now is not None else {}
+    rows: list[TaskResponse] = _PAYLOAD.rows(now is not None, task_id=task_id, **leases)
     if not rows:
         return _payload_without_responses(user, task_id, now)
     task = rows[0].task
-    setattr(task, JUDGE_RANKING, rows[0].judge_ranking)
+    setattr(task, JUDGE_RANKING, rows[0].judge_ranking)  # type: ignore[attr-defined]
     task.others_leased = getattr(rows[0], "others_leased", 0)  # type: ignore[attr-defined]
     for row in rows:
         row.task = task
@@ -157,6 +183,21 @@ def task_payload(user: User, task_id: int, now: datetime | None = None, kind: st
     cached._result_cache, cached._prefetch_done = rows, True
     task._prefetched_objects_cache = {"items": cached}  # type: ignore[attr-defined]
     return task
+
+
+def _payload_query(with_leases: bool, *, task_id: int, user: Any = None, now: Any = None) -> QuerySet:
+    items = (
+        TaskResponse.objects.filter(task_id=task_id)
+        .select_related("task__prompt", "task__campaign", "task__language", "response")
+        .annotate(judge_ranking=judge_ranking("task_id", "task__campaign"))
+        .order_by("position")
+    )
+    if with_leases:
+        items = items.annotate(others_leased=_others_leased(user, now, "task_id"))
+    return items
+
+
+_PAYLOAD = PreparedQuery(_payload_query)
 
 
 def _payload_without_responses(user: User, task_id: int, now: datetime | None) -> Task | None:
@@ -213,12 +254,10 @@ def _lease_locked(user: User, task_id: int, now: datetime, kind: str | None = No
     if task is None or not task.has_free_slot(leased=task.others_leased):  # type: ignore[attr-defined]
         return None
     expires = _lease_deadline()
-    Lease.objects.bulk_create(
-        [Lease(task=task, annotator=user, expires_at=expires)],
-        update_conflicts=True,
-        unique_fields=["task", "annotator"],
-        update_fields=["expires_at"],
-    )
+    # What bulk_create(update_conflicts=True) runs, without building and compiling an insert query each time.
+    upsert = "ON CONFLICT (task_id, annotator_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+    with connection.cursor() as cursor:
+        cursor.execute(*_insert_sql(Lease(task=task, annotator=user, expires_at=expires), upsert))
     return Assignment(task=task, lease_expires_at=expires)
 
 
@@ -302,9 +341,17 @@ def annotation_submit(
 def _submission_task(user: User, task_id: int, now: datetime) -> Task:
     """The task as the user may see it, with what a submission checks: its number of responses (`n_items`), the
     user's annotation of it (`mine`, an id), whether they skipped it and whether their lease lives `LEASE_GRACE` on."""
+    task = _SUBMISSION.first(is_reviewer(user), user=user, task_id=task_id, live_after=now + LEASE_GRACE)
+    if task is None:
+        raise NotFound(_("No such task, or it is not in your languages."))
+    return task
+
+
+def _submission_query(reviewer: bool, *, user: User, task_id: int, live_after: datetime) -> QuerySet:
+    user = _in_role(user, reviewer)
     items = TaskResponse.objects.filter(task_id=OuterRef("pk")).values("task_id").annotate(n=Count("id")).values("n")
     mine = Annotation.objects.filter(task_id=OuterRef("pk"), annotator=user).values("pk")[:1]
-    task = (
+    return (
         selectors.tasks_for_user(user)
         .prefetch_related(None)
         .select_related("campaign")
@@ -313,16 +360,13 @@ def _submission_task(user: User, task_id: int, now: datetime) -> Task:
             n_items=Subquery(items),
             mine=Subquery(mine),
             skipped=Exists(Skip.objects.filter(task_id=OuterRef("pk"), annotator=user)),
-            leased=Exists(
-                Lease.objects.filter(task_id=OuterRef("pk"), annotator=user, expires_at__gt=now + LEASE_GRACE)
-            ),
+            leased=Exists(Lease.objects.filter(task_id=OuterRef("pk"), annotator=user, expires_at__gt=live_after)),
             judge_ranking=judge_ranking(),
         )
-        .first()
     )
-    if task is None:
-        raise NotFound(_("No such task, or it is not in your languages."))
-    return task
+
+
+_SUBMISSION = PreparedQuery(_submission_query)
 
 
 def _store_with_lease(annotation: Annotation, live_after: datetime, campaign: Campaign) -> bool:
@@ -450,9 +494,22 @@ def announce_if_complete(campaign: Campaign) -> None:
     row is locked first: two annotations filling a campaign's last two tasks at once would otherwise each
     see the other's task still open (PostgreSQL reads committed rows) and neither would announce; with the
     lock the second waits for the first to commit, then sees its count."""
-    Campaign.objects.select_for_update().only("pk").get(pk=campaign.pk)
-    if not Task.objects.alive().filter(campaign=campaign).open(campaign.overlap).exists():
+    if not _CAMPAIGN_LOCK.rows(campaign_id=campaign.pk):
+        raise Campaign.DoesNotExist(f"campaign {campaign.pk} is gone")
+    if not _CAMPAIGN_OPEN.exists(campaign_id=campaign.pk, overlap=campaign.overlap):
         campaign_completed.send_robust(sender=Campaign, campaign_id=campaign.pk)
+
+
+def _campaign_lock_query(shape: tuple, *, campaign_id: int) -> QuerySet:
+    return Campaign.objects.select_for_update().only("pk").filter(pk=campaign_id).order_by()
+
+
+def _campaign_open_query(shape: tuple, *, campaign_id: int, overlap: int) -> QuerySet:
+    return Task.objects.alive().filter(campaign_id=campaign_id).open(overlap)
+
+
+_CAMPAIGN_LOCK = PreparedQuery(_campaign_lock_query)
+_CAMPAIGN_OPEN = PreparedQuery(_campaign_open_query)
 
 
 def _validated(

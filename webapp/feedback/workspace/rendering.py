@@ -24,6 +24,8 @@ def _link_open(self, tokens, idx, options, env):
     return self.renderToken(tokens, idx, options, env)
 
 
+@lru_cache(maxsize=256)
 def render_markdown(text: str) -> str:
-    """Safe HTML for a Markdown text (a fragment: paragraphs, lists, code blocks, tables)."""
+    """Safe HTML for a Markdown text (a fragment: paragraphs, lists, code blocks, tables). Kept for the texts rendered
+    last: a task's prompt and responses are shown to each of its `overlap` annotators, one after another."""
     return _renderer().render(text or "")
