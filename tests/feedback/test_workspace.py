@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import make_annotator
 from tests.feedback.factories import campaign_with_tasks
@@ -138,6 +139,15 @@ def test_review_lists_translation_groups_whose_preference_flips_between_language
     assert row["tau"] == pytest.approx(1 / 3) and row["flipped"] == [["model-1", "model-0"]] and row["inconsistent"]
     page = page_client(reviewer).get("/review/").content.decode()
     assert "model-1 ≻ model-0" in page
+
+
+def test_the_review_pages_language_filter_lists_the_languages_with_tasks(reviewer):
+    campaign_with_tasks(n_tasks=2, language="de", name="C")
+    _, (task,) = campaign_with_tasks(n_tasks=1, language="ar", name="D")
+    Task.objects.filter(pk=task.pk).update(deleted_at=timezone.now())  # a deleted task still names its language
+    page = page_client(reviewer).get("/review/").content.decode()
+    (select,) = re.findall(r'<select id="f-language".*?</select>', page, re.S)
+    assert re.findall(r'<option value="([^"]+)"', select) == ["ar", "de"]  # by code; en and fr have no task
 
 
 def test_the_review_page_is_for_reviewers_only(reviewer, annotator):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from ml.llm.inference import LocalBackend
@@ -112,8 +113,19 @@ def test_a_job_trains_on_the_data_as_of_its_launch(api, staff, tiny_variants, pr
 
 def test_the_preview_says_when_it_stopped_counting_early(api, staff, tiny_variants, preferences, settings):
     settings.TRAINING_PREVIEW_MAX_PAIRS = 10
-    counted = api(staff).post("/api/v1/training-jobs/preview/", {"data": {}}, format="json").json()
+    reads: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        reads.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        counted = api(staff).post("/api/v1/training-jobs/preview/", {"data": {}}, format="json").json()
     assert counted["approximate"] is True and counted["train_pairs"] + counted["eval_pairs"] == 10
+    # The passes stream inside a transaction: a PostgreSQL cursor declared outside one is WITH HOLD, computed
+    # whole before its first row (formats/exporting.py), so a capped count would still read every pair.
+    streamed = [atomic for sql, atomic in reads if 'FROM "feedback_preferencerecord"' in sql]
+    assert streamed and all(streamed)
     settings.TRAINING_PREVIEW_MAX_PAIRS = 1000
     counted = api(staff).post("/api/v1/training-jobs/preview/", {"data": {}}, format="json").json()
     assert counted["approximate"] is False and counted["train_pairs"] + counted["eval_pairs"] == 60

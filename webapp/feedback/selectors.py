@@ -1,7 +1,7 @@
 """Reads of the feedback store: what each role may see, and the querysets exports stream."""
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from webapp.feedback import sources
 from webapp.feedback.models import (
@@ -12,6 +12,7 @@ from webapp.feedback.models import (
     ContributorTally,
     Demonstration,
     DemonstrationStatus,
+    Language,
     PreferenceRecord,
     Prompt,
     Response,
@@ -28,6 +29,12 @@ STREAM_CHUNK = 500
 def user_language_codes(user: User) -> list[str]:
     profile = getattr(user, "profile", None)
     return list(profile.languages.values_list("code", flat=True)) if profile else []
+
+
+def languages_with_tasks() -> QuerySet[Language]:
+    """The languages that have a task, by code: one index probe per language (EXISTS), not a join over every
+    task (the review page's filter; a DISTINCT over the join reads the whole task table)."""
+    return Language.objects.filter(Exists(Task.objects.filter(language_id=OuterRef("pk")))).order_by("code")
 
 
 def user_languages(user: User) -> QuerySet:

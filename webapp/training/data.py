@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ml.llm.chat import with_system_prompt
@@ -288,7 +289,11 @@ def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") 
     and `approximate` says so (the form's preview, which must answer at once whatever the store's size).
     `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts, the
     form's KTO preview), and `balance` the training answers' desirable and undesirable counts."""
-    spec = spec.with_gate()
+    with transaction.atomic():  # so PostgreSQL streams the passes' cursors (formats/exporting.py's docstring)
+        return _data_counts(spec.with_gate(), limit, rows)
+
+
+def _data_counts(spec: DataSpec, limit: int | None, rows: str) -> dict:
     before: Counter[str] = Counter()
     approximate = False
     for n, row in enumerate(export_rows(ExportSpec(format=rows)), start=1):

@@ -123,7 +123,7 @@ def review_page(request):
         "source": source,
         "sources": [(value, Source(value).label) for value in HUMAN],
         "campaigns": Campaign.objects.alive().order_by("name"),
-        "languages": Language.objects.filter(tasks__isnull=False).distinct().order_by("code"),
+        "languages": selectors.languages_with_tasks(),
         "strings": {"saved": _("Saved.")},
         "next_links": {name: _next_link(request, name, cursor) for name, cursor in report.next.items()},
     }
