@@ -150,6 +150,16 @@ def test_the_review_pages_language_filter_lists_the_languages_with_tasks(reviewe
     assert re.findall(r'<option value="([^"]+)"', select) == ["ar", "de"]  # by code; en and fr have no task
 
 
+def test_prompt_sources_are_the_distinct_sources_by_name_whatever_the_languages():
+    from webapp.feedback.selectors import prompt_sources
+
+    assert prompt_sources() == []
+    for i, (language, source) in enumerate([("de", "zeta"), ("ar", "api"), ("de", "api"), ("en", "m"), ("ar", "zeta")]):
+        catalog.prompt_create(content=f"Prompt {i}", language=language, source=source)
+    assert prompt_sources() == ["api", "m", "zeta"]
+    assert prompt_sources(2) == ["api", "m"]
+
+
 def test_the_review_page_is_for_reviewers_only(reviewer, annotator):
     assert page_client(reviewer).get("/review/").status_code == 200
     assert page_client(annotator).get("/review/").status_code == 403  # signed in, without the role

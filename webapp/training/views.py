@@ -2,8 +2,9 @@ from django.shortcuts import get_object_or_404, render
 
 from ml.training.config import DPO_LOSSES, Hyperparameters
 from ml.training.trainers import kinds, trainer_for
+from webapp.feedback import selectors
 from webapp.feedback.formats.registry import unpaired_sources
-from webapp.feedback.models import Campaign, Language, Prompt
+from webapp.feedback.models import Campaign, Language
 from webapp.modelstore.models import ModelVariant, VariantStatus
 from webapp.permissions import staff_page
 from webapp.training.models import TrainingJob, default_eval_generation
@@ -22,7 +23,7 @@ def jobs_page(request):
         "defaults": Hyperparameters(),
         "losses": DPO_LOSSES,
         "eval_defaults": default_eval_generation(),
-        "prompt_sources": Prompt.objects.order_by("source").values_list("source", flat=True).distinct()[:50],
+        "prompt_sources": selectors.prompt_sources(),
     }
     return render(request, "training/jobs.html", context)
 
