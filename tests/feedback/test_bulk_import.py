@@ -7,7 +7,9 @@ import json
 import tracemalloc
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
@@ -326,3 +328,30 @@ def test_memory_stays_flat_in_the_file_size(tmp_path):
     small_peak, large_peak = peak_bytes(small), peak_bytes(large)
     # Four times the lines; a few batches' buffers either way, so the peaks are close.
     assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(settings.IS_SQLITE, reason="the statistics are PostgreSQL's")
+def test_a_large_import_refreshes_the_statistics_of_the_tables_it_wrote(tmp_path, monkeypatch):
+    def analyzed() -> dict[str, object]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh read of the statistics views
+            cursor.execute("SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname LIKE 'feedback_%%'")
+            return dict(cursor.fetchall())
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10**9)  # a small import leaves them to autovacuum
+    with connection.execute_wrapper(record):
+        feedback_import(path=write(tmp_path / "small.jsonl", mixed_lines(10)))
+    assert not [sql for sql in statements if sql.startswith("ANALYZE")]
+    before = analyzed()
+    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 20)  # what a large one writes, on a small scale
+    feedback_import(path=write(tmp_path / "large.jsonl", mixed_lines(40)[10:]))
+    after = analyzed()
+    for table in ("feedback_task", "feedback_annotation", "feedback_preferencerecord", "feedback_prompt"):
+        assert after[table] is not None and after[table] != before[table], table
