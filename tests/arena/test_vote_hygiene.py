@@ -10,7 +10,7 @@ from django.test import override_settings
 from starlette.requests import Request
 
 from tests.arena.conftest import finished_battle
-from webapp.arena import gradio_app, hygiene, selectors, services
+from webapp.arena import gradio_app, hygiene, ratings, selectors, services
 from webapp.arena.models import ClientCounter, CounterAction, Vote
 from webapp.feedback.models import PreferenceRecord
 
@@ -107,6 +107,37 @@ def test_a_client_voting_for_the_weaker_model_is_anomalous_and_honest_ones_are_n
     assert not checks["coin"].anomalous and not checks["fan"].anomalous
     assert "honest-0" not in checks  # 12 decisive votes: below the 20 the test needs
     assert [name for name, check in checks.items() if check.anomalous] == ["saboteur"]
+
+
+def test_the_test_equals_its_definition_with_votes_interleaved_and_each_fit_started_afresh():
+    """The fast path (each client's votes found by one sort, each fit started from everyone's) against the
+    definition written out: a mask per client and a fit from zero."""
+    rng = np.random.default_rng(11)
+    strengths = np.array([0.0, 0.5, 1.1, 1.9, 2.2])
+    votes = simulated_votes(rng, strengths, honest_clients=15, per_client=30)
+    add_client(votes, "saboteur", lambda i, j: strengths[i] < strengths[j], rng, strengths)
+    order = rng.permutation(len(votes[0]))  # the clients' votes interleaved, in no particular order
+    a, b, outcome, clients = (np.array(column)[order] for column in votes)
+    for k in rng.choice(len(outcome), size=60, replace=False):
+        outcome[k] = 0.5  # some ties
+    clients = clients.tolist()
+    found = hygiene.anomalous_voters(a, b, outcome, clients, len(strengths), min_votes=20, alpha=0.001, l2=0.01)
+    wins, ties = ratings.tally(a, b, outcome, len(strengths))
+    expected = []
+    for name in sorted(set(clients)):
+        mine = np.array([c == name for c in clients])
+        decisive = mine & (outcome != 0.5)
+        if decisive.sum() < 20:
+            continue
+        own = ratings.tally(a[mine], b[mine], outcome[mine], len(strengths))
+        others = (wins - own[0], ties - own[1])
+        expected.append(hygiene._check(name, others, a, b, outcome, decisive, 20, 0.001, 0.01))
+    expected.sort(key=lambda check: (check.p_value, check.client))
+    assert [(c.client, c.scored, c.agreements, c.anomalous) for c in found] == [
+        (c.client, c.scored, c.agreements, c.anomalous) for c in expected
+    ]
+    assert [c.p_value for c in found] == pytest.approx([c.p_value for c in expected], rel=1e-9)
+    assert found[0].client == "saboteur" and found[0].anomalous and len(found) == 16
 
 
 def test_ties_and_pairs_nobody_else_rated_are_not_scored():

@@ -61,19 +61,27 @@ def anomalous_voters(
     decisive = outcome != 0.5
     counts = np.bincount(inverse[decisive], minlength=len(codes))
     wins, ties = ratings.tally(a, b, outcome, n)
+    # Each fit without one client starts from the fit with everyone: the same optimum (the penalised likelihood
+    # is strictly concave) in a step or two instead of a handful, which made the test most of a refit.
+    everyone = ratings.fit(wins, ties, l2=l2)
+    # Each client's votes, as indexes: one sort, not a pass over every vote per client.
+    order = np.argsort(inverse, kind="stable")
+    ends = np.cumsum(np.bincount(inverse, minlength=len(codes)))
     checks = []
     for c in np.flatnonzero(counts >= min_votes):
-        mine = inverse == c
+        mine = order[(ends[c - 1] if c else 0) : ends[c]]  # ascending: the client's votes in vote order
         own_wins, own_ties = ratings.tally(a[mine], b[mine], outcome[mine], n)
         others = (wins - own_wins, ties - own_ties)
-        checks.append(_check(str(codes[c]), others, a, b, outcome, mine & decisive, min_votes, alpha, l2))
+        votes = mine[decisive[mine]]
+        checks.append(_check(str(codes[c]), others, a, b, outcome, votes, min_votes, alpha, l2, everyone))
     return sorted(checks, key=lambda check: (check.p_value, check.client))
 
 
-def _check(client, others, a, b, outcome, votes, min_votes, alpha, l2) -> ClientCheck:
-    """`others`: the (wins, ties) tallies without the client; `votes`: the client's decisive votes (a mask)."""
+def _check(client, others, a, b, outcome, votes, min_votes, alpha, l2, start=None) -> ClientCheck:
+    """`others`: the (wins, ties) tallies without the client; `votes`: the client's decisive votes (indexes, in
+    vote order); `start`: where the fit starts (the fit with everyone)."""
     wins, ties = others
-    r = ratings.fit(wins, ties, l2=l2)
+    r = ratings.fit(wins, ties, l2=l2, start=start)
     rated = (wins + wins.T + ties).sum(axis=1) > 0
     va, vb, won = a[votes], b[votes], outcome[votes] == 1
     difference = r[va] - r[vb]
