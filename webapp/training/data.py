@@ -19,11 +19,12 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from ml.llm.chat import with_system_prompt
@@ -289,7 +290,9 @@ def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") 
     and `approximate` says so (the form's preview, which must answer at once whatever the store's size).
     `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts, the
     form's KTO preview), and `balance` the training answers' desirable and undesirable counts."""
-    with transaction.atomic():  # so PostgreSQL streams the passes' cursors (formats/exporting.py's docstring)
+    # In a transaction on PostgreSQL, so the passes' cursors stream (formats/exporting.py's docstring); never on
+    # SQLite, whose transactions begin IMMEDIATE: a preview would hold the write lock while it counts.
+    with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
         return _data_counts(spec.with_gate(), limit, rows)
 
 

@@ -3,10 +3,10 @@ rankings, kto: docs/formats.md), or as a Hugging Face dataset folder of them (hf
 
 Rows are produced by generators over `.iterator()` querysets, so memory stays flat whatever the size,
 and the file is written under a temporary name and renamed when complete (a crash leaves no
-half-written export). A reader that may stop early (the launch form's preview, which counts the first pairs)
-iterates inside a transaction: on PostgreSQL, Django declares a server-side cursor opened in autocommit mode
-WITH HOLD, and PostgreSQL computes a held cursor's whole result at the end of the declaring transaction, so
-the first rows would wait for all of them."""
+half-written export). On PostgreSQL a reader that may stop early (the launch form's preview, which counts the
+first pairs) iterates inside a transaction: Django declares a server-side cursor opened in autocommit mode WITH
+HOLD, and PostgreSQL computes a held cursor's whole result at the end of the declaring transaction, so the first
+rows would wait for all of them. Not on SQLite, whose transactions begin IMMEDIATE (they take the write lock)."""
 
 import json
 import os
