@@ -11,6 +11,7 @@ from django.utils import timezone
 from tests.conftest import make_annotator
 from tests.feedback.factories import campaign_with_tasks
 from webapp.feedback.models import Annotation, Task
+from webapp.feedback.selectors import prompt_sources
 from webapp.feedback.services import assignment, catalog
 
 pytestmark = pytest.mark.django_db
@@ -151,8 +152,6 @@ def test_the_review_pages_language_filter_lists_the_languages_with_tasks(reviewe
 
 
 def test_prompt_sources_are_the_distinct_sources_by_name_whatever_the_languages():
-    from webapp.feedback.selectors import prompt_sources
-
     assert prompt_sources() == []
     for i, (language, source) in enumerate([("de", "zeta"), ("ar", "api"), ("de", "api"), ("en", "m"), ("ar", "zeta")]):
         catalog.prompt_create(content=f"Prompt {i}", language=language, source=source)

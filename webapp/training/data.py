@@ -19,12 +19,10 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from ml.llm.chat import with_system_prompt
@@ -34,7 +32,7 @@ from webapp.errors import ApplicationError
 from webapp.feedback import sources
 from webapp.feedback.content import plain_text
 from webapp.feedback.extensions import judges as registered_judges
-from webapp.feedback.formats.exporting import ExportSpec, export_rows
+from webapp.feedback.formats.exporting import ExportSpec, export_rows, streaming_reads
 from webapp.feedback.formats.splits import in_eval_split
 from webapp.feedback.models import Annotation, PreferenceRecord
 from webapp.feedback.quality.judges import JudgeAgreement, judge_agreement
@@ -290,9 +288,7 @@ def data_counts(spec: DataSpec, *, limit: int | None = None, rows: str = "dpo") 
     and `approximate` says so (the form's preview, which must answer at once whatever the store's size).
     `rows` "kto" counts the kto export's labelled answers instead of pairs (a failed KTO job's counts, the
     form's KTO preview), and `balance` the training answers' desirable and undesirable counts."""
-    # In a transaction on PostgreSQL, so the passes' cursors stream (formats/exporting.py's docstring); never on
-    # SQLite, whose transactions begin IMMEDIATE: a preview would hold the write lock while it counts.
-    with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+    with streaming_reads():  # a capped count must not wait for PostgreSQL to copy every row first
         return _data_counts(spec.with_gate(), limit, rows)
 
 
@@ -351,7 +347,8 @@ def snapshot_write(
 
     def build(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        summary = _write_rows(spec, kind, tmp, check, system_prompt)
+        with streaming_reads():
+            summary = _write_rows(spec, kind, tmp, check, system_prompt)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
 
     write_folder_atomically(target, build)

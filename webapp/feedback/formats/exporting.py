@@ -13,7 +13,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -173,8 +173,15 @@ def feedback_export(*, spec: ExportSpec, out: str | Path, on_progress: Callable[
     """Write the export to `out` (a file, or a folder for a folder format) and return the number of rows. On
     PostgreSQL in one transaction, so its cursors stream rather than being computed whole first (the module
     docstring); a job's progress is written by its heartbeat on another connection (webapp/jobs/services.py)."""
-    with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+    with streaming_reads():
         return _export(spec, Path(out), on_progress)
+
+
+def streaming_reads() -> AbstractContextManager:
+    """Where a long or early-stopping read of these rows runs: a transaction on PostgreSQL, so its server-side
+    cursors stream (the module docstring), nothing on SQLite. For readers that write nothing meanwhile on this
+    connection (an export, a preview, a training snapshot: their jobs' progress goes by the heartbeat's)."""
+    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
 
 
 def _export(spec: ExportSpec, out: Path, on_progress: Callable[[int], None] | None) -> int:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
@@ -48,7 +48,7 @@ from webapp.feedback.models import (
     TaskResponse,
 )
 from webapp.feedback.quality.fold import review_catch_up
-from webapp.feedback.services.bulk import SeenKeys, Table
+from webapp.feedback.services.bulk import SeenKeys, Table, refresh_statistics
 from webapp.feedback.services.languages import canonical_tag, language_get_or_create
 from webapp.feedback.sources import ORIGIN_PAIRS, ORIGIN_RANKINGS, Source
 from webapp.permissions import ANNOTATOR, role_group
@@ -172,17 +172,12 @@ def feedback_import(
 
 
 def _refresh_statistics(report: ImportReport) -> None:
-    """After a large import, PostgreSQL's statistics of the tables it wrote, refreshed at once (ANALYZE samples a
-    fixed number of rows: about a second at a million): until autovacuum got there, a minute or more later, the
-    planner took the freshly filled tables for small ones, and a page of `GET /api/v1/tasks/` took 8 s at a
-    million annotations instead of 50 ms."""
+    """After a large import, the statistics of the tables it writes (bulk.refresh_statistics): until autovacuum got
+    there, the planner took the freshly filled tables for small ones, and a page of `GET /api/v1/tasks/` took 8 s
+    at a million annotations instead of 50 ms."""
     written = report.tasks_created + report.annotations_created + report.pairs_created + report.demonstrations_created
-    if connection.vendor != "postgresql" or written + sum(report.created.values()) < ANALYZE_AFTER_ROWS:
-        return
-    tables = [model._meta.db_table for model in (Prompt, Response, Task, TaskResponse, Annotation, PreferenceRecord)]
-    tables.append(Demonstration._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))
+    if written + sum(report.created.values()) >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(Prompt, Response, Task, TaskResponse, Annotation, PreferenceRecord, Demonstration)
 
 
 def _fold_review() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -47,6 +47,7 @@ from webapp.feedback.models import (
     Task,
 )
 from webapp.feedback.quality.marks import review_mark, review_mark_campaign
+from webapp.feedback.services.bulk import refresh_statistics
 from webapp.feedback.tallies import tally_mark_tasks
 from webapp.jobs.models import JobStatus
 from webapp.jobs.services import JobRun, job_enqueue, job_request_cancel, job_running
@@ -262,13 +263,11 @@ def _run_reassign(run: JobRun, job: CampaignJob) -> None:
 
 
 def _refresh_statistics() -> None:
-    """After moving or deleting many tasks, refresh PostgreSQL's statistics of the task table: with the old
+    """After moving or deleting many tasks, the task table's statistics (bulk.refresh_statistics): with the old
     ones the planner may keep reading the next-task index for the campaign as it was (measured with
     bench/campaign_ops.py: `tasks_next` in the campaign 20,000 tasks moved into took 0.61 s before and
     0.024 s after an ANALYZE). Autovacuum would get there, minutes later."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Task._meta.db_table}")
+    refresh_statistics(Task)
 
 
 def _reassign_result(source: Campaign, target: Campaign, moved: Counter[str]) -> dict[str, Any]:
