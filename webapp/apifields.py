@@ -64,7 +64,8 @@ class JSONInput(serializers.Serializer):
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:  # every invalid field at once, as DRF reports them
             if errors and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **errors}) from None
+                merged: dict[Any, Any] = {**exc.detail, **errors}
+                raise serializers.ValidationError(merged) from None
             raise
         if errors:
             raise serializers.ValidationError(errors)
