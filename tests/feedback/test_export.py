@@ -164,3 +164,77 @@ def test_a_time_window_selects_annotations_and_records_made_inside_it(tmp_path, 
     assert list(export_rows(after)) == []
     with pytest.raises(Exception, match="ISO 8601"):
         ExportSpec.from_params({"since": "last tuesday"})
+
+
+TRICKY = 'q"uote b\\ack \\n \n t\t r\r b\b f\f \x01 \x1f \x7f \u2028 \u200f שלום 日本 👋🏽 C:\\'
+
+
+def lines_of(path):
+    """JSON Lines split on newlines only (str.splitlines also splits at U+2028 and other separators)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n")[:-1]]
+
+
+@pytest.mark.services
+def test_the_record_lines_the_database_builds_are_the_python_lines_byte_for_byte(tmp_path, monkeypatch):
+    """On PostgreSQL the pairs export's record lines come out of one COPY, built in SQL; on any database they must
+    be exactly the lines Python builds (and read back as the rows `export_rows` gives): escapes of every kind,
+    right-to-left, CJK and emoji text, chat prompts, every optional key present and absent, each source, and
+    floats as Python writes them."""
+    from webapp.feedback.formats import exporting
+    from webapp.feedback.models import Language, PreferenceRecord
+
+    agreements = [None, 0, 1, 0.1, 1 / 3, 1e-05, 0.0001, 2.5e-07, -0.0, 0.5]
+    lines = []
+    for i, agreement in enumerate(agreements):
+        line = {
+            "prompt": f"{TRICKY} {i}" if i % 2 else [{"role": "user", "content": f"{TRICKY} {i}"}],
+            "chosen": f"chosen {TRICKY} {i}",
+            "rejected": [{"role": "assistant", "content": f"rejected \\ {i}"}] if i % 3 else f"rejected {i}",
+            "language": ("he", "zh-Hans", "en")[i % 3],
+        }
+        if agreement is not None:
+            line["agreement"] = agreement
+        if i % 2:
+            line |= {"id": f"id-{TRICKY}-{i}", "group": f'g"{i}\\', "prompt_id": f"p\t{i}"}
+        if i % 4 == 1:
+            line["source"] = f'vendor "{i}" \\'
+        if i % 4 == 2:
+            line["metadata"] = {"b": [1.0, 1e-05, 10**20, True, None], "a": {"ש": TRICKY}, "zz": 2.5, "": ""}
+        lines.append(line)
+    feedback_import(path=write_jsonl(tmp_path / "in.jsonl", lines))
+    for n, source in enumerate(("arena", "edit")):
+        PreferenceRecord.objects.create(
+            external_id=f"{source}-{n}",
+            content_hash=f"h{n}",
+            prompt=TRICKY,
+            response_a="a",
+            response_b=f"b {TRICKY}",
+            prompt_text=TRICKY,
+            outcome="b",
+            source=source,
+            origin="local",
+            language=Language.objects.get(code="en"),
+        )
+    PreferenceRecord.objects.create(
+        external_id="tie",
+        content_hash="t",
+        prompt="p",
+        response_a="a",
+        response_b="b",
+        prompt_text="p",
+        outcome="tie",
+        language=Language.objects.get(code="en"),
+    )
+
+    spec = ExportSpec(format="pairs")
+    built, python = tmp_path / "built.jsonl", tmp_path / "python.jsonl"
+    assert feedback_export(spec=spec, out=built) == len(lines) + 2
+    monkeypatch.setattr(exporting, "COPY_RECORD_LINES", False)
+    assert feedback_export(spec=spec, out=python) == len(lines) + 2
+    assert built.read_bytes() == python.read_bytes()
+    assert lines_of(built) == [json.loads(json.dumps(row)) for row in export_rows(spec)]
+    swapped = lines_of(built)[-1]
+    assert (swapped["chosen"], swapped["rejected"], swapped["source"]) == (f"b {TRICKY}", "a", "edit")
+    by_id = {row["id"]: row for row in lines_of(built)}
+    assert by_id[f"id-{TRICKY}-1"]["source"] == 'vendor "1" \\'
+    assert by_id[f"id-{TRICKY}-3"]["source"] == "import"

@@ -104,9 +104,10 @@ class ExportFormat:
     name: str
     # None for a format that writes a folder (`write`) rather than a stream of rows.
     rows: "Callable[[ExportSpec], Iterator[dict[str, Any]]] | None"
-    # Optional fast path for files: the same rows as JSON text, one per item (the exporter writes these
-    # when given; training snapshots and other callers read `rows`).
-    lines: "Callable[[ExportSpec], Iterator[str]] | None" = None
+    # Optional fast path for files: the same rows as JSON Lines, in blocks of (UTF-8 bytes of whole lines, each
+    # ending in a newline, and how many lines). The exporter writes these when given; training snapshots and
+    # other callers read `rows`.
+    blocks: "Callable[[ExportSpec], Iterator[tuple[bytes, int]]] | None" = None
     # A format that writes a folder of files (`hf`: a Hugging Face dataset): (spec, folder, on_progress) -> rows.
     write: "Callable[[ExportSpec, Path, Callable[[int], None] | None], int] | None" = None
 
