@@ -355,3 +355,33 @@ def test_a_large_import_refreshes_the_statistics_of_the_tables_it_wrote(tmp_path
     after = analyzed()
     for table in ("feedback_task", "feedback_annotation", "feedback_preferencerecord", "feedback_prompt"):
         assert after[table] is not None and after[table] != before[table], table
+
+
+@pytest.mark.skipif(settings.IS_SQLITE, reason="sequences are PostgreSQL's")
+def test_reserved_ids_are_the_sequence_s_own_whether_or_not_they_run_in_one_range():
+    """Ids come as a range when no other writer took a number in between, else one by one: a sequence that
+    steps by 3 (as numbers taken by concurrent writers would leave gaps) still gives exactly its own numbers,
+    and a row inserted after them gets a later one."""
+    from webapp.feedback.services.bulk import Table
+
+    table = Table(Prompt, ("id",))
+    first = table.reserve(4)
+    assert first == list(range(first[0], first[0] + 4))
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER SEQUENCE feedback_prompt_id_seq INCREMENT BY 3")
+        try:
+            gapped = table.reserve(4)
+        finally:
+            cursor.execute("ALTER SEQUENCE feedback_prompt_id_seq INCREMENT BY 1")
+    assert gapped == [first[-1] + 3 * k for k in range(1, 5)]
+    assert table.reserve(0) == []
+    prompt = Prompt.objects.create(content="x", text="x", content_hash="h", language=language_get_or_create("en"))
+    assert prompt.pk > gapped[-1]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["plain", 'q"uote \\ \n\t\x01 \u2028 שלום 日本 👋🏽', "", [{"role": "user", "content": 'hi "x"'}]],
+)
+def test_the_import_s_one_encoding_gives_the_content_hash(content):
+    assert importing._stored_and_hash(content) == (importing._text_json(content), content_hash(content))

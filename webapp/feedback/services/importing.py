@@ -8,6 +8,7 @@ its line or row number. Any bad record rolls the whole file back (unless `skip_i
 import leaves nothing behind, and its report counts nothing as stored. A named format (`--format
 oasst`, ...) may turn one record into several, or skip one for a stated reason (counted, not an error)."""
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -253,6 +254,15 @@ def _text_json(value: object) -> str:
     return "{}" if value == {} else _text_encode(value)
 
 
+def _stored_and_hash(value: Any) -> tuple[str, str]:
+    """A content's stored JSON and its content_hash. For a string the hash's canonical JSON is the stored JSON in
+    brackets (both encode a string alike), so it is encoded once, not twice."""
+    stored = _text_json(value)
+    if isinstance(value, str):
+        return stored, hashlib.sha256(f"[{stored}]".encode()).hexdigest()
+    return stored, content_hash(value)
+
+
 class _Writer:
     """Buffers parsed lines and writes each batch in bulk (webapp/feedback/services/bulk.py); checks ids
     against the earlier lines of the file (a temporary table, so memory stays flat) and the store.
@@ -433,12 +443,13 @@ class _Writer:
             language = self.language(r.language)
             campaign = self._campaign(r.campaign or DEFAULT_CAMPAIGN, language)
             prompt, task = next(prompt_ids), next(task_ids)
+            stored, digest = _stored_and_hash(r.prompt)
             prompts.append(
                 (
                     prompt,
-                    _text_json(r.prompt),
+                    stored,
                     plain_text(r.prompt),
-                    content_hash(r.prompt),
+                    digest,
                     language.pk,
                     r.group,
                     "import",
@@ -450,9 +461,8 @@ class _Writer:
                 response = next(response_ids)
                 text = item["text"]
                 metadata = {"id": item["id"]} if item["id"] else {}
-                responses.append(
-                    (response, prompt, _text_json(text), text, content_hash(text), item["model"], _text_json(metadata))
-                )
+                stored, digest = _stored_and_hash(text)
+                responses.append((response, prompt, stored, text, digest, item["model"], _text_json(metadata)))
                 items.append((next(item_ids), task, response, position))
             for item in r.rankings:
                 annotations.append(
