@@ -57,3 +57,25 @@ def test_production_settings_pass_check_deploy_but_for_what_the_tls_proxy_decide
 def test_a_bad_environment_value_stops_manage_py_with_its_name(tmp_path):
     result = manage("check", DEBUG="maybe", VAR_DIR=str(tmp_path))
     assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("entry", "environment", "expected"),
+    [
+        ("import webapp.asgi", {}, "{'min_size': 1, 'max_size': 8, 'timeout': 30}"),
+        ("import webapp.asgi", {"DB_POOL_SIZE": "3"}, "{'min_size': 1, 'max_size': 3, 'timeout': 30}"),
+        ("import workers", {"DB_POOL_SIZE": "8"}, "None"),  # a worker never pools, whatever it is told
+        ("import django; django.setup()", {}, "None"),  # commands and shells: one connection
+    ],
+)
+def test_the_web_process_pools_its_postgresql_connections_and_workers_never_do(entry, environment, expected):
+    code = f"{entry}; from django.db import connection; print(connection.settings_dict['OPTIONS'].get('pool'))"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DB_POOL_SIZE"},
+        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/polyglot_settings_check",  # parsed, never connected
+        **environment,
+    }
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == expected
