@@ -202,30 +202,18 @@ def test_the_record_lines_the_database_builds_are_the_python_lines_byte_for_byte
             line["metadata"] = {"b": [1.0, 1e-05, 10**20, True, None], "a": {"ש": TRICKY}, "zz": 2.5, "": ""}
         lines.append(line)
     feedback_import(path=write_jsonl(tmp_path / "in.jsonl", lines))
-    for n, source in enumerate(("arena", "edit")):
-        PreferenceRecord.objects.create(
-            external_id=f"{source}-{n}",
-            content_hash=f"h{n}",
-            prompt=TRICKY,
-            response_a="a",
-            response_b=f"b {TRICKY}",
-            prompt_text=TRICKY,
-            outcome="b",
-            source=source,
-            origin="local",
-            language=Language.objects.get(code="en"),
-        )
-    PreferenceRecord.objects.create(
-        external_id="tie",
-        content_hash="t",
-        prompt="p",
-        response_a="a",
-        response_b="b",
-        prompt_text="p",
-        outcome="tie",
-        language=Language.objects.get(code="en"),
-    )
+    english = Language.objects.get(code="en")
 
+    def record(external_id: str, outcome: str, source: str, b: str) -> None:
+        PreferenceRecord.objects.create(
+            **{"external_id": external_id, "content_hash": external_id, "outcome": outcome, "source": source},
+            **{"prompt": TRICKY, "prompt_text": TRICKY, "response_a": "a", "response_b": b, "language": english},
+            origin="local",
+        )
+
+    record("arena-0", "b", "arena", f"b {TRICKY}")
+    record("edit-1", "b", "edit", f"b {TRICKY}")
+    record("tie", "tie", "import", "b")  # a tie is no pair
     spec = ExportSpec(format="pairs")
     built, python = tmp_path / "built.jsonl", tmp_path / "python.jsonl"
     assert feedback_export(spec=spec, out=built) == len(lines) + 2
