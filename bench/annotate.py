@@ -69,6 +69,9 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "VAR_DIR": str(WORK), "SEARCH_INDEX_ON_SAVE": "false"}
+    # Several web workers: the layout the README prescribes for them, the arena forwarded to its own process (none
+    # runs here: this benchmark sends no arena traffic), so the web workers pool their connections (DB_POOL_SIZE).
+    env.setdefault("ARENA_URL", "http://127.0.0.1:9")
     log_file = (WORK / "annotate-uvicorn.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1", "--port", str(port)]

@@ -59,19 +59,29 @@ def test_a_bad_environment_value_stops_manage_py_with_its_name(tmp_path):
     assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
 
 
+ARENA = {"ARENA_URL": "http://127.0.0.1:8001"}
+POOL = "{'min_size': 1, 'max_size': %d, 'timeout': 30} True"
+
+
 @pytest.mark.parametrize(
     ("entry", "environment", "expected"),
     [
-        ("import webapp.asgi", {}, "{'min_size': 1, 'max_size': 8, 'timeout': 30}"),
-        ("import webapp.asgi", {"DB_POOL_SIZE": "3"}, "{'min_size': 1, 'max_size': 3, 'timeout': 30}"),
-        ("import workers", {"DB_POOL_SIZE": "8"}, "None"),  # a worker never pools, whatever it is told
-        ("import django; django.setup()", {}, "None"),  # commands and shells: one connection
+        ("import webapp.asgi", ARENA, POOL % 8),  # forwards the arena: pools, checking each connection
+        ("import webapp.asgi", {**ARENA, "DB_POOL_SIZE": "3"}, POOL % 3),
+        ("import webapp.asgi", {}, "None False"),  # mounts Gradio, whose handler threads never give one back
+        ("import webapp.arena_asgi", {}, "None False"),
+        ("import webapp.asgi", {**ARENA, "DB_CONN_MAX_AGE": "60"}, "None False"),  # kept connections win
+        ("import workers", {**ARENA, "DB_POOL_SIZE": "8"}, "None False"),  # a worker never pools
+        ("import django; django.setup()", {}, "None False"),  # commands and shells: one connection
     ],
 )
-def test_the_web_process_pools_its_postgresql_connections_and_workers_never_do(entry, environment, expected):
-    code = f"{entry}; from django.db import connection; print(connection.settings_dict['OPTIONS'].get('pool'))"
+def test_a_web_process_that_forwards_the_arena_pools_its_connections_and_no_other_does(entry, environment, expected):
+    code = (
+        f"{entry}; from django.db import connection; "
+        "print(connection.settings_dict['OPTIONS'].get('pool'), connection.settings_dict['CONN_HEALTH_CHECKS'])"
+    )
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DB_POOL_SIZE"},
+        **{k: v for k, v in os.environ.items() if k not in ("DB_POOL_SIZE", "ARENA_URL", "DB_CONN_MAX_AGE")},
         "DJANGO_SETTINGS_MODULE": "webapp.settings",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/polyglot_settings_check",  # parsed, never connected
         **environment,

@@ -14,7 +14,6 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 os.environ.setdefault("ARENA_TRUST_FORWARDED_FOR", "true")
-os.environ.setdefault("DB_POOL_SIZE", "8")  # a web process: pooled connections, as webapp/asgi.py
 django.setup(set_prefix=False)
 
 from fastapi import FastAPI  # noqa: E402  (Django must be set up before anything imports models)

@@ -11,8 +11,11 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
-# The web process pools its PostgreSQL connections (webapp/settings.py; docs/operations.md, DB_POOL_SIZE).
-os.environ.setdefault("DB_POOL_SIZE", "8")
+# A web process that forwards the arena (ARENA_URL: Gradio runs elsewhere) pools its PostgreSQL connections
+# (webapp/settings.py; docs/operations.md, DB_POOL_SIZE). Not one that mounts Gradio: its handlers run in worker
+# threads outside Django's request cycle, which would never hand a pooled connection back.
+if os.environ.get("ARENA_URL", "").strip():
+    os.environ.setdefault("DB_POOL_SIZE", "8")
 django_asgi_app = get_asgi_application()
 
 from fastapi import FastAPI  # noqa: E402  (Django must be set up before anything imports models)

@@ -121,16 +121,19 @@ if IS_SQLITE:
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
-    # A pool of connections per process (Django's, psycopg_pool's): the web process sets DB_POOL_SIZE (webapp/asgi.py),
-    # where a fresh PostgreSQL connection per request had cost more than the request (50 annotators: 36 annotation
-    # cycles/s without, 66 with). Worker processes keep one connection each and no pool (it would not survive
-    # Celery's fork).
-    if env_int("DB_POOL_SIZE", 0) > 0:
+    # A pool of connections per process (Django's, on psycopg_pool): a web process that forwards the arena sets
+    # DB_POOL_SIZE (webapp/asgi.py), where a fresh PostgreSQL connection per request had cost more than the request
+    # (50 annotators: 36 annotation cycles/s without, 63-66 with). Worker processes keep one connection each and no
+    # pool (it would not survive Celery's fork), nor does a process that runs Gradio's handlers (threads outside the
+    # request cycle never give a connection back). Kept connections (DB_CONN_MAX_AGE > 0) and a pool exclude each
+    # other: the former wins. Pooled connections are checked before each use (a restarted server's are replaced).
+    if env_int("DB_POOL_SIZE", 0) > 0 and not DATABASES["default"]["CONN_MAX_AGE"]:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": env_int("DB_POOL_SIZE", 0),
             "timeout": env_int("DB_POOL_TIMEOUT", 30),
         }
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

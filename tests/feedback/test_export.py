@@ -180,6 +180,8 @@ def test_the_record_lines_the_database_builds_are_the_python_lines_byte_for_byte
     be exactly the lines Python builds (and read back as the rows `export_rows` gives): escapes of every kind,
     right-to-left, CJK and emoji text, chat prompts, every optional key present and absent, each source, and
     floats as Python writes them."""
+    from django.db import connection
+
     from webapp.feedback.formats import exporting
     from webapp.feedback.models import Language, PreferenceRecord
 
@@ -216,7 +218,11 @@ def test_the_record_lines_the_database_builds_are_the_python_lines_byte_for_byte
     record("tie", "tie", "import", "b")  # a tie is no pair
     spec = ExportSpec(format="pairs")
     built, python = tmp_path / "built.jsonl", tmp_path / "python.jsonl"
+    copied = []
+    copy_lines = exporting._record_lines_copy
+    monkeypatch.setattr(exporting, "_record_lines_copy", lambda records: copied.append(1) or copy_lines(records))
     assert feedback_export(spec=spec, out=built) == len(lines) + 2
+    assert bool(copied) == (connection.vendor == "postgresql")  # the database built them where it can
     monkeypatch.setattr(exporting, "COPY_RECORD_LINES", False)
     assert feedback_export(spec=spec, out=python) == len(lines) + 2
     assert built.read_bytes() == python.read_bytes()

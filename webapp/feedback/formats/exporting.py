@@ -423,7 +423,7 @@ def _record_lines_copy(records) -> Iterator[tuple[bytes, int]]:
     carry = b""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL extra_float_digits = 1")
-        with cursor.cursor.copy(statement, params) as copy:
+        with connection.wrap_database_errors, cursor.cursor.copy(statement, params) as copy:
             for data in copy:
                 chunk = carry + bytes(data)
                 end = chunk.rfind(b"\n") + 1

@@ -45,7 +45,7 @@ def refresh_statistics(*tables: type[models.Model]) -> None:
     quote = connection.ops.quote_name
     parts = []
     for model in tables:
-        keys = [quote(f.column) for f in model._meta.concrete_fields if not isinstance(f, STATISTICS_SKIPPED)]
+        keys = [quote(str(f.column)) for f in model._meta.concrete_fields if not isinstance(f, STATISTICS_SKIPPED)]
         parts.append(f"{quote(model._meta.db_table)} ({', '.join(keys)})")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(parts))
