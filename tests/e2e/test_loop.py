@@ -115,6 +115,7 @@ def rank_one_task_in_the_browser(story: LoopStory) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
+        calls = api_calls(page)
         page.goto(f"{story.base_url}/accounts/login/")
         page.fill("#id_username", "loop-browser")
         page.fill("#id_password", "pw-loop-browser")
@@ -134,8 +135,25 @@ def rank_one_task_in_the_browser(story: LoopStory) -> int:
                 page.keyboard.press("Enter")
         page.wait_for_timeout(200)
         browser.close()
-    assert not Lease.objects.filter(annotator=user).exists(), "the browser annotator holds a lease after it ranked"
+    leased = list(Lease.objects.filter(annotator=user).values_list("task_id", flat=True))
+    ranked = list(Annotation.objects.filter(annotator=user).values_list("task_id", flat=True))
+    # Rare, seen under load on PostgreSQL (also before the pool): what the page asked, to tell which call leased.
+    assert not leased, f"the browser annotator holds a lease after it ranked: leased {leased}, ranked {ranked}, {calls}"
     return Annotation.objects.filter(annotator=user).count()
+
+
+def api_calls(page) -> list[tuple]:
+    """The page's API requests, responses (with their status) and failed requests, in order, as they happen."""
+    calls: list[tuple] = []
+
+    def note(kind: str, url: str, status: object = "") -> None:
+        if "/api/v1/" in url:
+            calls.append((kind, url.split("/api/v1/")[-1], status))
+
+    page.on("request", lambda request: note(request.method, request.url))
+    page.on("response", lambda reply: note("reply", reply.url, reply.status))
+    page.on("requestfailed", lambda request: note("failed", request.url))
+    return calls
 
 
 def task_items(task_id: int) -> list[dict]:
