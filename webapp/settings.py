@@ -127,11 +127,12 @@ else:
     # pool (it would not survive Celery's fork), nor does a process that runs Gradio's handlers (threads outside the
     # request cycle never give a connection back). Kept connections (DB_CONN_MAX_AGE > 0) and a pool exclude each
     # other: the former wins. Pooled connections are checked before each use (a restarted server's are replaced).
-    if env_int("DB_POOL_SIZE", 0) > 0 and not DATABASES["default"]["CONN_MAX_AGE"]:
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0, minimum=0)
+    if DB_POOL_SIZE and not DATABASES["default"]["CONN_MAX_AGE"]:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 1,
-            "max_size": env_int("DB_POOL_SIZE", 0),
-            "timeout": env_int("DB_POOL_TIMEOUT", 30),
+            "max_size": DB_POOL_SIZE,
+            "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
         }
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -157,3 +157,12 @@ _canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 def content_hash(*parts: Any) -> str:
     canonical = _canonical(parts)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def content_hash_encoded(value: Any, encoded: str) -> str:
+    """`content_hash(value)` given `encoded`, the value as JSON with ensure_ascii=False (how it is stored): for a
+    string the canonical form is that JSON in brackets (sorting keys and separators change nothing in a string),
+    so it is not encoded a second time; other values are hashed as usual."""
+    if isinstance(value, str):
+        return hashlib.sha256(f"[{encoded}]".encode()).hexdigest()
+    return content_hash(value)

@@ -8,7 +8,6 @@ its line or row number. Any bad record rolls the whole file back (unless `skip_i
 import leaves nothing behind, and its report counts nothing as stored. A named format (`--format
 oasst`, ...) may turn one record into several, or skip one for a stated reason (counted, not an error)."""
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from webapp.errors import ApplicationError
-from webapp.feedback.content import content_hash, plain_text
+from webapp.feedback.content import content_hash_encoded, plain_text
 from webapp.feedback.formats.exporting import RECORD_COLUMNS
 from webapp.feedback.formats.parsing import (
     DEFAULT_CAMPAIGN,
@@ -255,12 +254,9 @@ def _text_json(value: object) -> str:
 
 
 def _stored_and_hash(value: Any) -> tuple[str, str]:
-    """A content's stored JSON and its content_hash. For a string the hash's canonical JSON is the stored JSON in
-    brackets (both encode a string alike), so it is encoded once, not twice."""
+    """A content's stored JSON and its content_hash, a string encoded once for both."""
     stored = _text_json(value)
-    if isinstance(value, str):
-        return stored, hashlib.sha256(f"[{stored}]".encode()).hexdigest()
-    return stored, content_hash(value)
+    return stored, content_hash_encoded(value, stored)
 
 
 class _Writer:
